@@ -1,0 +1,22 @@
+/* cli — the mvsync command line: subcommand entry points and the stable exit codes.
+ * Memory: entry points own nothing they return; they print to stdout/stderr. */
+#ifndef MVS_CLI_H
+#define MVS_CLI_H
+
+/* Exit codes are part of the interface: scripts depend on them (docs/cli.md). */
+enum mvs_exit {
+  MVS_EXIT_OK = 0,        /* success */
+  MVS_EXIT_INVALID = 1,   /* invalid input: rule errors, expression errors, bad data */
+  MVS_EXIT_USAGE = 2,     /* bad command line */
+  MVS_EXIT_SYSTEM = 3,    /* I/O, memory, store errors */
+  MVS_EXIT_STOPPED = 4    /* a safety stop, e.g. the deletion threshold */
+};
+
+/* argv[0] is the subcommand name ("rules", "expr"). */
+int cli_rules(int argc, char **argv);
+int cli_expr(int argc, char **argv);
+
+/* Read a whole file into a NUL-terminated malloc'd buffer; 0 or -1 with errno set. */
+int cli_read_file(const char *path, char **out, size_t *len);
+
+#endif

@@ -1,0 +1,262 @@
+/* cli_expr — `mvsync expr`: evaluate one expression against attribute values given on the
+ * command line or in a JSON file.  Memory: everything lives in one arena freed on return. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rules/expr.h"
+#include "schema/utf8.h"
+#include "tools/cli.h"
+#include "tools/value_json.h"
+
+typedef struct attr_entry {
+  const char *name;
+  mvs_value v;
+} attr_entry;
+
+typedef struct attr_table {
+  attr_entry *e;
+  size_t n, cap;
+} attr_table;
+
+static mvs_value table_attr(void *u, const char *name, size_t n)
+{
+  attr_table *t = u;
+  size_t i;
+  for (i = 0; i < t->n; i++)
+    if (strlen(t->e[i].name) == n && memcmp(t->e[i].name, name, n) == 0)
+      return t->e[i].v;
+  return mvs_null();
+}
+
+/* Add one value to `name`: a second value makes the attribute multi-valued. */
+static int table_add(attr_table *t, mvs_arena *a, const char *name, mvs_value v)
+{
+  size_t i;
+  for (i = 0; i < t->n; i++)
+    if (strcmp(t->e[i].name, name) == 0) {
+      mvs_value old = t->e[i].v, *items;
+      size_t k, n = mvs_count(old);
+      items = mvs_arena_alloc(a, (n + 1) * sizeof *items);
+      if (!items)
+        return -1;
+      for (k = 0; k < n; k++)
+        items[k] = mvs_item(old, k);
+      items[n] = v;
+      return mvs_mv_make(a, items, n + 1, &t->e[i].v);
+    }
+  if (t->n == t->cap) {
+    size_t ncap = t->cap ? t->cap * 2 : 8;
+    attr_entry *ne = mvs_arena_alloc(a, ncap * sizeof *ne);
+    if (!ne)
+      return -1;
+    if (t->n)
+      memcpy(ne, t->e, t->n * sizeof *ne);
+    t->e = ne;
+    t->cap = ncap;
+  }
+  t->e[t->n].name = name;
+  t->e[t->n].v = v;
+  t->n++;
+  return 0;
+}
+
+static void expr_usage(void)
+{
+  fprintf(stderr,
+          "usage: mvsync expr [--dialect connect|cloud] [--attr NAME=VALUE]... "
+          "[--object FILE.json] [--now ISO8601] [--seed N] [--json] EXPRESSION\n");
+}
+
+/* Column (1-based, in characters) and line of a byte offset in src. */
+static void offset_pos(const char *src, size_t len, size_t off, size_t *line, size_t *col)
+{
+  size_t i = 0, l = 1, c = 1, step;
+  if (off > len)
+    off = len;
+  while (i < off) {
+    if (src[i] == '\n') {
+      l++;
+      c = 1;
+      i++;
+      continue;
+    }
+    utf8_decode(src + i, len - i, &step);
+    i += step;
+    c++;
+  }
+  *line = l;
+  *col = c;
+}
+
+static int print_plain(mvs_arena *a, mvs_value v)
+{
+  size_t i, n = mvs_count(v);
+  for (i = 0; i < n; i++) {
+    const char *p;
+    size_t len;
+    if (mvs_to_str(a, mvs_item(v, i), &p, &len) != 0)
+      return -1;
+    fwrite(p, 1, len, stdout);
+    fputc('\n', stdout);
+  }
+  return 0;
+}
+
+static int print_json(mvs_value v)
+{
+  buf b;
+  int rc;
+  buf_init(&b, 0);
+  rc = buf_adds(&b, "{\"value\": ");
+  if (rc == 0)
+    rc = value_json_write(&b, v);
+  if (rc == 0 && v.type == MVS_V_AUTHNULL)
+    rc = buf_adds(&b, ", \"flow\": \"AuthoritativeNull\"");
+  if (rc == 0 && v.type == MVS_V_IGNORE)
+    rc = buf_adds(&b, ", \"flow\": \"IgnoreThisFlow\"");
+  if (rc == 0)
+    rc = buf_adds(&b, "}\n");
+  if (rc == 0)
+    fputs(b.p, stdout);
+  buf_free(&b);
+  return rc ? -1 : 0;
+}
+
+int cli_expr(int argc, char **argv)
+{
+  mvs_arena *a = mvs_arena_new(0);
+  attr_table attrs = {0};
+  expr_dialect dialect = EXPR_CONNECT;
+  const char *src = NULL, *object_path = NULL;
+  int json = 0, i, rc = MVS_EXIT_USAGE;
+  int64_t now = 0;
+  int have_now = 0;
+  uint64_t seed = (uint64_t)time(NULL);
+  expr *e = NULL;
+  expr_error err;
+  mvs_value result;
+  char *text = NULL;
+  size_t text_len;
+
+  if (!a)
+    return MVS_EXIT_SYSTEM;
+  for (i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    if (strcmp(arg, "--json") == 0) {
+      json = 1;
+    } else if (strcmp(arg, "--dialect") == 0 && i + 1 < argc) {
+      const char *d = argv[++i];
+      if (strcmp(d, "connect") == 0)
+        dialect = EXPR_CONNECT;
+      else if (strcmp(d, "cloud") == 0)
+        dialect = EXPR_CLOUD;
+      else {
+        fprintf(stderr, "mvsync expr: unknown dialect '%s' (expected connect or cloud)\n", d);
+        goto out;
+      }
+    } else if (strcmp(arg, "--attr") == 0 && i + 1 < argc) {
+      const char *kv = argv[++i], *eq = strchr(kv, '=');
+      mvs_value v;
+      char *name;
+      if (!eq || eq == kv) {
+        fprintf(stderr, "mvsync expr: --attr takes NAME=VALUE, got '%s'\n", kv);
+        goto out;
+      }
+      name = mvs_arena_memdup(a, kv, (size_t)(eq - kv));
+      if (!name || mvs_str_copy(a, eq + 1, strlen(eq + 1), &v) != 0 ||
+          table_add(&attrs, a, name, v) != 0) {
+        rc = MVS_EXIT_SYSTEM;
+        goto out;
+      }
+    } else if (strcmp(arg, "--object") == 0 && i + 1 < argc) {
+      object_path = argv[++i];
+    } else if (strcmp(arg, "--now") == 0 && i + 1 < argc) {
+      const char *t = argv[++i];
+      if (mvs_dt_parse_iso(t, strlen(t), &now) != 0) {
+        fprintf(stderr, "mvsync expr: --now takes an ISO 8601 time, got '%s'\n", t);
+        goto out;
+      }
+      have_now = 1;
+    } else if (strcmp(arg, "--seed") == 0 && i + 1 < argc) {
+      seed = strtoull(argv[++i], NULL, 10);
+    } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+      expr_usage();
+      rc = MVS_EXIT_OK;
+      goto out;
+    } else if (arg[0] == '-' && arg[1] == '-' && !src) {
+      fprintf(stderr, "mvsync expr: unknown option '%s'\n", arg);
+      expr_usage();
+      goto out;
+    } else if (!src) {
+      src = arg;
+    } else {
+      fprintf(stderr, "mvsync expr: one expression expected; quote it\n");
+      goto out;
+    }
+  }
+  if (!src) {
+    expr_usage();
+    goto out;
+  }
+  if (object_path) {
+    value_json_field *fields;
+    size_t nf, k;
+    char msg[256];
+    if (cli_read_file(object_path, &text, &text_len) != 0) {
+      perror(object_path);
+      rc = MVS_EXIT_SYSTEM;
+      goto out;
+    }
+    if (value_json_parse_object(a, text, text_len, &fields, &nf, msg, sizeof msg) != 0) {
+      fprintf(stderr, "%s: error: %s\n", object_path, msg);
+      rc = MVS_EXIT_INVALID;
+      goto out;
+    }
+    for (k = 0; k < nf; k++) {
+      size_t j, nv = mvs_count(fields[k].v);
+      for (j = 0; j < nv; j++)
+        if (table_add(&attrs, a, fields[k].name, mvs_item(fields[k].v, j)) != 0) {
+          rc = MVS_EXIT_SYSTEM;
+          goto out;
+        }
+    }
+  }
+  if (!have_now) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    /* .NET ticks of the Unix epoch: 621355968000000000 */
+    now = INT64_C(621355968000000000) + (int64_t)ts.tv_sec * MVS_TICKS_PER_SEC +
+          ts.tv_nsec / 100;
+  }
+
+  rc = expr_parse(src, strlen(src), dialect, &e, &err);
+  if (rc != EXPR_OK) {
+    size_t line, col;
+    offset_pos(src, strlen(src), err.offset, &line, &col);
+    fprintf(stderr, "expr:%zu:%zu: error: %s\n", line, col, err.msg);
+    rc = MVS_EXIT_INVALID;
+    goto out;
+  }
+  {
+    expr_env env = {.attr = table_attr, .u = &attrs, .now = now, .seed = seed};
+    rc = expr_eval(e, &env, a, &result, &err);
+  }
+  if (rc != EXPR_OK) {
+    fprintf(stderr, "expr: error: %s\n", err.msg);
+    rc = MVS_EXIT_INVALID;
+    goto out;
+  }
+  if ((json ? print_json(result) : print_plain(a, result)) != 0) {
+    fprintf(stderr, "mvsync expr: out of memory\n");
+    rc = MVS_EXIT_SYSTEM;
+    goto out;
+  }
+  rc = MVS_EXIT_OK;
+out:
+  free(text);
+  expr_free(e);
+  mvs_arena_free(a);
+  return rc;
+}
