@@ -65,7 +65,7 @@ static int table_add(attr_table *t, mvs_arena *a, const char *name, mvs_value v)
 static void expr_usage(void)
 {
   fprintf(stderr,
-          "usage: mvsync expr [--dialect connect|cloud] [--attr NAME=VALUE]... "
+          "usage: mvsync expr [--dialect connect|cloud|auto] [--attr NAME=VALUE]... "
           "[--object FILE.json] [--now ISO8601] [--seed N] [--json] EXPRESSION\n");
 }
 
@@ -129,6 +129,7 @@ int cli_expr(int argc, char **argv)
   mvs_arena *a = mvs_arena_new(0);
   attr_table attrs = {0};
   expr_dialect dialect = EXPR_CONNECT;
+  int auto_dialect = 1;
   const char *src = NULL, *object_path = NULL;
   int json = 0, i, rc = MVS_EXIT_USAGE;
   int64_t now = 0;
@@ -148,12 +149,15 @@ int cli_expr(int argc, char **argv)
       json = 1;
     } else if (strcmp(arg, "--dialect") == 0 && i + 1 < argc) {
       const char *d = argv[++i];
+      auto_dialect = 0;
       if (strcmp(d, "connect") == 0)
         dialect = EXPR_CONNECT;
       else if (strcmp(d, "cloud") == 0)
         dialect = EXPR_CLOUD;
+      else if (strcmp(d, "auto") == 0)
+        auto_dialect = 1;
       else {
-        fprintf(stderr, "mvsync expr: unknown dialect '%s' (expected connect or cloud)\n", d);
+        fprintf(stderr, "mvsync expr: unknown dialect '%s' (expected connect, cloud or auto)\n", d);
         goto out;
       }
     } else if (strcmp(arg, "--attr") == 0 && i + 1 < argc) {
@@ -232,6 +236,13 @@ int cli_expr(int argc, char **argv)
   }
 
   rc = expr_parse(src, strlen(src), dialect, &e, &err);
+  if (rc != EXPR_OK && auto_dialect) {
+    /* No --dialect: an expression only the Cloud Sync language accepts (Append, Coalesce,
+     * ...) is evaluated as that; where both accept it, Connect's meaning wins. */
+    expr_error cloud_err;
+    if (expr_parse(src, strlen(src), EXPR_CLOUD, &e, &cloud_err) == EXPR_OK)
+      rc = EXPR_OK;
+  }
   if (rc != EXPR_OK) {
     size_t line, col;
     offset_pos(src, strlen(src), err.offset, &line, &col);
