@@ -48,6 +48,11 @@ int expr_ctx_steps(expr_ctx *x, size_t off, uint64_t n)
   return EXPR_OK;
 }
 
+int expr_fail_text(expr_call *c, const char *p, size_t n)
+{
+  return expr_ctx_error(c->x, c->off, EXPR_ERR_RUNTIME, "%.*s", n > 255 ? 255 : (int)n, p);
+}
+
 int expr_ctx_nomem(expr_ctx *x, size_t off)
 {
   return expr_ctx_error(x, off, EXPR_ERR_LIMIT, "expression result too large");

@@ -1,5 +1,5 @@
 /* expr_eval — evaluator: operators, multi-valued mapping, calls, and expr_fn_core's special
- * forms (IIF, Select, Where, With, ImportedValue).  Memory: results live in the caller's arena. */
+ * forms (IIF, Select, Where, With, ImportedValue, Connect's Switch).  Memory: results live in the caller's arena. */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +12,7 @@ const expr_fn_def expr_fn_core[] = {
     [CORE_WHERE] = {"Where", EXPR_D_CONNECT, 3, 3, EXPR_ARGS_ALL, NULL},
     [CORE_WITH] = {"With", EXPR_D_CONNECT, 3, 3, EXPR_ARGS_ALL, NULL},
     [CORE_IMPORTED] = {"ImportedValue", EXPR_D_CONNECT, 1, 1, EXPR_ARGS_ALL, NULL},
+    [CORE_SWITCH] = {"Switch", EXPR_D_CONNECT, 2, -1, EXPR_ARGS_ALL, NULL},
     [CORE_NONE] = {NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -424,6 +425,37 @@ static int ev_iif(expr_ctx *x, const expr_node *n, mvs_value *out)
   return EXPR_OK;
 }
 
+/* Connect Switch(cond1, value1, ...): every condition is evaluated, as documented, but only
+ * the value of the first true one, so Error("...") can follow a final True condition as in
+ * Microsoft's own example.  NULL when no condition holds. */
+static int ev_switch(expr_ctx *x, const expr_node *n, mvs_value *out)
+{
+  expr_node *const *args = n->u.call.args;
+  size_t i, chosen = 0;
+  mvs_value cond;
+  bool t;
+  int rc;
+
+  for (i = 0; i + 1 < n->u.call.n; i += 2) {
+    if ((rc = ev(x, args[i], &cond)) != EXPR_OK)
+      return rc;
+    if (mvs_is_special(cond))
+      return special_error(x, args[i]->off, "Switch", "a condition", cond);
+    if (cond.type == MVS_V_MV)
+      return expr_ctx_error(x, args[i]->off, EXPR_ERR_RUNTIME,
+                            "Switch: condition %zu is multi-valued", i / 2 + 1);
+    if ((rc = cond_true(x, args[i]->off, "Switch", cond, &t)) != EXPR_OK)
+      return rc;
+    if (t && !chosen)
+      chosen = i + 1;
+  }
+  if (!chosen) {
+    *out = mvs_null();
+    return EXPR_OK;
+  }
+  return ev(x, args[chosen], out);
+}
+
 /* Select($item, values, f) and Where($item, values, cond): bind each value in turn. */
 static int ev_select_where(expr_ctx *x, const expr_node *n, mvs_value *out)
 {
@@ -524,6 +556,7 @@ static int ev(expr_ctx *x, const expr_node *n, mvs_value *out)
     case CORE_SELECT:
     case CORE_WHERE: return ev_select_where(x, n, out);
     case CORE_WITH: return ev_with(x, n, out);
+    case CORE_SWITCH: return ev_switch(x, n, out);
     case CORE_IMPORTED:
       *out = read_attr(x, true, n->u.call.args[0]->u.s.p, n->u.call.args[0]->u.s.n);
       return EXPR_OK;

@@ -59,6 +59,8 @@ int expr_call_steps(expr_call *c, uint64_t n);
 
 /* Record a runtime error "Name: message" and return EXPR_ERR_RUNTIME. */
 int expr_fail(expr_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Record exactly p[0..n) (no "Name: " prefix; Error() uses it) and return EXPR_ERR_RUNTIME. */
+int expr_fail_text(expr_call *c, const char *p, size_t n);
 /* Record "expression result too large" and return EXPR_ERR_LIMIT. */
 int expr_nomem(expr_call *c);
 

@@ -102,6 +102,7 @@ typedef enum expr_core {
   CORE_WHERE,
   CORE_WITH,
   CORE_IMPORTED,
+  CORE_SWITCH,
   CORE_NONE
 } expr_core;
 

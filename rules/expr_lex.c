@@ -250,7 +250,7 @@ int expr_lex_next(expr_lexer *lx, expr_tok *t)
   case '&':
     if (c1 == '&') {
       rc = lex_op(lx, t, OP_AND, 2);
-    } else if (lx->d == EXPR_CONNECT && (c1 == 'H' || c1 == 'h') && lx->pos + 2 < lx->len &&
+    } else if ((c1 == 'H' || c1 == 'h') && lx->pos + 2 < lx->len &&
                hexval(s[lx->pos + 2]) >= 0) {
       rc = lex_number(lx, t, lx->pos + 2, 16);
     } else {

@@ -384,6 +384,10 @@ static int parse_call(parser *P, expr_tok name, expr_node **out)
 close:
   if ((int64_t)nargs < f->min_args || (f->max_args >= 0 && (int64_t)nargs > f->max_args))
     return arity_error(P, f, other, name.off, nargs);
+  if (core == CORE_SWITCH && nargs % 2)
+    return expr_parse_error(P->err, name.off,
+                            "Switch takes conditions and values in pairs, got %zu arguments",
+                            nargs);
   if (core == CORE_IMPORTED) {
     if (args[0]->kind != EN_STR)
       return expr_parse_error(P->err, args[0]->off,
@@ -404,6 +408,14 @@ close:
   return advance(P);   /* past ')' */
 }
 
+/* Microsoft writes the option arguments of InStr, Contains and ConvertFromBase64 as bare
+ * names (InStr(x, y, 1, vbTextCompare)); they read as the strings they spell.  The table
+ * is static, so the node's text outlives any expr. */
+static const char *const option_names[] = {"vbTextCompare", "vbBinaryCompare",
+                                           "CaseSensitive", "CaseInsensitive",
+                                           "Unicode",       "ASCII",
+                                           "UTF8"};
+
 static int parse_ident(parser *P, expr_node **out)
 {
   expr_tok name = P->tok;
@@ -420,6 +432,14 @@ static int parse_ident(parser *P, expr_node **out)
     return rc;
   if (P->tok.kind == TK_LPAREN)
     return parse_call(P, name, out);
+  for (i = 0; i < sizeof option_names / sizeof *option_names; i++)
+    if (name_eq(name.s, name.n, option_names[i])) {
+      if (!(*out = new_node(P, EN_STR, name.off)))
+        return nomem(P);
+      (*out)->u.s.p = option_names[i];
+      (*out)->u.s.n = strlen(option_names[i]);
+      return EXPR_OK;
+    }
   found(P, what, sizeof what);
   f = expr_fn_find(name.s, name.n, P->e->d, &other);
   if (f)

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rules/expr_int.h"
+#include "rules/expr_fn.h"
 #include "schema/buf.h"
 #include "schema/utf8.h"
 
@@ -574,9 +574,8 @@ static int fn_removeduplicates(expr_call *c, const mvs_value *args, size_t n, mv
 
 /* ---- program flow ---- */
 
-/* Error(str): fail with exactly the given text (an absent message gives an empty one).
- * expr_fail would prefix "Error: ", so the message is recorded through the evaluator's own
- * expr_ctx_error; the rule author's text is what an operator must see. */
+/* Error(str): fail with exactly the given text (an absent message gives an empty one);
+ * the rule author's text is what an operator must see. */
 static int fn_error(expr_call *c, const mvs_value *args, size_t n, mvs_value *out)
 {
   const char *p = "";
@@ -586,28 +585,7 @@ static int fn_error(expr_call *c, const mvs_value *args, size_t n, mvs_value *ou
   (void)out;
   if (!mvs_is_null(args[0]) && (rc = arg_text(c, args, 0, &p, &len)) != EXPR_OK)
     return rc;
-  return expr_ctx_error(c->x, c->off, EXPR_ERR_RUNTIME, "%.*s", len > 255 ? 255 : (int)len,
-                        p);
-}
-
-/* Connect Switch(cond1, value1, ...): the value of the first true condition, NULL if none
- * is true.  Every argument has been evaluated already, as documented. */
-static int fn_switch_connect(expr_call *c, const mvs_value *args, size_t n, mvs_value *out)
-{
-  size_t i;
-  bool b;
-  if (n % 2)
-    return expr_fail(c, "conditions and values must come in pairs");
-  for (i = 0; i < n; i += 2) {
-    if (to_truth(args[i], &b) != 0)
-      return expr_fail(c, "argument %zu must be a condition (True or False), got %s", i + 1,
-                       mvs_type_name(args[i].type));
-    if (b) {
-      *out = args[i + 1];
-      return EXPR_OK;
-    }
-  }
-  return ret_null(out);
+  return expr_fail_text(c, p, len);
 }
 
 /* Cloud Switch(source, default, key1, value1, ...): the value whose key equals source
@@ -796,7 +774,6 @@ const expr_fn_def expr_fn_data[] = {
     {"RemoveDuplicates", EXPR_D_BOTH, 1, 1, ARG0, fn_removeduplicates},
     /* program flow */
     {"Error", EXPR_D_BOTH, 1, 1, 0, fn_error},
-    {"Switch", EXPR_D_CONNECT, 2, -1, EXPR_ARGS_ALL, fn_switch_connect},
     {"Switch", EXPR_D_CLOUD, 4, -1, EXPR_ARGS_ALL & ~ARG0, fn_switch_cloud},
     {"Coalesce", EXPR_D_CLOUD, 1, -1, EXPR_ARGS_ALL, fn_coalesce},
     {"IgnoreFlowIfNullOrEmpty", EXPR_D_CLOUD, 1, 1, ARG0, fn_ignoreflow},

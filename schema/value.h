@@ -36,8 +36,7 @@ struct mvs_value {
   } u;
 };
 
-/* Constructors. The *_copy ones copy bytes into the arena and return MVS_V_NULL typed
- * values with ok=false on allocation failure; check with mvs_alloc_failed(). */
+/* Constructors of single values; they cannot fail. */
 mvs_value mvs_null(void);
 mvs_value mvs_num(int64_t n);
 mvs_value mvs_bool(bool b);
@@ -50,8 +49,8 @@ mvs_value mvs_bin_ref(const void *p, size_t n);
 int mvs_str_copy(mvs_arena *a, const char *p, size_t n, mvs_value *out);
 int mvs_bin_copy(mvs_arena *a, const void *p, size_t n, mvs_value *out);
 int mvs_ref_copy(mvs_arena *a, const char *p, size_t n, mvs_value *out);
-/* Build a multi-valued value from n single values (copied into the arena).
- * NULL items are dropped; 0 items gives NULL; 1 item stays multi-valued. */
+/* Build a multi-valued value from n values (copied into the arena).  Multi-valued items are
+ * flattened, NULL and special items dropped; 0 items gives NULL; 1 item stays multi-valued. */
 int mvs_mv_make(mvs_arena *a, const mvs_value *items, size_t n, mvs_value *out);
 
 static inline bool mvs_is_null(mvs_value v) { return v.type == MVS_V_NULL; }

@@ -308,7 +308,7 @@ int main(int argc, char **argv)
       else if (strcmp(key, "attr") == 0 || strcmp(key, "param") == 0) {
         int isattr = key[0] == 'a';
         int *n = isattr ? &c.nattrs : &c.nparams;
-        char *dup = strdup(val), *name, *json;
+        char *dup = strdup(val), *name = NULL, *json = NULL;
         if (*n >= MAX_ATTRS || split_binding(&c, dup, &name, &json)) {
           free(dup);
           failures++;
