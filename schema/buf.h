@@ -22,7 +22,7 @@ int buf_add(buf *b, const void *p, size_t n);
 int buf_addc(buf *b, char c);
 int buf_adds(buf *b, const char *s);
 int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int buf_vprintf(buf *b, const char *fmt, va_list ap);
+int buf_vprintf(buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void buf_reset(buf *b);
 char *buf_detach(buf *b);   /* caller frees; buffer is left empty */
 void buf_free(buf *b);
