@@ -75,6 +75,8 @@ uint64_t expr_call_random(expr_call *c)
 
 int expr_call_steps(expr_call *c, uint64_t n) { return expr_ctx_steps(c->x, c->off, n); }
 
+uint64_t expr_call_steps_left(expr_call *c) { return c->x->max_steps - c->x->steps; }
+
 int expr_fail(expr_call *c, const char *fmt, ...)
 {
   va_list ap;

@@ -102,6 +102,14 @@ static int op_error(expr_ctx *x, size_t off, expr_op op, const char *what, mvs_v
 
 static bool is_text(mvs_value v) { return v.type == MVS_V_STR || v.type == MVS_V_REF; }
 
+/* Bytes of text or binary in a single value.  Operators and functions are charged one step
+ * per byte they are given, so work on a large value (which & can build without limit in a
+ * few nodes) counts against the budget however often it is repeated. */
+static uint64_t value_bytes(mvs_value v)
+{
+  return is_text(v) || v.type == MVS_V_BIN ? v.u.s.n : 0;
+}
+
 /* Ordering for < <= > >=: -1/0/1 in *cmp, or a type error. */
 static int compare(expr_ctx *x, size_t off, expr_op op, mvs_value a, mvs_value b, int *cmp)
 {
@@ -182,6 +190,8 @@ static int apply_scalar(expr_ctx *x, size_t off, expr_op op, mvs_value a, mvs_va
   int cmp = 0;
   bool ovf = false;
 
+  if (expr_ctx_steps(x, off, value_bytes(a) + value_bytes(b)) != EXPR_OK)
+    return EXPR_ERR_LIMIT;
   if (op == OP_CONCAT)
     return concat(x, off, a, b, out);
   if (op == OP_AND || op == OP_OR)
@@ -286,8 +296,15 @@ static int ev_chain(expr_ctx *x, const expr_node *n, mvs_value *out)
 
 static int invoke(expr_call *c, const mvs_value *args, size_t n, mvs_value *out)
 {
+  uint64_t bytes = 0;
+  size_t i;
   int rc;
+
   *out = mvs_null();
+  for (i = 0; i < n; i++)
+    bytes += value_bytes(args[i]);
+  if ((rc = expr_ctx_steps(c->x, c->off, bytes)) != EXPR_OK)
+    return rc;
   rc = c->fn->impl(c, args, n, out);
   if (rc == EXPR_OK && c->x->failed) {
     /* The body recovered from a failed expr_arg_*: that error must not mask a later one. */

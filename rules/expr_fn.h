@@ -56,6 +56,8 @@ uint64_t expr_call_random(expr_call *c);      /* next value of the env-seeded ge
 const expr_env *expr_call_env(expr_call *c);
 /* Count work done inside a function (loops over input); fails with EXPR_ERR_LIMIT. */
 int expr_call_steps(expr_call *c, uint64_t n);
+/* Steps still available, for work that must be sized before it starts (a regex match). */
+uint64_t expr_call_steps_left(expr_call *c);
 
 /* Record a runtime error "Name: message" and return EXPR_ERR_RUNTIME. */
 int expr_fail(expr_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

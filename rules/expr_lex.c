@@ -33,17 +33,6 @@ static int is_ident(char c) { return is_alpha(c) || is_digit(c) || c == '_'; }
 static int is_attr_char(char c) { return is_ident(c) || c == '-' || c == '.' || c == ';'; }
 static int is_param_char(char c) { return is_ident(c) || c == '-' || c == '.'; }
 
-static int hexval(char c)
-{
-  if (is_digit(c))
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* Describe the character at pos for "unexpected character" messages. */
 static void describe_char(const expr_lexer *lx, size_t pos, char *out, size_t outsz)
 {
@@ -143,7 +132,7 @@ static int lex_number(expr_lexer *lx, expr_tok *t, size_t i, int base)
   bool big = false;
 
   for (; i < lx->len; i++) {
-    int v = base == 16 ? hexval(lx->src[i]) : (is_digit(lx->src[i]) ? lx->src[i] - '0' : -1);
+    int v = base == 16 ? mvs_hex_digit(lx->src[i]) : (is_digit(lx->src[i]) ? lx->src[i] - '0' : -1);
     if (v < 0)
       break;
     if (base == 16) {
@@ -251,7 +240,7 @@ int expr_lex_next(expr_lexer *lx, expr_tok *t)
     if (c1 == '&') {
       rc = lex_op(lx, t, OP_AND, 2);
     } else if ((c1 == 'H' || c1 == 'h') && lx->pos + 2 < lx->len &&
-               hexval(s[lx->pos + 2]) >= 0) {
+               mvs_hex_digit(s[lx->pos + 2]) >= 0) {
       rc = lex_number(lx, t, lx->pos + 2, 16);
     } else {
       rc = lex_op(lx, t, OP_CONCAT, 1);

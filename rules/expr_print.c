@@ -20,7 +20,27 @@ static int std_prec(expr_op op)
   }
 }
 
-static int print_node(buf *b, const expr *e, const expr_node *n);
+static int print_node(buf *b, const expr *e, const expr_node *n, size_t depth);
+
+/* Parser nesting (expr_parse's depth count) the text of n needs beyond the level it
+ * starts at, printed without clarifying parentheses: one level per call argument and per
+ * parenthesised chain on the right of an operator. */
+static size_t flat_height(const expr_node *n)
+{
+  size_t h = 0, i, k;
+  if (n->kind == EN_CALL) {
+    for (i = 0; i < n->u.call.n; i++)
+      if ((k = 1 + flat_height(n->u.call.args[i])) > h)
+        h = k;
+  } else if (n->kind == EN_CHAIN) {
+    for (i = 0; i < n->u.chain.n; i++) {
+      const expr_node *r = n->u.chain.operands[i];
+      if ((k = (i > 0 && r->kind == EN_CHAIN) + flat_height(r)) > h)
+        h = k;
+    }
+  }
+  return h;
+}
 
 static int print_string(buf *b, const expr *e, const char *p, size_t n)
 {
@@ -50,20 +70,27 @@ static bool wrap_before(const expr_op *ops, size_t i)
   return i > 0 && std_prec(ops[i]) > std_prec(ops[i - 1]);
 }
 
-static int print_chain(buf *b, const expr *e, const expr_node *n)
+/* depth: the parser's nesting level at which the chain's text starts.  Clarifying
+ * parentheses nest one level each, so they are left out where they would take the text past
+ * the parser's limit: the chain then prints flat, which means the same. */
+static int print_chain(buf *b, const expr *e, const expr_node *n, size_t depth)
 {
   const expr_op *ops = n->u.chain.ops;
-  size_t i, cnt = n->u.chain.n;
+  size_t i, cnt = n->u.chain.n, wraps = 0;
+  bool clarify;
   int rc = 0;
 
-  for (i = 1; i + 1 < cnt && !rc; i++)
+  for (i = 1; i + 1 < cnt; i++)
+    wraps += wrap_before(ops, i);
+  clarify = depth + wraps + flat_height(n->u.chain.operands[0]) <= EXPR_MAX_DEPTH;
+  for (i = 1; clarify && i + 1 < cnt && !rc; i++)
     if (wrap_before(ops, i))
       rc = buf_addc(b, '(');
   if (!rc)
-    rc = print_node(b, e, n->u.chain.operands[0]);
+    rc = print_node(b, e, n->u.chain.operands[0], clarify ? depth + wraps : depth);
   for (i = 0; i + 1 < cnt && !rc; i++) {
     const expr_node *r = n->u.chain.operands[i + 1];
-    if (wrap_before(ops, i))
+    if (clarify && wrap_before(ops, i))
       rc = buf_addc(b, ')');
     if (!rc)
       rc = buf_printf(b, " %s ", expr_op_text(ops[i]));
@@ -71,14 +98,14 @@ static int print_chain(buf *b, const expr *e, const expr_node *n)
     if (!rc && r->kind == EN_CHAIN)
       rc = buf_addc(b, '(');
     if (!rc)
-      rc = print_node(b, e, r);
+      rc = print_node(b, e, r, depth + (r->kind == EN_CHAIN));
     if (!rc && r->kind == EN_CHAIN)
       rc = buf_addc(b, ')');
   }
   return rc;
 }
 
-static int print_node(buf *b, const expr *e, const expr_node *n)
+static int print_node(buf *b, const expr *e, const expr_node *n, size_t depth)
 {
   size_t i;
   int rc = 0;
@@ -104,10 +131,10 @@ static int print_node(buf *b, const expr *e, const expr_node *n)
       if (i > 0)
         rc = buf_adds(b, ", ");
       if (!rc)
-        rc = print_node(b, e, n->u.call.args[i]);
+        rc = print_node(b, e, n->u.call.args[i], depth + 1);
     }
     return rc ? rc : buf_addc(b, ')');
-  case EN_CHAIN: return print_chain(b, e, n);
+  case EN_CHAIN: return print_chain(b, e, n, depth);
   }
   return 0;
 }
@@ -116,7 +143,7 @@ char *expr_to_string(const expr *e)
 {
   buf b;
   buf_init(&b, 0);
-  if (print_node(&b, e, e->root)) {
+  if (print_node(&b, e, e->root, 1)) {
     buf_free(&b);
     return NULL;
   }

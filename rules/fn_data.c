@@ -106,17 +106,6 @@ static int arg_text(expr_call *c, const mvs_value *args, size_t i, const char **
   return mvs_to_str(expr_call_arena(c), args[i], p, n) == 0 ? EXPR_OK : expr_nomem(c);
 }
 
-static int hexval(char ch)
-{
-  if (ch >= '0' && ch <= '9')
-    return ch - '0';
-  if (ch >= 'a' && ch <= 'f')
-    return ch - 'a' + 10;
-  if (ch >= 'A' && ch <= 'F')
-    return ch - 'A' + 10;
-  return -1;
-}
-
 /* .NET's Guid.ToByteArray order: the first three groups are little-endian. Byte k of the
  * text form is byte guid_order[k] of the binary form. */
 static const int guid_order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
@@ -147,8 +136,8 @@ static int parse_guid(const char *p, size_t n, unsigned char out[16])
         return -1;
       continue;
     }
-    hi = hexval(p[pos]);
-    lo = hexval(p[pos + 1]);
+    hi = mvs_hex_digit(p[pos]);
+    lo = mvs_hex_digit(p[pos + 1]);
     if (hi < 0 || lo < 0)
       return -1;
     out[guid_order[k++]] = (unsigned char)(hi << 4 | lo);

@@ -15,11 +15,15 @@
 /* Largest string one text function builds; past it the result is "too large". */
 #define TEXT_MAX ((size_t)16 << 20)
 
-/* Regex budgets for Cloud's Replace: per match attempt (PCRE2 match() calls, backtracking depth,
- * heap KiB), so a hostile pattern fails quickly instead of running for minutes. */
+/* Regex budgets for Cloud's Replace and PCase, so a hostile pattern fails quickly instead of
+ * running for minutes: PCRE2 match() calls per start position (PCRE2 restarts the count at
+ * each one, so a search may do subject length x limit work; see rx_match), backtracking
+ * depth, heap KiB. */
 #define RX_MATCH_LIMIT 100000
 #define RX_DEPTH_LIMIT 10000
 #define RX_HEAP_LIMIT_KIB 16384
+/* PCRE2 match() calls one evaluation step pays for. */
+#define RX_WORK_PER_STEP 10
 
 /* RandomString's documented maximum length. */
 #define RANDOM_STRING_MAX 256
@@ -292,21 +296,49 @@ static int rx_compile(expr_call *c, rx *r, const char *pat, size_t n)
     rx_free(r);
     return expr_nomem(c);
   }
-  pcre2_set_match_limit(r->mctx, RX_MATCH_LIMIT);
   pcre2_set_depth_limit(r->mctx, RX_DEPTH_LIMIT);
   pcre2_set_heap_limit(r->mctx, RX_HEAP_LIMIT_KIB);
   pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &r->ncap);
   return EXPR_OK;
 }
 
-/* Search s from byte `from`; *hit says whether it matched (the ovector then holds the spans). */
+/* Bytes [*s, *e) of the whole last match (always set after a hit). */
+static void rx_span(const rx *r, size_t *s, size_t *e)
+{
+  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
+  *s = ov[0];
+  *e = ov[1];
+}
+
+/* Search s from byte `from`; *hit says whether it matched (the ovector then holds the spans).
+ * The match limit starts small and grows only when a pattern needs it; each try is charged
+ * (start positions tried) x limit / RX_WORK_PER_STEP steps, and never allowed more than the
+ * steps left, so the whole evaluation's regex work is bounded by its step budget. */
 static int rx_match(expr_call *c, rx *r, const char *s, size_t n, size_t from, bool *hit)
 {
-  int m, rc;
+  static const uint64_t limits[] = {RX_WORK_PER_STEP, RX_MATCH_LIMIT / 100, RX_MATCH_LIMIT};
+  uint64_t starts = (uint64_t)(n - from) + 1, limit, tried;
+  size_t t, ms, me;
+  int m = PCRE2_ERROR_MATCHLIMIT, rc;
 
-  if ((rc = expr_call_steps(c, 1)) != EXPR_OK)
-    return rc;
-  m = pcre2_match(r->code, (PCRE2_SPTR)s, n, from, 0, r->md, r->mctx);
+  for (t = 0; t < sizeof limits / sizeof *limits && m == PCRE2_ERROR_MATCHLIMIT; t++) {
+    limit = expr_call_steps_left(c) / starts;
+    limit = limit >= limits[t] / RX_WORK_PER_STEP ? limits[t] : limit * RX_WORK_PER_STEP;
+    if (limit == 0)
+      return expr_call_steps(c, UINT64_MAX);   /* fails: over budget */
+    pcre2_set_match_limit(r->mctx, (uint32_t)limit);
+    m = pcre2_match(r->code, (PCRE2_SPTR)s, n, from, 0, r->md, r->mctx);
+    tried = starts;
+    if (m > 0) {
+      rx_span(r, &ms, &me);
+      tried = ms > from ? (uint64_t)(ms - from) + 1 : 1;
+    }
+    if ((rc = expr_call_steps(c, (tried * limit + RX_WORK_PER_STEP - 1) / RX_WORK_PER_STEP)) !=
+        EXPR_OK)
+      return rc;
+    if (m == PCRE2_ERROR_MATCHLIMIT && limit < limits[t])
+      return expr_call_steps(c, UINT64_MAX);   /* the budget, not the pattern, ran out */
+  }
   *hit = m > 0;
   if (m >= 0 || m == PCRE2_ERROR_NOMATCH)
     return EXPR_OK;
@@ -325,14 +357,6 @@ static bool rx_group(const rx *r, uint32_t g, size_t *s, size_t *e)
   *s = ov[2 * g];
   *e = ov[2 * g + 1];
   return true;
-}
-
-/* Bytes [*s, *e) of the whole last match (always set after a hit). */
-static void rx_span(const rx *r, size_t *s, size_t *e)
-{
-  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
-  *s = ov[0];
-  *e = ov[1];
 }
 
 static int add_group(buf *b, const rx *r, const char *s, uint32_t g)
@@ -1495,14 +1519,6 @@ static int dn_split(expr_call *c, const char *p, size_t n, span **out, size_t *c
   return EXPR_OK;
 }
 
-static int hexval(char ch)
-{
-  return ch >= '0' && ch <= '9' ? ch - '0'
-         : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-         : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
-                                  : -1;
-}
-
 /* The value of one RDN (after its first unescaped '='), with RFC 4514 escapes undone. */
 static int rdn_value(expr_call *c, const char *p, size_t n, mvs_value *out)
 {
@@ -1519,8 +1535,8 @@ static int rdn_value(expr_call *c, const char *p, size_t n, mvs_value *out)
     s++;
   buf_init(&b, TEXT_MAX);
   for (i = s; i < n && brc == BUF_OK; i++) {
-    if (p[i] == '\\' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-      brc = buf_addc(&b, (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2])));
+    if (p[i] == '\\' && i + 2 < n && mvs_hex_digit(p[i + 1]) >= 0 && mvs_hex_digit(p[i + 2]) >= 0) {
+      brc = buf_addc(&b, (char)(mvs_hex_digit(p[i + 1]) * 16 + mvs_hex_digit(p[i + 2])));
       i += 2;
     } else if (p[i] == '\\' && i + 1 < n) {
       brc = buf_addc(&b, p[++i]);
@@ -1792,11 +1808,11 @@ static int from_utf8hex(buf *b, const char *p, size_t n)
     return TEXT_BAD;
   buf_init(&raw, TEXT_MAX);
   for (i = 0; i < n && rc == BUF_OK; i += 2) {
-    if (hexval(p[i]) < 0 || hexval(p[i + 1]) < 0) {
+    if (mvs_hex_digit(p[i]) < 0 || mvs_hex_digit(p[i + 1]) < 0) {
       rc = TEXT_BAD;
       break;
     }
-    rc = buf_addc(&raw, (char)(hexval(p[i]) * 16 + hexval(p[i + 1])));
+    rc = buf_addc(&raw, (char)(mvs_hex_digit(p[i]) * 16 + mvs_hex_digit(p[i + 1])));
   }
   if (rc == BUF_OK)
     rc = decode_bytes(b, (const unsigned char *)(raw.p ? raw.p : ""), raw.len, ENC_UTF8);

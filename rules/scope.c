@@ -69,12 +69,6 @@ static bool value_text(mvs_value v, char *tmp, size_t tmplen, const char **p, si
   }
 }
 
-static int hexval(char c)
-{
-  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* Binary values equal a clause value written as hexadecimal digits (any case). */
 static bool bin_equals_hex(mvs_value v, const rule_literal *lit)
 {
@@ -82,7 +76,7 @@ static bool bin_equals_hex(mvs_value v, const rule_literal *lit)
   if (lit->len != v.u.s.n * 2)
     return false;
   for (i = 0; i < v.u.s.n; i++) {
-    int hi = hexval(lit->text[2 * i]), lo = hexval(lit->text[2 * i + 1]);
+    int hi = mvs_hex_digit(lit->text[2 * i]), lo = mvs_hex_digit(lit->text[2 * i + 1]);
     if (hi < 0 || lo < 0 || (unsigned char)v.u.s.p[i] != (unsigned)(hi * 16 + lo))
       return false;
   }

@@ -140,11 +140,14 @@ void *mvs_arena_alloc(mvs_arena *a, size_t n)
     return NULL;
   if (!blk || blk->size - blk->used < need) {
     size_t size = need > ARENA_BLOCK ? need : ARENA_BLOCK;
-    if (a->total + size > a->cap) {
+    /* total <= cap always, so cap - total cannot wrap (total + size could). */
+    if (size > a->cap - a->total) {
       size = need;
-      if (a->total + size > a->cap)
+      if (size > a->cap - a->total)
         return NULL;
     }
+    if (size > SIZE_MAX - sizeof *blk)
+      return NULL;
     blk = malloc(sizeof *blk + size);
     if (!blk)
       return NULL;

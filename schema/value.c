@@ -244,7 +244,7 @@ static void trim_ascii(const char **p, size_t *n)
     (*n)--;
 }
 
-static int hexval(char c)
+int mvs_hex_digit(char c)
 {
   if (c >= '0' && c <= '9')
     return c - '0';
@@ -276,7 +276,7 @@ int mvs_to_num(mvs_value v, int64_t *out)
     if (n - 2 > 16)
       return -1;
     for (i = 2; i < n; i++) {
-      int h = hexval(p[i]);
+      int h = mvs_hex_digit(p[i]);
       if (h < 0)
         return -1;
       m = m << 4 | (uint64_t)h;
@@ -391,7 +391,7 @@ static bool bin_eq_text(mvs_value b, const char *p, size_t n)
     return false;
   for (i = 0; i < b.u.s.n; i++) {
     unsigned char c = (unsigned char)b.u.s.p[i];
-    if (hexval(p[2 * i]) != (c >> 4) || hexval(p[2 * i + 1]) != (c & 15))
+    if (mvs_hex_digit(p[2 * i]) != (c >> 4) || mvs_hex_digit(p[2 * i + 1]) != (c & 15))
       return false;
   }
   return true;

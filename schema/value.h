@@ -72,6 +72,8 @@ const char *mvs_type_name(mvs_vtype t);   /* "string", "number", ... */
 int mvs_to_str(mvs_arena *a, mvs_value v, const char **p, size_t *n);
 int mvs_to_num(mvs_value v, int64_t *out);   /* STR: optional sign + decimal digits, or &Hhex */
 int mvs_to_bool(mvs_value v, bool *out);     /* STR: "true"/"false" any case; NUM: nonzero */
+/* Value of one hexadecimal digit (either case), or -1. */
+int mvs_hex_digit(char c);
 
 /* Equality as Connect's "=" does it: numbers numerically, else as strings; `nocase`
  * compares strings ordinally ignoring case (Unicode simple case folding). */

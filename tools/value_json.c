@@ -7,17 +7,6 @@
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
-static int hexval(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 static int from_node(mvs_arena *a, yajl_val v, int depth, mvs_value *out, char *err,
                      size_t errlen)
 {
@@ -98,7 +87,7 @@ static int from_node(mvs_arena *a, yajl_val v, int depth, mvs_value *out, char *
       if (!bytes)
         goto nomem;
       for (i = 0; i < n; i += 2) {
-        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+        int hi = mvs_hex_digit(s[i]), lo = mvs_hex_digit(s[i + 1]);
         if (hi < 0 || lo < 0) {
           snprintf(err, errlen, "bad hex digit in binary value");
           return -1;

@@ -20,7 +20,7 @@ typedef struct tcase {
   expr_dialect dialect;
   struct { char *name; char *json; } attrs[MAX_ATTRS], params[MAX_ATTRS];
   int nattrs, nparams;
-  char *now, *seed, *want, *want_count, *want_match, *error, *parse_error;
+  char *now, *seed, *steps, *want, *want_count, *want_match, *error, *parse_error;
 } tcase;
 
 typedef struct binding { const char *name; mvs_value v; } binding;
@@ -164,7 +164,8 @@ static int check_case(tcase *c)
   }
   {
     expr_env env = {.attr = lookup, .param = param_lookup, .u = &attrs, .now = now,
-                    .seed = c->seed ? strtoull(c->seed, NULL, 10) : 1};
+                    .seed = c->seed ? strtoull(c->seed, NULL, 10) : 1,
+                    .max_steps = c->steps ? strtoull(c->steps, NULL, 10) : 0};
     rc = expr_eval(e, &env, a, &out, &err);
   }
   if (c->error) {
@@ -273,7 +274,7 @@ int main(int argc, char **argv)
           total++;
           failures += check_case(&c);
           /* case strings point into strdup'd copies: free them */
-          free(c.expr); free(c.now); free(c.seed); free(c.want); free(c.want_count);
+          free(c.expr); free(c.now); free(c.seed); free(c.steps); free(c.want); free(c.want_count);
           free(c.want_match); free(c.error); free(c.parse_error);
           for (int i = 0; i < c.nattrs; i++) free(c.attrs[i].name);
           for (int i = 0; i < c.nparams; i++) free(c.params[i].name);
@@ -300,6 +301,7 @@ int main(int argc, char **argv)
       else if (strcmp(key, "dialect") == 0) c.dialect = strcmp(val, "cloud") == 0 ? EXPR_CLOUD : EXPR_CONNECT;
       else if (strcmp(key, "now") == 0) c.now = strdup(val);
       else if (strcmp(key, "seed") == 0) c.seed = strdup(val);
+      else if (strcmp(key, "steps") == 0) c.steps = strdup(val);
       else if (strcmp(key, "want") == 0) c.want = strdup(val);
       else if (strcmp(key, "want-count") == 0) c.want_count = strdup(val);
       else if (strcmp(key, "want-match") == 0) c.want_match = strdup(val);
