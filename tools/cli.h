@@ -15,8 +15,8 @@ enum mvs_exit {
 /* argv[0] is the subcommand name ("rules", "expr"). */
 int cli_rules(int argc, char **argv);
 int cli_expr(int argc, char **argv);
-
-/* Read a whole file into a NUL-terminated malloc'd buffer; 0 or -1 with errno set. */
-int cli_read_file(const char *path, char **out, size_t *len);
+/* The engine's commands (init, import, sync, export, cycle, staging, preview, pending, show,
+ * runs, dump): argv[0] says which. */
+int cli_engine(int argc, char **argv);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/rule_files.h"
 #include "rules/expr.h"
 #include "schema/utf8.h"
 #include "tools/cli.h"
@@ -208,7 +209,7 @@ int cli_expr(int argc, char **argv)
     value_json_field *fields;
     size_t nf, k;
     char msg[256];
-    if (cli_read_file(object_path, &text, &text_len) != 0) {
+    if (mvs_read_file(object_path, &text, &text_len) != 0) {
       perror(object_path);
       rc = MVS_EXIT_SYSTEM;
       goto out;

@@ -1,7 +1,7 @@
 /* cli_rules — `mvsync rules check|fmt|show`: validate, format or dump rule files.
  * Memory: the rule set, diagnostics and file texts are freed before returning. */
-#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/rule_files.h"
 #include "rules/ruleset.h"
 #include "tools/cli.h"
 
@@ -21,111 +22,15 @@ static void rules_usage(FILE *f)
           "PATH is a .rules file or a directory (all *.rules files in it, sorted).\n");
 }
 
-/* The files named on the command line, directories expanded. */
-typedef struct file_list {
-  char **paths;
-  char **texts;
-  size_t *lens;
-  size_t n, cap;
-} file_list;
-
-static int list_add(file_list *l, const char *path)
+/* A rule_files failure as an exit code, reported on stderr. */
+static int files_failed(int rc, const char *err)
 {
-  if (l->n == l->cap) {
-    size_t ncap = l->cap ? l->cap * 2 : 16;
-    char **np = realloc(l->paths, ncap * sizeof *np);
-    if (!np)
-      return -1;
-    l->paths = np;
-    l->cap = ncap;
-  }
-  if (!(l->paths[l->n] = strdup(path)))
-    return -1;
-  l->n++;
-  return 0;
-}
-
-static void list_free(file_list *l)
-{
-  size_t i;
-  for (i = 0; i < l->n; i++) {
-    free(l->paths[i]);
-    if (l->texts)
-      free(l->texts[i]);
-  }
-  free(l->paths);
-  free(l->texts);
-  free(l->lens);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool is_rules_file(const char *name)
-{
-  size_t n = strlen(name);
-  return name[0] != '.' && n > 6 && strcmp(name + n - 6, ".rules") == 0;
-}
-
-/* Add path, or the *.rules files of a directory in name order.  MVS_EXIT_* on failure. */
-static int expand_path(file_list *l, const char *path)
-{
-  struct stat st;
-  DIR *dir;
-  struct dirent *de;
-  size_t first = l->n;
-  int rc = MVS_EXIT_OK;
-
-  if (stat(path, &st) != 0) {
-    fprintf(stderr, "mvsync rules: %s: %s\n", path, strerror(errno));
+  if (rc == RULE_FILES_NOMEM) {
+    fprintf(stderr, "mvsync rules: out of memory\n");
     return MVS_EXIT_SYSTEM;
   }
-  if (!S_ISDIR(st.st_mode))
-    return list_add(l, path) == 0 ? MVS_EXIT_OK : MVS_EXIT_SYSTEM;
-  if (!(dir = opendir(path))) {
-    fprintf(stderr, "mvsync rules: %s: %s\n", path, strerror(errno));
-    return MVS_EXIT_SYSTEM;
-  }
-  while ((de = readdir(dir)) && rc == MVS_EXIT_OK) {
-    char *full;
-    if (!is_rules_file(de->d_name))
-      continue;
-    if (asprintf(&full, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/",
-                 de->d_name) < 0)
-      rc = MVS_EXIT_SYSTEM;
-    else {
-      if (list_add(l, full) != 0)
-        rc = MVS_EXIT_SYSTEM;
-      free(full);
-    }
-  }
-  closedir(dir);
-  if (rc == MVS_EXIT_OK && l->n == first) {
-    fprintf(stderr, "mvsync rules: %s: no *.rules files in this directory\n", path);
-    return MVS_EXIT_INVALID;
-  }
-  qsort(l->paths + first, l->n - first, sizeof *l->paths, cmp_str);
-  return rc;
-}
-
-/* Read and parse every file into rs.  MVS_EXIT_OK even when the rules have errors (they are
- * in d); MVS_EXIT_SYSTEM when a file cannot be read or memory runs out. */
-static int load(file_list *l, rule_set *rs, rule_diags *d)
-{
-  size_t i;
-  if (!(l->texts = calloc(l->n, sizeof *l->texts)) || !(l->lens = calloc(l->n, sizeof *l->lens)))
-    return MVS_EXIT_SYSTEM;
-  for (i = 0; i < l->n; i++) {
-    if (cli_read_file(l->paths[i], &l->texts[i], &l->lens[i]) != 0) {
-      fprintf(stderr, "mvsync rules: %s: %s\n", l->paths[i], strerror(errno));
-      return MVS_EXIT_SYSTEM;
-    }
-    if (rule_set_parse(rs, l->paths[i], l->texts[i], l->lens[i], d) == RULE_NOMEM)
-      return MVS_EXIT_SYSTEM;
-  }
-  return MVS_EXIT_OK;
+  fprintf(stderr, "mvsync rules: %s\n", err);
+  return rc == RULE_FILES_EMPTY ? MVS_EXIT_INVALID : MVS_EXIT_SYSTEM;
 }
 
 static int print_diags(rule_diags *d)
@@ -186,7 +91,7 @@ out:
   return rc;
 }
 
-static int run_fmt(file_list *l, rule_set *rs, bool write, bool check)
+static int run_fmt(rule_files *l, rule_set *rs, bool write, bool check)
 {
   buf out;
   size_t i;
@@ -236,7 +141,8 @@ enum rules_cmd { CMD_CHECK, CMD_FMT, CMD_SHOW };
 
 int cli_rules(int argc, char **argv)
 {
-  file_list files = {0};
+  rule_files files = {0};
+  char err[PATH_MAX + 256];
   rule_set *rs = NULL;
   rule_diags d;
   const char *cmd;
@@ -285,9 +191,9 @@ int cli_rules(int argc, char **argv)
       rules_usage(stderr);
       goto out;
     } else {
-      int erc = expand_path(&files, a);
-      if (erc != MVS_EXIT_OK) {
-        rc = erc;
+      int frc = rule_files_add(&files, a, err, sizeof err);
+      if (frc != RULE_FILES_OK) {
+        rc = files_failed(frc, err);
         goto out;
       }
     }
@@ -300,8 +206,10 @@ int cli_rules(int argc, char **argv)
     rc = MVS_EXIT_SYSTEM;
     goto out;
   }
-  if ((rc = load(&files, rs, &d)) != MVS_EXIT_OK)
+  if ((rc = rule_files_parse(&files, rs, &d, err, sizeof err)) != RULE_FILES_OK) {
+    rc = files_failed(rc, err);
     goto out;
+  }
   /* fmt needs only clean syntax; check and show judge the whole set. */
   if (sub != CMD_FMT && rule_set_check(rs, today, &d) == RULE_NOMEM) {
     rc = MVS_EXIT_SYSTEM;
@@ -337,6 +245,6 @@ int cli_rules(int argc, char **argv)
 out:
   rule_set_free(rs);
   rule_diags_free(&d);
-  list_free(&files);
+  rule_files_free(&files);
   return rc;
 }

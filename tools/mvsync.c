@@ -1,6 +1,5 @@
 /* mvsync — the command-line entry point: dispatches git-style subcommands.
  * Memory: nothing is returned; each subcommand frees what it allocates. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,17 @@ static const struct {
 } commands[] = {
   {"rules", cli_rules, "rules check|fmt|show PATH...   validate, format or dump rule files"},
   {"expr", cli_expr, "expr [options] EXPRESSION      evaluate an attribute-flow expression"},
+  {"init", cli_engine, "init                           create or migrate the store"},
+  {"import", cli_engine, "import CONNECTOR [--full|--delta]   import into the connector space"},
+  {"sync", cli_engine, "sync [--full|--delta]          synchronize: metaverse and pending exports"},
+  {"export", cli_engine, "export CONNECTOR [--allow-deletes]  send pending exports"},
+  {"cycle", cli_engine, "cycle [--initial|--delta]      imports, sync, exports (--dry-run: diff only)"},
+  {"staging", cli_engine, "staging on|off                 keep exports instead of sending them"},
+  {"preview", cli_engine, "preview CONNECTOR OBJECT       trace one object through the rules"},
+  {"pending", cli_engine, "pending [CONNECTOR]            list pending exports (--json, --csv)"},
+  {"show", cli_engine, "show cs|mv ID                  one connector-space or metaverse object"},
+  {"runs", cli_engine, "runs [--json]                  run history"},
+  {"dump", cli_engine, "dump --json                    the whole store as JSON (for tests)"},
 };
 
 static void usage(FILE *f)
@@ -23,45 +33,6 @@ static void usage(FILE *f)
   for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(f, "  %s\n", commands[i].help);
   fprintf(f, "\nexit codes: 0 ok, 1 invalid input, 2 usage, 3 system error, 4 safety stop\n");
-}
-
-int cli_read_file(const char *path, char **out, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  char *p = NULL, *np;
-  size_t cap = 0, n = 0, got;
-  int saved;
-
-  if (!f)
-    return -1;
-  for (;;) {
-    if (cap - n < 65536) {
-      cap = cap ? cap * 2 : 65536;
-      np = realloc(p, cap + 1);
-      if (!np) {
-        errno = ENOMEM;
-        goto fail;
-      }
-      p = np;
-    }
-    got = fread(p + n, 1, cap - n, f);
-    n += got;
-    if (got == 0)
-      break;
-  }
-  if (ferror(f))
-    goto fail;
-  fclose(f);
-  p[n] = '\0';
-  *out = p;
-  *len = n;
-  return 0;
-fail:
-  saved = errno ? errno : EIO;
-  free(p);
-  fclose(f);
-  errno = saved;
-  return -1;
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,72 @@
+/* file_int — what the file connector's parts share: the connector's state, reading the
+ * snapshot and the change log, fingerprints and watermarks.  Memory: a connector owns its
+ * strings and its export index; messages are malloc'd for the caller. */
+#ifndef MVS_FILE_INT_H
+#define MVS_FILE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "connectors/file/change.h"
+#include "connectors/file/state.h"
+
+struct connector {
+  char *name, *path, *changes, *export_log;
+  const shape *shape;
+  ftyper typer;
+  char **ref_attrs;
+  char **attrs; /* attributes to deliver, sorted (case ignored); none: all */
+  size_t n_attrs;
+  char **types; /* object types to deliver; none: all */
+  size_t n_types;
+  size_t max_line, max_object;
+  /* The export index: every object, as of index_end bytes of the change log. */
+  fstate *index;
+  int64_t index_end;
+  uint64_t index_tail;
+  struct timespec index_snap_mtime;
+  int64_t index_snap_size;
+};
+
+char *fc_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int fc_cmp_name(const void *a, const void *b);
+
+/* A change read from a file: CONN_OK goes on, anything else stops the reading with it. */
+typedef int (*change_fn)(void *u, const fchange *ch);
+
+typedef struct source {
+  connector *c;
+  const char *path;
+  bool log;    /* the change log (change records) rather than the snapshot */
+  int64_t end; /* bytes to read */
+  change_fn fn;
+  void *u;
+} source;
+
+/* Read a file of the source, calling s->fn for each change.  A change log that does not
+ * exist is empty.  Returns CONN_* codes with *err set on failure (except what fn returned). */
+int fc_read(const source *s, char **err);
+
+/* What an import or export saw of the files: the log's size, the snapshot's size and time. */
+typedef struct fingerprint {
+  int64_t log_size;
+  int64_t snap_size;
+  struct timespec snap_mtime;
+} fingerprint;
+
+int fc_fingerprint(connector *c, fingerprint *fp, char **err);
+/* Hash of the bytes of the change log just before off (read with fd, or the file when fd < 0),
+ * and the last two of them in last2 when not NULL.  0, or -1 with errno. */
+int fc_tail_hash(const char *path, int fd, int64_t off, uint64_t *h, unsigned char *last2);
+char *fc_watermark_format(int64_t off, uint64_t tail, const fingerprint *fp);
+/* Check a delta watermark against the files: CONN_OK with *off, or CONN_ERR_WATERMARK. */
+int fc_watermark_check(connector *c, const char *wm, const fingerprint *fp, int64_t *off,
+                       char **err);
+
+int fc_import(connector *c, conn_import_mode mode, const char *watermark, const conn_sink *sink,
+              char **new_watermark, char **err);
+int fc_export(connector *c, const conn_export *changes, size_t n, conn_export_result *results,
+              char **err);
+
+#endif

@@ -1,0 +1,28 @@
+/* registry — the connector types mvsync knows, and configuration lookups.
+ * Memory: nothing here allocates. */
+#include <string.h>
+
+#include "connectors/connector.h"
+#include "connectors/file/file_conn.h"
+
+/* One line per connector type. */
+static const connector_ops *const registry[] = {
+    &file_connector_ops,
+};
+
+const connector_ops *connector_find(const char *type)
+{
+  for (size_t i = 0; type && i < sizeof registry / sizeof *registry; i++)
+    if (strcmp(registry[i]->type, type) == 0)
+      return registry[i];
+  return NULL;
+}
+
+const char *conn_config_get(const conn_config *c, const char *key)
+{
+  /* The last setting wins, as when a key is repeated in a rule file. */
+  for (size_t i = c->n_settings; i-- > 0;)
+    if (strcmp(c->settings[i].key, key) == 0)
+      return c->settings[i].value;
+  return NULL;
+}

@@ -1,0 +1,216 @@
+/* connect — open a rule-set connector through connector.h: build its conn_config from the
+ * rule file (secrets resolved from env:/file:, relative paths made relative to the rule
+ * file's directory, the attributes and object types the rules use).  Secrets are only ever
+ * held in memory: never logged, never stored.
+ * Memory: an open_connector owns its config strings until connector_close_for. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "engine/engine_int.h"
+
+static char *own(open_connector *oc, char *s)
+{
+  char **np;
+  if (!s || !(np = realloc(oc->owned, (oc->n_owned + 1) * sizeof *np))) {
+    free(s);
+    return NULL;
+  }
+  oc->owned = np;
+  oc->owned[oc->n_owned++] = s;
+  return s;
+}
+
+static bool is_path_key(const char *k)
+{
+  size_t n = strlen(k);
+  return strcmp(k, "path") == 0 || strcmp(k, "changes") == 0 || strcmp(k, "export-log") == 0 ||
+         (n > 5 && (strcmp(k + n - 5, "-path") == 0 || strcmp(k + n - 5, "-file") == 0));
+}
+
+/* A path as the rule file means it: relative ones from the rule file's directory. */
+static char *rule_relative(const rule_connector *rc, const char *path)
+{
+  const char *slash = strrchr(rc->pos.file, '/');
+  char *out;
+  if (path[0] == '/' || !slash)
+    return strdup(path);
+  if (asprintf(&out, "%.*s/%s", (int)(slash - rc->pos.file), rc->pos.file, path) < 0)
+    return NULL;
+  return out;
+}
+
+static char *read_secret_file(mvs_engine *e, const rule_connector *rc, const char *key,
+                              const char *path)
+{
+  char *full = rule_relative(rc, path), *text = NULL;
+  struct stat st;
+  FILE *f = NULL;
+  long n;
+
+  if (!full)
+    return NULL;
+  if (stat(full, &st) != 0) {
+    engine_errorf(e, "connector \"%s\": %s: secret file %s: %s", rc->name, key, full, strerror(errno));
+    goto out;
+  }
+  if (st.st_mode & 077) {
+    engine_errorf(e, "connector \"%s\": %s: secret file %s is readable by others (mode %03o); "
+                  "make it mode 0600 or stricter", rc->name, key, full, (unsigned)(st.st_mode & 0777));
+    goto out;
+  }
+  if (!(f = fopen(full, "rb")) || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+      fseek(f, 0, SEEK_SET) != 0 || !(text = calloc(1, (size_t)n + 1)) ||
+      fread(text, 1, (size_t)n, f) != (size_t)n) {
+    engine_errorf(e, "connector \"%s\": %s: cannot read secret file %s", rc->name, key, full);
+    free(text);
+    text = NULL;
+    goto out;
+  }
+  while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+    text[--n] = '\0';
+out:
+  if (f)
+    fclose(f);
+  free(full);
+  return text;
+}
+
+static int add_unique(const char ***v, size_t *n, const char *s)
+{
+  size_t i;
+  const char **np;
+  if (!s)
+    return 0;
+  for (i = 0; i < *n; i++)
+    if (strcasecmp((*v)[i], s) == 0)
+      return 0;
+  if (!(np = realloc(*v, (*n + 1) * sizeof *np)))
+    return -1;
+  np[(*n)++] = s;
+  *v = np;
+  return 0;
+}
+
+/* expr_attrs callback: names are not NUL-terminated, so the list gets owned copies. */
+static void add_expr_attr(void *u, const char *name, size_t n)
+{
+  open_connector *oc = u;
+  char *copy = own(oc, strndup(name, n));
+  if (copy)
+    add_unique(&oc->attrs, &oc->cfg.n_attrs, copy);
+}
+
+int connector_open_for(mvs_engine *e, conn_info *c, open_connector *oc)
+{
+  const rule_connector *rc = c->rc;
+  const char *type = rule_connector_type_name(rc->type);
+  char *err = NULL;
+  buf types;
+  size_t i, j, n_types = 0;
+  const char **type_list = NULL;
+
+  memset(oc, 0, sizeof *oc);
+  buf_init(&types, 0);
+  if (!(oc->ops = connector_find(type))) {
+    engine_errorf(e, "connector \"%s\": no implementation of connector type %s", rc->name, type);
+    return ENGINE_INVALID;
+  }
+  if (!(oc->settings = calloc(rc->n_settings + 1, sizeof *oc->settings)))
+    return ENGINE_SYSTEM;
+  for (i = 0; i < rc->n_settings; i++) {
+    const rule_setting *s = &rc->settings[i];
+    const char *v = s->value.text;
+    char *owned = NULL;
+    if (s->value.kind == RULE_VAL_ENV) {
+      if (!(v = getenv(s->value.text))) {
+        engine_errorf(e, "connector \"%s\": %s: environment variable %s is not set", rc->name,
+                      s->key, s->value.text);
+        return ENGINE_INVALID;
+      }
+    } else if (s->value.kind == RULE_VAL_FILE) {
+      if (!(owned = own(oc, read_secret_file(e, rc, s->key, s->value.text))))
+        return e->errmsg[0] ? ENGINE_INVALID : ENGINE_SYSTEM;
+      v = owned;
+    } else if (s->value.kind == RULE_VAL_STRING && is_path_key(s->key)) {
+      if (!(v = own(oc, rule_relative(rc, s->value.text))))
+        return ENGINE_SYSTEM;
+    }
+    oc->settings[i].key = s->key;
+    oc->settings[i].value = v;
+    if (strcmp(s->key, "shape") == 0)
+      oc->cfg.shape = v;
+  }
+  oc->cfg.name = rc->name;
+  oc->cfg.type = type;
+  if (!oc->cfg.shape && rc->type != RULE_CONN_FILE)
+    oc->cfg.shape = type;
+  oc->cfg.settings = oc->settings;
+  oc->cfg.n_settings = rc->n_settings;
+
+  /* Attributes: the declared ones, plus what the rules read and write. */
+  for (i = 0; i < rc->n_attrs; i++) {
+    if (add_unique(&oc->attrs, &oc->cfg.n_attrs, rc->attrs[i].name) != 0 ||
+        (rc->attrs[i].syntax == RULE_SYN_REFERENCE &&
+         add_unique(&oc->ref_attrs, &oc->cfg.n_ref_attrs, rc->attrs[i].name) != 0))
+      return ENGINE_SYSTEM;
+  }
+  for (i = 0; i < c->n_in; i++) {
+    const rule *r = c->in_rules[i];
+    if (add_unique(&type_list, &n_types, r->source_type) != 0)
+      return ENGINE_SYSTEM;
+    for (j = 0; j < r->n_flows; j++) {
+      if (r->flows[j].type == RULE_FLOW_DIRECT &&
+          add_unique(&oc->attrs, &oc->cfg.n_attrs, r->flows[j].source) != 0)
+        return ENGINE_SYSTEM;
+      if (r->flows[j].expr)
+        expr_attrs(r->flows[j].expr, add_expr_attr, oc);
+    }
+  }
+  for (i = 0; i < c->n_out; i++) {
+    const rule *r = c->out_rules[i];
+    if (add_unique(&type_list, &n_types, r->target_type) != 0)
+      return ENGINE_SYSTEM;
+    for (j = 0; j < r->n_flows; j++)
+      if (add_unique(&oc->attrs, &oc->cfg.n_attrs, r->flows[j].target) != 0)
+        return ENGINE_SYSTEM;
+  }
+  oc->cfg.attrs = oc->attrs;
+  oc->cfg.ref_attrs = oc->ref_attrs;
+  for (i = 0; i < n_types; i++)
+    buf_printf(&types, "%s%s", i ? "," : "", type_list[i]);
+  free(type_list);
+  /* ISMEMBEROF looks groups up in the connector space: every type is imported then. */
+  oc->types_csv = types.p && !c->n_member_groups ? buf_detach(&types) : NULL;
+  buf_free(&types);
+  oc->cfg.object_types_csv = oc->types_csv;
+
+  if (oc->ops->open(&oc->cfg, &oc->conn, &err) != CONN_OK) {
+    engine_errorf(e, "connector \"%s\": %s", rc->name, err ? err : "cannot open");
+    free(err);
+    oc->conn = NULL;
+    return ENGINE_INVALID;
+  }
+  return ENGINE_OK;
+}
+
+void connector_close_for(open_connector *oc)
+{
+  size_t i;
+  if (oc->conn)
+    oc->ops->close(oc->conn);
+  for (i = 0; i < oc->n_owned; i++) {
+    /* Secrets are wiped before the memory is returned. */
+    memset(oc->owned[i], 0, strlen(oc->owned[i]));
+    free(oc->owned[i]);
+  }
+  free(oc->owned);
+  free(oc->settings);
+  free(oc->attrs);
+  free(oc->ref_attrs);
+  free(oc->types_csv);
+  memset(oc, 0, sizeof *oc);
+}

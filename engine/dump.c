@@ -1,0 +1,704 @@
+/* dump — the store as data: `mvsync dump --json` (the format tests compare, specified in
+ * docs/internals/engine.md), labels of objects for diffs and traces, and the inspection
+ * views behind `pending`, `show` and `runs`.  Output depends only on the store's meaning,
+ * never on internal ids.  Memory: rendered text is appended to the caller's buf. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/engine_int.h"
+#include "tools/value_json.h"
+
+static const char *const import_names[] = {"none", "add", "update", "delete", "delete-add"};
+static const char *const op_names[] = {"add", "update", "delete", "rename"};
+static const char *const mode_names[] = {"replace", "add", "delete"};
+
+static int cmp_cstr(const void *a, const void *b)
+{
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "CONNECTOR/anchor" (or "CONNECTOR/DN" before an import confirmed the object). */
+static int cs_link(mvs_engine *e, const cs_row *cs, mvs_arena *a, const char **out)
+{
+  const char *name;
+  char *s;
+  size_t n;
+  if (store_connector_name(e->st, cs->connector, a, &name) != STORE_OK)
+    return -1;
+  n = strlen(name) + 2 + strlen(cs->anchor ? cs->anchor : cs->dn ? cs->dn : "");
+  if (!(s = mvs_arena_alloc(a, n)))
+    return -1;
+  snprintf(s, n, "%s/%s", name, cs->anchor ? cs->anchor : cs->dn ? cs->dn : "");
+  *out = s;
+  return 0;
+}
+
+int dump_cs_label(mvs_engine *e, const cs_row *cs, mvs_arena *a, const char **label)
+{
+  (void)e;
+  (void)a;
+  *label = cs->dn ? cs->dn : cs->anchor ? cs->anchor : "?";
+  return 0;
+}
+
+/* The sorted links of a metaverse object, as a malloc'd array of arena strings. */
+static int mv_links(mvs_engine *e, int64_t mv_id, mvs_arena *a, const char ***links, size_t *n)
+{
+  id_list joined = {0};
+  const char **v = NULL;
+  size_t i;
+  int rc = -1;
+
+  *links = NULL;
+  *n = 0;
+  if (store_cs_joined(e->st, mv_id, &joined) != STORE_OK ||
+      !(v = calloc(joined.n ? joined.n : 1, sizeof *v)))
+    goto out;
+  for (i = 0; i < joined.n; i++) {
+    cs_row cs;
+    if (store_cs_get(e->st, joined.ids[i], a, &cs) != STORE_OK || cs_link(e, &cs, a, &v[i]) != 0)
+      goto out;
+  }
+  if (joined.n)
+    qsort(v, joined.n, sizeof *v, cmp_cstr);
+  *links = v;
+  *n = joined.n;
+  v = NULL;
+  rc = 0;
+out:
+  free(v);
+  id_list_free(&joined);
+  return rc;
+}
+
+int dump_mv_label(mvs_engine *e, int64_t mv_id, mvs_arena *a, const char **label)
+{
+  const char **links;
+  size_t n, i;
+  buf b;
+
+  if (mv_links(e, mv_id, a, &links, &n) != 0)
+    return -1;
+  buf_init(&b, 0);
+  for (i = 0; i < n; i++)
+    buf_printf(&b, "%s%s", i ? " " : "", links[i]);
+  if (!n)
+    buf_printf(&b, "metaverse/%lld", (long long)mv_id);
+  *label = mvs_arena_memdup(a, b.p, b.len);
+  buf_free(&b);
+  free(links);
+  return *label ? 0 : -1;
+}
+
+/* ---- the dump ---- */
+
+typedef struct item {
+  char *key;
+  char *text;
+} item;
+
+typedef struct items {
+  item *v;
+  size_t n, cap;
+} items;
+
+static int items_add(items *l, buf *key, buf *text)
+{
+  if (l->n == l->cap) {
+    size_t ncap = l->cap ? l->cap * 2 : 64;
+    item *np = realloc(l->v, ncap * sizeof *np);
+    if (!np)
+      return -1;
+    l->v = np;
+    l->cap = ncap;
+  }
+  l->v[l->n].key = buf_detach(key);
+  l->v[l->n].text = buf_detach(text);
+  if (!l->v[l->n].key || !l->v[l->n].text)
+    return -1;
+  l->n++;
+  return 0;
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+  return strcmp(((const item *)a)->key, ((const item *)b)->key);
+}
+
+/* Sort and write the items as the body of a JSON array; frees them. */
+static int items_flush(items *l, buf *out, const char *indent)
+{
+  size_t i;
+  if (l->n)
+    qsort(l->v, l->n, sizeof *l->v, cmp_item);
+  for (i = 0; i < l->n; i++) {
+    buf_printf(out, "%s\n%s%s", i ? "," : "", indent, l->v[i].text);
+    free(l->v[i].key);
+    free(l->v[i].text);
+  }
+  free(l->v);
+  memset(l, 0, sizeof *l);
+  return 0;
+}
+
+static int cmp_value(const void *a, const void *b)
+{
+  return attr_value_cmp(*(const mvs_value *)a, *(const mvs_value *)b);
+}
+
+/* Write a list of values as one value (a single one unless multi) or an array. */
+static void write_values(buf *b, mvs_value *vals, size_t n, bool multi)
+{
+  size_t i;
+  if (n == 1 && !multi) {
+    value_json_write(b, vals[0]);
+    return;
+  }
+  qsort(vals, n, sizeof *vals, cmp_value);
+  buf_addc(b, '[');
+  for (i = 0; i < n; i++) {
+    if (i)
+      buf_adds(b, ", ");
+    value_json_write(b, vals[i]);
+  }
+  buf_addc(b, ']');
+}
+
+/* The attributes of an object: values from the blob, references from rows rendered by
+ * ref_text. */
+static int write_attrs(mvs_engine *e, buf *b, const attrset *s, const ref_rows *refs,
+                       bool metaverse, mvs_arena *a)
+{
+  size_t i, j, n;
+  bool first = true;
+
+  buf_addc(b, '{');
+  for (i = 0; i < s->n; i++) {
+    const attr_entry *ae = &s->items[i];
+    mvs_value *vals;
+    if (!(ae->flags & ATTR_REF)) {
+      buf_printf(b, "%s", first ? "" : ", ");
+      value_json_write_str(b, ae->name, strlen(ae->name));
+      buf_adds(b, ": ");
+      value_json_write(b, ae->value);
+      first = false;
+      continue;
+    }
+    for (n = 0, j = 0; j < refs->n; j++)
+      n += strcasecmp(refs->items[j].attr, ae->name) == 0;
+    if (!n)
+      continue;   /* a reference attribute without values is absent */
+    if (!(vals = mvs_arena_alloc(a, n * sizeof *vals)))
+      return -1;
+    for (n = 0, j = 0; j < refs->n; j++) {
+      const char *t;
+      if (strcasecmp(refs->items[j].attr, ae->name) != 0)
+        continue;
+      if (metaverse) {
+        const char **links;
+        size_t nl;
+        if (mv_links(e, refs->items[j].target_mv, a, &links, &nl) != 0)
+          return -1;
+        t = nl ? links[0] : "";
+        free(links);
+      } else {
+        t = refs->items[j].target_key;
+      }
+      vals[n] = mvs_str_ref(t, strlen(t));
+      vals[n++].type = MVS_V_REF;
+    }
+    buf_printf(b, "%s", first ? "" : ", ");
+    value_json_write_str(b, ae->name, strlen(ae->name));
+    buf_adds(b, ": ");
+    write_values(b, vals, n, (ae->flags & ATTR_MULTI) != 0);
+    first = false;
+  }
+  return buf_addc(b, '}');
+}
+
+static int dump_connector(mvs_engine *e, int64_t cid, buf *out)
+{
+  id_list ids = {0};
+  items l = {0};
+  size_t i;
+  int rc = -1;
+
+  if (store_cs_sorted(e->st, cid, &ids) != STORE_OK)
+    goto out;
+  for (i = 0; i < ids.n; i++) {
+    cs_row cs;
+    attrset s;
+    ref_rows refs = {0};
+    buf key, text;
+    mvs_arena_reset(e->scratch);
+    attrset_init(&s, e->scratch);
+    buf_init(&key, 0);
+    buf_init(&text, 0);
+    if (store_cs_get(e->st, ids.ids[i], e->scratch, &cs) != STORE_OK ||
+        attrset_decode(&s, cs.attrs, cs.attrs_len) != 0 ||
+        store_ref_list(e->st, cs.id, NULL, e->scratch, &refs) != STORE_OK) {
+      attrset_free(&s);
+      ref_rows_free(&refs);
+      goto out;
+    }
+    buf_printf(&key, "%s\x01%s", cs.anchor ? cs.anchor : "\x7f", cs.dn ? cs.dn : "");
+    buf_adds(&text, "{\"anchor\": ");
+    if (cs.anchor)
+      value_json_write_str(&text, cs.anchor, strlen(cs.anchor));
+    else
+      buf_adds(&text, "null");
+    buf_adds(&text, ", \"dn\": ");
+    if (cs.dn)
+      value_json_write_str(&text, cs.dn, strlen(cs.dn));
+    else
+      buf_adds(&text, "null");
+    buf_adds(&text, ", \"type\": ");
+    value_json_write_str(&text, cs.object_type, strlen(cs.object_type));
+    buf_printf(&text, ", \"import\": \"%s\", \"joined\": %s, \"attrs\": ",
+               import_names[cs.import_state], cs.mv_id ? "true" : "false");
+    rc = write_attrs(e, &text, &s, &refs, false, e->scratch);
+    if (cs.error) {
+      buf_adds(&text, ", \"error\": ");
+      value_json_write_str(&text, cs.error, strlen(cs.error));
+    }
+    buf_addc(&text, '}');
+    attrset_free(&s);
+    ref_rows_free(&refs);
+    if (rc != 0 || items_add(&l, &key, &text) != 0) {
+      buf_free(&key);
+      buf_free(&text);
+      rc = -1;
+      goto out;
+    }
+    rc = -1;
+  }
+  items_flush(&l, out, "    ");
+  rc = 0;
+out:
+  items_flush(&l, &(buf){0}, "");
+  id_list_free(&ids);
+  return rc;
+}
+
+static int dump_metaverse(mvs_engine *e, buf *out)
+{
+  id_list page = {0};
+  items l = {0};
+  int64_t after = 0;
+  size_t i, j;
+  int rc = -1;
+
+  for (;;) {
+    page.n = 0;
+    if (store_mv_page(e->st, after, 512, &page) != STORE_OK)
+      goto out;
+    if (!page.n)
+      break;
+    for (i = 0; i < page.n; i++) {
+      mv_row mv;
+      attrset s;
+      ref_rows refs = {0};
+      const char **links = NULL;
+      size_t nl = 0;
+      buf key, text;
+      mvs_arena_reset(e->scratch);
+      attrset_init(&s, e->scratch);
+      buf_init(&key, 0);
+      buf_init(&text, 0);
+      if (store_mv_get(e->st, page.ids[i], e->scratch, &mv) != STORE_OK ||
+          attrset_decode(&s, mv.attrs, mv.attrs_len) != 0 ||
+          store_mv_ref_all(e->st, mv.id, e->scratch, &refs) != STORE_OK ||
+          mv_links(e, mv.id, e->scratch, &links, &nl) != 0) {
+        attrset_free(&s);
+        ref_rows_free(&refs);
+        goto out;
+      }
+      buf_adds(&text, "{\"type\": ");
+      value_json_write_str(&text, mv.object_type, strlen(mv.object_type));
+      buf_adds(&text, ", \"links\": [");
+      for (j = 0; j < nl; j++) {
+        buf_printf(&key, "%s%s", j ? "\x01" : "", links[j]);
+        if (j)
+          buf_adds(&text, ", ");
+        value_json_write_str(&text, links[j], strlen(links[j]));
+      }
+      buf_adds(&text, "], \"attrs\": ");
+      free(links);
+      rc = write_attrs(e, &text, &s, &refs, true, e->scratch);
+      buf_addc(&text, '}');
+      buf_adds(&key, "");
+      attrset_free(&s);
+      ref_rows_free(&refs);
+      if (rc != 0 || items_add(&l, &key, &text) != 0) {
+        buf_free(&key);
+        buf_free(&text);
+        rc = -1;
+        goto out;
+      }
+      rc = -1;
+    }
+    after = page.ids[page.n - 1];
+  }
+  items_flush(&l, out, "  ");
+  rc = 0;
+out:
+  items_flush(&l, &(buf){0}, "");
+  id_list_free(&page);
+  return rc;
+}
+
+/* One pending export as JSON (the dump's form). */
+static int pending_json(mvs_engine *e, int64_t cs_id, buf *key, buf *text)
+{
+  cs_row cs;
+  pe_row pe;
+  pe_values vals = {0};
+  const char *conn;
+  size_t i, j;
+  int rc = -1;
+
+  if (store_cs_get(e->st, cs_id, e->scratch, &cs) != STORE_OK ||
+      store_pe_get(e->st, cs_id, e->scratch, &pe) != STORE_OK ||
+      store_pe_values(e->st, cs_id, e->scratch, &vals) != STORE_OK ||
+      store_connector_name(e->st, cs.connector, e->scratch, &conn) != STORE_OK)
+    goto out;
+  buf_printf(key, "%s\x01%s\x01%d", conn, cs.dn ? cs.dn : "", pe.op);
+  buf_adds(text, "{\"connector\": ");
+  value_json_write_str(text, conn, strlen(conn));
+  buf_adds(text, ", \"dn\": ");
+  if (cs.dn)
+    value_json_write_str(text, cs.dn, strlen(cs.dn));
+  else
+    buf_adds(text, "null");
+  buf_printf(text, ", \"op\": \"%s\"", op_names[pe.op & 3]);
+  if (pe.new_dn) {
+    buf_adds(text, ", \"new_dn\": ");
+    value_json_write_str(text, pe.new_dn, strlen(pe.new_dn));
+  }
+  buf_adds(text, ", \"attrs\": {");
+  for (i = 0; i < vals.n;) {
+    const char *attr = vals.items[i].attr;
+    int prev_mode = -1;
+    buf_printf(text, "%s", i ? ", " : "");
+    value_json_write_str(text, attr, strlen(attr));
+    buf_adds(text, ": {");
+    for (j = i; j < vals.n && strcmp(vals.items[j].attr, attr) == 0; j++) {
+      const pe_value_row *v = &vals.items[j];
+      mvs_value val;
+      if (v->mode != prev_mode) {
+        buf_printf(text, "%s\"%s\": [", prev_mode < 0 ? "" : "], ", mode_names[v->mode % 3]);
+        prev_mode = v->mode;
+      } else {
+        buf_adds(text, ", ");
+      }
+      if (!v->value)
+        continue;
+      if (attr_value_decode(e->scratch, v->value, v->value_len, &val) != 0)
+        goto out;
+      value_json_write(text, val);
+    }
+    buf_adds(text, "]}");
+    i = j;
+  }
+  buf_printf(text, "}, \"status\": \"%s\"", pe.status == PE_SENT ? "sent" : "pending");
+  if (pe.error) {
+    buf_adds(text, ", \"error\": ");
+    value_json_write_str(text, pe.error, strlen(pe.error));
+  }
+  rc = buf_addc(text, '}') ? -1 : 0;
+out:
+  pe_values_free(&vals);
+  return rc;
+}
+
+static int dump_pending(mvs_engine *e, int64_t conn_name, buf *out, const char *indent)
+{
+  id_list ids = {0};
+  items l = {0};
+  size_t i;
+  int rc = -1;
+
+  if (store_pe_list(e->st, conn_name, false, &ids) != STORE_OK)
+    goto out;
+  for (i = 0; i < ids.n; i++) {
+    buf key, text;
+    mvs_arena_reset(e->scratch);
+    buf_init(&key, 0);
+    buf_init(&text, 0);
+    if (pending_json(e, ids.ids[i], &key, &text) != 0 || items_add(&l, &key, &text) != 0) {
+      buf_free(&key);
+      buf_free(&text);
+      goto out;
+    }
+  }
+  items_flush(&l, out, indent);
+  rc = 0;
+out:
+  items_flush(&l, &(buf){0}, "");
+  id_list_free(&ids);
+  return rc;
+}
+
+int engine_dump_json(mvs_engine *e, buf *out)
+{
+  id_list conns = {0};
+  size_t i;
+  int rc = ENGINE_SYSTEM;
+
+  if (store_connector_list(e->st, &conns) != STORE_OK)
+    goto out;
+  buf_adds(out, "{\n\"connectors\": {");
+  for (i = 0; i < conns.n; i++) {
+    const char *name;
+    mvs_arena_reset(e->scratch2);
+    if (store_connector_name(e->st, conns.ids[i], e->scratch2, &name) != STORE_OK)
+      goto out;
+    buf_printf(out, "%s\n  ", i ? "," : "");
+    value_json_write_str(out, name, strlen(name));
+    buf_adds(out, ": [");
+    if (dump_connector(e, conns.ids[i], out) != 0)
+      goto out;
+    buf_adds(out, "\n  ]");
+  }
+  buf_adds(out, "\n},\n\"metaverse\": [");
+  if (dump_metaverse(e, out) != 0)
+    goto out;
+  buf_adds(out, "\n],\n\"pending\": [");
+  if (dump_pending(e, 0, out, "  ") != 0)
+    goto out;
+  buf_adds(out, "\n]\n}\n");
+  rc = ENGINE_OK;
+out:
+  id_list_free(&conns);
+  return rc;
+}
+
+/* ---- pending, show, runs ---- */
+
+static void csv_field(buf *b, const char *s)
+{
+  buf_addc(b, '"');
+  for (; s && *s; s++) {
+    if (*s == '"')
+      buf_addc(b, '"');
+    buf_addc(b, *s);
+  }
+  buf_addc(b, '"');
+}
+
+int engine_pending(mvs_engine *e, const char *conn_name, int format, buf *out)
+{
+  int64_t cid = 0;
+  id_list ids = {0};
+  size_t i, j;
+  int rc = ENGINE_SYSTEM;
+
+  if (conn_name && store_connector_find(e->st, conn_name, &cid) != STORE_OK) {
+    engine_errorf(e, "no connector \"%s\" in the store", conn_name);
+    return ENGINE_INVALID;
+  }
+  if (format == PENDING_JSON) {
+    buf_adds(out, "[");
+    if (dump_pending(e, cid, out, " ") != 0)
+      return ENGINE_SYSTEM;
+    buf_adds(out, "\n]\n");
+    return ENGINE_OK;
+  }
+  if (store_pe_list(e->st, cid, false, &ids) != STORE_OK)
+    goto out;
+  if (format == PENDING_CSV)
+    buf_adds(out, "connector,dn,op,new_dn,status,attr,mode,value,error\n");
+  for (i = 0; i < ids.n; i++) {
+    cs_row cs;
+    pe_row pe;
+    pe_values vals = {0};
+    const char *conn;
+    mvs_arena_reset(e->scratch);
+    if (store_cs_get(e->st, ids.ids[i], e->scratch, &cs) != STORE_OK ||
+        store_pe_get(e->st, cs.id, e->scratch, &pe) != STORE_OK ||
+        store_pe_values(e->st, cs.id, e->scratch, &vals) != STORE_OK ||
+        store_connector_name(e->st, cs.connector, e->scratch, &conn) != STORE_OK) {
+      pe_values_free(&vals);
+      goto out;
+    }
+    if (format == PENDING_TEXT)
+      buf_printf(out, "%s %s %s%s%s [%s]%s%s\n", conn, op_names[pe.op & 3], cs.dn ? cs.dn : "",
+                 pe.new_dn ? " -> " : "", pe.new_dn ? pe.new_dn : "",
+                 pe.status == PE_SENT ? "sent" : "pending", pe.error ? " error: " : "",
+                 pe.error ? pe.error : "");
+    for (j = 0; j < vals.n || (format == PENDING_CSV && j == 0); j++) {
+      const char *t = "";
+      size_t tn = 0;
+      mvs_value v = mvs_null();
+      if (j < vals.n && vals.items[j].value &&
+          attr_value_decode(e->scratch, vals.items[j].value, vals.items[j].value_len, &v) == 0)
+        value_text(e->scratch, v, &t, &tn);
+      t = mvs_arena_memdup(e->scratch, t, tn);
+      if (format == PENDING_TEXT) {
+        buf_printf(out, "  %s %s: %s\n", mode_names[vals.items[j].mode % 3], vals.items[j].attr, t);
+        continue;
+      }
+      csv_field(out, conn);
+      buf_addc(out, ',');
+      csv_field(out, cs.dn);
+      buf_printf(out, ",%s,", op_names[pe.op & 3]);
+      csv_field(out, pe.new_dn);
+      buf_printf(out, ",%s,", pe.status == PE_SENT ? "sent" : "pending");
+      csv_field(out, j < vals.n ? vals.items[j].attr : "");
+      buf_printf(out, ",%s,", j < vals.n ? mode_names[vals.items[j].mode % 3] : "");
+      csv_field(out, t);
+      buf_addc(out, ',');
+      csv_field(out, pe.error);
+      buf_addc(out, '\n');
+    }
+    pe_values_free(&vals);
+  }
+  rc = ENGINE_OK;
+out:
+  id_list_free(&ids);
+  return rc;
+}
+
+int engine_show(mvs_engine *e, bool metaverse, int64_t id, bool json, buf *out)
+{
+  attrset s;
+  ref_rows refs = {0};
+  buf attrs;
+  int rc = ENGINE_SYSTEM;
+
+  mvs_arena_reset(e->scratch);
+  attrset_init(&s, e->scratch);
+  buf_init(&attrs, 0);
+  if (metaverse) {
+    mv_row mv;
+    const char **links = NULL;
+    size_t nl, i;
+    if ((rc = store_mv_get(e->st, id, e->scratch, &mv)) != STORE_OK) {
+      engine_errorf(e, "no metaverse object %lld", (long long)id);
+      rc = rc == STORE_NOTFOUND ? ENGINE_INVALID : ENGINE_SYSTEM;
+      goto out;
+    }
+    rc = ENGINE_SYSTEM;
+    if (attrset_decode(&s, mv.attrs, mv.attrs_len) != 0 ||
+        store_mv_ref_all(e->st, id, e->scratch, &refs) != STORE_OK ||
+        mv_links(e, id, e->scratch, &links, &nl) != 0 ||
+        write_attrs(e, &attrs, &s, &refs, true, e->scratch) != 0) {
+      free(links);
+      goto out;
+    }
+    if (json) {
+      buf_printf(out, "{\"id\": %lld, \"type\": ", (long long)id);
+      value_json_write_str(out, mv.object_type, strlen(mv.object_type));
+      buf_adds(out, ", \"links\": [");
+      for (i = 0; i < nl; i++) {
+        buf_adds(out, i ? ", " : "");
+        value_json_write_str(out, links[i], strlen(links[i]));
+      }
+      buf_printf(out, "], \"attrs\": %s, \"contributors\": {", attrs.p);
+      for (i = 0; i < s.n; i++) {
+        buf_adds(out, i ? ", " : "");
+        value_json_write_str(out, s.items[i].name, strlen(s.items[i].name));
+        buf_adds(out, ": ");
+        if (s.items[i].src)
+          value_json_write_str(out, s.items[i].src, strlen(s.items[i].src));
+        else
+          buf_adds(out, "null");
+      }
+      buf_adds(out, "}}\n");
+    } else {
+      buf_printf(out, "metaverse object %lld (%s)\n", (long long)id, mv.object_type);
+      for (i = 0; i < nl; i++)
+        buf_printf(out, "  link: %s\n", links[i]);
+      for (i = 0; i < s.n; i++)
+        buf_printf(out, "  %s  [%s]\n", s.items[i].name, s.items[i].src ? s.items[i].src : "");
+      buf_printf(out, "  attrs: %s\n", attrs.p);
+    }
+    free(links);
+  } else {
+    cs_row cs;
+    const char *conn;
+    if ((rc = store_cs_get(e->st, id, e->scratch, &cs)) != STORE_OK) {
+      engine_errorf(e, "no connector-space object %lld", (long long)id);
+      rc = rc == STORE_NOTFOUND ? ENGINE_INVALID : ENGINE_SYSTEM;
+      goto out;
+    }
+    rc = ENGINE_SYSTEM;
+    if (attrset_decode(&s, cs.attrs, cs.attrs_len) != 0 ||
+        store_ref_list(e->st, id, NULL, e->scratch, &refs) != STORE_OK ||
+        store_connector_name(e->st, cs.connector, e->scratch, &conn) != STORE_OK ||
+        write_attrs(e, &attrs, &s, &refs, false, e->scratch) != 0)
+      goto out;
+    if (json) {
+      buf_printf(out, "{\"id\": %lld, \"connector\": ", (long long)id);
+      value_json_write_str(out, conn, strlen(conn));
+      buf_adds(out, ", \"anchor\": ");
+      cs.anchor ? value_json_write_str(out, cs.anchor, strlen(cs.anchor)) : buf_adds(out, "null");
+      buf_adds(out, ", \"dn\": ");
+      cs.dn ? value_json_write_str(out, cs.dn, strlen(cs.dn)) : buf_adds(out, "null");
+      buf_printf(out, ", \"type\": \"%s\", \"import\": \"%s\", \"mv_id\": %lld, \"link_rule\": ",
+                 cs.object_type, import_names[cs.import_state], (long long)cs.mv_id);
+      cs.link_rule ? value_json_write_str(out, cs.link_rule, strlen(cs.link_rule)) : buf_adds(out, "null");
+      buf_printf(out, ", \"provisioned\": %s, \"attrs\": %s}\n", cs.provisioned ? "true" : "false",
+                 attrs.p);
+    } else {
+      buf_printf(out, "connector-space object %lld in %s\n  anchor: %s\n  dn: %s\n  type: %s\n"
+                 "  import: %s\n", (long long)id, conn, cs.anchor ? cs.anchor : "(none)",
+                 cs.dn ? cs.dn : "(none)", cs.object_type, import_names[cs.import_state]);
+      if (cs.mv_id)
+        buf_printf(out, "  joined: metaverse object %lld by \"%s\"%s\n", (long long)cs.mv_id,
+                   cs.link_rule ? cs.link_rule : "", cs.provisioned ? " (provisioned)" : "");
+      if (cs.error)
+        buf_printf(out, "  error: %s\n", cs.error);
+      buf_printf(out, "  attrs: %s\n", attrs.p);
+    }
+  }
+  rc = ENGINE_OK;
+out:
+  attrset_free(&s);
+  ref_rows_free(&refs);
+  buf_free(&attrs);
+  return rc;
+}
+
+int engine_runs(mvs_engine *e, bool json, buf *out)
+{
+  run_row *rows = NULL;
+  size_t n, i;
+
+  mvs_arena_reset(e->scratch);
+  if (store_run_list(e->st, e->scratch, &rows, &n) != STORE_OK)
+    return ENGINE_SYSTEM;
+  if (json)
+    buf_adds(out, "[");
+  else
+    buf_printf(out, "%-4s %-12s %-24s %-20s %8s %6s %6s %6s %6s  %-16s %s\n", "id", "profile",
+               "connector", "started", "ms", "adds", "upd", "del", "err", "rules", "status");
+  for (i = 0; i < n; i++) {
+    run_row *r = &rows[i];
+    if (json) {
+      buf_printf(out, "%s\n {\"id\": %lld, \"profile\": \"%s\", \"connector\": ", i ? "," : "",
+                 (long long)r->id, r->profile);
+      r->connector ? value_json_write_str(out, r->connector, strlen(r->connector)) : buf_adds(out, "null");
+      buf_printf(out, ", \"started\": \"%s\", \"duration_ms\": %lld, \"adds\": %lld, "
+                 "\"updates\": %lld, \"deletes\": %lld, \"errors\": %lld, \"skipped_refs\": %lld, "
+                 "\"ruleset_hash\": \"%s\", \"status\": \"%s\", \"log\": ",
+                 r->started, (long long)r->duration_ms, (long long)r->adds, (long long)r->updates,
+                 (long long)r->deletes, (long long)r->errors, (long long)r->skipped_refs,
+                 r->ruleset_hash ? r->ruleset_hash : "", r->status);
+      value_json_write_str(out, r->log ? r->log : "", r->log ? strlen(r->log) : 0);
+      buf_addc(out, '}');
+    } else {
+      buf_printf(out, "%-4lld %-12s %-24s %-20s %8lld %6lld %6lld %6lld %6lld  %-16.16s %s\n",
+                 (long long)r->id, r->profile, r->connector ? r->connector : "-", r->started,
+                 (long long)r->duration_ms, (long long)r->adds, (long long)r->updates,
+                 (long long)r->deletes, (long long)r->errors,
+                 r->ruleset_hash ? r->ruleset_hash : "", r->status);
+    }
+  }
+  if (json)
+    buf_adds(out, n ? "\n]\n" : "]\n");
+  free(rows);
+  return ENGINE_OK;
+}

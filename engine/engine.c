@@ -1,0 +1,313 @@
+/* engine — open a store with a rule set: load *.rules files, check them, compile the view
+ * the sync needs (rules per connector by precedence, join-key attributes), hash the set;
+ * shared helpers (log, errors, step transactions).
+ * Memory: see engine_int.h; everything is freed by engine_close. */
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "engine/engine_int.h"
+#include "engine/rule_files.h"
+
+void engine_logf(mvs_engine *e, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(&e->log, fmt, ap);
+  va_end(ap);
+  buf_addc(&e->log, '\n');
+}
+
+void engine_errorf(mvs_engine *e, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e->errmsg, sizeof e->errmsg, fmt, ap);
+  va_end(ap);
+}
+
+const char *engine_error(mvs_engine *e) { return e->errmsg; }
+const char *engine_log(mvs_engine *e) { return e->log.p ? e->log.p : ""; }
+
+conn_info *engine_conn(mvs_engine *e, const char *name)
+{
+  size_t i;
+  for (i = 0; i < e->n_conns; i++)
+    if (strcmp(e->conns[i].rc->name, name) == 0)
+      return &e->conns[i];
+  return NULL;
+}
+
+conn_info *engine_conn_by_id(mvs_engine *e, int64_t id)
+{
+  size_t i;
+  for (i = 0; i < e->n_conns; i++) {
+    int64_t cid;
+    if (engine_conn_id(e, &e->conns[i], &cid) == 0 && cid == id)
+      return &e->conns[i];
+  }
+  return NULL;
+}
+
+int engine_conn_id(mvs_engine *e, conn_info *c, int64_t *id)
+{
+  if (!c->id && store_connector_ensure(e->st, c->rc->name,
+                                       rule_connector_type_name(c->rc->type), &c->id) != 0)
+    return -1;
+  *id = c->id;
+  return 0;
+}
+
+const rule_attr_decl *engine_conn_attr(const conn_info *c, const char *name)
+{
+  size_t i;
+  for (i = 0; i < c->rc->n_attrs; i++)
+    if (strcasecmp(c->rc->attrs[i].name, name) == 0)
+      return &c->rc->attrs[i];
+  return NULL;
+}
+
+bool engine_member_group(const conn_info *c, const char *dn)
+{
+  buf key;
+  size_t i;
+  bool hit = false;
+
+  if (!c->n_member_groups || !dn)
+    return false;
+  buf_init(&key, 0);
+  if (text_fold(dn, strlen(dn), &key) == 0)
+    for (i = 0; i < c->n_member_groups && !hit; i++)
+      hit = strcmp(c->member_groups[i], key.p ? key.p : "") == 0;
+  buf_free(&key);
+  return hit;
+}
+
+int engine_tx_begin(mvs_engine *e) { return e->in_tx ? 0 : store_begin(e->st); }
+int engine_tx_commit(mvs_engine *e) { return e->in_tx ? 0 : store_commit(e->st); }
+void engine_tx_rollback(mvs_engine *e)
+{
+  if (!e->in_tx)
+    store_rollback(e->st);
+}
+
+/* ---- loading the rule set ---- */
+
+static int load_rules(mvs_engine *e, const char *path)
+{
+  rule_files files = {0};
+  rule_diags d;
+  time_t now = time(NULL);
+  struct tm tm;
+  int rc;
+
+  rule_diags_init(&d);
+  if (!(e->rs = rule_set_new()))
+    return ENGINE_SYSTEM;
+  if ((rc = rule_files_add(&files, path, e->errmsg, sizeof e->errmsg)) == RULE_FILES_OK)
+    rc = rule_files_parse(&files, e->rs, &d, e->errmsg, sizeof e->errmsg);
+  if (rc != RULE_FILES_OK) {
+    rc = rc == RULE_FILES_NOMEM ? ENGINE_SYSTEM : ENGINE_INVALID;
+    goto out;
+  }
+  gmtime_r(&now, &tm);
+  if (rule_set_check(e->rs, (rule_date){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday}, &d) ==
+      RULE_NOMEM) {
+    rc = ENGINE_SYSTEM;
+    goto out;
+  }
+  rc = ENGINE_OK;
+  if (d.n_errors) {
+    buf b;
+    buf_init(&b, 0);
+    rule_diags_sort(&d);
+    rule_diags_format(&d, &b);
+    engine_errorf(e, "the rule set has errors:\n%s", b.p ? b.p : "");
+    buf_free(&b);
+    rc = ENGINE_INVALID;
+  }
+out:
+  rule_files_free(&files);
+  rule_diags_free(&d);
+  return rc;
+}
+
+/* ---- compiling the view of the rules ---- */
+
+static int add_name(const char ***v, size_t *n, const char *name)
+{
+  size_t i;
+  const char **nv;
+  for (i = 0; i < *n; i++)
+    if (strcasecmp((*v)[i], name) == 0)
+      return 0;
+  if (!(nv = realloc(*v, (*n + 1) * sizeof *nv)))
+    return -1;
+  nv[(*n)++] = name;
+  *v = nv;
+  return 0;
+}
+
+static int add_rule(const rule ***v, size_t *n, const rule *r)
+{
+  const rule **nv = realloc(*v, (*n + 1) * sizeof *nv);
+  size_t i;
+  if (!nv)
+    return -1;
+  /* Insertion by precedence; equal precedences keep file order. */
+  for (i = *n; i > 0 && nv[i - 1]->precedence > r->precedence; i--)
+    nv[i] = nv[i - 1];
+  nv[i] = r;
+  (*n)++;
+  *v = nv;
+  return 0;
+}
+
+/* The groups a rule's ISMEMBEROF / ISNOTMEMBEROF clauses name, folded like cs dn_key. */
+static int add_member_groups(conn_info *c, const rule *r)
+{
+  size_t g, k;
+  for (g = 0; g < r->n_scope; g++)
+    for (k = 0; k < r->scope[g].n_clauses; k++) {
+      const scope_clause *sc = &r->scope[g].clauses[k];
+      buf key;
+      char **nv;
+      if ((sc->op != SCOPE_ISMEMBEROF && sc->op != SCOPE_ISNOTMEMBEROF) || !sc->n_values)
+        continue;
+      buf_init(&key, 0);
+      if (text_fold(sc->values[0].text, sc->values[0].len, &key) != 0 ||
+          !(nv = realloc(c->member_groups, (c->n_member_groups + 1) * sizeof *nv))) {
+        buf_free(&key);
+        return -1;
+      }
+      c->member_groups = nv;
+      if (!(nv[c->n_member_groups] = key.p ? buf_detach(&key) : strdup("")))
+        return -1;
+      c->n_member_groups++;
+    }
+  return 0;
+}
+
+static int compile(mvs_engine *e)
+{
+  size_t i, j, k;
+
+  if (!(e->conns = calloc(e->rs->n_connectors ? e->rs->n_connectors : 1, sizeof *e->conns)))
+    return ENGINE_SYSTEM;
+  e->n_conns = e->rs->n_connectors;
+  for (i = 0; i < e->n_conns; i++) {
+    conn_info *c = &e->conns[i];
+    size_t s;
+    c->rc = &e->rs->connectors[i];
+    c->deletion_threshold = 500;
+    for (s = 0; s < c->rc->n_settings; s++)
+      if (strcmp(c->rc->settings[s].key, "deletion-threshold") == 0 &&
+          c->rc->settings[s].value.is_num)
+        c->deletion_threshold = c->rc->settings[s].value.num;
+  }
+  for (i = 0; i < e->rs->n_rules; i++) {
+    const rule *r = &e->rs->rules[i];
+    conn_info *c = r->connector ? engine_conn(e, r->connector) : NULL;
+    if (r->disabled || !c)
+      continue;
+    if (r->direction == RULE_INBOUND ? add_rule(&c->in_rules, &c->n_in, r)
+                                     : add_rule(&c->out_rules, &c->n_out, r))
+      return ENGINE_SYSTEM;
+    if (r->direction == RULE_INBOUND && add_member_groups(c, r) != 0)
+      return ENGINE_SYSTEM;
+    for (j = 0; j < r->n_join; j++)
+      for (k = 0; k < r->join[j].n_conditions; k++) {
+        const join_condition *jc = &r->join[j].conditions[k];
+        if (add_name(&c->key_attrs, &c->n_key_attrs, jc->cs_attr) != 0 ||
+            (r->direction == RULE_INBOUND &&
+             add_name(&e->mv_key_attrs, &e->n_mv_key_attrs, jc->mv_attr) != 0))
+          return ENGINE_SYSTEM;
+      }
+  }
+  return ENGINE_OK;
+}
+
+static int hash_rules(mvs_engine *e)
+{
+  buf b;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0, i;
+  int rc = ENGINE_SYSTEM;
+
+  buf_init(&b, 0);
+  /* The JSON without positions depends only on the rules' meaning: reformatting a file or
+   * editing comments does not force a full sync. */
+  if (rule_set_to_json(e->rs, 0, &b) == 0 &&
+      EVP_Digest(b.p ? b.p : "", b.len, md, &len, EVP_sha256(), NULL) == 1) {
+    for (i = 0; i < len && i < 32; i++)
+      snprintf(e->ruleset_hash + 2 * i, 3, "%02x", md[i]);
+    rc = ENGINE_OK;
+  }
+  buf_free(&b);
+  return rc;
+}
+
+int engine_open(const char *store_path, const char *rules_path, mvs_engine **out, char **err)
+{
+  mvs_engine *e = calloc(1, sizeof *e);
+  char *serr = NULL;
+  int rc = ENGINE_SYSTEM;
+
+  *err = NULL;
+  if (!e)
+    return ENGINE_SYSTEM;
+  buf_init(&e->log, 0);
+  if (!(e->scratch = mvs_arena_new(0)) || !(e->scratch2 = mvs_arena_new(0)))
+    goto fail;
+  if (rules_path && ((rc = load_rules(e, rules_path)) != ENGINE_OK ||
+                     (rc = compile(e)) != ENGINE_OK || (rc = hash_rules(e)) != ENGINE_OK))
+    goto fail;
+  if (store_open(store_path, &e->st, &serr) != STORE_OK) {
+    engine_errorf(e, "%s", serr ? serr : "cannot open the store");
+    free(serr);
+    rc = ENGINE_SYSTEM;
+    goto fail;
+  }
+  *out = e;
+  return ENGINE_OK;
+fail:
+  *err = strdup(e->errmsg[0] ? e->errmsg : "out of memory");
+  engine_close(e);
+  return rc;
+}
+
+void engine_close(mvs_engine *e)
+{
+  size_t i, j;
+  if (!e)
+    return;
+  if (e->in_tx)
+    store_rollback(e->st);
+  store_close(e->st);
+  for (i = 0; i < e->n_conns; i++) {
+    free(e->conns[i].in_rules);
+    free(e->conns[i].out_rules);
+    free(e->conns[i].key_attrs);
+    for (j = 0; j < e->conns[i].n_member_groups; j++)
+      free(e->conns[i].member_groups[j]);
+    free(e->conns[i].member_groups);
+  }
+  free(e->conns);
+  free(e->mv_key_attrs);
+  if (e->rs)
+    rule_set_free(e->rs);
+  if (e->diff) {
+    diff_free(e->diff);
+    free(e->diff);
+  }
+  buf_free(&e->log);
+  if (e->scratch)
+    mvs_arena_free(e->scratch);
+  if (e->scratch2)
+    mvs_arena_free(e->scratch2);
+  free(e);
+}

@@ -1,0 +1,259 @@
+/* engine_int — what the engine's modules share: the compiled view of the rule set, the run
+ * context (counters, log, dry-run diff, preview trace) and the entry points between import,
+ * sync, export and run.  Memory: everything hangs off mvs_engine and is freed by
+ * engine_close; per-object scratch lives in e->scratch, reset between objects. */
+#ifndef MVS_ENGINE_INT_H
+#define MVS_ENGINE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "connectors/connector.h"
+#include "engine/attrset.h"
+#include "engine/run.h"
+#include "engine/store.h"
+#include "rules/ruleset.h"
+#include "rules/scope.h"
+
+/* A connector of the rule set with the rules that concern it. */
+typedef struct conn_info {
+  const rule_connector *rc;
+  const char *dir;          /* directory of the declaring rule file (relative paths) */
+  int64_t id;               /* store id; 0 until first used */
+  const rule **in_rules;    /* inbound rules of this connector, by precedence */
+  size_t n_in;
+  const rule **out_rules;   /* outbound rules to this connector, by precedence */
+  size_t n_out;
+  const char **key_attrs;   /* connector-space attributes join conditions use */
+  size_t n_key_attrs;
+  char **member_groups;     /* group DNs (folded) its inbound ISMEMBEROF scopes name */
+  size_t n_member_groups;
+  int64_t deletion_threshold;
+} conn_info;
+
+/* One attribute change for the dry-run diff and the preview trace. */
+typedef struct diff_change {
+  const char *attr;
+  mvs_value old_v, new_v;   /* NULL when absent */
+  const char *rule;         /* the contributing rule, NULL when unknown */
+} diff_change;
+
+typedef struct diff_entry {
+  const char *kind;         /* "connector-space", "metaverse", "export" */
+  const char *where;        /* connector name or metaverse object type */
+  const char *object;       /* DN, anchor or metaverse links */
+  const char *op;           /* add, update, delete, join, disconnect, rename, ... */
+  const char *detail;       /* new DN of a rename, error text, ... ; NULL */
+  diff_change *changes;
+  size_t n_changes;
+} diff_entry;
+
+typedef struct diff_log {
+  mvs_arena *arena;
+  diff_entry *items;
+  size_t n, cap;
+} diff_log;
+
+/* One metaverse reference value a delta sync added or removed by applying value deltas. */
+typedef struct ref_change {
+  int64_t mv_id;
+  const char *attr;         /* the rule set's name of the metaverse attribute */
+  int64_t target;           /* the metaverse object the value names */
+  bool added;
+} ref_change;
+
+/* Work a sync run still has to do; see docs/internals/sync.md. */
+typedef struct sync_work {
+  id_list cs;       /* connector-space objects to (re-)evaluate inbound */
+  id_list mv_in;    /* metaverse objects whose import flow must be recomputed */
+  id_list mv_out;   /* metaverse objects whose outbound rules must be re-evaluated */
+  id_list mv_out_delta;  /* ... whose only change is in ref_changes: exports take those */
+  ref_change *changes;
+  size_t n_changes, cap_changes;
+} sync_work;
+
+struct mvs_engine {
+  store *st;
+  rule_set *rs;
+  conn_info *conns;
+  size_t n_conns;
+  const char **mv_key_attrs;  /* metaverse attributes inbound join conditions use */
+  size_t n_mv_key_attrs;
+  char ruleset_hash[65];
+
+  /* run context */
+  bool in_tx;                 /* a dry run's outer transaction is open */
+  bool rebuild_keys;          /* full sync after the join-key attributes changed */
+  bool full_sync;             /* a full sync re-reads everything: no value deltas */
+  run_result *res;
+  buf log;
+  diff_log *diff;             /* non-NULL: collect changes (dry runs, preview) */
+  buf *trace;                 /* non-NULL: preview trace lines */
+  int64_t now;                /* ticks at run start: Now() in flows */
+  mvs_arena *scratch;         /* per-object evaluation memory */
+  mvs_arena *scratch2;        /* a second object at the same time (joins, references) */
+  char errmsg[512];
+};
+
+/* ---- engine.c helpers shared by the modules ---- */
+void engine_logf(mvs_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void engine_errorf(mvs_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+conn_info *engine_conn(mvs_engine *e, const char *name);
+conn_info *engine_conn_by_id(mvs_engine *e, int64_t id);
+/* The connector's store id, creating its row on first use. */
+int engine_conn_id(mvs_engine *e, conn_info *c, int64_t *id);
+const rule_attr_decl *engine_conn_attr(const conn_info *c, const char *name);
+/* True when an inbound ISMEMBEROF / ISNOTMEMBEROF scope of c names the group with this DN:
+ * its membership is part of its members' scope. */
+bool engine_member_group(const conn_info *c, const char *dn);
+/* Step transactions: real ones, or nothing inside a dry run's outer transaction. */
+int engine_tx_begin(mvs_engine *e);
+int engine_tx_commit(mvs_engine *e);
+void engine_tx_rollback(mvs_engine *e);
+
+/* ---- diff.c ---- */
+diff_entry *diff_add(mvs_engine *e, const char *kind, const char *where, const char *object,
+                     const char *op, const char *detail);
+int diff_change_add(mvs_engine *e, diff_entry *d, const char *attr, mvs_value old_v,
+                    mvs_value new_v, const char *rule_name);
+int diff_render(const diff_log *d, bool json, buf *out);
+void diff_free(diff_log *d);
+
+/* ---- import.c ---- */
+int import_run(mvs_engine *e, conn_info *c, bool full, const run_opts *o);
+
+/* ---- sync.c ---- */
+int sync_run(mvs_engine *e, bool full);
+/* Process the listed connector-space objects (and everything they touch) to the end. */
+int sync_objects(mvs_engine *e, sync_work *w);
+void sync_work_free(sync_work *w);
+
+/* ---- sync_in.c ---- */
+/* Inbound for one connector-space object: delete, join, project or disconnect it, then
+ * recompute its metaverse object. */
+int sync_in_cs(mvs_engine *e, int64_t cs_id, sync_work *w);
+/* Recompute a metaverse object's attributes from every joined object; deletes it when
+ * nothing keeps it alive.  new_link: a connector-space object joined just now (apply-once
+ * flows from it apply), 0 for none.  delta_cs: the joined object whose import is being
+ * synced, its link unchanged: reference attributes whose winning rule did not change take
+ * that object's value deltas instead of being re-read (0: re-read everything). */
+int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
+               sync_work *w);
+/* Delete a metaverse object: disconnect everything, stage deletes of provisioned targets. */
+int sync_mv_delete(mvs_engine *e, int64_t mv_id, sync_work *w);
+
+/* ---- sync_out.c ---- */
+int sync_out_mv(mvs_engine *e, int64_t mv_id, sync_work *w);
+/* Outbound for a metaverse object whose only change is the reference values in ch (n of
+ * them): pending export values follow those values where nothing else can differ, else the
+ * connector is evaluated in full. */
+int sync_out_mv_delta(mvs_engine *e, int64_t mv_id, const ref_change *ch, size_t n,
+                      sync_work *w);
+/* Stage the delete of a provisioned object and disconnect it. */
+int sync_out_deprovision(mvs_engine *e, const cs_row *cs, sync_work *w);
+
+/* ---- flow.c: evaluation shared by inbound and outbound ---- */
+typedef struct obj_view {
+  mvs_engine *e;
+  attrset attrs;
+  ref_rows refs;              /* connector-space references: read by view_refs */
+  bool refs_loaded;
+  int64_t cs_id, connector;   /* connector-space object, for ISMEMBEROF */
+  int64_t mv_id;              /* metaverse object (outbound) */
+  int64_t out_connector;      /* outbound: references render as DNs in this connector */
+  mvs_arena *arena;
+} obj_view;
+int view_load_cs(mvs_engine *e, obj_view *v, const cs_row *cs, mvs_arena *a);
+int view_load_mv(mvs_engine *e, obj_view *v, const mv_row *mv, mvs_arena *a);
+void view_free(obj_view *v);
+/* A connector-space view's reference rows, read on first use (most evaluations never need
+ * them, and a large group has 100,000).  NULL on a store error (e->errmsg). */
+const ref_rows *view_refs(obj_view *v);
+scope_env view_scope_env(obj_view *v);
+/* Evaluate a flow against a view: value (possibly NULL / AUTHNULL / IGNORE).  Returns 0, or
+ * -1 with the error text in e->errmsg. */
+int flow_eval(obj_view *v, const rule *r, const rule_flow *f, mvs_value *out);
+/* True when the rule's flow f is a plain copy of a reference attribute of the view. */
+bool flow_ref_source(obj_view *v, const rule_flow *f, const char **attr);
+int64_t engine_seed(const char *s);
+
+/* A value's text for logs, diffs and DN building. */
+int value_text(mvs_arena *a, mvs_value v, const char **p, size_t *n);
+
+/* ---- export.c ---- */
+int export_run(mvs_engine *e, conn_info *c, const run_opts *o);
+
+/* ---- dump.c ---- */
+int dump_mv_label(mvs_engine *e, int64_t mv_id, mvs_arena *a, const char **label);
+int dump_cs_label(mvs_engine *e, const cs_row *cs, mvs_arena *a, const char **label);
+
+#endif
+
+/* ---- contributions (flow.c): what rules flow to one object, merged per attribute ---- */
+typedef struct contrib {
+  const char *attr;
+  const rule *r;
+  int64_t cs_id;             /* the contributing connector-space object (inbound) */
+  bool keep;                 /* IgnoreThisFlow, or apply-once after creation: keep current */
+  bool is_ref;
+  bool multi;                /* the source was multi-valued */
+  mvs_value val;             /* non-reference value (NULL / AUTHNULL allowed) */
+  id_list refs;              /* reference targets: metaverse ids inbound, cs ids outbound */
+  /* Inbound references not read yet (a delta sync applies value deltas instead):
+   * ref_attr the connector-space attribute, lazy_count its joined values up to 2. */
+  bool lazy;
+  const char *ref_attr;
+  int lazy_count;
+} contrib;
+
+typedef struct contribs {
+  contrib *items;
+  size_t n, cap;
+} contribs;
+
+enum { MERGED_VALUE = 0, MERGED_NONE, MERGED_KEEP };
+
+typedef struct merged {
+  const char *attr;
+  int state;
+  bool is_ref, multi;
+  mvs_value val;             /* MERGED_VALUE, non-reference */
+  id_list refs;              /* MERGED_VALUE, reference: sorted, unique (owned) */
+  const rule *src;           /* the winning rule (the first contributor for merges) */
+  contrib *lazy;             /* Update won by a lazy reference contribution: refs unread */
+} merged;
+
+typedef struct merged_set {
+  merged *items;
+  size_t n;
+} merged_set;
+
+contrib *contribs_add(contribs *c);
+void contribs_free(contribs *c);
+/* Order by attribute then precedence and resolve each attribute: Update (first non-NULL
+ * wins, AuthoritativeNull empties, IgnoreThisFlow keeps), Merge, MergeCaseInsensitive. */
+int contribs_merge(contribs *c, mvs_arena *a, merged_set *out);
+void merged_free(merged_set *m);
+const merged *merged_get(const merged_set *m, const char *attr);
+/* Add the contributions of one in-scope rule evaluated against a view; errors are counted
+ * and logged, the flow contributes nothing.  apply_once_ok: apply-once flows apply.  lazy:
+ * inbound reference flows only count their values (contrib_materialize reads them). */
+int contribs_from_rule(mvs_engine *e, obj_view *v, const rule *r, bool apply_once_ok,
+                       int64_t out_connector, bool lazy, contribs *c);
+/* Read an inbound reference contribution's targets (metaverse ids) from its object's view;
+ * it is no longer lazy. */
+int contrib_materialize(obj_view *v, contrib *ct);
+
+/* ---- connect.c: a rule-set connector opened through connector.h ---- */
+typedef struct open_connector {
+  const connector_ops *ops;
+  connector *conn;
+  conn_config cfg;
+  conn_setting *settings;   /* owned: values resolved (secrets, relative paths) */
+  char **owned;             /* strings the settings point to */
+  size_t n_owned;
+  const char **attrs, **ref_attrs;
+  char *types_csv;
+} open_connector;
+int connector_open_for(mvs_engine *e, conn_info *c, open_connector *oc);
+void connector_close_for(open_connector *oc);

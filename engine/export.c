@@ -1,0 +1,232 @@
+/* export — send a connector's pending exports through connector.h: adds first, then
+ * updates and renames, deletes last; per-object failures are recorded (code and message)
+ * and the run goes on; sent changes stay "sent" until a confirming import.  The deletion
+ * threshold stops the run before anything is sent; staging mode and dry runs never send.
+ * Each batch is committed after the connector confirmed it, so a crash re-sends at most one
+ * batch.  Memory: a batch's export records live in e->scratch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine_int.h"
+
+#define BATCH 100
+
+static const conn_export_op op_map[] = {CONN_EXPORT_ADD, CONN_EXPORT_UPDATE, CONN_EXPORT_DELETE,
+                                        CONN_EXPORT_RENAME};
+
+/* Build one export record from a pending export. */
+static int build_export(mvs_engine *e, int64_t cs_id, conn_export *x, pe_row *pe, cs_row *cs)
+{
+  pe_values vals = {0};
+  conn_attr *attrs = NULL;
+  size_t i, j, n = 0;
+  int rc = -1;
+
+  memset(x, 0, sizeof *x);
+  if (store_cs_get(e->st, cs_id, e->scratch, cs) != STORE_OK ||
+      store_pe_get(e->st, cs_id, e->scratch, pe) != STORE_OK ||
+      store_pe_values(e->st, cs_id, e->scratch, &vals) != STORE_OK)
+    goto out;
+  if (vals.n && !(attrs = mvs_arena_alloc(e->scratch, vals.n * sizeof *attrs)))
+    goto out;
+  /* Values are stored by attribute and mode: one conn_attr per run of equal keys. */
+  for (i = 0; i < vals.n;) {
+    mvs_value *items;
+    size_t m = 0;
+    for (j = i; j < vals.n && strcmp(vals.items[j].attr, vals.items[i].attr) == 0 &&
+                vals.items[j].mode == vals.items[i].mode; j++)
+      ;
+    if (!(items = mvs_arena_alloc(e->scratch, (j - i) * sizeof *items)))
+      goto out;
+    for (; i < j; i++)
+      if (vals.items[i].value &&
+          attr_value_decode(e->scratch, vals.items[i].value, vals.items[i].value_len, &items[m++]) != 0)
+        goto out;
+    attrs[n].name = vals.items[j - 1].attr;
+    attrs[n].op = vals.items[j - 1].mode == PE_VADD ? CONN_ATTR_ADD
+                  : vals.items[j - 1].mode == PE_VDELETE ? CONN_ATTR_DELETE : CONN_ATTR_REPLACE;
+    attrs[n].value = mvs_null();
+    if (m == 1)
+      attrs[n].value = items[0];
+    else if (m > 1) {
+      attrs[n].value.type = MVS_V_MV;
+      attrs[n].value.u.mv.items = items;
+      attrs[n].value.u.mv.n = m;
+    }
+    n++;
+  }
+  x->op = op_map[pe->op & 3];
+  x->anchor = cs->anchor;
+  x->dn = cs->dn;
+  x->new_dn = pe->new_dn;
+  x->object_type = cs->object_type;
+  x->attrs = attrs;
+  x->n_attrs = n;
+  rc = 0;
+out:
+  pe_values_free(&vals);
+  return rc;
+}
+
+static int record_result(mvs_engine *e, conn_info *c, const conn_export *x, int64_t cs_id,
+                         conn_export_result *r)
+{
+  if (!r->ok) {
+    e->res->errors++;
+    engine_logf(e, "%s: export %s %s failed (%d): %s", c->rc->name,
+                x->op == CONN_EXPORT_ADD ? "add" : x->op == CONN_EXPORT_DELETE ? "delete" : "update",
+                x->dn ? x->dn : "", r->code, r->message ? r->message : "no message");
+    return store_pe_set_status(e->st, cs_id, PE_PENDING, r->code ? r->code : -1,
+                               r->message ? r->message : "export failed") == STORE_OK ? 0 : -1;
+  }
+  switch (x->op) {
+  case CONN_EXPORT_ADD:
+    e->res->adds++;
+    if (r->anchor && store_cs_set_anchor(e->st, cs_id, r->anchor) != STORE_OK)
+      return -1;
+    break;
+  case CONN_EXPORT_DELETE:
+    e->res->deletes++;
+    /* The directory confirmed the delete: the object leaves the connector space. */
+    return store_cs_delete(e->st, cs_id) == STORE_OK ? 0 : -1;
+  case CONN_EXPORT_RENAME: {
+    /* The object now lives at the new DN: later exports (and references to it) must name
+     * that one, not the DN the last import saw. */
+    buf key;
+    int rc;
+    e->res->updates++;
+    buf_init(&key, 0);
+    rc = text_fold(x->new_dn, strlen(x->new_dn), &key) == 0 &&
+                 store_cs_set_dn(e->st, cs_id, x->new_dn, key.p ? key.p : "") == STORE_OK
+             ? 0 : -1;
+    buf_free(&key);
+    if (rc != 0)
+      return -1;
+    break;
+  }
+  default:
+    e->res->updates++;
+  }
+  return store_pe_set_status(e->st, cs_id, PE_SENT, 0, NULL) == STORE_OK ? 0 : -1;
+}
+
+int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
+{
+  open_connector oc;
+  id_list ids = {0};
+  int64_t cid, deletes = 0;
+  char *staging = NULL;
+  size_t i, k;
+  int rc = ENGINE_SYSTEM;
+  bool opened = false;
+
+  if (engine_conn_id(e, c, &cid) != 0 || store_pe_list(e->st, cid, true, &ids) != STORE_OK ||
+      store_meta_get(e->st, "staging", &staging) != STORE_OK)
+    goto out;
+  for (i = 0; i < ids.n; i++) {
+    pe_row pe;
+    mvs_arena_reset(e->scratch);
+    if (store_pe_get(e->st, ids.ids[i], e->scratch, &pe) != STORE_OK)
+      goto out;
+    deletes += pe.op == PE_DELETE;
+  }
+  if (c->deletion_threshold > 0 && deletes > c->deletion_threshold && !o->allow_deletes) {
+    engine_logf(e, "%s: %lld deletes exceed the deletion threshold of %lld: nothing was "
+                "exported (review with `mvsync pending %s`, then rerun with --allow-deletes)",
+                c->rc->name, (long long)deletes, (long long)c->deletion_threshold, c->rc->name);
+    snprintf(e->res->status, sizeof e->res->status, "stopped-deletion-threshold");
+    rc = ENGINE_STOPPED;
+    goto out;
+  }
+  if (staging && strcmp(staging, "on") == 0) {
+    engine_logf(e, "%s: staging mode: %zu pending exports kept, none sent", c->rc->name, ids.n);
+    rc = ENGINE_OK;
+    goto out;
+  }
+  if (e->diff) {
+    /* A dry run shows what would be sent, and sends nothing. */
+    for (i = 0; i < ids.n; i++) {
+      conn_export x;
+      pe_row pe;
+      cs_row cs;
+      diff_entry *d;
+      mvs_arena_reset(e->scratch);
+      if (build_export(e, ids.ids[i], &x, &pe, &cs) != 0)
+        goto out;
+      d = diff_add(e, "send", c->rc->name, x.dn ? x.dn : "",
+                   pe.op == PE_ADD ? "add" : pe.op == PE_DELETE ? "delete" : pe.op == PE_RENAME ? "rename" : "update",
+                   x.new_dn);
+      for (k = 0; k < x.n_attrs; k++)
+        diff_change_add(e, d, x.attrs[k].name,
+                        x.attrs[k].op == CONN_ATTR_DELETE ? x.attrs[k].value : mvs_null(),
+                        x.attrs[k].op == CONN_ATTR_DELETE ? mvs_null() : x.attrs[k].value, NULL);
+    }
+    rc = ENGINE_OK;
+    goto out;
+  }
+  if (ids.n == 0) {
+    rc = ENGINE_OK;
+    goto out;
+  }
+  if ((rc = connector_open_for(e, c, &oc)) != ENGINE_OK)
+    goto out;
+  opened = true;
+  rc = ENGINE_SYSTEM;
+  for (i = 0; i < ids.n; i += BATCH) {
+    size_t n = ids.n - i < BATCH ? ids.n - i : BATCH;
+    conn_export x[BATCH];
+    conn_export_result res[BATCH];
+    pe_row pe;
+    cs_row cs;
+    char *err = NULL;
+    int crc;
+
+    mvs_arena_reset(e->scratch);
+    memset(res, 0, sizeof res);
+    for (k = 0; k < n; k++)
+      if (build_export(e, ids.ids[i + k], &x[k], &pe, &cs) != 0)
+        goto out;
+    crc = oc.ops->export(oc.conn, x, n, res, &err);
+    if (crc != CONN_OK) {
+      engine_errorf(e, "%s: export failed: %s", c->rc->name, err ? err : "connector error");
+      free(err);
+      for (k = 0; k < n; k++) {
+        free(res[k].anchor);
+        free(res[k].message);
+      }
+      goto out;
+    }
+    if (engine_tx_begin(e) != STORE_OK)
+      goto out;
+    for (k = 0; k < n; k++) {
+      int r = record_result(e, c, &x[k], ids.ids[i + k], &res[k]);
+      free(res[k].anchor);
+      free(res[k].message);
+      if (r != 0) {
+        for (k++; k < n; k++) {
+          free(res[k].anchor);
+          free(res[k].message);
+        }
+        engine_tx_rollback(e);
+        goto out;
+      }
+    }
+    if (engine_tx_commit(e) != STORE_OK)
+      goto out;
+    if (o->progress)
+      fprintf(stderr, "\r%s: exported %zu/%zu", c->rc->name, i + n, ids.n);
+  }
+  if (o->progress)
+    fputc('\n', stderr);
+  engine_logf(e, "%s: export: %lld adds, %lld updates, %lld deletes, %lld errors", c->rc->name,
+              (long long)e->res->adds, (long long)e->res->updates, (long long)e->res->deletes,
+              (long long)e->res->errors);
+  rc = ENGINE_OK;
+out:
+  if (opened)
+    connector_close_for(&oc);
+  free(staging);
+  id_list_free(&ids);
+  return rc;
+}

@@ -1,0 +1,234 @@
+/* run — run profiles (full/delta import, full/delta sync, export), Connect's cycle, dry
+ * runs, staging and run history: the engine's public API around import, sync and export.
+ * Each run step is one transaction (exports: one per batch); a dry run wraps everything in
+ * one transaction that is rolled back.  Memory: see run.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/engine_int.h"
+
+static const char *const profile_names[] = {"full-import", "delta-import", "full-sync",
+                                            "delta-sync", "export"};
+
+static int64_t now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int sync_profile(mvs_engine *e, bool full)
+{
+  char *last = NULL;
+  int rc = ENGINE_SYSTEM;
+
+  if (!e->rs) {
+    engine_errorf(e, "sync needs a rule set (--rules)");
+    return ENGINE_INVALID;
+  }
+  if (store_meta_get(e->st, "sync_ruleset_hash", &last) != STORE_OK)
+    return ENGINE_SYSTEM;
+  if (!full && last && strcmp(last, e->ruleset_hash) != 0) {
+    engine_logf(e, "rule set changed since the last sync (%.12s -> %.12s): running a full sync",
+                last, e->ruleset_hash);
+    full = true;
+  }
+  free(last);
+  if (engine_tx_begin(e) != STORE_OK) {
+    engine_errorf(e, "cannot begin a transaction: %s", store_errmsg(e->st));
+    return ENGINE_SYSTEM;
+  }
+  if (sync_run(e, full) != 0) {
+    if (!e->errmsg[0])
+      engine_errorf(e, "sync failed: %s", store_errmsg(e->st));
+    engine_tx_rollback(e);
+    return rc;
+  }
+  if (engine_tx_commit(e) != STORE_OK) {
+    engine_errorf(e, "cannot commit: %s", store_errmsg(e->st));
+    engine_tx_rollback(e);
+    return rc;
+  }
+  return ENGINE_OK;
+}
+
+static int record_run(mvs_engine *e, run_profile p, const char *conn_name, const char *started,
+                      int64_t ms, size_t log_from)
+{
+  run_row row;
+  bool own = !e->in_tx;
+  memset(&row, 0, sizeof row);
+  row.profile = profile_names[p];
+  row.connector = conn_name;
+  row.started = started;
+  row.duration_ms = ms;
+  row.adds = e->res->adds;
+  row.updates = e->res->updates;
+  row.deletes = e->res->deletes;
+  row.errors = e->res->errors;
+  row.skipped_refs = e->res->skipped_refs;
+  row.ruleset_hash = e->rs ? e->ruleset_hash : NULL;
+  row.status = e->res->status;
+  row.log = e->log.p ? e->log.p + log_from : NULL;
+  if (own && store_begin(e->st) != STORE_OK)
+    return -1;
+  if (store_run_insert(e->st, &row) != STORE_OK) {
+    if (own)
+      store_rollback(e->st);
+    return -1;
+  }
+  return own && store_commit(e->st) != STORE_OK ? -1 : 0;
+}
+
+int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_opts *o,
+               run_result *r)
+{
+  conn_info *c = NULL;
+  char started[32];
+  time_t t = time(NULL);
+  struct tm tm;
+  int64_t t0 = now_ms();
+  size_t log_from = e->log.len;
+  int rc;
+
+  memset(r, 0, sizeof *r);
+  e->res = r;
+  e->errmsg[0] = '\0';
+  gmtime_r(&t, &tm);
+  strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  /* Now() in flows: the run's start, so one run evaluates one instant. */
+  e->now = ((int64_t)t + INT64_C(62135596800)) * MVS_TICKS_PER_SEC;
+  if (p == RUN_FULL_IMPORT || p == RUN_DELTA_IMPORT || p == RUN_EXPORT) {
+    if (!e->rs || !conn_name || !(c = engine_conn(e, conn_name))) {
+      engine_errorf(e, "no connector \"%s\" in the rule set", conn_name ? conn_name : "");
+      return ENGINE_INVALID;
+    }
+  }
+  switch (p) {
+  case RUN_FULL_IMPORT:
+  case RUN_DELTA_IMPORT:
+    rc = import_run(e, c, p == RUN_FULL_IMPORT, o);
+    break;
+  case RUN_FULL_SYNC:
+  case RUN_DELTA_SYNC:
+    rc = sync_profile(e, p == RUN_FULL_SYNC);
+    break;
+  default:
+    rc = export_run(e, c, o);
+  }
+  if (rc == ENGINE_STOPPED)
+    snprintf(r->status, sizeof r->status, "stopped-deletion-threshold");
+  else if (rc != ENGINE_OK) {
+    snprintf(r->status, sizeof r->status, "failed");
+    engine_logf(e, "%s", e->errmsg);
+  } else
+    snprintf(r->status, sizeof r->status, "%s", r->errors ? "completed-errors" : "success");
+  if (record_run(e, p, c ? c->rc->name : NULL, started, now_ms() - t0, log_from) != 0 &&
+      rc == ENGINE_OK) {
+    engine_errorf(e, "cannot record the run: %s", store_errmsg(e->st));
+    rc = ENGINE_SYSTEM;
+  }
+  return rc;
+}
+
+static void add_result(run_result *total, const run_result *r)
+{
+  total->adds += r->adds;
+  total->updates += r->updates;
+  total->deletes += r->deletes;
+  total->errors += r->errors;
+  total->skipped_refs += r->skipped_refs;
+}
+
+int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *total)
+{
+  run_result r;
+  size_t i;
+  int rc, worst = ENGINE_OK;
+
+  memset(total, 0, sizeof *total);
+  if (!e->rs) {
+    engine_errorf(e, "a cycle needs a rule set (--rules)");
+    return ENGINE_INVALID;
+  }
+  /* Connect's order: every import, then the sync, then every export. */
+  for (i = 0; i < e->n_conns; i++) {
+    if (o->progress)
+      fprintf(stderr, "%s import %s\n", initial ? "full" : "delta", e->conns[i].rc->name);
+    rc = engine_run(e, initial ? RUN_FULL_IMPORT : RUN_DELTA_IMPORT, e->conns[i].rc->name, o, &r);
+    add_result(total, &r);
+    if (rc != ENGINE_OK)
+      goto stop;
+  }
+  if (o->progress)
+    fprintf(stderr, "%s sync\n", initial ? "full" : "delta");
+  rc = engine_run(e, initial ? RUN_FULL_SYNC : RUN_DELTA_SYNC, NULL, o, &r);
+  add_result(total, &r);
+  if (rc != ENGINE_OK)
+    goto stop;
+  for (i = 0; i < e->n_conns; i++) {
+    if (o->progress)
+      fprintf(stderr, "export %s\n", e->conns[i].rc->name);
+    rc = engine_run(e, RUN_EXPORT, e->conns[i].rc->name, o, &r);
+    add_result(total, &r);
+    /* A deletion-threshold stop holds back that connector only. */
+    if (rc == ENGINE_STOPPED)
+      worst = ENGINE_STOPPED;
+    else if (rc != ENGINE_OK)
+      goto stop;
+  }
+  snprintf(total->status, sizeof total->status, "%s",
+           worst == ENGINE_STOPPED ? "stopped-deletion-threshold"
+           : total->errors       ? "completed-errors" : "success");
+  return worst;
+stop:
+  snprintf(total->status, sizeof total->status, "%s", r.status);
+  return rc;
+}
+
+int engine_dry_begin(mvs_engine *e)
+{
+  if (e->in_tx)
+    return ENGINE_OK;
+  if (!(e->diff = calloc(1, sizeof *e->diff)) || !(e->diff->arena = mvs_arena_new((size_t)1 << 30)))
+    return ENGINE_SYSTEM;
+  if (store_begin(e->st) != STORE_OK) {
+    engine_errorf(e, "cannot begin a transaction: %s", store_errmsg(e->st));
+    return ENGINE_SYSTEM;
+  }
+  e->in_tx = true;
+  return ENGINE_OK;
+}
+
+int engine_dry_end(mvs_engine *e)
+{
+  if (!e->in_tx)
+    return ENGINE_OK;
+  e->in_tx = false;
+  diff_free(e->diff);
+  free(e->diff);
+  e->diff = NULL;
+  return store_rollback(e->st) == STORE_OK ? ENGINE_OK : ENGINE_SYSTEM;
+}
+
+int engine_diff(mvs_engine *e, bool json, buf *out)
+{
+  return diff_render(e->diff, json, out) == 0 ? ENGINE_OK : ENGINE_SYSTEM;
+}
+
+int engine_staging_set(mvs_engine *e, bool on)
+{
+  return store_meta_set(e->st, "staging", on ? "on" : "off") == STORE_OK ? ENGINE_OK : ENGINE_SYSTEM;
+}
+
+int engine_staging_get(mvs_engine *e, bool *on)
+{
+  char *v = NULL;
+  if (store_meta_get(e->st, "staging", &v) != STORE_OK)
+    return ENGINE_SYSTEM;
+  *on = v && strcmp(v, "on") == 0;
+  free(v);
+  return ENGINE_OK;
+}

@@ -1,0 +1,78 @@
+/* run — the engine's public API: open a store with a rule set, run profiles (full/delta
+ * import, full/delta sync, export), Connect's cycle, staging, dry runs, preview, dump and
+ * inspection.  Memory: an mvs_engine owns the store, the rule set and everything it
+ * compiled (engine_close); results and rendered text are malloc'd or appended to the
+ * caller's buf and owned by the caller. */
+#ifndef MVS_RUN_H
+#define MVS_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "schema/buf.h"
+
+typedef struct mvs_engine mvs_engine;
+
+enum {
+  ENGINE_OK = 0,
+  ENGINE_INVALID = 1,   /* bad rules, bad data, unknown connector or object */
+  ENGINE_SYSTEM = 3,    /* store, I/O or memory failure */
+  ENGINE_STOPPED = 4    /* a safety stop: the deletion threshold */
+};
+
+/* Open the store (created and migrated as needed).  rules_path is a .rules file or a
+ * directory of them; NULL opens the store only (dump, runs, pending, show, staging).
+ * On failure *err (malloc'd) says why. */
+int engine_open(const char *store_path, const char *rules_path, mvs_engine **out, char **err);
+void engine_close(mvs_engine *e);
+
+typedef enum run_profile {
+  RUN_FULL_IMPORT = 0, RUN_DELTA_IMPORT, RUN_FULL_SYNC, RUN_DELTA_SYNC, RUN_EXPORT
+} run_profile;
+
+typedef struct run_opts {
+  bool dry_run;         /* compute everything, commit nothing, collect the diff */
+  bool allow_deletes;   /* export: ignore the deletion threshold this once */
+  bool progress;        /* progress lines on stderr */
+} run_opts;
+
+typedef struct run_result {
+  char status[40];      /* success, completed-errors, stopped-deletion-threshold, failed */
+  int64_t adds, updates, deletes, errors, skipped_refs;
+} run_result;
+
+/* Run one profile (connector: imports and exports only).  Each run is logged to stderr-free
+ * run history; the run log and, for dry runs, the diff accumulate in the engine
+ * (engine_log, engine_diff).  Returns ENGINE_*. */
+int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_opts *o,
+               run_result *r);
+/* Connect's cycle: imports of every connector, then syncs, then exports. */
+int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *r);
+
+/* Begin / end a dry run around any runs: everything after begin happens in one transaction
+ * that end rolls back.  The would-be changes are rendered by engine_diff. */
+int engine_dry_begin(mvs_engine *e);
+int engine_dry_end(mvs_engine *e);
+/* The changes collected since engine_dry_begin: text, or a JSON array with json. */
+int engine_diff(mvs_engine *e, bool json, buf *out);
+/* Log lines of the runs so far (notices such as "rule set changed: full sync"). */
+const char *engine_log(mvs_engine *e);
+
+int engine_staging_set(mvs_engine *e, bool on);
+int engine_staging_get(mvs_engine *e, bool *on);
+
+/* Trace one connector-space object (anchor or DN) through the rules; commit applies it. */
+int engine_preview(mvs_engine *e, const char *conn_name, const char *object, bool commit,
+                   bool json, buf *out);
+
+/* Inspection. */
+int engine_dump_json(mvs_engine *e, buf *out);
+int engine_pending(mvs_engine *e, const char *conn_name, int format, buf *out);
+enum { PENDING_TEXT = 0, PENDING_JSON, PENDING_CSV };
+int engine_show(mvs_engine *e, bool metaverse, int64_t id, bool json, buf *out);
+int engine_runs(mvs_engine *e, bool json, buf *out);
+
+/* The last error message (valid until the next call). */
+const char *engine_error(mvs_engine *e);
+
+#endif

@@ -1,0 +1,245 @@
+/* store — every SQL statement of mvsync: open and migrate the SQLite store, transactions,
+ * and typed reads and writes of connectors, connector-space objects, references, join keys,
+ * metaverse objects, pending exports and runs.
+ * Memory: a store owns its connection and prepared statements (store_close); rows read into
+ * an arena live as long as that arena; id lists are the caller's (id_list_free). */
+#ifndef MVS_STORE_H
+#define MVS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "schema/buf.h"
+
+typedef struct store store;
+
+enum { STORE_OK = 0, STORE_ERR = 1, STORE_NOTFOUND = 2, STORE_BUSY = 3 };
+
+/* Import states and pending-export ops/modes/statuses as stored. */
+enum { IMPORT_NONE = 0, IMPORT_ADD = 1, IMPORT_UPDATE = 2, IMPORT_DELETE = 3,
+       IMPORT_DELETE_ADD = 4 /* the object type changed: a delete, then an add */ };
+enum { PE_ADD = 0, PE_UPDATE = 1, PE_DELETE = 2, PE_RENAME = 3 };
+enum { PE_REPLACE = 0, PE_VADD = 1, PE_VDELETE = 2 };
+enum { PE_PENDING = 0, PE_SENT = 1 };
+
+/* Open (creating and migrating as needed).  *err (malloc'd) says why on failure. */
+int store_open(const char *path, store **out, char **err);
+void store_close(store *st);
+const char *store_errmsg(store *st);
+int store_schema_version(void);
+
+int store_begin(store *st);      /* BEGIN IMMEDIATE */
+/* Rows the last insert, update or delete changed (an INSERT OR IGNORE that found the row: 0). */
+int store_changes(store *st);
+int store_commit(store *st);
+int store_rollback(store *st);
+
+/* ---- meta ---- */
+/* *value malloc'd, NULL when the key is absent. */
+int store_meta_get(store *st, const char *key, char **value);
+int store_meta_set(store *st, const char *key, const char *value);
+
+/* ---- id lists ---- */
+typedef struct id_list {
+  int64_t *ids;
+  size_t n, cap;
+} id_list;
+int id_list_add(id_list *l, int64_t id);
+void id_list_sort_unique(id_list *l);
+void id_list_free(id_list *l);
+
+/* ---- connectors ---- */
+int store_connector_ensure(store *st, const char *name, const char *type, int64_t *id);
+/* STORE_NOTFOUND when the connector has never been imported. */
+int store_connector_find(store *st, const char *name, int64_t *id);
+int store_connector_name(store *st, int64_t id, mvs_arena *a, const char **name);
+int store_watermark_get(store *st, int64_t connector, char **wm);   /* malloc'd or NULL */
+int store_watermark_set(store *st, int64_t connector, const char *wm);
+/* Every connector id, by name. */
+int store_connector_list(store *st, id_list *out);
+
+/* ---- connector-space objects ---- */
+typedef struct cs_row {
+  int64_t id, connector, mv_id;   /* mv_id 0: a disconnector */
+  const char *anchor, *dn, *object_type, *link_rule, *error;   /* NULL when absent */
+  const void *attrs;
+  size_t attrs_len;
+  int import_state, present, link_type, link_out, provisioned;
+  int renamed;                    /* the import changed its DN since the last sync */
+} cs_row;
+
+int store_cs_get(store *st, int64_t id, mvs_arena *a, cs_row *row);
+int store_cs_by_anchor(store *st, int64_t connector, const char *anchor, mvs_arena *a, cs_row *row);
+int store_cs_by_dn(store *st, int64_t connector, const char *dn_key, mvs_arena *a, cs_row *row);
+/* Insert row (id ignored); sets row->id. */
+int store_cs_insert(store *st, cs_row *row, const char *dn_key);
+/* Write the imported part: anchor, dn, type, attrs, import state, present, renamed. */
+int store_cs_update_import(store *st, const cs_row *row, const char *dn_key);
+int store_cs_set_state(store *st, int64_t id, int import_state);
+int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rule, int link_type,
+                      int link_out, int provisioned);
+int store_cs_set_error(store *st, int64_t id, const char *error);
+int store_cs_set_dn(store *st, int64_t id, const char *dn, const char *dn_key);
+int store_cs_set_anchor(store *st, int64_t id, const char *anchor);
+/* Delete the object with its references, keys and pending export; references to it become
+ * unresolved. */
+int store_cs_delete(store *st, int64_t id);
+/* Ids of objects with a pending import (all connectors), by id. */
+int store_cs_pending(store *st, id_list *out);
+/* Ids of a connector's objects with id > after, by id, at most limit. */
+int store_cs_page(store *st, int64_t connector, int64_t after, size_t limit, id_list *out);
+/* Ids of the objects joined to a metaverse object, by id. */
+int store_cs_joined(store *st, int64_t mv_id, id_list *out);
+int store_cs_count(store *st, int64_t connector, int64_t *n);
+/* Every object of a connector by anchor (objects without one last, by DN). */
+int store_cs_sorted(store *st, int64_t connector, id_list *out);
+
+/* Full import: remember which objects were seen; mark the rest (confirmed ones) deleted. */
+int store_seen_reset(store *st);
+int store_seen_add(store *st, int64_t cs_id);
+int store_cs_mark_unseen(store *st, int64_t connector, int64_t *marked);
+/* The objects store_cs_mark_unseen would mark (a dry run lists them). */
+int store_cs_unseen(store *st, int64_t connector, id_list *out);
+
+/* ---- references ---- */
+typedef struct ref_row {
+  const char *attr, *target_norm, *target_key;
+  int64_t target_id;        /* 0: unresolved */
+  int64_t target_mv;        /* the target's metaverse object (0: none) */
+  int op;                   /* value deltas: REF_ADDED or REF_REMOVED; 0 for values */
+} ref_row;
+enum { REF_ADDED = 1, REF_REMOVED = 2 };
+typedef struct ref_rows {
+  ref_row *items;
+  size_t n, cap;
+} ref_rows;
+void ref_rows_free(ref_rows *r);
+/* Every reference value of an object (attr NULL) or of one attribute, by attr and key. */
+int store_ref_list(store *st, int64_t cs_id, const char *attr, mvs_arena *a, ref_rows *out);
+int store_ref_insert(store *st, int64_t cs_id, const char *attr, const char *norm,
+                     const char *key, int64_t target_id);
+int store_ref_delete(store *st, int64_t cs_id, const char *attr, const char *norm);
+/* Resolve unresolved references of a connector whose key is norm to target_id. */
+int store_ref_resolve(store *st, int64_t connector, const char *norm, int64_t target_id);
+/* The object a reference key names in a connector: by anchor, else by DN; 0 when none. */
+int store_ref_lookup(store *st, int64_t connector, const char *key, const char *norm,
+                     int64_t *target_id);
+/* The value norm of an object's attribute: STORE_NOTFOUND when absent, else its target
+ * (0: unresolved). */
+int store_ref_get(store *st, int64_t cs_id, const char *attr, const char *norm,
+                  int64_t *target_id);
+/* How many values of attr name a joined object, counting up to 2 (none / one / several). */
+int store_ref_joined_count(store *st, int64_t cs_id, const char *attr, int *n);
+/* 1 when some value of attr still names target_id. */
+int store_ref_names(store *st, int64_t cs_id, const char *attr, int64_t target_id, int *names);
+
+/* Value deltas since the last sync (cs_ref_delta): note one (an opposite pending delta of
+ * the same value cancels out), note every current value as added (the object's DN changed:
+ * what its values mean to ISMEMBEROF changed), list them (attr NULL: all; target_mv is the
+ * target's current metaverse object), forget them once synced. */
+int store_ref_delta_note(store *st, int64_t cs_id, const char *attr, const char *norm, int op,
+                         int64_t target_id);
+int store_ref_delta_touch(store *st, int64_t cs_id);
+int store_ref_delta_list(store *st, int64_t cs_id, const char *attr, mvs_arena *a,
+                         ref_rows *out);
+int store_ref_delta_clear(store *st, int64_t cs_id);
+/* Metaverse objects joined to objects that reference cs_id. */
+int store_ref_referrer_mvs(store *st, int64_t cs_id, id_list *out);
+/* 1 when cs_id is a value of a reference attribute of the group with that DN. */
+int store_ref_is_member(store *st, int64_t connector, const char *group_dn_key, int64_t cs_id,
+                        int *member);
+
+/* ---- join keys ---- */
+int store_cs_key_delete(store *st, int64_t cs_id);
+int store_cs_key_insert(store *st, int64_t connector, const char *attr, const char *norm,
+                        int64_t cs_id);
+/* Disconnectors (unjoined objects) of a connector with that key value. */
+int store_cs_key_find(store *st, int64_t connector, const char *attr, const char *norm,
+                      id_list *out);
+int store_cs_key_clear(store *st);
+int store_mv_key_delete(store *st, int64_t mv_id);
+int store_mv_key_insert(store *st, const char *attr, const char *norm, int64_t mv_id);
+int store_mv_key_find(store *st, const char *attr, const char *norm, id_list *out);
+int store_mv_key_clear(store *st);
+/* A metaverse object's key values: attr, and the folded value in target_norm. */
+int store_mv_key_list(store *st, int64_t mv_id, mvs_arena *a, ref_rows *out);
+
+/* ---- metaverse ---- */
+typedef struct mv_row {
+  int64_t id;
+  const char *object_type;
+  const void *attrs;
+  size_t attrs_len;
+} mv_row;
+int store_mv_get(store *st, int64_t id, mvs_arena *a, mv_row *row);
+int store_mv_insert(store *st, const char *object_type, const void *attrs, size_t len, int64_t *id);
+int store_mv_update(store *st, int64_t id, const void *attrs, size_t len);
+/* Delete with its references and keys (references to it are deleted too). */
+int store_mv_delete(store *st, int64_t id);
+int store_mv_page(store *st, int64_t after, size_t limit, id_list *out);
+/* Reference values of a metaverse object's attribute, by target id. */
+int store_mv_ref_list(store *st, int64_t mv_id, const char *attr, id_list *out);
+/* Every (attr, target) of a metaverse object, by attr then target. */
+int store_mv_ref_all(store *st, int64_t mv_id, mvs_arena *a, ref_rows *out);
+int store_mv_ref_insert(store *st, int64_t mv_id, const char *attr, int64_t target);
+int store_mv_ref_delete(store *st, int64_t mv_id, const char *attr, int64_t target);
+int store_mv_ref_referrers(store *st, int64_t target, id_list *out);
+/* How many values of a metaverse reference attribute name an object that has an object in
+ * the connector, counting up to 2. */
+int store_mv_ref_count_in(store *st, int64_t mv_id, const char *attr, int64_t connector, int *n);
+/* The object joined to mv_id in a connector (the first by id); 0 when none. */
+int store_mv_cs_in(store *st, int64_t mv_id, int64_t connector, int64_t *cs_id);
+
+/* ---- pending exports ---- */
+typedef struct pe_row {
+  int64_t cs_id;
+  int op, status, error_code, attempts;
+  const char *new_dn, *error;
+} pe_row;
+typedef struct pe_value_row {
+  const char *attr;
+  int mode;
+  const void *value;   /* encoded single value; NULL: clear */
+  size_t value_len;
+} pe_value_row;
+typedef struct pe_values {
+  pe_value_row *items;
+  size_t n, cap;
+} pe_values;
+void pe_values_free(pe_values *v);
+int store_pe_get(store *st, int64_t cs_id, mvs_arena *a, pe_row *row);
+/* Values by attr, mode, then order of insertion. */
+int store_pe_values(store *st, int64_t cs_id, mvs_arena *a, pe_values *out);
+/* Replace the pending export of cs_id (values included). */
+int store_pe_put(store *st, const pe_row *row, const pe_values *vals, int64_t run_id);
+int store_pe_delete(store *st, int64_t cs_id);
+int store_pe_set_status(store *st, int64_t cs_id, int status, int error_code, const char *error);
+/* A confirming import saw the object: a sent export goes back to pending until sync. */
+int store_pe_unsend(store *st, int64_t cs_id);
+/* One value row of a pending export (a delta sync edits a large member list in place):
+ * is it there, add it, remove it; does the export have any value rows left. */
+int store_pe_value_has(store *st, int64_t cs_id, const char *attr, int mode, const void *value,
+                       size_t len, int *has);
+int store_pe_value_add(store *st, int64_t cs_id, const char *attr, int mode, const void *value,
+                       size_t len);
+int store_pe_value_remove(store *st, int64_t cs_id, const char *attr, int mode,
+                          const void *value, size_t len);
+int store_pe_value_any(store *st, int64_t cs_id, int *any);
+/* The export changed: pending again, its last error and attempts forgotten (as a new one). */
+int store_pe_restage(store *st, int64_t cs_id);
+/* Pending exports of a connector (0: all) in send order: adds, updates and renames, deletes;
+ * status PE_PENDING only when only_pending. */
+int store_pe_list(store *st, int64_t connector, bool only_pending, id_list *out);
+
+/* ---- runs ---- */
+typedef struct run_row {
+  int64_t id;
+  const char *profile, *connector, *started, *ruleset_hash, *status, *log;
+  int64_t duration_ms, adds, updates, deletes, errors, skipped_refs;
+} run_row;
+int store_run_insert(store *st, run_row *row);
+/* Runs, oldest first; *rows malloc'd (strings in the arena). */
+int store_run_list(store *st, mvs_arena *a, run_row **rows, size_t *n);
+
+#endif

@@ -1,0 +1,214 @@
+/* sync — full and delta sync drivers: which objects to visit, in what order, until no work
+ * is left.  Both run the same work loop; full sync starts from every object, delta sync from
+ * the objects with a pending import, so the two reach the same state (the delta ≡ full
+ * invariant of docs/internals/engine.md).  Memory: work lists are the driver's own. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine_int.h"
+
+#define PAGE 512
+#define MAX_ROUNDS 64
+
+void sync_work_free(sync_work *w)
+{
+  id_list_free(&w->cs);
+  id_list_free(&w->mv_in);
+  id_list_free(&w->mv_out);
+  id_list_free(&w->mv_out_delta);
+  free(w->changes);
+  w->changes = NULL;
+  w->n_changes = w->cap_changes = 0;
+}
+
+/* Take a work list (sorted, unique), leaving an empty one to collect the next round. */
+static id_list take(id_list *l)
+{
+  id_list t = *l;
+  memset(l, 0, sizeof *l);
+  id_list_sort_unique(&t);
+  return t;
+}
+
+static int cmp_change(const void *a, const void *b)
+{
+  const ref_change *x = a, *y = b;
+  return x->mv_id < y->mv_id ? -1 : x->mv_id > y->mv_id;
+}
+
+/* Outbound round: full evaluations first; objects whose only change is reference values
+ * (and that no full evaluation covers) take those values. */
+static int out_round(mvs_engine *e, sync_work *w)
+{
+  id_list full = take(&w->mv_out), delta = take(&w->mv_out_delta);
+  ref_change *ch = w->changes;
+  size_t n_ch = w->n_changes, i, j = 0, k = 0;
+  int rc = 0;
+
+  w->changes = NULL;
+  w->n_changes = w->cap_changes = 0;
+  if (n_ch)
+    qsort(ch, n_ch, sizeof *ch, cmp_change);
+  for (i = 0; i < full.n && rc == 0; i++)
+    rc = sync_out_mv(e, full.ids[i], w);
+  for (i = 0; i < delta.n && rc == 0; i++) {
+    size_t first;
+    while (j < full.n && full.ids[j] < delta.ids[i])
+      j++;
+    while (k < n_ch && ch[k].mv_id < delta.ids[i])
+      k++;
+    for (first = k; k < n_ch && ch[k].mv_id == delta.ids[i]; k++)
+      ;
+    if (j < full.n && full.ids[j] == delta.ids[i])
+      continue;
+    rc = sync_out_mv_delta(e, delta.ids[i], ch + first, k - first, w);
+  }
+  id_list_free(&full);
+  id_list_free(&delta);
+  free(ch);
+  return rc;
+}
+
+int sync_objects(mvs_engine *e, sync_work *w)
+{
+  size_t round = 0, i;
+  int rc = 0;
+
+  while (rc == 0 && (w->cs.n || w->mv_in.n || w->mv_out.n || w->mv_out_delta.n)) {
+    id_list batch;
+    if (++round > MAX_ROUNDS) {
+      engine_errorf(e, "sync did not settle after %d rounds (rules that feed each other?)",
+                    MAX_ROUNDS);
+      return -1;
+    }
+    /* Inbound first, to the end (joins and projections may free disconnectors to join),
+     * then outbound: exports see the settled metaverse. */
+    if (w->cs.n) {
+      batch = take(&w->cs);
+      for (i = 0; i < batch.n && rc == 0; i++)
+        rc = sync_in_cs(e, batch.ids[i], w);
+      id_list_free(&batch);
+      continue;
+    }
+    if (w->mv_in.n) {
+      batch = take(&w->mv_in);
+      for (i = 0; i < batch.n && rc == 0; i++)
+        rc = sync_in_mv(e, batch.ids[i], 0, 0, w);
+      id_list_free(&batch);
+      continue;
+    }
+    rc = out_round(e, w);
+  }
+  return rc;
+}
+
+/* The join-key attribute sets, as one string: when it changes, the key tables are rebuilt. */
+static int key_signature(mvs_engine *e, buf *b)
+{
+  size_t i, j;
+  for (i = 0; i < e->n_mv_key_attrs; i++)
+    buf_printf(b, "mv:%s;", e->mv_key_attrs[i]);
+  for (i = 0; i < e->n_conns; i++)
+    for (j = 0; j < e->conns[i].n_key_attrs; j++)
+      buf_printf(b, "%s:%s;", e->conns[i].rc->name, e->conns[i].key_attrs[j]);
+  return b->p ? 0 : buf_adds(b, "");
+}
+
+int sync_run(mvs_engine *e, bool full)
+{
+  sync_work w;
+  id_list page = {0};
+  buf sig;
+  char *old_sig = NULL;
+  size_t i, k;
+  int64_t after;
+  int rc = -1;
+
+  memset(&w, 0, sizeof w);
+  buf_init(&sig, 0);
+  if (key_signature(e, &sig) != 0 || store_meta_get(e->st, "key_attrs", &old_sig) != STORE_OK)
+    goto out;
+  e->rebuild_keys = !old_sig || strcmp(old_sig, sig.p) != 0;
+  if (e->rebuild_keys && !full) {
+    engine_logf(e, "%s: running a full sync",
+                old_sig ? "join-key attributes changed" : "first sync of this store");
+    full = true;
+  }
+  e->full_sync = full;
+  if (e->rebuild_keys && (store_cs_key_clear(e->st) != STORE_OK ||
+                          store_mv_key_clear(e->st) != STORE_OK))
+    goto out;
+  if (!full) {
+    if (store_cs_pending(e->st, &w.cs) != STORE_OK || sync_objects(e, &w) != 0)
+      goto out;
+  } else {
+    /* Connector by connector in rule-set order (Connect syncs one connector after the
+     * other), each in import order; then every metaverse object outbound. */
+    for (k = 0; k < e->n_conns; k++) {
+      int64_t cid;
+      if (engine_conn_id(e, &e->conns[k], &cid) != 0)
+        goto out;
+      for (after = 0;;) {
+        page.n = 0;
+        if (store_cs_page(e->st, cid, after, PAGE, &page) != STORE_OK)
+          goto out;
+        if (!page.n)
+          break;
+        for (i = 0; i < page.n; i++)
+          if (sync_in_cs(e, page.ids[i], &w) != 0)
+            goto out;
+        after = page.ids[page.n - 1];
+      }
+    }
+    /* Objects of connectors no longer in the rule set still leave their pending state. */
+    page.n = 0;
+    if (store_cs_pending(e->st, &page) != STORE_OK)
+      goto out;
+    for (i = 0; i < page.n; i++)
+      if (id_list_add(&w.cs, page.ids[i]) != 0)
+        goto out;
+    /* Finish inbound work; every metaverse object gets outbound below anyway. */
+    {
+      id_list out_later = w.mv_out;
+      memset(&w.mv_out, 0, sizeof w.mv_out);
+      rc = sync_objects(e, &w);
+      id_list_free(&out_later);
+      id_list_free(&w.mv_out);
+      if (rc != 0)
+        goto out;
+      rc = -1;
+    }
+    e->rebuild_keys = false;
+    for (after = 0;;) {
+      page.n = 0;
+      if (store_mv_page(e->st, after, PAGE, &page) != STORE_OK)
+        goto out;
+      if (!page.n)
+        break;
+      for (i = 0; i < page.n; i++)
+        if (sync_out_mv(e, page.ids[i], &w) != 0)
+          goto out;
+      after = page.ids[page.n - 1];
+    }
+    if (sync_objects(e, &w) != 0)
+      goto out;
+  }
+  engine_logf(e, "%s sync: %lld adds, %lld updates, %lld deletes, %lld errors, %lld "
+              "references skipped (no object in the target connector)",
+              full ? "full" : "delta", (long long)e->res->adds, (long long)e->res->updates,
+              (long long)e->res->deletes, (long long)e->res->errors,
+              (long long)e->res->skipped_refs);
+  if (store_meta_set(e->st, "key_attrs", sig.p) != STORE_OK ||
+      store_meta_set(e->st, "sync_ruleset_hash", e->ruleset_hash) != STORE_OK)
+    goto out;
+  rc = 0;
+out:
+  e->rebuild_keys = false;
+  e->full_sync = false;
+  free(old_sig);
+  buf_free(&sig);
+  id_list_free(&page);
+  sync_work_free(&w);
+  return rc;
+}

@@ -1,0 +1,872 @@
+/* sync_out — outbound synchronization of one metaverse object: per target connector, scope
+ * the outbound rules; join (rule join conditions, then reverse join by DN) or provision with
+ * the DN the rule computes; compute export attribute flow and compare it with the
+ * connector-space object's imported values, staging value-level pending exports; deprovision
+ * objects no Provision rule keeps.  Semantics: docs/internals/engine.md, "Outbound".
+ * Memory: per-object data lives in e->scratch, reset per metaverse object. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/engine_int.h"
+#include "rules/expr.h"
+
+static const char *const rdn_attrs[] = {"cn", "ou", "o", "uid"};
+
+/* RFC 4514 escaping of an RDN value. */
+static int escape_rdn(buf *b, const char *p, size_t n)
+{
+  size_t i;
+  int rc = 0;
+  for (i = 0; i < n && rc == 0; i++) {
+    char ch = p[i];
+    if (strchr(",+\"\\<>;=", ch) || (i == 0 && (ch == '#' || ch == ' ')) ||
+        (i == n - 1 && ch == ' '))
+      rc = buf_addc(b, '\\');
+    if (rc == 0)
+      rc = buf_addc(b, ch);
+  }
+  return rc;
+}
+
+/* The DN the rules give the object: a flow to `dn`, or an RDN attribute (cn, ou, o, uid)
+ * plus `parentDistinguishedName`.  *dn NULL when the rules give none; *rdn_attr the
+ * attribute the RDN comes from (NULL for `dn`). */
+static int out_dn(mvs_engine *e, const merged_set *ms, const char **dn, const char **rdn_attr)
+{
+  const merged *m = merged_get(ms, "dn"), *parent;
+  const char *p, *pp;
+  size_t n, pn, i;
+  buf b;
+
+  *dn = NULL;
+  *rdn_attr = NULL;
+  if (m && m->state == MERGED_VALUE && !m->is_ref) {
+    if (value_text(e->scratch, m->val, &p, &n) != 0)
+      return -1;
+    *dn = mvs_arena_memdup(e->scratch, p, n);
+    return *dn ? 0 : -1;
+  }
+  parent = merged_get(ms, "parentDistinguishedName");
+  if (!parent || parent->state != MERGED_VALUE ||
+      value_text(e->scratch, parent->val, &pp, &pn) != 0)
+    return 0;
+  for (i = 0; i < sizeof rdn_attrs / sizeof rdn_attrs[0]; i++) {
+    m = merged_get(ms, rdn_attrs[i]);
+    if (!m || m->state != MERGED_VALUE || m->is_ref || value_text(e->scratch, m->val, &p, &n) != 0)
+      continue;
+    buf_init(&b, 0);
+    if (strcmp(rdn_attrs[i], "uid") == 0)
+      buf_adds(&b, "uid=");
+    else {
+      size_t k;
+      for (k = 0; rdn_attrs[i][k]; k++)
+        buf_addc(&b, (char)(rdn_attrs[i][k] - 'a' + 'A'));
+      buf_addc(&b, '=');
+    }
+    escape_rdn(&b, p, n);
+    buf_addc(&b, ',');
+    buf_add(&b, pp, pn);
+    *dn = b.p ? mvs_arena_memdup(e->scratch, b.p, b.len) : NULL;
+    *rdn_attr = m->attr;
+    buf_free(&b);
+    return *dn ? 0 : -1;
+  }
+  return 0;
+}
+
+static bool is_dn_attr(const char *name, const char *rdn_attr, bool present)
+{
+  return strcasecmp(name, "dn") == 0 || strcasecmp(name, "parentDistinguishedName") == 0 ||
+         (present && rdn_attr && strcasecmp(name, rdn_attr) == 0);
+}
+
+/* ---- pending export values ---- */
+
+typedef struct pe_builder {
+  mvs_engine *e;
+  pe_values vals;
+  diff_entry *d;
+  buf tmp;
+} pe_builder;
+
+static int pe_add(pe_builder *pb, const char *attr, int mode, mvs_value v)
+{
+  pe_value_row *row;
+  if (pb->vals.n == pb->vals.cap) {
+    size_t ncap = pb->vals.cap ? pb->vals.cap * 2 : 16;
+    pe_value_row *np = realloc(pb->vals.items, ncap * sizeof *np);
+    if (!np)
+      return -1;
+    pb->vals.items = np;
+    pb->vals.cap = ncap;
+  }
+  row = &pb->vals.items[pb->vals.n];
+  row->attr = attr;
+  row->mode = mode;
+  row->value = NULL;
+  row->value_len = 0;
+  if (v.type != MVS_V_NULL) {
+    buf_reset(&pb->tmp);
+    if (attr_value_encode(v, &pb->tmp) != 0 ||
+        !(row->value = mvs_arena_memdup(pb->e->scratch, pb->tmp.p, pb->tmp.len)))
+      return -1;
+    row->value_len = pb->tmp.len;
+  }
+  pb->vals.n++;
+  if (pb->d)
+    diff_change_add(pb->e, pb->d, attr, mode == PE_VADD ? mvs_null() : mode == PE_VDELETE ? v : mvs_null(),
+                    mode == PE_VDELETE ? mvs_null() : v, NULL);
+  return 0;
+}
+
+/* A reference target's DN as a REF value. */
+static int target_dn(mvs_engine *e, int64_t cs_id, mvs_value *out)
+{
+  cs_row t;
+  if (store_cs_get(e->st, cs_id, e->scratch, &t) != STORE_OK || !t.dn)
+    return -1;
+  *out = mvs_str_ref(t.dn, strlen(t.dn));
+  out->type = MVS_V_REF;
+  return 0;
+}
+
+static int stage_ref_attr(pe_builder *pb, obj_view *cur, const merged *m, const char *attr,
+                          bool present, bool multi)
+{
+  mvs_engine *e = pb->e;
+  const ref_rows *rr = view_refs(cur);
+  id_list have = {0};
+  size_t i, j;
+  int rc = -1;
+  mvs_value v;
+  bool differs = false;
+
+  if (!rr)
+    return -1;
+  for (i = 0; i < rr->n; i++)
+    if (strcasecmp(rr->items[i].attr, attr) == 0 && id_list_add(&have, rr->items[i].target_id) != 0)
+      goto out;
+  id_list_sort_unique(&have);
+  if (!present || !multi) {
+    /* An add, or a single-valued reference (manager): replace when different. */
+    differs = !present ? m->refs.n > 0 : have.n != m->refs.n;
+    for (i = 0; !differs && i < have.n; i++)
+      differs = have.ids[i] != m->refs.ids[i];
+    for (i = 0; differs && i < m->refs.n; i++)
+      if (target_dn(e, m->refs.ids[i], &v) != 0 || pe_add(pb, attr, PE_REPLACE, v) != 0)
+        goto out;
+    if (differs && !m->refs.n && pe_add(pb, attr, PE_REPLACE, mvs_null()) != 0)
+      goto out;
+    rc = 0;
+    goto out;
+  }
+  /* Value-level changes: one row per member added or removed. */
+  for (i = 0, j = 0; i < have.n || j < m->refs.n;) {
+    int64_t h = i < have.n ? have.ids[i] : INT64_MAX, w = j < m->refs.n ? m->refs.ids[j] : INT64_MAX;
+    if (h == w) {
+      i++;
+      j++;
+    } else if (h < w) {
+      i++;
+      if (h == 0)
+        continue;   /* unresolved values: handled below */
+      if (target_dn(e, h, &v) != 0 || pe_add(pb, attr, PE_VDELETE, v) != 0)
+        goto out;
+    } else {
+      j++;
+      if (target_dn(e, w, &v) != 0 || pe_add(pb, attr, PE_VADD, v) != 0)
+        goto out;
+    }
+  }
+  /* Values that name nothing mvsync knows are not in the metaverse: removed. */
+  for (i = 0; i < rr->n; i++)
+    if (!rr->items[i].target_id && strcasecmp(rr->items[i].attr, attr) == 0) {
+      v = mvs_str_ref(rr->items[i].target_key, strlen(rr->items[i].target_key));
+      v.type = MVS_V_REF;
+      if (pe_add(pb, attr, PE_VDELETE, v) != 0)
+        goto out;
+    }
+  rc = 0;
+out:
+  id_list_free(&have);
+  return rc;
+}
+
+static int stage_value_attr(pe_builder *pb, obj_view *cur, const merged *m, const char *attr,
+                            bool present, bool multi)
+{
+  const attr_entry *ae = attrset_get(&cur->attrs, attr, strlen(attr));
+  mvs_value want = m->state == MERGED_VALUE ? m->val : mvs_null();
+  mvs_value have = ae ? ae->value : mvs_null();
+  size_t i, j;
+
+  if (!present) {
+    for (i = 0; i < mvs_count(want); i++)
+      if (pe_add(pb, attr, PE_REPLACE, mvs_item(want, i)) != 0)
+        return -1;
+    return 0;
+  }
+  if (!multi) {
+    if (attr_value_same(want.type == MVS_V_MV && want.u.mv.n == 1 ? want.u.mv.items[0] : want,
+                        have.type == MVS_V_MV && have.u.mv.n == 1 ? have.u.mv.items[0] : have))
+      return 0;
+    return pe_add(pb, attr, PE_REPLACE, mvs_count(want) ? mvs_item(want, 0) : mvs_null());
+  }
+  for (i = 0; i < mvs_count(want); i++) {
+    for (j = 0; j < mvs_count(have); j++)
+      if (attr_value_same(mvs_item(want, i), mvs_item(have, j)))
+        break;
+    if (j == mvs_count(have) && pe_add(pb, attr, PE_VADD, mvs_item(want, i)) != 0)
+      return -1;
+  }
+  for (j = 0; j < mvs_count(have); j++) {
+    for (i = 0; i < mvs_count(want); i++)
+      if (attr_value_same(mvs_item(want, i), mvs_item(have, j)))
+        break;
+    if (i == mvs_count(want) && pe_add(pb, attr, PE_VDELETE, mvs_item(have, j)) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+static bool same_export(const pe_row *a, const pe_values *av, const pe_row *b, const pe_values *bv)
+{
+  size_t i;
+  if (a->op != b->op || (!a->new_dn) != (!b->new_dn) ||
+      (a->new_dn && strcmp(a->new_dn, b->new_dn) != 0) || av->n != bv->n)
+    return false;
+  for (i = 0; i < av->n; i++) {
+    const pe_value_row *x = &av->items[i], *y = &bv->items[i];
+    if (strcmp(x->attr, y->attr) != 0 || x->mode != y->mode || x->value_len != y->value_len ||
+        (!x->value) != (!y->value) || (x->value && memcmp(x->value, y->value, x->value_len) != 0))
+      return false;
+  }
+  return true;
+}
+
+/* By attribute, mode, then value bytes: one order for any two lists of the same rows,
+ * whether the full evaluation wrote them or a delta sync edited them in place. */
+static int cmp_pe_value(const void *a, const void *b)
+{
+  const pe_value_row *x = a, *y = b;
+  int c = strcmp(x->attr, y->attr);
+  size_t n;
+  if (c || (c = x->mode - y->mode))
+    return c;
+  if (!x->value || !y->value)
+    return (x->value != NULL) - (y->value != NULL);
+  n = x->value_len < y->value_len ? x->value_len : y->value_len;
+  if ((c = memcmp(x->value, y->value, n)))
+    return c;
+  return (x->value_len > y->value_len) - (x->value_len < y->value_len);
+}
+
+static const char *const op_names[] = {"add", "update", "delete", "rename"};
+
+/* Compare what the rules want with the object's imported values; write, keep or drop its
+ * pending export. */
+static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged_set *ms)
+{
+  cs_row cs;
+  obj_view cur;
+  pe_builder pb;
+  pe_row want, old;
+  pe_values old_vals = {0};
+  const char *dn, *rdn_attr, *label;
+  size_t i;
+  int rc = -1, have_old;
+
+  memset(&pb, 0, sizeof pb);
+  pb.e = e;
+  buf_init(&pb.tmp, 0);
+  if (store_cs_get(e->st, cs_id, e->scratch, &cs) != STORE_OK ||
+      view_load_cs(e, &cur, &cs, e->scratch) != 0)
+    goto out_nov;
+  if (out_dn(e, ms, &dn, &rdn_attr) != 0 || dump_cs_label(e, &cs, e->scratch, &label) != 0)
+    goto out;
+  memset(&want, 0, sizeof want);
+  want.cs_id = cs_id;
+  want.op = cs.present ? PE_UPDATE : PE_ADD;
+  if (!cs.present && dn && (!cs.dn || strcmp(dn, cs.dn) != 0)) {
+    buf key;
+    buf_init(&key, 0);
+    rc = text_fold(dn, strlen(dn), &key) == 0 && store_cs_set_dn(e->st, cs_id, dn, key.p) == STORE_OK
+             ? 0 : -1;
+    buf_free(&key);
+    if (rc != 0)
+      goto out;
+    rc = -1;
+  } else if (cs.present && dn && (!cs.dn || strcasecmp(dn, cs.dn) != 0)) {
+    want.op = PE_RENAME;
+    want.new_dn = dn;
+  }
+  if (e->diff)
+    pb.d = diff_add(e, "export", c->rc->name, cs.present ? label : dn ? dn : label, "", want.new_dn);
+  for (i = 0; i < ms->n; i++) {
+    const merged *m = &ms->items[i];
+    const rule_attr_decl *decl = engine_conn_attr(c, m->attr);
+    bool multi = (decl && decl->multi) || m->multi;
+    if (m->state == MERGED_KEEP || is_dn_attr(m->attr, rdn_attr, cs.present))
+      continue;
+    if (!m->is_ref) {
+      const attr_entry *ae = attrset_get(&cur.attrs, m->attr, strlen(m->attr));
+      if (ae && (ae->value.type == MVS_V_MV || (ae->flags & ATTR_MULTI)))
+        multi = true;
+    }
+    if (e->trace && m->state == MERGED_VALUE && !m->is_ref) {
+      const char *t;
+      size_t tn;
+      if (value_text(e->scratch, m->val, &t, &tn) == 0)
+        buf_printf(e->trace, "export %s %s: \"%.*s\" by \"%s\"\n", c->rc->name, m->attr,
+                   (int)tn, t, m->src->name);
+    }
+    if ((m->is_ref || (decl && decl->syntax == RULE_SYN_REFERENCE))
+            ? stage_ref_attr(&pb, &cur, m, m->attr, cs.present, multi || !decl)
+            : stage_value_attr(&pb, &cur, m, m->attr, cs.present, multi))
+      goto out;
+  }
+  if (pb.vals.n)
+    qsort(pb.vals.items, pb.vals.n, sizeof *pb.vals.items, cmp_pe_value);
+
+  have_old = store_pe_get(e->st, cs_id, e->scratch, &old);
+  if (have_old != STORE_OK && have_old != STORE_NOTFOUND)
+    goto out;
+  if (want.op == PE_UPDATE && pb.vals.n == 0) {
+    if (pb.d)
+      pb.d->op = NULL;
+    rc = have_old == STORE_OK && old.op != PE_DELETE ? (store_pe_delete(e->st, cs_id) ? -1 : 0) : 0;
+    goto out;
+  }
+  if (pb.d)
+    pb.d->op = op_names[want.op];
+  if (have_old == STORE_OK) {
+    if (store_pe_values(e->st, cs_id, e->scratch, &old_vals) != STORE_OK)
+      goto out;
+    if (old_vals.n)
+      qsort(old_vals.items, old_vals.n, sizeof *old_vals.items, cmp_pe_value);
+    if (same_export(&want, &pb.vals, &old, &old_vals)) {
+      /* Already staged (maybe sent, waiting for the confirming import): keep its status. */
+      if (pb.d)
+        pb.d->op = NULL;
+      rc = 0;
+      goto out;
+    }
+  }
+  if (e->trace)
+    buf_printf(e->trace, "pending export: %s %s (%zu value change%s)\n", op_names[want.op],
+               want.new_dn ? want.new_dn : cs.dn ? cs.dn : "", pb.vals.n, pb.vals.n == 1 ? "" : "s");
+  want.status = PE_PENDING;
+  rc = store_pe_put(e->st, &want, &pb.vals, 0) == STORE_OK ? 0 : -1;
+out:
+  view_free(&cur);
+out_nov:
+  pe_values_free(&pb.vals);
+  pe_values_free(&old_vals);
+  buf_free(&pb.tmp);
+  return rc;
+}
+
+int sync_out_deprovision(mvs_engine *e, const cs_row *cs, sync_work *w)
+{
+  pe_row pe, old;
+  pe_values none = {0};
+  conn_info *c = engine_conn_by_id(e, cs->connector);
+  const char *label;
+
+  if (dump_cs_label(e, cs, e->scratch2, &label) != 0)
+    return -1;
+  if (e->trace)
+    buf_printf(e->trace, "deprovision: %s %s\n", c ? c->rc->name : "?", label);
+  if (e->diff)
+    diff_add(e, "export", c ? c->rc->name : "?", label, "delete", NULL);
+  if (store_mv_ref_referrers(e->st, cs->mv_id, &w->mv_out) != STORE_OK)
+    return -1;
+  e->res->deletes++;
+  /* Never sent to the directory: nothing to delete there. */
+  if (!cs->present && store_pe_get(e->st, cs->id, e->scratch2, &old) == STORE_OK &&
+      old.op == PE_ADD && old.status == PE_PENDING && !cs->anchor)
+    return store_cs_delete(e->st, cs->id) == STORE_OK ? 0 : -1;
+  memset(&pe, 0, sizeof pe);
+  pe.cs_id = cs->id;
+  pe.op = PE_DELETE;
+  pe.status = PE_PENDING;
+  return store_pe_put(e->st, &pe, &none, 0) == STORE_OK &&
+                 store_cs_set_link(e->st, cs->id, 0, NULL, 0, 0, 1) == STORE_OK
+             ? 0 : -1;
+}
+
+/* Join an unjoined metaverse object to an object of c by the rule's join conditions:
+ * exactly one disconnector of the rule's target type whose values match. */
+static int out_join(mvs_engine *e, conn_info *c, obj_view *mvv, const rule *r, int64_t *cs_id)
+{
+  size_t g, i, j;
+  buf norm;
+  int rc = -1;
+
+  *cs_id = 0;
+  buf_init(&norm, 0);
+  for (g = 0; g < r->n_join && !*cs_id; g++) {
+    const join_condition *first = &r->join[g].conditions[0];
+    mvs_value y = view_scope_env(mvv).attr(mvv, first->mv_attr, strlen(first->mv_attr));
+    id_list cand = {0};
+    size_t matches = 0;
+    int64_t match = 0;
+    for (i = 0; i < mvs_count(y); i++) {
+      buf_reset(&norm);
+      if (attr_fold(mvs_item(y, i), &norm) != 0 ||
+          store_cs_key_find(e->st, c->id, first->cs_attr, norm.p ? norm.p : "", &cand) != STORE_OK) {
+        id_list_free(&cand);
+        goto out;
+      }
+    }
+    id_list_sort_unique(&cand);
+    for (j = 0; j < cand.n && matches < 2; j++) {
+      cs_row cs;
+      obj_view v;
+      size_t k, a, b;
+      bool all = true;
+      if (store_cs_get(e->st, cand.ids[j], e->scratch, &cs) != STORE_OK || cs.mv_id ||
+          strcasecmp(cs.object_type, r->target_type) != 0 || view_load_cs(e, &v, &cs, e->scratch) != 0)
+        continue;
+      for (k = 0; k < r->join[g].n_conditions && all; k++) {
+        const join_condition *jc = &r->join[g].conditions[k];
+        mvs_value x = view_scope_env(&v).attr(&v, jc->cs_attr, strlen(jc->cs_attr));
+        mvs_value yy = view_scope_env(mvv).attr(mvv, jc->mv_attr, strlen(jc->mv_attr));
+        bool hit = false;
+        for (a = 0; a < mvs_count(x) && !hit; a++)
+          for (b = 0; b < mvs_count(yy) && !hit; b++)
+            hit = mvs_equal(mvs_item(x, a), mvs_item(yy, b), !jc->case_sensitive);
+        all = hit;
+      }
+      view_free(&v);
+      if (all) {
+        match = cand.ids[j];
+        matches++;
+      }
+    }
+    id_list_free(&cand);
+    if (matches == 1)
+      *cs_id = match;
+  }
+  rc = 0;
+out:
+  buf_free(&norm);
+  return rc;
+}
+
+/* Outbound for one target connector. */
+static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_row *mv,
+                         obj_view *mvv, sync_work *w)
+{
+  scope_env env;
+  const rule *in_scope[64], *pr = NULL, *jr = NULL;
+  size_t n = 0, i;
+  bool noflow = false, created = false;
+  int64_t cid, cs_id;
+  contribs cb = {0};
+  merged_set ms = {0};
+  cs_row cs;
+  int rc = -1;
+
+  if (engine_conn_id(e, c, &cid) != 0 || store_mv_cs_in(e->st, mv_id, cid, &cs_id) != STORE_OK)
+    return -1;
+  mvv->out_connector = cid;
+  env = view_scope_env(mvv);
+  for (i = 0; i < c->n_out && n < 64; i++) {
+    const rule *r = c->out_rules[i];
+    scope_verdict v;
+    if (!r->source_type || strcasecmp(r->source_type, mv->object_type) != 0)
+      continue;
+    if (rule_scope_eval(r, &env, &v) != 0)
+      return -1;
+    if (e->trace)
+      buf_printf(e->trace, "outbound rule \"%s\": %s\n", r->name, v.in_scope ? "in scope" : "NotInScope");
+    if (!v.in_scope)
+      continue;
+    in_scope[n++] = r;
+    if (r->link == RULE_LINK_PROVISION && !pr)
+      pr = r;
+    if (r->link == RULE_LINK_JOINNOFLOW)
+      noflow = true;
+    if (r->n_join && !jr)
+      jr = r;
+  }
+  if (cs_id && store_cs_get(e->st, cs_id, e->scratch, &cs) != STORE_OK)
+    return -1;
+  if (!n) {
+    /* Out of every rule: deprovision what a Provision rule created; drop outbound joins. */
+    if (cs_id && cs.link_out && cs.provisioned)
+      return sync_out_deprovision(e, &cs, w);
+    if (cs_id && cs.link_out)
+      return store_cs_set_link(e->st, cs_id, 0, NULL, 0, 0, 0) == STORE_OK &&
+                     store_mv_ref_referrers(e->st, mv_id, &w->mv_out) == STORE_OK
+                 ? 0 : -1;
+    return 0;
+  }
+  for (i = 0; i < n && !noflow; i++)
+    if (contribs_from_rule(e, mvv, in_scope[i], !cs_id || !cs.present, cid, false, &cb) != 0)
+      goto out;
+  if (contribs_merge(&cb, e->scratch, &ms) != 0)
+    goto out;
+
+  if (!cs_id) {
+    const char *dn = NULL, *rdn_attr;
+    if (jr && out_join(e, c, mvv, jr, &cs_id) != 0)
+      goto out;
+    if (cs_id) {
+      if (store_cs_set_link(e->st, cs_id, mv_id, jr->name, jr->link, 1, 0) != STORE_OK)
+        goto out;
+      if (e->trace)
+        buf_printf(e->trace, "outbound join: %s object %lld by \"%s\"\n", c->rc->name,
+                   (long long)cs_id, jr->name);
+    } else if (pr) {
+      buf key;
+      if (out_dn(e, &ms, &dn, &rdn_attr) != 0)
+        goto out;
+      if (!dn) {
+        engine_logf(e, "error: rule \"%s\" gives metaverse object %lld no DN: not provisioned "
+                    "(flow a value to dn, or to cn/ou and parentDistinguishedName)",
+                    pr->name, (long long)mv_id);
+        e->res->errors++;
+        rc = 0;
+        goto out;
+      }
+      buf_init(&key, 0);
+      if (text_fold(dn, strlen(dn), &key) != 0 ||
+          (rc = store_cs_by_dn(e->st, cid, key.p, e->scratch, &cs)) == STORE_ERR) {
+        buf_free(&key);
+        rc = -1;
+        goto out;
+      }
+      if (rc == STORE_OK && !cs.mv_id) {
+        /* Reverse join: an existing object at the DN the rule computes. */
+        cs_id = cs.id;
+        rc = store_cs_set_link(e->st, cs_id, mv_id, pr->name, pr->link, 1, 1);
+        if (e->trace)
+          buf_printf(e->trace, "outbound join by DN: %s %s\n", c->rc->name, dn);
+      } else if (rc == STORE_OK) {
+        engine_logf(e, "error: %s %s: the DN is taken by an object joined elsewhere; metaverse "
+                    "object %lld not provisioned", c->rc->name, dn, (long long)mv_id);
+        e->res->errors++;
+        rc = 0;
+        buf_free(&key);
+        goto out;
+      } else {
+        cs_row nw;
+        buf empty;
+        attrset none;
+        memset(&nw, 0, sizeof nw);
+        buf_init(&empty, 0);
+        attrset_init(&none, e->scratch);
+        attrset_encode(&none, &empty);
+        nw.connector = cid;
+        nw.dn = dn;
+        nw.object_type = pr->target_type;
+        nw.attrs = empty.p;
+        nw.attrs_len = empty.len;
+        nw.present = 0;
+        nw.mv_id = mv_id;
+        nw.link_rule = pr->name;
+        nw.link_type = pr->link;
+        nw.link_out = 1;
+        nw.provisioned = 1;
+        rc = store_cs_insert(e->st, &nw, key.p);
+        buf_free(&empty);
+        cs_id = nw.id;
+        created = true;
+        e->res->adds++;
+        if (e->trace)
+          buf_printf(e->trace, "provision: %s %s by \"%s\"\n", c->rc->name, dn, pr->name);
+      }
+      buf_free(&key);
+      if (rc != STORE_OK) {
+        rc = -1;
+        goto out;
+      }
+      rc = -1;
+    }
+    if (!cs_id) {
+      rc = 0;
+      goto out;
+    }
+    /* Objects referencing this one can now name it in this connector. */
+    if (store_mv_ref_referrers(e->st, mv_id, &w->mv_out) != STORE_OK)
+      goto out;
+    if (!created) {
+      /* Joined to an existing object: apply-once flows do not apply to it. */
+      contribs_free(&cb);
+      merged_free(&ms);
+      for (i = 0; i < n && !noflow; i++)
+        if (contribs_from_rule(e, mvv, in_scope[i], false, cid, false, &cb) != 0)
+          goto out;
+      if (contribs_merge(&cb, e->scratch, &ms) != 0)
+        goto out;
+    }
+  }
+  if (noflow) {
+    /* JoinNoFlow: joined, nothing flows; a staged update is dropped. */
+    pe_row old;
+    rc = store_pe_get(e->st, cs_id, e->scratch, &old);
+    rc = rc == STORE_OK && old.op == PE_UPDATE ? store_pe_delete(e->st, cs_id) : STORE_OK;
+    rc = rc == STORE_OK ? 0 : -1;
+    goto out;
+  }
+  rc = stage_export(e, c, cs_id, &ms);
+out:
+  contribs_free(&cb);
+  merged_free(&ms);
+  return rc;
+}
+
+int sync_out_mv(mvs_engine *e, int64_t mv_id, sync_work *w)
+{
+  mv_row mv;
+  obj_view mvv;
+  size_t i;
+  int rc;
+
+  mvs_arena_reset(e->scratch);
+  if ((rc = store_mv_get(e->st, mv_id, e->scratch, &mv)) != STORE_OK)
+    return rc == STORE_NOTFOUND ? 0 : -1;
+  if (view_load_mv(e, &mvv, &mv, e->scratch) != 0)
+    return -1;
+  rc = 0;
+  for (i = 0; i < e->n_conns && rc == 0; i++)
+    if (e->conns[i].n_out)
+      rc = out_connector(e, &e->conns[i], mv_id, &mv, &mvv, w);
+  view_free(&mvv);
+  return rc;
+}
+
+/* ---- delta outbound: only the reference values that changed ---- */
+
+typedef struct reads_ctx {
+  const char *attr;
+  bool hit;
+} reads_ctx;
+
+static void reads_cb(void *u, const char *name, size_t n)
+{
+  reads_ctx *r = u;
+  if (strlen(r->attr) == n && strncasecmp(r->attr, name, n) == 0)
+    r->hit = true;
+}
+
+/* Does r read attr other than by copying it (its scope, an expression)?  Then a changed
+ * value can change more than that value's export. */
+static bool reads_otherwise(obj_view *mvv, const rule *r, const char *attr)
+{
+  size_t g, k;
+  for (g = 0; g < r->n_scope; g++)
+    for (k = 0; k < r->scope[g].n_clauses; k++)
+      if (strcasecmp(r->scope[g].clauses[k].attr, attr) == 0)
+        return true;
+  for (k = 0; k < r->n_flows; k++) {
+    const rule_flow *f = &r->flows[k];
+    const char *src;
+    reads_ctx rc = {attr, false};
+    if (flow_ref_source(mvv, f, &src))
+      continue;
+    if (f->type == RULE_FLOW_DIRECT && f->source && strcasecmp(f->source, attr) == 0)
+      return true;
+    if (f->expr)
+      expr_attrs(f->expr, reads_cb, &rc);
+    if (rc.hit)
+      return true;
+  }
+  return false;
+}
+
+/* A plain copy of a changed reference attribute into an export attribute it alone sets. */
+typedef struct ref_copy {
+  const char *from, *to;
+} ref_copy;
+
+/* Which reference copies the changes feed, if the delta path can stand for a full
+ * evaluation of this connector: false when anything else could differ. */
+static bool delta_copies(conn_info *c, const mv_row *mv, obj_view *mvv,
+                         const cs_row *cs, const ref_change *ch, size_t n, ref_copy *copies,
+                         size_t *n_copies, size_t max)
+{
+  scope_env env = view_scope_env(mvv);
+  const rule *in_scope[64];
+  size_t n_in = 0, i, j, k, r2, f2;
+
+  *n_copies = 0;
+  for (i = 0; i < c->n_out; i++) {
+    const rule *r = c->out_rules[i];
+    scope_verdict v;
+    if (!r->source_type || strcasecmp(r->source_type, mv->object_type) != 0)
+      continue;
+    for (j = 0; j < n; j++)
+      if (reads_otherwise(mvv, r, ch[j].attr))
+        return false;
+    if (rule_scope_eval(r, &env, &v) != 0 || n_in == 64)
+      return false;
+    if (!v.in_scope)
+      continue;
+    if (r->link == RULE_LINK_JOINNOFLOW)
+      return false;
+    in_scope[n_in++] = r;
+  }
+  if (!n_in)
+    return false;   /* deprovisioning or unjoining: the full evaluation does that */
+  for (i = 0; i < n_in; i++)
+    for (k = 0; k < in_scope[i]->n_flows; k++) {
+      const rule_flow *f = &in_scope[i]->flows[k];
+      const rule_attr_decl *decl;
+      const char *src;
+      size_t contributors = 0;
+      bool fed = false;
+      if (!flow_ref_source(mvv, f, &src))
+        continue;
+      for (j = 0; j < n && !fed; j++)
+        fed = strcasecmp(src, ch[j].attr) == 0;
+      if (!fed)
+        continue;
+      /* Precedence and merging only matter with several contributions to one attribute. */
+      for (r2 = 0; r2 < n_in; r2++)
+        for (f2 = 0; f2 < in_scope[r2]->n_flows; f2++)
+          contributors += strcasecmp(in_scope[r2]->flows[f2].target, f->target) == 0;
+      decl = engine_conn_attr(c, f->target);
+      if (contributors != 1 || (decl && !decl->multi) || is_dn_attr(f->target, NULL, false) ||
+          *n_copies == max)
+        return false;
+      for (j = 0; j < sizeof rdn_attrs / sizeof rdn_attrs[0]; j++)
+        if (strcasecmp(f->target, rdn_attrs[j]) == 0)
+          return false;
+      /* Apply-once after creation keeps the value: nothing to export. */
+      if (f->apply_once && cs->present)
+        continue;
+      copies[*n_copies].from = src;
+      copies[*n_copies].to = f->target;
+      (*n_copies)++;
+    }
+  return true;
+}
+
+/* The delta path for one connector; *done false when the full evaluation must run. */
+static int out_connector_delta(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_row *mv,
+                               obj_view *mvv, const ref_change *ch, size_t n, bool *done)
+{
+  ref_copy copies[16];
+  size_t n_copies, i, j;
+  int64_t cid, cs_id, tc;
+  cs_row cs;
+  pe_row pe;
+  diff_entry *d = NULL;
+  buf enc;
+  bool have_pe, changed = false;
+  int q, rc = -1;
+
+  *done = false;
+  if (engine_conn_id(e, c, &cid) != 0 || store_mv_cs_in(e->st, mv_id, cid, &cs_id) != STORE_OK)
+    return -1;
+  if (!cs_id)
+    return 0;   /* provisioning: the full evaluation */
+  if (store_cs_get(e->st, cs_id, e->scratch, &cs) != STORE_OK ||
+      ((q = store_pe_get(e->st, cs_id, e->scratch, &pe)) != STORE_OK && q != STORE_NOTFOUND))
+    return -1;
+  have_pe = q == STORE_OK;
+  /* A waiting delete, or an add that has no staged export to edit: the full evaluation. */
+  if ((have_pe && pe.op == PE_DELETE) || (!cs.present && !have_pe))
+    return 0;
+  mvv->out_connector = cid;
+  if (!delta_copies(c, mv, mvv, &cs, ch, n, copies, &n_copies,
+                    sizeof copies / sizeof copies[0]))
+    return 0;
+  *done = true;
+  buf_init(&enc, 0);
+  for (i = 0; i < n; i++)
+    for (j = 0; j < n_copies; j++) {
+      mvs_value v;
+      int mode, has, names = 0;
+      bool add;
+      if (strcasecmp(copies[j].from, ch[i].attr) != 0)
+        continue;
+      if (store_mv_cs_in(e->st, ch[i].target, cid, &tc) != STORE_OK)
+        goto out;
+      if (!tc)
+        continue;   /* no object in this connector: skipped, as in a full evaluation */
+      buf_reset(&enc);
+      if (target_dn(e, tc, &v) != 0 || attr_value_encode(v, &enc) != 0)
+        goto out;
+      /* What the export of this value becomes: an added value the directory has cancels a
+       * staged delete, one it lacks is added; a removed one the reverse.  An object not
+       * created yet lists its values. */
+      if (cs.present &&
+          store_ref_names(e->st, cs_id, copies[j].to, tc, &names) != STORE_OK)
+        goto out;
+      mode = !cs.present ? PE_REPLACE : names ? PE_VDELETE : PE_VADD;
+      add = cs.present ? ch[i].added != (names != 0) : ch[i].added;
+      if (store_pe_value_has(e->st, cs_id, copies[j].to, mode, enc.p, enc.len, &has) != STORE_OK)
+        goto out;
+      if (has == add)
+        continue;
+      if (!have_pe) {
+        pe_values none = {0};
+        memset(&pe, 0, sizeof pe);
+        pe.cs_id = cs_id;
+        pe.op = PE_UPDATE;
+        if (store_pe_put(e->st, &pe, &none, 0) != STORE_OK)
+          goto out;
+        have_pe = true;
+      }
+      if ((add ? store_pe_value_add(e->st, cs_id, copies[j].to, mode, enc.p, enc.len)
+               : store_pe_value_remove(e->st, cs_id, copies[j].to, mode, enc.p, enc.len)) !=
+          STORE_OK)
+        goto out;
+      changed = true;
+      if (e->diff && !d) {
+        const char *label;
+        if (dump_cs_label(e, &cs, e->scratch, &label) != 0)
+          goto out;
+        d = diff_add(e, "export", c->rc->name, label, op_names[pe.op], pe.new_dn);
+      }
+      /* A row in is the change it stages; a row out, the change it no longer stages. */
+      if ((mode == PE_VDELETE) == add)
+        diff_change_add(e, d, copies[j].to, v, mvs_null(), NULL);
+      else
+        diff_change_add(e, d, copies[j].to, mvs_null(), v, NULL);
+    }
+  rc = 0;
+  if (changed) {
+    int any;
+    if (store_pe_restage(e->st, cs_id) != STORE_OK ||
+        store_pe_value_any(e->st, cs_id, &any) != STORE_OK)
+      rc = -1;
+    else if (pe.op == PE_UPDATE && !any && store_pe_delete(e->st, cs_id) != STORE_OK)
+      rc = -1;
+  }
+out:
+  buf_free(&enc);
+  return rc;
+}
+
+int sync_out_mv_delta(mvs_engine *e, int64_t mv_id, const ref_change *ch, size_t n,
+                      sync_work *w)
+{
+  mv_row mv;
+  obj_view mvv;
+  size_t i;
+  int rc;
+
+  mvs_arena_reset(e->scratch);
+  if ((rc = store_mv_get(e->st, mv_id, e->scratch, &mv)) != STORE_OK)
+    return rc == STORE_NOTFOUND ? 0 : -1;
+  if (view_load_mv(e, &mvv, &mv, e->scratch) != 0)
+    return -1;
+  rc = 0;
+  for (i = 0; i < e->n_conns && rc == 0; i++) {
+    bool done;
+    if (!e->conns[i].n_out)
+      continue;
+    rc = out_connector_delta(e, &e->conns[i], mv_id, &mv, &mvv, ch, n, &done);
+    if (rc == 0 && !done)
+      rc = out_connector(e, &e->conns[i], mv_id, &mv, &mvv, w);
+  }
+  view_free(&mvv);
+  return rc;
+}

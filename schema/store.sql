@@ -1,0 +1,151 @@
+-- The mvsync store: connector spaces, metaverse, pending exports and run history in one
+-- SQLite file.  Each "-- migration N" section moves a store from schema version N-1 to N;
+-- the engine applies, in one transaction, every section above the file's user_version and
+-- then sets user_version to the last N.  Never edit a released section: add a new one.
+-- Design: docs/internals/store.md.
+
+-- migration 1
+
+-- Store-wide settings: staging flag, rule-set hash of the last sync, key attribute sets.
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE connector (
+  id        INTEGER PRIMARY KEY,
+  name      TEXT NOT NULL UNIQUE,
+  type      TEXT NOT NULL,
+  watermark TEXT              -- delta cookie / token / change-log offset; NULL: none
+);
+
+-- One row per connector-space object.  attrs is one blob per object (engine/attrset.c);
+-- reference values live in cs_ref.  anchor is NULL for an object mvsync provisioned that
+-- no import has confirmed yet (present = 0).
+CREATE TABLE cs_object (
+  id           INTEGER PRIMARY KEY,
+  connector    INTEGER NOT NULL REFERENCES connector(id),
+  anchor       TEXT,
+  dn           TEXT,
+  dn_key       TEXT,          -- dn folded to lower case: DN matching ignores case
+  object_type  TEXT NOT NULL,
+  attrs        BLOB NOT NULL,
+  import_state INTEGER NOT NULL DEFAULT 0,   -- 0 none, 1 add, 2 update, 3 delete, 4 delete/add
+  present      INTEGER NOT NULL DEFAULT 1,   -- 0: provisioned, not yet confirmed by import
+  renamed      INTEGER NOT NULL DEFAULT 0,   -- 1: the import changed its DN (until synced)
+  mv_id        INTEGER,       -- the joined metaverse object, NULL for a disconnector
+  link_rule    TEXT,          -- name of the rule that joined, projected or provisioned it
+  link_type    INTEGER,       -- rule_link of that rule
+  link_out     INTEGER NOT NULL DEFAULT 0,   -- 1: joined by an outbound rule
+  provisioned  INTEGER NOT NULL DEFAULT 0,   -- 1: created by an outbound Provision rule
+  error        TEXT,          -- the last sync error of this object (join conflict, ...)
+  UNIQUE (connector, anchor)
+);
+CREATE INDEX cs_object_dn ON cs_object(connector, dn_key);
+CREATE INDEX cs_object_mv ON cs_object(mv_id) WHERE mv_id IS NOT NULL;
+CREATE INDEX cs_object_pending ON cs_object(import_state) WHERE import_state <> 0;
+
+-- Reference values, one row per value: a member change in a large group is one row.
+-- target_key is what the directory said (DN or id), target_norm the same folded to lower
+-- case, target_id the resolved object of the same connector (NULL until it arrives).
+CREATE TABLE cs_ref (
+  cs_id       INTEGER NOT NULL,
+  attr        TEXT NOT NULL,
+  target_norm TEXT NOT NULL,
+  target_key  TEXT NOT NULL,
+  target_id   INTEGER,
+  PRIMARY KEY (cs_id, attr, target_norm)
+) WITHOUT ROWID;
+CREATE INDEX cs_ref_target ON cs_ref(target_id) WHERE target_id IS NOT NULL;
+CREATE INDEX cs_ref_unresolved ON cs_ref(target_norm) WHERE target_id IS NULL;
+
+-- Reference values an import added (op 1) or removed (op 2) since the object was last
+-- synced: a delta sync applies them to mv_ref and to pending exports instead of re-reading
+-- a large group.  target_id: the object the value named (for a removal, before it went).
+-- An add and a removal of one value before the next sync cancel out.
+CREATE TABLE cs_ref_delta (
+  cs_id       INTEGER NOT NULL,
+  attr        TEXT NOT NULL,
+  target_norm TEXT NOT NULL,
+  op          INTEGER NOT NULL,
+  target_id   INTEGER,
+  PRIMARY KEY (cs_id, attr, target_norm)
+) WITHOUT ROWID;
+
+-- Values of the connector-space attributes join conditions use, folded to lower case, so
+-- finding the objects a join could match is an index lookup.
+CREATE TABLE cs_key (
+  connector INTEGER NOT NULL,
+  attr      TEXT NOT NULL,
+  norm      TEXT NOT NULL,
+  cs_id     INTEGER NOT NULL,
+  PRIMARY KEY (connector, attr, norm, cs_id)
+) WITHOUT ROWID;
+CREATE INDEX cs_key_object ON cs_key(cs_id);
+
+-- Metaverse objects: attrs holds every non-reference attribute with its contributing rule
+-- (and a placeholder for each reference attribute, whose values are in mv_ref).
+CREATE TABLE mv_object (
+  id          INTEGER PRIMARY KEY,
+  object_type TEXT NOT NULL,
+  attrs       BLOB NOT NULL
+);
+
+CREATE TABLE mv_ref (
+  mv_id     INTEGER NOT NULL,
+  attr      TEXT NOT NULL,
+  target_mv INTEGER NOT NULL,
+  PRIMARY KEY (mv_id, attr, target_mv)
+) WITHOUT ROWID;
+CREATE INDEX mv_ref_target ON mv_ref(target_mv);
+
+-- Values of the metaverse attributes join conditions use, folded to lower case.
+CREATE TABLE mv_key (
+  attr  TEXT NOT NULL,
+  norm  TEXT NOT NULL,
+  mv_id INTEGER NOT NULL,
+  PRIMARY KEY (attr, norm, mv_id)
+) WITHOUT ROWID;
+CREATE INDEX mv_key_object ON mv_key(mv_id);
+
+-- One pending export per connector-space object.  op: 0 add, 1 update, 2 delete, 3 rename.
+-- status: 0 pending, 1 sent (waiting for a confirming import).
+CREATE TABLE pending_export (
+  cs_id      INTEGER PRIMARY KEY,
+  op         INTEGER NOT NULL,
+  new_dn     TEXT,
+  status     INTEGER NOT NULL DEFAULT 0,
+  error_code INTEGER,
+  error      TEXT,
+  attempts   INTEGER NOT NULL DEFAULT 0,
+  run_id     INTEGER
+);
+
+-- Value-level changes of a pending export.  mode: 0 replace, 1 add, 2 delete; value is one
+-- value in the attrset encoding (NULL with mode 0: clear the attribute).
+CREATE TABLE pending_export_value (
+  cs_id INTEGER NOT NULL,
+  attr  TEXT NOT NULL,
+  mode  INTEGER NOT NULL,
+  seq   INTEGER NOT NULL,
+  value BLOB,
+  PRIMARY KEY (cs_id, attr, mode, seq)
+) WITHOUT ROWID;
+-- A delta sync finds one member's row of a large pending member list.
+CREATE INDEX pending_export_value_value ON pending_export_value(cs_id, attr, mode, value);
+
+CREATE TABLE run (
+  id           INTEGER PRIMARY KEY,
+  profile      TEXT NOT NULL,
+  connector    TEXT,
+  started      TEXT NOT NULL,
+  duration_ms  INTEGER NOT NULL,
+  adds         INTEGER NOT NULL DEFAULT 0,
+  updates      INTEGER NOT NULL DEFAULT 0,
+  deletes      INTEGER NOT NULL DEFAULT 0,
+  errors       INTEGER NOT NULL DEFAULT 0,
+  skipped_refs INTEGER NOT NULL DEFAULT 0,
+  ruleset_hash TEXT,
+  status       TEXT NOT NULL,
+  log          TEXT
+);
