@@ -273,11 +273,12 @@ enum vkind { V_NULL, V_SCALAR, V_MAP, V_ARRAY };
 
 static bool is_annotation(const char *key) { return strchr(key, '@') != NULL; }
 
-/* "members@delta" -> "members"; NULL for other keys. */
+/* "members@delta" -> "members"; NULL for other keys.  Only a plain property name takes
+ * "@delta": "@odata.@delta" is an annotation like any other key holding '@'. */
 static const char *delta_name(reader *r, const char *key)
 {
   size_t n = strlen(key);
-  if (n > 6 && strcmp(key + n - 6, "@delta") == 0)
+  if (n > 6 && strcmp(key + n - 6, "@delta") == 0 && !memchr(key, '@', n - 6))
     return mvs_arena_memdup(r->arena, key, n - 6);
   return NULL;
 }
@@ -529,8 +530,8 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
   reader *r = ctx;
   if (r->skip)
     return 1;
-  if (memchr(s, '\0', n))
-    return fail(r, r->line, "a key with a NUL character (\\u0000)");
+  if (n == 0 || memchr(s, '\0', n))
+    return fail(r, r->line, "an empty key, or one with a NUL character (\\u0000)");
   r->key = mvs_arena_memdup(r->arena, s, n);
   return r->key ? 1 : too_big(r);
 }
