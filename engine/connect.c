@@ -104,6 +104,24 @@ static void add_expr_attr(void *u, const char *name, size_t n)
     add_unique(&oc->attrs, &oc->cfg.n_attrs, copy);
 }
 
+/* The connector-space attributes a rule reads outside its flows: inbound scope clauses and
+ * the connector-space side of join conditions (either direction).  Without them an import
+ * would leave out exactly what decides scope and joins. */
+static int add_rule_cs_attrs(open_connector *oc, const rule *r)
+{
+  size_t g, k;
+  if (r->direction == RULE_INBOUND)
+    for (g = 0; g < r->n_scope; g++)
+      for (k = 0; k < r->scope[g].n_clauses; k++)
+        if (add_unique(&oc->attrs, &oc->cfg.n_attrs, r->scope[g].clauses[k].attr) != 0)
+          return -1;
+  for (g = 0; g < r->n_join; g++)
+    for (k = 0; k < r->join[g].n_conditions; k++)
+      if (add_unique(&oc->attrs, &oc->cfg.n_attrs, r->join[g].conditions[k].cs_attr) != 0)
+        return -1;
+  return 0;
+}
+
 int connector_open_for(mvs_engine *e, conn_info *c, open_connector *oc)
 {
   const rule_connector *rc = c->rc;
@@ -169,6 +187,8 @@ int connector_open_for(mvs_engine *e, conn_info *c, open_connector *oc)
       if (r->flows[j].expr)
         expr_attrs(r->flows[j].expr, add_expr_attr, oc);
     }
+    if (add_rule_cs_attrs(oc, r) != 0)
+      return ENGINE_SYSTEM;
   }
   for (i = 0; i < c->n_out; i++) {
     const rule *r = c->out_rules[i];
@@ -177,6 +197,8 @@ int connector_open_for(mvs_engine *e, conn_info *c, open_connector *oc)
     for (j = 0; j < r->n_flows; j++)
       if (add_unique(&oc->attrs, &oc->cfg.n_attrs, r->flows[j].target) != 0)
         return ENGINE_SYSTEM;
+    if (add_rule_cs_attrs(oc, r) != 0)
+      return ENGINE_SYSTEM;
   }
   oc->cfg.attrs = oc->attrs;
   oc->cfg.ref_attrs = oc->ref_attrs;

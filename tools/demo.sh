@@ -1,25 +1,45 @@
 #!/usr/bin/env bash
-# mvsync's main job, runnable on a fresh Debian 12 machine: install what is missing, build,
-# validate the shipped example rule sets, then compute the AD names Cloud Sync's default
-# group mapping gives a few sample cloud groups.  (The sync cycle replaces this when the
-# engine lands.)
+# mvsync's main job on shipped sample data: Contoso's cloud security groups written back to AD
+# (rules/examples/demo/contoso.rules over tests/data/demo, read by file connectors).  It runs
+# an initial cycle as a dry run (prints the diff, commits nothing), then for real, then a
+# delta cycle after a cloud admin's and an AD admin's changes, dry run first again.
+# Usage: tools/demo.sh [WORKDIR]     (installs missing packages and builds unless $MVSYNC is set)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-tools/deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target mvsync >/dev/null
-mvsync=build/mvsync
+if [ -z "${MVSYNC:-}" ]; then
+  "$root/tools/deps.sh"
+  cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$root/build" -j"$(nproc)" --target mvsync >/dev/null
+  MVSYNC=$root/build/mvsync
+fi
+work=${1:-$(mktemp -d)}
+mkdir -p "$work"
+cp "$root"/rules/examples/demo/contoso.rules "$root"/tests/data/demo/contoso-* "$work/"
+cd "$work"
+rm -f mvsync.db* contoso-*.changes
+export MVSYNC_STORE=$work/mvsync.db MVSYNC_RULES=$work/contoso.rules
+step() { printf '\n== %s\n' "$*"; }
 
-echo "== mvsync rules check rules/examples"
-$mvsync rules check rules/examples
+step "mvsync init"
+"$MVSYNC" init
+step "mvsync rules check contoso.rules"
+"$MVSYNC" rules check contoso.rules
+step "mvsync cycle --initial --dry-run   (what the first cycle would change; nothing is written)"
+"$MVSYNC" cycle --initial --dry-run
+step "mvsync cycle --initial"
+"$MVSYNC" cycle --initial
+
+step "a cloud admin adds Ada to Sales, removes Carol, edits Finance; an AD admin retitles Dan"
+cat "$root/tests/data/demo/entra-delta-1.json" >>contoso-entra.json.changes
+cat "$root/tests/data/demo/ad-delta-1.ldif" >>contoso-ad.ldif.changes
+step "mvsync cycle --delta --dry-run"
+"$MVSYNC" cycle --delta --dry-run
+step "mvsync cycle --delta"
+"$MVSYNC" cycle --delta
+
+step "what was written to AD (contoso-ad.ldif.changes, the directory's change log)"
+cat contoso-ad.ldif.changes
+step "mvsync runs"
+"$MVSYNC" runs
 echo
-echo "== AD group names from Cloud Sync's default cn mapping"
-cn='Append(Append(Left(Trim([displayName]), 51), "_"), Mid([objectId], 25, 12))'
-while IFS='|' read -r name id; do
-  printf '%-45s -> CN=%s\n' "$name" "$($mvsync expr "$cn" --attr "displayName=$name" --attr "objectId=$id")"
-done <<'GROUPS'
-Sales|3a5c3221-c465-48c0-95b8-e9305786a271
-  Finance Approvers  |9b2f6a10-4c1e-4d2b-8a77-0c3e51d2f4aa
-A group name far longer than fifty-one characters in total|0d5e7c3b-1f2a-4b6c-9d8e-7f6a5b4c3d2e
-GROUPS
+echo "store and files: $work"
