@@ -1,7 +1,5 @@
-/* dn — distinguished names as directories compare them: a normalized key (case folded,
- * escapes decoded and re-escaped one way, spaces around separators dropped), and the RDN /
- * parent / attribute-value split that renames need.  Memory: results go to a caller's buf or
- * are offsets into the input. */
+/* dn — DNs as directories compare them (a case-folded, escape-normalized key) and the RDN /
+ * parent split renames need.  Memory: results go to a caller's buf or point into the input. */
 #ifndef MVS_DN_H
 #define MVS_DN_H
 

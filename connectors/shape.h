@@ -1,8 +1,6 @@
-/* shape — what a directory's data looks like for each kind of directory (ad, ldap, entra):
- * the anchor attribute, how object types are named, each attribute's syntax, and how raw
- * values (LDIF text and bytes, JSON scalars) become typed values.  The differences between
- * the kinds are the tables in shape.c, not code.  Memory: tables are static; converted values
- * live in the arena the caller passes. */
+/* shape — what ad, ldap and entra data look like (anchor, object types, attribute syntaxes, as
+ * tables in shape.c) and how raw values become typed ones.  Memory: static tables; converted
+ * values live in the caller's arena. */
 #ifndef MVS_SHAPE_H
 #define MVS_SHAPE_H
 

@@ -43,22 +43,27 @@ int dump_cs_label(mvs_engine *e, const cs_row *cs, mvs_arena *a, const char **la
   return 0;
 }
 
-/* The sorted links of a metaverse object, as a malloc'd array of arena strings. */
+/* The sorted links of a metaverse object, as a malloc'd array of arena strings.  The rows
+ * are read into an arena of their own: only the link texts go into a, which may be asked
+ * for every member of a 100,000-member group. */
 static int mv_links(mvs_engine *e, int64_t mv_id, mvs_arena *a, const char ***links, size_t *n)
 {
   id_list joined = {0};
   const char **v = NULL;
+  mvs_arena *rows = NULL;
   size_t i;
   int rc = -1;
 
   *links = NULL;
   *n = 0;
   if (store_cs_joined(e->st, mv_id, &joined) != STORE_OK ||
-      !(v = calloc(joined.n ? joined.n : 1, sizeof *v)))
+      !(v = calloc(joined.n ? joined.n : 1, sizeof *v)) || !(rows = mvs_arena_new(0)))
     goto out;
   for (i = 0; i < joined.n; i++) {
     cs_row cs;
-    if (store_cs_get(e->st, joined.ids[i], a, &cs) != STORE_OK || cs_link(e, &cs, a, &v[i]) != 0)
+    mvs_arena_reset(rows);
+    if (store_cs_get(e->st, joined.ids[i], rows, &cs) != STORE_OK ||
+        cs_link(e, &cs, a, &v[i]) != 0)
       goto out;
   }
   if (joined.n)
@@ -68,6 +73,8 @@ static int mv_links(mvs_engine *e, int64_t mv_id, mvs_arena *a, const char ***li
   v = NULL;
   rc = 0;
 out:
+  if (rows)
+    mvs_arena_free(rows);
   free(v);
   id_list_free(&joined);
   return rc;

@@ -130,8 +130,11 @@ void sync_work_free(sync_work *w);
 
 /* ---- sync_in.c ---- */
 /* Inbound for one connector-space object: delete, join, project or disconnect it, then
- * recompute its metaverse object. */
-int sync_in_cs(mvs_engine *e, int64_t cs_id, sync_work *w);
+ * recompute its metaverse object.  Two passes over a set of objects: joined_pass takes the
+ * joined ones and deletes, the other pass the disconnectors (including those the first pass
+ * disconnected), so who wins a contested join does not depend on which objects a sync
+ * visits (delta ≡ full). */
+int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w);
 /* Recompute a metaverse object's attributes from every joined object; deletes it when
  * nothing keeps it alive.  new_link: a connector-space object joined just now (apply-once
  * flows from it apply), 0 for none.  delta_cs: the joined object whose import is being

@@ -29,7 +29,7 @@ enum stmt_id {
   Q_MV_REF_REFERRERS, Q_MV_CS_IN,
   Q_PE_GET, Q_PE_VALUES, Q_PE_PUT, Q_PE_VALUES_DELETE, Q_PE_VALUE_INSERT, Q_PE_DELETE,
   Q_PE_SET_STATUS, Q_PE_UNSEND, Q_PE_LIST, Q_PE_LIST_ALL, Q_PE_VALUE_FIND, Q_PE_VALUE_ADD,
-  Q_PE_VALUE_REMOVE, Q_PE_VALUE_ANY, Q_PE_RESTAGE, Q_MV_REF_COUNT_IN,
+  Q_PE_VALUE_REMOVE, Q_PE_VALUE_ANY, Q_PE_RESTAGE,
   Q_RUN_INSERT, Q_RUN_LIST,
   Q_COUNT
 };
@@ -65,8 +65,11 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_CS_SET_DN] = "UPDATE cs_object SET dn = ?2, dn_key = ?3 WHERE id = ?1",
   [Q_CS_SET_ANCHOR] = "UPDATE cs_object SET anchor = ?2 WHERE id = ?1",
   [Q_CS_DELETE] = "DELETE FROM cs_object WHERE id = ?1",
-  [Q_CS_PENDING] = "SELECT id FROM cs_object WHERE import_state <> 0 ORDER BY id",
-  [Q_CS_PAGE] = "SELECT id FROM cs_object WHERE connector = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+  /* Without INDEXED BY the planner prefers a scan in id order to a sort: a delta sync of
+   * nothing would read every object. */
+  [Q_CS_PENDING] = "SELECT id FROM cs_object INDEXED BY cs_object_pending "
+                   "WHERE import_state <> 0 ORDER BY id",
+  [Q_CS_PAGE] = "SELECT id FROM cs_object WHERE id > ?1 ORDER BY id LIMIT ?2",
   [Q_CS_JOINED] = "SELECT id FROM cs_object WHERE mv_id = ?1 ORDER BY id",
   [Q_CS_COUNT] = "SELECT count(*) FROM cs_object WHERE connector = ?1",
   [Q_CS_BY_ANCHOR_ORDER] = "SELECT id FROM cs_object WHERE connector = ?1 "
@@ -165,9 +168,7 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_PE_VALUE_ANY] = "SELECT 1 FROM pending_export_value WHERE cs_id = ?1 LIMIT 1",
   [Q_PE_RESTAGE] = "UPDATE pending_export SET status = 0, error_code = NULL, error = NULL, "
                    "attempts = 0, run_id = NULL WHERE cs_id = ?1",
-  [Q_MV_REF_COUNT_IN] = "SELECT count(*) FROM (SELECT 1 FROM mv_ref r JOIN cs_object c "
-                        "ON c.mv_id = r.target_mv AND c.connector = ?3 "
-                        "WHERE r.mv_id = ?1 AND r.attr = ?2 LIMIT 2)",
+
   [Q_PE_LIST] = "SELECT p.cs_id FROM pending_export p JOIN cs_object c ON c.id = p.cs_id "
                 "WHERE c.connector = ?1 AND (?2 = 0 OR p.status = 0) "
                 "ORDER BY CASE p.op WHEN 0 THEN 0 WHEN 2 THEN 2 ELSE 1 END, c.dn_key, p.cs_id",
@@ -724,14 +725,13 @@ int store_cs_pending(store *st, id_list *out)
   return s ? exec_ids(s, out) : STORE_ERR;
 }
 
-int store_cs_page(store *st, int64_t connector, int64_t after, size_t limit, id_list *out)
+int store_cs_page(store *st, int64_t after, size_t limit, id_list *out)
 {
   sqlite3_stmt *s = S(st, Q_CS_PAGE);
   if (!s)
     return STORE_ERR;
-  sqlite3_bind_int64(s, 1, connector);
-  sqlite3_bind_int64(s, 2, after);
-  sqlite3_bind_int64(s, 3, (int64_t)limit);
+  sqlite3_bind_int64(s, 1, after);
+  sqlite3_bind_int64(s, 2, (int64_t)limit);
   return exec_ids(s, out);
 }
 
@@ -1399,21 +1399,6 @@ int store_pe_value_any(store *st, int64_t cs_id, int *any)
 }
 
 int store_pe_restage(store *st, int64_t cs_id) { return exec_on_id(st, Q_PE_RESTAGE, cs_id); }
-
-int store_mv_ref_count_in(store *st, int64_t mv_id, const char *attr, int64_t connector, int *n)
-{
-  sqlite3_stmt *s = S(st, Q_MV_REF_COUNT_IN);
-  int64_t v = 0;
-  int rc;
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, mv_id);
-  bind_text(s, 2, attr);
-  sqlite3_bind_int64(s, 3, connector);
-  rc = exec_id(s, &v);
-  *n = (int)v;
-  return rc == STORE_ERR ? STORE_ERR : STORE_OK;
-}
 
 int store_pe_list(store *st, int64_t connector, bool only_pending, id_list *out)
 {

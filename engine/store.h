@@ -87,8 +87,8 @@ int store_cs_set_anchor(store *st, int64_t id, const char *anchor);
 int store_cs_delete(store *st, int64_t id);
 /* Ids of objects with a pending import (all connectors), by id. */
 int store_cs_pending(store *st, id_list *out);
-/* Ids of a connector's objects with id > after, by id, at most limit. */
-int store_cs_page(store *st, int64_t connector, int64_t after, size_t limit, id_list *out);
+/* Ids of the objects (all connectors) with id > after, by id, at most limit. */
+int store_cs_page(store *st, int64_t after, size_t limit, id_list *out);
 /* Ids of the objects joined to a metaverse object, by id. */
 int store_cs_joined(store *st, int64_t mv_id, id_list *out);
 int store_cs_count(store *st, int64_t connector, int64_t *n);
@@ -185,9 +185,6 @@ int store_mv_ref_all(store *st, int64_t mv_id, mvs_arena *a, ref_rows *out);
 int store_mv_ref_insert(store *st, int64_t mv_id, const char *attr, int64_t target);
 int store_mv_ref_delete(store *st, int64_t mv_id, const char *attr, int64_t target);
 int store_mv_ref_referrers(store *st, int64_t target, id_list *out);
-/* How many values of a metaverse reference attribute name an object that has an object in
- * the connector, counting up to 2. */
-int store_mv_ref_count_in(store *st, int64_t mv_id, const char *attr, int64_t connector, int *n);
 /* The object joined to mv_id in a connector (the first by id); 0 when none. */
 int store_mv_cs_in(store *st, int64_t mv_id, int64_t connector, int64_t *cs_id);
 

@@ -85,9 +85,11 @@ int sync_objects(mvs_engine *e, sync_work *w)
     /* Inbound first, to the end (joins and projections may free disconnectors to join),
      * then outbound: exports see the settled metaverse. */
     if (w->cs.n) {
+      int pass;
       batch = take(&w->cs);
-      for (i = 0; i < batch.n && rc == 0; i++)
-        rc = sync_in_cs(e, batch.ids[i], w);
+      for (pass = 0; pass < 2; pass++)
+        for (i = 0; i < batch.n && rc == 0; i++)
+          rc = sync_in_cs(e, batch.ids[i], pass == 0, w);
       id_list_free(&batch);
       continue;
     }
@@ -121,9 +123,9 @@ int sync_run(mvs_engine *e, bool full)
   id_list page = {0};
   buf sig;
   char *old_sig = NULL;
-  size_t i, k;
+  size_t i;
   int64_t after;
-  int rc = -1;
+  int rc = -1, pass;
 
   memset(&w, 0, sizeof w);
   buf_init(&sig, 0);
@@ -143,31 +145,20 @@ int sync_run(mvs_engine *e, bool full)
     if (store_cs_pending(e->st, &w.cs) != STORE_OK || sync_objects(e, &w) != 0)
       goto out;
   } else {
-    /* Connector by connector in rule-set order (Connect syncs one connector after the
-     * other), each in import order; then every metaverse object outbound. */
-    for (k = 0; k < e->n_conns; k++) {
-      int64_t cid;
-      if (engine_conn_id(e, &e->conns[k], &cid) != 0)
-        goto out;
+    /* Every object in id (import) order, joined ones first, as a delta sync takes its
+     * objects (sync_in_cs); then every metaverse object outbound. */
+    for (pass = 0; pass < 2; pass++)
       for (after = 0;;) {
         page.n = 0;
-        if (store_cs_page(e->st, cid, after, PAGE, &page) != STORE_OK)
+        if (store_cs_page(e->st, after, PAGE, &page) != STORE_OK)
           goto out;
         if (!page.n)
           break;
         for (i = 0; i < page.n; i++)
-          if (sync_in_cs(e, page.ids[i], &w) != 0)
+          if (sync_in_cs(e, page.ids[i], pass == 0, &w) != 0)
             goto out;
         after = page.ids[page.n - 1];
       }
-    }
-    /* Objects of connectors no longer in the rule set still leave their pending state. */
-    page.n = 0;
-    if (store_cs_pending(e->st, &page) != STORE_OK)
-      goto out;
-    for (i = 0; i < page.n; i++)
-      if (id_list_add(&w.cs, page.ids[i]) != 0)
-        goto out;
     /* Finish inbound work; every metaverse object gets outbound below anyway. */
     {
       id_list out_later = w.mv_out;

@@ -255,7 +255,7 @@ static int queue_members(mvs_engine *e, const conn_info *c, const cs_row *cs, bo
   return rc;
 }
 
-int sync_in_cs(mvs_engine *e, int64_t cs_id, sync_work *w)
+int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
 {
   cs_row cs;
   obj_view v;
@@ -271,6 +271,8 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, sync_work *w)
   mvs_arena_reset(e->scratch);
   if ((rc = store_cs_get(e->st, cs_id, e->scratch, &cs)) != STORE_OK)
     return rc == STORE_NOTFOUND ? 0 : -1;
+  if (joined_pass != (cs.mv_id != 0 || cs.import_state == IMPORT_DELETE))
+    return 0;   /* the other pass's object */
   old_mv = cs.mv_id;
   c = engine_conn_by_id(e, cs.connector);
   if (dump_cs_label(e, &cs, e->scratch, &label) != 0)

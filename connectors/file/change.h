@@ -1,7 +1,6 @@
-/* change — one record of a file directory, whatever its format: a snapshot entry, an LDIF
- * change record, or one object of a Graph delta page, with typed values.  The LDIF and JSON
- * readers produce them, the state applies them, the writers print them.  Memory: a change
- * and everything it points to belong to whoever built it (a reader until its next record). */
+/* change — one record of a file directory in either format (snapshot entry, LDIF change record,
+ * Graph delta object) with typed values.  Memory: a change and what it points to belong to
+ * whoever built it (a reader until its next record). */
 #ifndef MVS_FILE_CHANGE_H
 #define MVS_FILE_CHANGE_H
 

@@ -507,7 +507,8 @@ int fc_export(connector *c, const conn_export *changes, size_t n, conn_export_re
     goto out;
   }
   x.size = st.st_size;
-  if ((rc = fc_fingerprint(c, &fp, err)) != CONN_OK || (rc = ensure_index(&x, &fp, err)) != CONN_OK)
+  if ((rc = fc_fingerprint(c, x.fd, &fp, err)) != CONN_OK ||
+      (rc = ensure_index(&x, &fp, err)) != CONN_OK)
     goto out;
   if (fc_tail_hash(c->changes, x.fd, x.size, &h, last2) != 0) {
     rc = CONN_ERR_IO;

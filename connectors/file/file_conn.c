@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -281,23 +282,35 @@ int fc_read(const source *s, char **err)
 
 /* ---- watermarks ---- */
 
-int fc_fingerprint(connector *c, fingerprint *fp, char **err)
+int fc_fingerprint(connector *c, int log_fd, fingerprint *fp, char **err)
 {
   struct stat st;
+  int fd = log_fd;
+
   if (stat(c->path, &st) != 0) {
     *err = fc_printf("%s: %s", c->path, strerror(errno));
     return CONN_ERR_IO;
   }
   fp->snap_size = st.st_size;
   fp->snap_mtime = st.st_mtim;
-  if (stat(c->changes, &st) == 0)
-    fp->log_size = st.st_size;
-  else if (errno == ENOENT)
-    fp->log_size = 0;
-  else {
+  fp->log_size = 0;
+  if (log_fd < 0 && (fd = open(c->changes, O_RDONLY | O_CLOEXEC)) < 0) {
+    if (errno == ENOENT)
+      return CONN_OK;
     *err = fc_printf("%s: %s", c->changes, strerror(errno));
     return CONN_ERR_IO;
   }
+  /* The size between two exports, never halfway through one (an export appends under an
+   * exclusive lock; closing the file lets go of this one). */
+  if ((log_fd < 0 && flock(fd, LOCK_SH) != 0) || fstat(fd, &st) != 0) {
+    *err = fc_printf("%s: %s", c->changes, strerror(errno));
+    if (log_fd < 0)
+      close(fd);
+    return CONN_ERR_IO;
+  }
+  fp->log_size = st.st_size;
+  if (log_fd < 0)
+    close(fd);
   return CONN_OK;
 }
 

@@ -55,7 +55,9 @@ typedef struct fingerprint {
   struct timespec snap_mtime;
 } fingerprint;
 
-int fc_fingerprint(connector *c, fingerprint *fp, char **err);
+/* Take the fingerprint; log_fd is the change log already open and locked by the caller, or
+ * -1 (the log is then read under a shared lock, so never halfway through an export). */
+int fc_fingerprint(connector *c, int log_fd, fingerprint *fp, char **err);
 /* Hash of the bytes of the change log just before off (read with fd, or the file when fd < 0),
  * and the last two of them in last2 when not NULL.  0, or -1 with errno. */
 int fc_tail_hash(const char *path, int fd, int64_t off, uint64_t *h, unsigned char *last2);

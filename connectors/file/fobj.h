@@ -1,9 +1,6 @@
-/* fobj — one object's attributes as owned, mutable value sets: the file connector applies
- * change records to them (replace, add and delete of values) and hands them to the engine.
- * An object is either complete (an absent attribute has no values) or a record of changes
- * (an attribute first touched by an add or delete keeps the values added and removed).
- * Memory: an fobj owns every name and value in it until fobj_free; conn_attr arrays from
- * fobj_emit point into it and live until it next changes. */
+/* fobj — one object's attributes as owned value sets, with the replace / add / delete algebra
+ * change records need.  Memory: an fobj owns its names and values until fobj_free; arrays from
+ * fobj_emit point into it until it next changes. */
 #ifndef MVS_FOBJ_H
 #define MVS_FOBJ_H
 

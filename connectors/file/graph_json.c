@@ -236,6 +236,22 @@ static int finish_object(reader *r)
   ch.origin = origin;
   ch.offset = r->obj_off;
   ch.kind = r->removed ? FCH_DELETE : FCH_UPSERT;
+  /* Runs of adds (removals) of one name that meet once the properties between them are
+   * superseded are one run, as the writer writes them. */
+  for (size_t i = 0, prev = SIZE_MAX; i < r->n_props; i++) {
+    gprop *p = &r->props[i];
+    if (p->drop)
+      continue;
+    if (prev != SIZE_MAX && p->op != CONN_ATTR_REPLACE && r->props[prev].op == p->op &&
+        strcmp(r->props[prev].name, p->name) == 0) {
+      for (size_t v = 0; v < p->n; v++)
+        if (!add_value(r, (long)prev, p->vals[v]))
+          return 0;
+      p->drop = true;
+      continue;
+    }
+    prev = i;
+  }
   for (size_t i = 0; !r->removed && i < r->n_props; i++) {
     gprop *p = &r->props[i];
     mvs_value raw = mvs_null();

@@ -1,9 +1,6 @@
-/* graph_json — Graph-shaped JSON for entra-shaped file directories: a streaming reader (yajl
- * callbacks, never a tree) of snapshots {"users":[…],"groups":[…]} and of change logs of
- * delta pages {"value":[…]} one per line, handing each object over as a typed change; and the
- * writer of one delta-page line per change.  Memory: the reader holds one object at a time
- * in an arena capped by max_object, whatever the file size; a change handed to the callback
- * lives until the callback returns.  Written text is appended to a buf. */
+/* graph_json — Graph-shaped JSON: a streaming (yajl callback) reader of snapshots and of delta
+ * pages one per line, as typed changes; and the delta-page writer.  Memory: one object at a time
+ * in an arena capped by max_object; a change lives until its callback returns. */
 #ifndef MVS_GRAPH_JSON_H
 #define MVS_GRAPH_JSON_H
 

@@ -1,8 +1,6 @@
-/* hmap — an open-addressing multimap from 64-bit key hashes to nonzero pointer-sized values:
- * the file connector's indexes of objects by anchor and by DN.  Several values may share a
- * hash; callers confirm the key themselves.  Nothing is ever removed: callers skip values
- * that no longer match (a renamed or deleted object).  Memory: the map owns its slots, never
- * the values. */
+/* hmap — an open-addressing multimap from 64-bit hashes to nonzero values (the indexes of
+ * objects by anchor and DN); callers confirm keys, nothing is removed.  Memory: the map owns its
+ * slots, never the values. */
 #ifndef MVS_HMAP_H
 #define MVS_HMAP_H
 

@@ -274,7 +274,7 @@ int fc_import(connector *c, conn_import_mode mode, const char *watermark, const 
 
   *new_watermark = NULL;
   *err = NULL;
-  if ((rc = fc_fingerprint(c, &fp, err)) != CONN_OK)
+  if ((rc = fc_fingerprint(c, -1, &fp, err)) != CONN_OK)
     return rc;
   if (mode == CONN_IMPORT_DELTA &&
       (rc = fc_watermark_check(c, watermark, &fp, &x.from, err)) != CONN_OK)

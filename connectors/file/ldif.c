@@ -26,8 +26,8 @@ struct ldif_reader {
   int phys_state; /* 0 none read, 1 a line, 2 end of input */
   long phys_lineno;
   int64_t phys_off;
-  long lines_read;   /* physical lines read */
-  bool at_start; /* nothing but comments and blank lines read yet */
+  long lines_read; /* physical lines read */
+  bool at_start;   /* nothing but comments and blank lines read yet */
   /* The current logical (unfolded) line. */
   buf line;
   long line_at;

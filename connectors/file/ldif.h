@@ -1,7 +1,5 @@
-/* ldif — an RFC 2849 LDIF reader (content and change records, folded lines, base64 values,
- * comments; URL values refused) with exact file:line errors and hard caps on line and record
- * sizes, and the value writer that chooses plain or base64.  Memory: a record and everything
- * it points to live in the reader until the next ldif_next; written text goes to a buf. */
+/* ldif — an RFC 2849 reader (capped, exact file:line errors) and the plain-or-base64 value
+ * writer.  Memory: a record lives in the reader until the next ldif_next; text goes to a buf. */
 #ifndef MVS_LDIF_H
 #define MVS_LDIF_H
 

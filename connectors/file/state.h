@@ -1,8 +1,6 @@
-/* state — the objects of a file directory as the connector knows them while it reads the
- * snapshot and the change log: entries indexed by anchor and by DN key, with their attributes
- * when the caller keeps them, the keys the change log touches, and the application of one
- * change with the checks a directory makes (no add over an existing DN, no change to a
- * missing entry).  Memory: the state owns its entries; an entry lives until fstate_free. */
+/* state — a file directory's objects while the connector reads it: entries by anchor and DN
+ * key (with attributes when kept), the keys the log touches, and applying one change with a
+ * directory's checks.  Memory: the state owns its entries until fstate_free. */
 #ifndef MVS_FILE_STATE_H
 #define MVS_FILE_STATE_H
 

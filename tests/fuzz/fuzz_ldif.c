@@ -30,7 +30,8 @@ static bool same_change(const fchange *a, const fchange *b)
   if (a->kind != b->kind || a->is_add != b->is_add || strcmp(a->dn, b->dn) != 0 ||
       a->n_attrs != b->n_attrs || a->delete_old_rdn != b->delete_old_rdn)
     return false;
-  if (a->kind == FCH_RENAME && !dn_equal(a->new_dn, strlen(a->new_dn), b->new_dn, strlen(b->new_dn)))
+  if (a->kind == FCH_RENAME &&
+      !dn_equal(a->new_dn, strlen(a->new_dn), b->new_dn, strlen(b->new_dn)))
     return false;
   if (a->kind == FCH_ENTRY && (strcmp(a->anchor, b->anchor) != 0 || strcmp(a->type, b->type) != 0))
     return false;

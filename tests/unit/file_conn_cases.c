@@ -311,10 +311,14 @@ static void step_export(ctx *c, lines *l)
     if (line[0] == ' ') {
       char op[16], name[256];
       int used = 0;
-      conn_export *e = &ex[n - 1];
-      conn_attr *at = &attrs[n - 1][e->n_attrs];
+      conn_export *e = &ex[n ? n - 1 : 0];
+      conn_attr *at = &attrs[n ? n - 1 : 0][e->n_attrs];
       char errbuf[256];
-      sscanf(line, " %15s %255s %n", op, name, &used);
+      if (n == 0 || e->n_attrs == MAX_ATTRS ||
+          sscanf(line, " %15s %255s %n", op, name, &used) < 2) {
+        out(c, "bad export line in case: %s\n", line);
+        continue;
+      }
       at->name = mvs_arena_memdup(a, name, strlen(name));
       at->op = strcmp(op, "add") == 0      ? CONN_ATTR_ADD
                : strcmp(op, "delete") == 0 ? CONN_ATTR_DELETE
@@ -327,8 +331,12 @@ static void step_export(ctx *c, lines *l)
       e->n_attrs++;
       continue;
     }
+    if (n == MAX_EXPORTS || !strtok(line, " ")) {
+      out(c, "bad export line in case: %s\n", line);
+      continue;
+    }
     {
-      char *op = strtok(line, " "), *x = strtok(NULL, " "), *y = strtok(NULL, "");
+      char *op = line, *x = strtok(NULL, " "), *y = strtok(NULL, "");
       conn_export *e = &ex[n++];
       if (strcmp(op, "add") == 0) {
         e->op = CONN_EXPORT_ADD;

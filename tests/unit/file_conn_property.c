@@ -221,7 +221,7 @@ static void free_model(model *m)
 #define N_GROUPS 3
 
 typedef struct gen {
-  int ldap;             /* LDIF (ad shape), else Graph JSON (entra) */
+  int ldap; /* LDIF (ad shape), else Graph JSON (entra) */
   int alive[N_USERS + N_GROUPS];
   int renamed[N_USERS]; /* users: the current CN suffix */
   int gen[N_USERS + N_GROUPS];
@@ -492,8 +492,9 @@ static int scenario(int ldap, unsigned long long seed, const char *dir)
   a = render(&full);
   b = render(&delta);
   if (strcmp(a, b) != 0) {
-    fprintf(stderr, "seed %llu (%s): full import and full + delta differ\n--- full\n%s--- delta\n%s",
-            seed, ldap ? "ldif" : "json", a, b);
+    fprintf(stderr,
+            "seed %llu (%s): full import and full + delta differ\n--- full\n%s--- delta\n%s", seed,
+            ldap ? "ldif" : "json", a, b);
     bad = 1;
   }
   goto out;
