@@ -129,6 +129,25 @@ static int items_add(items *l, buf *key, buf *text)
   return 0;
 }
 
+/* Start one item: a fresh scratch arena and empty key and text. */
+static void item_begin(mvs_engine *e, buf *key, buf *text)
+{
+  mvs_arena_reset(e->scratch);
+  buf_init(key, 0);
+  buf_init(text, 0);
+}
+
+/* Add the item (key, text) when it was built (built == 0); otherwise, or when it cannot be
+ * added, free both.  0, or -1. */
+static int items_take(items *l, int built, buf *key, buf *text)
+{
+  if (built == 0 && items_add(l, key, text) == 0)
+    return 0;
+  buf_free(key);
+  buf_free(text);
+  return -1;
+}
+
 static int cmp_item(const void *a, const void *b)
 {
   return strcmp(((const item *)a)->key, ((const item *)b)->key);
@@ -239,10 +258,8 @@ static int dump_connector(mvs_engine *e, int64_t cid, buf *out)
     attrset s;
     ref_rows refs = {0};
     buf key, text;
-    mvs_arena_reset(e->scratch);
+    item_begin(e, &key, &text);
     attrset_init(&s, e->scratch);
-    buf_init(&key, 0);
-    buf_init(&text, 0);
     if (store_cs_get(e->st, ids.ids[i], e->scratch, &cs) != STORE_OK ||
         attrset_decode(&s, cs.attrs, cs.attrs_len) != 0 ||
         store_ref_list(e->st, cs.id, NULL, e->scratch, &refs) != STORE_OK) {
@@ -273,12 +290,8 @@ static int dump_connector(mvs_engine *e, int64_t cid, buf *out)
     buf_addc(&text, '}');
     attrset_free(&s);
     ref_rows_free(&refs);
-    if (rc != 0 || items_add(&l, &key, &text) != 0) {
-      buf_free(&key);
-      buf_free(&text);
-      rc = -1;
+    if ((rc = items_take(&l, rc, &key, &text)) != 0)
       goto out;
-    }
     rc = -1;
   }
   items_flush(&l, out, "    ");
@@ -310,10 +323,8 @@ static int dump_metaverse(mvs_engine *e, buf *out)
       const char **links = NULL;
       size_t nl = 0;
       buf key, text;
-      mvs_arena_reset(e->scratch);
+      item_begin(e, &key, &text);
       attrset_init(&s, e->scratch);
-      buf_init(&key, 0);
-      buf_init(&text, 0);
       if (store_mv_get(e->st, page.ids[i], e->scratch, &mv) != STORE_OK ||
           attrset_decode(&s, mv.attrs, mv.attrs_len) != 0 ||
           store_mv_ref_all(e->st, mv.id, e->scratch, &refs) != STORE_OK ||
@@ -338,12 +349,8 @@ static int dump_metaverse(mvs_engine *e, buf *out)
       buf_adds(&key, "");
       attrset_free(&s);
       ref_rows_free(&refs);
-      if (rc != 0 || items_add(&l, &key, &text) != 0) {
-        buf_free(&key);
-        buf_free(&text);
-        rc = -1;
+      if ((rc = items_take(&l, rc, &key, &text)) != 0)
         goto out;
-      }
       rc = -1;
     }
     after = page.ids[page.n - 1];
@@ -431,14 +438,9 @@ static int dump_pending(mvs_engine *e, int64_t conn_name, buf *out, const char *
     goto out;
   for (i = 0; i < ids.n; i++) {
     buf key, text;
-    mvs_arena_reset(e->scratch);
-    buf_init(&key, 0);
-    buf_init(&text, 0);
-    if (pending_json(e, ids.ids[i], &key, &text) != 0 || items_add(&l, &key, &text) != 0) {
-      buf_free(&key);
-      buf_free(&text);
+    item_begin(e, &key, &text);
+    if (items_take(&l, pending_json(e, ids.ids[i], &key, &text), &key, &text) != 0)
       goto out;
-    }
   }
   items_flush(&l, out, indent);
   rc = 0;

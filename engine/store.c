@@ -208,20 +208,39 @@ static void done(sqlite3_stmt *s)
   sqlite3_clear_bindings(s);
 }
 
-static int bind_text(sqlite3_stmt *s, int i, const char *v)
+/* One parameter of a statement; parameters are bound in order, as ?1, ?2, ... */
+typedef struct param {
+  enum { K_NULL, K_INT, K_TEXT, K_BLOB } kind;
+  int64_t i;
+  const void *p;
+  size_t n;
+} param;
+
+#define P_I(v) ((param){.kind = K_INT, .i = (v)})
+#define P_ID(v) ((param){.kind = (v) ? K_INT : K_NULL, .i = (v)}) /* 0 binds NULL */
+#define P_T(v) ((param){.kind = (v) ? K_TEXT : K_NULL, .p = (v)}) /* NULL binds NULL */
+#define P_B(v, len) ((param){.kind = (v) ? K_BLOB : K_NULL, .p = (v), .n = (len)})
+
+/* The prepared statement q with params bound; NULL when it cannot be prepared. */
+static sqlite3_stmt *bind_params(store *st, enum stmt_id q, const param *p, size_t n)
 {
-  return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+  sqlite3_stmt *s = S(st, q);
+  size_t i;
+  for (i = 0; s && i < n; i++) {
+    int k = (int)i + 1;
+    switch (p[i].kind) {
+    case K_NULL: sqlite3_bind_null(s, k); break;
+    case K_INT: sqlite3_bind_int64(s, k, p[i].i); break;
+    case K_TEXT: sqlite3_bind_text(s, k, p[i].p, -1, SQLITE_STATIC); break;
+    case K_BLOB: sqlite3_bind_blob64(s, k, p[i].p, p[i].n, SQLITE_STATIC); break;
+    }
+  }
+  return s;
 }
 
-static int bind_id(sqlite3_stmt *s, int i, int64_t v)
-{
-  return v ? sqlite3_bind_int64(s, i, v) : sqlite3_bind_null(s, i);
-}
-
-static int bind_blob(sqlite3_stmt *s, int i, const void *p, size_t n)
-{
-  return p ? sqlite3_bind_blob64(s, i, p, n, SQLITE_STATIC) : sqlite3_bind_null(s, i);
-}
+#define STMT(st, q, ...)                                                                     \
+  bind_params(st, q, (const param[]){__VA_ARGS__},                                          \
+              sizeof((const param[]){__VA_ARGS__}) / sizeof(param))
 
 /* Copy a text column into the arena; NULL stays NULL. */
 static const char *col_text(sqlite3_stmt *s, int i, mvs_arena *a)
@@ -241,35 +260,111 @@ static const void *col_blob(sqlite3_stmt *s, int i, mvs_arena *a, size_t *n)
   return mvs_arena_memdup(a, b, *n);
 }
 
-/* Run a statement that returns no rows. */
-static int exec_stmt(sqlite3_stmt *s)
+/* Where a row reader puts a row: the arena for its text, the destination, a flag. */
+typedef struct rd {
+  mvs_arena *a;
+  void *out;
+  bool flag;
+} rd;
+
+/* Reads the current row into c; nonzero when out of memory. */
+typedef int (*row_fn)(sqlite3_stmt *s, const rd *c);
+
+/* Step s (NULL: it could not be prepared) and hand each row to fn (if any), stopping after
+ * the first when one; then reset it.  The last SQLite code, SQLITE_NOMEM when fn failed. */
+static int step_rows(sqlite3_stmt *s, bool one, row_fn fn, const rd *c)
 {
-  int rc = sqlite3_step(s);
+  int rc;
+  if (!s)
+    return SQLITE_ERROR;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (fn && fn(s, c) != 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    if (one)
+      break;
+  }
   done(s);
-  return rc == SQLITE_DONE ? STORE_OK : rc == SQLITE_BUSY ? STORE_BUSY : STORE_ERR;
+  return rc;
+}
+
+/* What a statement is run for, which decides how its SQLite code maps to STORE_*. */
+enum want {
+  W_WRITE, /* no rows: done is STORE_OK, busy STORE_BUSY */
+  W_ROWS,  /* every row: done is STORE_OK */
+  W_ROW    /* the first row: a row is STORE_OK, none STORE_NOTFOUND */
+};
+
+static int map_rc(int rc, enum want w)
+{
+  if (rc == SQLITE_ROW)
+    return w == W_ROW ? STORE_OK : STORE_ERR;
+  if (rc == SQLITE_DONE)
+    return w == W_ROW ? STORE_NOTFOUND : STORE_OK;
+  return rc == SQLITE_BUSY && w == W_WRITE ? STORE_BUSY : STORE_ERR;
+}
+
+/* Run a statement that returns no rows. */
+static int exec_stmt(sqlite3_stmt *s) { return map_rc(step_rows(s, true, NULL, NULL), W_WRITE); }
+
+static int read_row(sqlite3_stmt *s, row_fn fn, mvs_arena *a, void *out)
+{
+  rd c = {a, out, false};
+  return map_rc(step_rows(s, true, fn, &c), W_ROW);
+}
+
+static int read_rows(sqlite3_stmt *s, row_fn fn, mvs_arena *a, void *out, bool flag)
+{
+  rd c = {a, out, flag};
+  return map_rc(step_rows(s, false, fn, &c), W_ROWS);
+}
+
+static int row_id(sqlite3_stmt *s, const rd *c)
+{
+  *(int64_t *)c->out = sqlite3_column_int64(s, 0);
+  return 0;
+}
+
+static int row_id_add(sqlite3_stmt *s, const rd *c)
+{
+  return id_list_add(c->out, sqlite3_column_int64(s, 0));
 }
 
 /* Collect the first column of every row as ids. */
-static int exec_ids(sqlite3_stmt *s, id_list *out)
-{
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-    if (id_list_add(out, sqlite3_column_int64(s, 0)) != 0) {
-      done(s);
-      return STORE_ERR;
-    }
-  done(s);
-  return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
-}
+static int exec_ids(sqlite3_stmt *s, id_list *out) { return read_rows(s, row_id_add, NULL, out, false); }
 
 /* One row, one integer column: STORE_NOTFOUND when there is no row. */
-static int exec_id(sqlite3_stmt *s, int64_t *out)
+static int exec_id(sqlite3_stmt *s, int64_t *out) { return read_row(s, row_id, NULL, out); }
+
+/* Whether s returns a row: STORE_OK or STORE_ERR. */
+static int exec_exists(sqlite3_stmt *s, int *found)
 {
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW)
-    *out = sqlite3_column_int64(s, 0);
-  done(s);
-  return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERR;
+  int64_t one;
+  int rc = exec_id(s, &one);
+  *found = rc == STORE_OK;
+  return rc == STORE_ERR ? STORE_ERR : STORE_OK;
+}
+
+static int exec_on_id(store *st, enum stmt_id q, int64_t id) { return exec_stmt(STMT(st, q, P_I(id))); }
+
+/* Run a sequence of statements on one id, stopping at the first failure. */
+static int exec_on_id_all(store *st, const enum stmt_id *q, size_t n, int64_t id)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (exec_on_id(st, q[i], id) != STORE_OK)
+      return STORE_ERR;
+  return STORE_OK;
+}
+
+/* An insert; its new rowid into *id. */
+static int exec_insert(store *st, sqlite3_stmt *s, int64_t *id)
+{
+  int rc = exec_stmt(s);
+  if (rc == STORE_OK)
+    *id = sqlite3_last_insert_rowid(st->db);
+  return rc;
 }
 
 int id_list_add(id_list *l, int64_t id)
@@ -443,268 +538,154 @@ int store_rollback(store *st)
   return sqlite3_get_autocommit(st->db) ? STORE_OK : exec_sql(st, "ROLLBACK");
 }
 
+
 /* ---- meta ---- */
+
+/* A text column into a malloc'ed *(char **)out; a NULL column leaves it NULL. */
+static int row_strdup(sqlite3_stmt *s, const rd *c)
+{
+  const char *t = (const char *)sqlite3_column_text(s, 0);
+  return t && !(*(char **)c->out = strdup(t)) ? -1 : 0;
+}
 
 int store_meta_get(store *st, const char *key, char **value)
 {
-  sqlite3_stmt *s = S(st, Q_META_GET);
   int rc;
   *value = NULL;
-  if (!s)
-    return STORE_ERR;
-  bind_text(s, 1, key);
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW && !(*value = strdup((const char *)sqlite3_column_text(s, 0))))
-    rc = SQLITE_NOMEM;
-  done(s);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+  rc = read_row(STMT(st, Q_META_GET, P_T(key)), row_strdup, NULL, value);
+  return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
 int store_meta_set(store *st, const char *key, const char *value)
 {
-  sqlite3_stmt *s = S(st, Q_META_SET);
-  if (!s)
-    return STORE_ERR;
-  bind_text(s, 1, key);
-  bind_text(s, 2, value);
-  return exec_stmt(s);
+  return exec_stmt(STMT(st, Q_META_SET, P_T(key), P_T(value)));
 }
 
 /* ---- connectors ---- */
 
 int store_connector_find(store *st, const char *name, int64_t *id)
 {
-  sqlite3_stmt *s = S(st, Q_CONN_FIND);
-  if (!s)
-    return STORE_ERR;
-  bind_text(s, 1, name);
-  return exec_id(s, id);
+  return exec_id(STMT(st, Q_CONN_FIND, P_T(name)), id);
 }
 
 int store_connector_ensure(store *st, const char *name, const char *type, int64_t *id)
 {
-  sqlite3_stmt *s;
   int rc = store_connector_find(st, name, id);
   if (rc != STORE_NOTFOUND)
     return rc;
-  if (!(s = S(st, Q_CONN_INSERT)))
-    return STORE_ERR;
-  bind_text(s, 1, name);
-  bind_text(s, 2, type);
-  if ((rc = exec_stmt(s)) == STORE_OK)
-    *id = sqlite3_last_insert_rowid(st->db);
-  return rc;
+  return exec_insert(st, STMT(st, Q_CONN_INSERT, P_T(name), P_T(type)), id);
+}
+
+/* A text column that must not be NULL into the arena. */
+static int row_text(sqlite3_stmt *s, const rd *c)
+{
+  return !(*(const char **)c->out = col_text(s, 0, c->a));
 }
 
 int store_connector_name(store *st, int64_t id, mvs_arena *a, const char **name)
 {
-  sqlite3_stmt *s = S(st, Q_CONN_NAME);
-  int rc;
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, id);
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW && !(*name = col_text(s, 0, a)))
-    rc = SQLITE_NOMEM;
-  done(s);
-  return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERR;
+  return read_row(STMT(st, Q_CONN_NAME, P_I(id)), row_text, a, name);
 }
 
 int store_watermark_get(store *st, int64_t connector, char **wm)
 {
-  sqlite3_stmt *s = S(st, Q_WM_GET);
   int rc;
   *wm = NULL;
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, connector);
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW && sqlite3_column_text(s, 0) &&
-      !(*wm = strdup((const char *)sqlite3_column_text(s, 0))))
-    rc = SQLITE_NOMEM;
-  done(s);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+  rc = read_row(STMT(st, Q_WM_GET, P_I(connector)), row_strdup, NULL, wm);
+  return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
 int store_watermark_set(store *st, int64_t connector, const char *wm)
 {
-  sqlite3_stmt *s = S(st, Q_WM_SET);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, connector);
-  bind_text(s, 2, wm);
-  return exec_stmt(s);
+  return exec_stmt(STMT(st, Q_WM_SET, P_I(connector), P_T(wm)));
 }
 
-int store_connector_list(store *st, id_list *out)
-{
-  sqlite3_stmt *s = S(st, Q_CONN_LIST);
-  return s ? exec_ids(s, out) : STORE_ERR;
-}
+int store_connector_list(store *st, id_list *out) { return exec_ids(S(st, Q_CONN_LIST), out); }
 
 /* ---- connector-space objects ---- */
 
-static int read_cs(sqlite3_stmt *s, mvs_arena *a, cs_row *r)
+static int row_cs(sqlite3_stmt *s, const rd *c)
 {
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    memset(r, 0, sizeof *r);
-    r->id = sqlite3_column_int64(s, 0);
-    r->connector = sqlite3_column_int64(s, 1);
-    r->mv_id = sqlite3_column_int64(s, 2);
-    r->anchor = col_text(s, 3, a);
-    r->dn = col_text(s, 4, a);
-    r->object_type = col_text(s, 5, a);
-    r->link_rule = col_text(s, 6, a);
-    r->error = col_text(s, 7, a);
-    r->attrs = col_blob(s, 8, a, &r->attrs_len);
-    r->import_state = sqlite3_column_int(s, 9);
-    r->present = sqlite3_column_int(s, 10);
-    r->link_type = sqlite3_column_int(s, 11);
-    r->link_out = sqlite3_column_int(s, 12);
-    r->provisioned = sqlite3_column_int(s, 13);
-    r->renamed = sqlite3_column_int(s, 14);
-    if (!r->object_type)
-      rc = SQLITE_NOMEM;
-  }
-  done(s);
-  return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERR;
+  cs_row *r = c->out;
+  memset(r, 0, sizeof *r);
+  r->id = sqlite3_column_int64(s, 0);
+  r->connector = sqlite3_column_int64(s, 1);
+  r->mv_id = sqlite3_column_int64(s, 2);
+  r->anchor = col_text(s, 3, c->a);
+  r->dn = col_text(s, 4, c->a);
+  r->object_type = col_text(s, 5, c->a);
+  r->link_rule = col_text(s, 6, c->a);
+  r->error = col_text(s, 7, c->a);
+  r->attrs = col_blob(s, 8, c->a, &r->attrs_len);
+  r->import_state = sqlite3_column_int(s, 9);
+  r->present = sqlite3_column_int(s, 10);
+  r->link_type = sqlite3_column_int(s, 11);
+  r->link_out = sqlite3_column_int(s, 12);
+  r->provisioned = sqlite3_column_int(s, 13);
+  r->renamed = sqlite3_column_int(s, 14);
+  return !r->object_type;
 }
 
 int store_cs_get(store *st, int64_t id, mvs_arena *a, cs_row *row)
 {
-  sqlite3_stmt *s = S(st, Q_CS_GET);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, id);
-  return read_cs(s, a, row);
+  return read_row(STMT(st, Q_CS_GET, P_I(id)), row_cs, a, row);
 }
 
 int store_cs_by_anchor(store *st, int64_t connector, const char *anchor, mvs_arena *a, cs_row *row)
 {
-  sqlite3_stmt *s = S(st, Q_CS_BY_ANCHOR);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, connector);
-  bind_text(s, 2, anchor);
-  return read_cs(s, a, row);
+  return read_row(STMT(st, Q_CS_BY_ANCHOR, P_I(connector), P_T(anchor)), row_cs, a, row);
 }
 
 int store_cs_by_dn(store *st, int64_t connector, const char *dn_key, mvs_arena *a, cs_row *row)
 {
-  sqlite3_stmt *s = S(st, Q_CS_BY_DN);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, connector);
-  bind_text(s, 2, dn_key);
-  return read_cs(s, a, row);
+  return read_row(STMT(st, Q_CS_BY_DN, P_I(connector), P_T(dn_key)), row_cs, a, row);
 }
 
 int store_cs_insert(store *st, cs_row *r, const char *dn_key)
 {
-  sqlite3_stmt *s = S(st, Q_CS_INSERT);
-  int rc;
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, r->connector);
-  bind_id(s, 2, r->mv_id);
-  bind_text(s, 3, r->anchor);
-  bind_text(s, 4, r->dn);
-  bind_text(s, 5, r->object_type);
-  bind_text(s, 6, r->link_rule);
-  bind_text(s, 7, r->error);
-  bind_blob(s, 8, r->attrs ? r->attrs : "", r->attrs_len);
-  sqlite3_bind_int(s, 9, r->import_state);
-  sqlite3_bind_int(s, 10, r->present);
-  sqlite3_bind_int(s, 11, r->link_type);
-  sqlite3_bind_int(s, 12, r->link_out);
-  sqlite3_bind_int(s, 13, r->provisioned);
-  bind_text(s, 14, dn_key);
-  if ((rc = exec_stmt(s)) == STORE_OK)
-    r->id = sqlite3_last_insert_rowid(st->db);
-  return rc;
+  return exec_insert(
+      st,
+      STMT(st, Q_CS_INSERT, P_I(r->connector), P_ID(r->mv_id), P_T(r->anchor), P_T(r->dn),
+           P_T(r->object_type), P_T(r->link_rule), P_T(r->error),
+           P_B(r->attrs ? r->attrs : "", r->attrs_len), P_I(r->import_state), P_I(r->present),
+           P_I(r->link_type), P_I(r->link_out), P_I(r->provisioned), P_T(dn_key)),
+      &r->id);
 }
 
 int store_cs_update_import(store *st, const cs_row *r, const char *dn_key)
 {
-  sqlite3_stmt *s = S(st, Q_CS_UPDATE_IMPORT);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, r->id);
-  bind_text(s, 2, r->anchor);
-  bind_text(s, 3, r->dn);
-  bind_text(s, 4, dn_key);
-  bind_text(s, 5, r->object_type);
-  bind_blob(s, 6, r->attrs ? r->attrs : "", r->attrs_len);
-  sqlite3_bind_int(s, 7, r->import_state);
-  sqlite3_bind_int(s, 8, r->present);
-  sqlite3_bind_int(s, 9, r->renamed);
-  return exec_stmt(s);
+  return exec_stmt(STMT(st, Q_CS_UPDATE_IMPORT, P_I(r->id), P_T(r->anchor), P_T(r->dn),
+                        P_T(dn_key), P_T(r->object_type),
+                        P_B(r->attrs ? r->attrs : "", r->attrs_len), P_I(r->import_state),
+                        P_I(r->present), P_I(r->renamed)));
 }
 
 int store_cs_set_state(store *st, int64_t id, int import_state)
 {
-  sqlite3_stmt *s = S(st, Q_CS_SET_STATE);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, id);
-  sqlite3_bind_int(s, 2, import_state);
-  return exec_stmt(s);
+  return exec_stmt(STMT(st, Q_CS_SET_STATE, P_I(id), P_I(import_state)));
 }
 
 int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rule, int link_type,
                       int link_out, int provisioned)
 {
-  sqlite3_stmt *s = S(st, Q_CS_SET_LINK);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, id);
-  bind_id(s, 2, mv_id);
-  bind_text(s, 3, mv_id ? link_rule : NULL);
-  sqlite3_bind_int(s, 4, mv_id ? link_type : 0);
-  sqlite3_bind_int(s, 5, mv_id ? link_out : 0);
-  sqlite3_bind_int(s, 6, provisioned);
-  return exec_stmt(s);
+  return exec_stmt(STMT(st, Q_CS_SET_LINK, P_I(id), P_ID(mv_id), P_T(mv_id ? link_rule : NULL),
+                        P_I(mv_id ? link_type : 0), P_I(mv_id ? link_out : 0),
+                        P_I(provisioned)));
 }
 
 int store_cs_set_error(store *st, int64_t id, const char *error)
 {
-  sqlite3_stmt *s = S(st, Q_CS_SET_ERROR);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, id);
-  bind_text(s, 2, error);
-  return exec_stmt(s);
+  return exec_stmt(STMT(st, Q_CS_SET_ERROR, P_I(id), P_T(error)));
 }
 
 int store_cs_set_dn(store *st, int64_t id, const char *dn, const char *dn_key)
 {
-  sqlite3_stmt *s = S(st, Q_CS_SET_DN);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, id);
-  bind_text(s, 2, dn);
-  bind_text(s, 3, dn_key);
-  return exec_stmt(s);
+  return exec_stmt(STMT(st, Q_CS_SET_DN, P_I(id), P_T(dn), P_T(dn_key)));
 }
 
 int store_cs_set_anchor(store *st, int64_t id, const char *anchor)
 {
-  sqlite3_stmt *s = S(st, Q_CS_SET_ANCHOR);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, id);
-  bind_text(s, 2, anchor);
-  return exec_stmt(s);
-}
-
-static int exec_on_id(store *st, enum stmt_id q, int64_t id)
-{
-  sqlite3_stmt *s = S(st, q);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, id);
-  return exec_stmt(s);
+  return exec_stmt(STMT(st, Q_CS_SET_ANCHOR, P_I(id), P_T(anchor)));
 }
 
 int store_cs_delete(store *st, int64_t id)
@@ -712,71 +693,38 @@ int store_cs_delete(store *st, int64_t id)
   static const enum stmt_id steps[] = {Q_REF_DELETE_OBJ, Q_REF_DELTA_CLEAR, Q_REF_UNRESOLVE,
                                        Q_CS_KEY_DELETE, Q_PE_VALUES_DELETE, Q_PE_DELETE,
                                        Q_CS_DELETE};
-  size_t i;
-  for (i = 0; i < sizeof steps / sizeof steps[0]; i++)
-    if (exec_on_id(st, steps[i], id) != STORE_OK)
-      return STORE_ERR;
-  return STORE_OK;
+  return exec_on_id_all(st, steps, sizeof steps / sizeof steps[0], id);
 }
 
-int store_cs_pending(store *st, id_list *out)
-{
-  sqlite3_stmt *s = S(st, Q_CS_PENDING);
-  return s ? exec_ids(s, out) : STORE_ERR;
-}
+int store_cs_pending(store *st, id_list *out) { return exec_ids(S(st, Q_CS_PENDING), out); }
 
 int store_cs_page(store *st, int64_t after, size_t limit, id_list *out)
 {
-  sqlite3_stmt *s = S(st, Q_CS_PAGE);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, after);
-  sqlite3_bind_int64(s, 2, (int64_t)limit);
-  return exec_ids(s, out);
+  return exec_ids(STMT(st, Q_CS_PAGE, P_I(after), P_I((int64_t)limit)), out);
 }
 
 int store_cs_joined(store *st, int64_t mv_id, id_list *out)
 {
-  sqlite3_stmt *s = S(st, Q_CS_JOINED);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, mv_id);
-  return exec_ids(s, out);
+  return exec_ids(STMT(st, Q_CS_JOINED, P_I(mv_id)), out);
 }
 
 int store_cs_sorted(store *st, int64_t connector, id_list *out)
 {
-  sqlite3_stmt *s = S(st, Q_CS_BY_ANCHOR_ORDER);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, connector);
-  return exec_ids(s, out);
+  return exec_ids(STMT(st, Q_CS_BY_ANCHOR_ORDER, P_I(connector)), out);
 }
 
 int store_cs_count(store *st, int64_t connector, int64_t *n)
 {
-  sqlite3_stmt *s = S(st, Q_CS_COUNT);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, connector);
-  return exec_id(s, n);
+  return exec_id(STMT(st, Q_CS_COUNT, P_I(connector)), n);
 }
 
-int store_seen_reset(store *st)
-{
-  sqlite3_stmt *s = S(st, Q_SEEN_RESET);
-  return s ? exec_stmt(s) : STORE_ERR;
-}
+int store_seen_reset(store *st) { return exec_stmt(S(st, Q_SEEN_RESET)); }
 
 int store_seen_add(store *st, int64_t cs_id) { return exec_on_id(st, Q_SEEN_ADD, cs_id); }
 
 int store_cs_unseen(store *st, int64_t connector, id_list *out)
 {
-  sqlite3_stmt *s = S(st, Q_CS_UNSEEN);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, connector);
-  return exec_ids(s, out);
+  return exec_ids(STMT(st, Q_CS_UNSEEN, P_I(connector)), out);
 }
 
 int store_cs_mark_unseen(store *st, int64_t connector, int64_t *marked)
@@ -808,101 +756,55 @@ static int ref_rows_add(ref_rows *r, ref_row *row)
   return 0;
 }
 
-/* Rows of REF_COLS / REF_DELTA_COLS into out. */
-static int read_refs(sqlite3_stmt *s, bool with_op, mvs_arena *a, ref_rows *out)
+/* A row of REF_COLS, or of REF_DELTA_COLS when c->flag. */
+static int row_ref(sqlite3_stmt *s, const rd *c)
 {
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    ref_row r;
-    r.attr = col_text(s, 0, a);
-    r.target_norm = col_text(s, 1, a);
-    r.target_key = col_text(s, 2, a);
-    r.target_id = sqlite3_column_int64(s, 3);
-    r.target_mv = sqlite3_column_int64(s, 4);
-    r.op = with_op ? sqlite3_column_int(s, 5) : 0;
-    if (!r.attr || !r.target_norm || !r.target_key || ref_rows_add(out, &r) != 0) {
-      rc = SQLITE_NOMEM;
-      break;
-    }
-  }
-  done(s);
-  return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+  ref_row r;
+  r.attr = col_text(s, 0, c->a);
+  r.target_norm = col_text(s, 1, c->a);
+  r.target_key = col_text(s, 2, c->a);
+  r.target_id = sqlite3_column_int64(s, 3);
+  r.target_mv = sqlite3_column_int64(s, 4);
+  r.op = c->flag ? sqlite3_column_int(s, 5) : 0;
+  return !r.attr || !r.target_norm || !r.target_key || ref_rows_add(c->out, &r) != 0;
 }
 
 int store_ref_list(store *st, int64_t cs_id, const char *attr, mvs_arena *a, ref_rows *out)
 {
-  sqlite3_stmt *s = S(st, attr ? Q_REF_LIST_ATTR : Q_REF_LIST);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, cs_id);
-  if (attr)
-    bind_text(s, 2, attr);
-  return read_refs(s, false, a, out);
+  sqlite3_stmt *s = attr ? STMT(st, Q_REF_LIST_ATTR, P_I(cs_id), P_T(attr))
+                         : STMT(st, Q_REF_LIST, P_I(cs_id));
+  return read_rows(s, row_ref, a, out, false);
 }
 
 int store_ref_get(store *st, int64_t cs_id, const char *attr, const char *norm,
                   int64_t *target_id)
 {
-  sqlite3_stmt *s = S(st, Q_REF_GET);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, cs_id);
-  bind_text(s, 2, attr);
-  bind_text(s, 3, norm);
-  return exec_id(s, target_id);
+  return exec_id(STMT(st, Q_REF_GET, P_I(cs_id), P_T(attr), P_T(norm)), target_id);
 }
 
 int store_ref_joined_count(store *st, int64_t cs_id, const char *attr, int *n)
 {
-  sqlite3_stmt *s = S(st, Q_REF_JOINED_COUNT);
   int64_t v = 0;
-  int rc;
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, cs_id);
-  bind_text(s, 2, attr);
-  rc = exec_id(s, &v);
+  int rc = exec_id(STMT(st, Q_REF_JOINED_COUNT, P_I(cs_id), P_T(attr)), &v);
   *n = (int)v;
   return rc == STORE_ERR ? STORE_ERR : STORE_OK;
 }
 
 int store_ref_names(store *st, int64_t cs_id, const char *attr, int64_t target_id, int *names)
 {
-  sqlite3_stmt *s = S(st, Q_REF_NAMES);
-  int64_t one = 0;
-  int rc;
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, cs_id);
-  bind_text(s, 2, attr);
-  sqlite3_bind_int64(s, 3, target_id);
-  rc = exec_id(s, &one);
-  *names = rc == STORE_OK;
-  return rc == STORE_ERR ? STORE_ERR : STORE_OK;
+  return exec_exists(STMT(st, Q_REF_NAMES, P_I(cs_id), P_T(attr), P_I(target_id)), names);
 }
 
 int store_ref_delta_note(store *st, int64_t cs_id, const char *attr, const char *norm, int op,
                          int64_t target_id)
 {
-  sqlite3_stmt *s = S(st, Q_REF_DELTA_CANCEL);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, cs_id);
-  bind_text(s, 2, attr);
-  bind_text(s, 3, norm);
-  sqlite3_bind_int(s, 4, op);
-  if (exec_stmt(s) != STORE_OK)
+  if (exec_stmt(STMT(st, Q_REF_DELTA_CANCEL, P_I(cs_id), P_T(attr), P_T(norm), P_I(op))) !=
+      STORE_OK)
     return STORE_ERR;
   if (sqlite3_changes(st->db) > 0)
     return STORE_OK;
-  if (!(s = S(st, Q_REF_DELTA_INSERT)))
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, cs_id);
-  bind_text(s, 2, attr);
-  bind_text(s, 3, norm);
-  sqlite3_bind_int(s, 4, op);
-  bind_id(s, 5, target_id);
-  return exec_stmt(s);
+  return exec_stmt(STMT(st, Q_REF_DELTA_INSERT, P_I(cs_id), P_T(attr), P_T(norm), P_I(op),
+                        P_ID(target_id)));
 }
 
 int store_ref_delta_touch(store *st, int64_t cs_id)
@@ -913,13 +815,9 @@ int store_ref_delta_touch(store *st, int64_t cs_id)
 int store_ref_delta_list(store *st, int64_t cs_id, const char *attr, mvs_arena *a,
                          ref_rows *out)
 {
-  sqlite3_stmt *s = S(st, attr ? Q_REF_DELTA_LIST_ATTR : Q_REF_DELTA_LIST);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, cs_id);
-  if (attr)
-    bind_text(s, 2, attr);
-  return read_refs(s, true, a, out);
+  sqlite3_stmt *s = attr ? STMT(st, Q_REF_DELTA_LIST_ATTR, P_I(cs_id), P_T(attr))
+                         : STMT(st, Q_REF_DELTA_LIST, P_I(cs_id));
+  return read_rows(s, row_ref, a, out, true);
 }
 
 int store_ref_delta_clear(store *st, int64_t cs_id)
@@ -930,82 +828,42 @@ int store_ref_delta_clear(store *st, int64_t cs_id)
 int store_ref_insert(store *st, int64_t cs_id, const char *attr, const char *norm,
                      const char *key, int64_t target_id)
 {
-  sqlite3_stmt *s = S(st, Q_REF_INSERT);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, cs_id);
-  bind_text(s, 2, attr);
-  bind_text(s, 3, norm);
-  bind_text(s, 4, key);
-  bind_id(s, 5, target_id);
-  return exec_stmt(s);
+  return exec_stmt(
+      STMT(st, Q_REF_INSERT, P_I(cs_id), P_T(attr), P_T(norm), P_T(key), P_ID(target_id)));
 }
 
 int store_ref_delete(store *st, int64_t cs_id, const char *attr, const char *norm)
 {
-  sqlite3_stmt *s = S(st, Q_REF_DELETE);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, cs_id);
-  bind_text(s, 2, attr);
-  bind_text(s, 3, norm);
-  return exec_stmt(s);
+  return exec_stmt(STMT(st, Q_REF_DELETE, P_I(cs_id), P_T(attr), P_T(norm)));
 }
 
 int store_ref_resolve(store *st, int64_t connector, const char *norm, int64_t target_id)
 {
-  sqlite3_stmt *s = S(st, Q_REF_RESOLVE);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, connector);
-  bind_text(s, 2, norm);
-  sqlite3_bind_int64(s, 3, target_id);
-  return exec_stmt(s);
+  return exec_stmt(STMT(st, Q_REF_RESOLVE, P_I(connector), P_T(norm), P_I(target_id)));
 }
 
 int store_ref_lookup(store *st, int64_t connector, const char *key, const char *norm,
                      int64_t *target_id)
 {
-  sqlite3_stmt *s = S(st, Q_REF_LOOKUP_ANCHOR);
   int rc;
   *target_id = 0;
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, connector);
-  bind_text(s, 2, key);
-  if ((rc = exec_id(s, target_id)) != STORE_NOTFOUND)
+  if ((rc = exec_id(STMT(st, Q_REF_LOOKUP_ANCHOR, P_I(connector), P_T(key)), target_id)) !=
+      STORE_NOTFOUND)
     return rc;
-  if (!(s = S(st, Q_REF_LOOKUP_DN)))
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, connector);
-  bind_text(s, 2, norm);
-  rc = exec_id(s, target_id);
+  rc = exec_id(STMT(st, Q_REF_LOOKUP_DN, P_I(connector), P_T(norm)), target_id);
   return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
 int store_ref_referrer_mvs(store *st, int64_t cs_id, id_list *out)
 {
-  sqlite3_stmt *s = S(st, Q_REF_REFERRER_MVS);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, cs_id);
-  return exec_ids(s, out);
+  return exec_ids(STMT(st, Q_REF_REFERRER_MVS, P_I(cs_id)), out);
 }
 
 int store_ref_is_member(store *st, int64_t connector, const char *group_dn_key, int64_t cs_id,
                         int *member)
 {
-  sqlite3_stmt *s = S(st, Q_REF_IS_MEMBER);
-  int64_t one;
-  int rc;
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, connector);
-  bind_text(s, 2, group_dn_key);
-  sqlite3_bind_int64(s, 3, cs_id);
-  rc = exec_id(s, &one);
-  *member = rc == STORE_OK;
-  return rc == STORE_NOTFOUND ? STORE_OK : rc;
+  return exec_exists(STMT(st, Q_REF_IS_MEMBER, P_I(connector), P_T(group_dn_key), P_I(cs_id)),
+                     member);
 }
 
 /* ---- join keys ---- */
@@ -1015,220 +873,125 @@ int store_cs_key_delete(store *st, int64_t cs_id) { return exec_on_id(st, Q_CS_K
 int store_cs_key_insert(store *st, int64_t connector, const char *attr, const char *norm,
                         int64_t cs_id)
 {
-  sqlite3_stmt *s = S(st, Q_CS_KEY_INSERT);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, connector);
-  bind_text(s, 2, attr);
-  bind_text(s, 3, norm);
-  sqlite3_bind_int64(s, 4, cs_id);
-  return exec_stmt(s);
+  return exec_stmt(STMT(st, Q_CS_KEY_INSERT, P_I(connector), P_T(attr), P_T(norm), P_I(cs_id)));
 }
 
 int store_cs_key_find(store *st, int64_t connector, const char *attr, const char *norm,
                       id_list *out)
 {
-  sqlite3_stmt *s = S(st, Q_CS_KEY_FIND);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, connector);
-  bind_text(s, 2, attr);
-  bind_text(s, 3, norm);
-  return exec_ids(s, out);
+  return exec_ids(STMT(st, Q_CS_KEY_FIND, P_I(connector), P_T(attr), P_T(norm)), out);
 }
 
-int store_cs_key_clear(store *st)
-{
-  sqlite3_stmt *s = S(st, Q_CS_KEY_CLEAR);
-  return s ? exec_stmt(s) : STORE_ERR;
-}
+int store_cs_key_clear(store *st) { return exec_stmt(S(st, Q_CS_KEY_CLEAR)); }
 
 int store_mv_key_delete(store *st, int64_t mv_id) { return exec_on_id(st, Q_MV_KEY_DELETE, mv_id); }
 
 int store_mv_key_insert(store *st, const char *attr, const char *norm, int64_t mv_id)
 {
-  sqlite3_stmt *s = S(st, Q_MV_KEY_INSERT);
-  if (!s)
-    return STORE_ERR;
-  bind_text(s, 1, attr);
-  bind_text(s, 2, norm);
-  sqlite3_bind_int64(s, 3, mv_id);
-  return exec_stmt(s);
+  return exec_stmt(STMT(st, Q_MV_KEY_INSERT, P_T(attr), P_T(norm), P_I(mv_id)));
 }
 
 int store_mv_key_find(store *st, const char *attr, const char *norm, id_list *out)
 {
-  sqlite3_stmt *s = S(st, Q_MV_KEY_FIND);
-  if (!s)
-    return STORE_ERR;
-  bind_text(s, 1, attr);
-  bind_text(s, 2, norm);
-  return exec_ids(s, out);
+  return exec_ids(STMT(st, Q_MV_KEY_FIND, P_T(attr), P_T(norm)), out);
+}
+
+/* (attr, norm) into a ref_row's attr and target_norm. */
+static int row_key(sqlite3_stmt *s, const rd *c)
+{
+  ref_row r;
+  memset(&r, 0, sizeof r);
+  r.attr = col_text(s, 0, c->a);
+  r.target_norm = col_text(s, 1, c->a);
+  return !r.attr || !r.target_norm || ref_rows_add(c->out, &r) != 0;
 }
 
 int store_mv_key_list(store *st, int64_t mv_id, mvs_arena *a, ref_rows *out)
 {
-  sqlite3_stmt *s = S(st, Q_MV_KEY_LIST);
-  int rc;
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, mv_id);
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    ref_row r;
-    memset(&r, 0, sizeof r);
-    r.attr = col_text(s, 0, a);
-    r.target_norm = col_text(s, 1, a);
-    if (!r.attr || !r.target_norm || ref_rows_add(out, &r) != 0) {
-      rc = SQLITE_NOMEM;
-      break;
-    }
-  }
-  done(s);
-  return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+  return read_rows(STMT(st, Q_MV_KEY_LIST, P_I(mv_id)), row_key, a, out, false);
 }
 
-int store_mv_key_clear(store *st)
-{
-  sqlite3_stmt *s = S(st, Q_MV_KEY_CLEAR);
-  return s ? exec_stmt(s) : STORE_ERR;
-}
+int store_mv_key_clear(store *st) { return exec_stmt(S(st, Q_MV_KEY_CLEAR)); }
 
 /* ---- metaverse ---- */
 
+static int row_mv(sqlite3_stmt *s, const rd *c)
+{
+  mv_row *row = c->out;
+  row->id = sqlite3_column_int64(s, 0);
+  row->object_type = col_text(s, 1, c->a);
+  row->attrs = col_blob(s, 2, c->a, &row->attrs_len);
+  return !row->object_type;
+}
+
 int store_mv_get(store *st, int64_t id, mvs_arena *a, mv_row *row)
 {
-  sqlite3_stmt *s = S(st, Q_MV_GET);
-  int rc;
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, id);
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    row->id = sqlite3_column_int64(s, 0);
-    row->object_type = col_text(s, 1, a);
-    row->attrs = col_blob(s, 2, a, &row->attrs_len);
-    if (!row->object_type)
-      rc = SQLITE_NOMEM;
-  }
-  done(s);
-  return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERR;
+  return read_row(STMT(st, Q_MV_GET, P_I(id)), row_mv, a, row);
 }
 
 int store_mv_insert(store *st, const char *object_type, const void *attrs, size_t len, int64_t *id)
 {
-  sqlite3_stmt *s = S(st, Q_MV_INSERT);
-  int rc;
-  if (!s)
-    return STORE_ERR;
-  bind_text(s, 1, object_type);
-  bind_blob(s, 2, attrs ? attrs : "", len);
-  if ((rc = exec_stmt(s)) == STORE_OK)
-    *id = sqlite3_last_insert_rowid(st->db);
-  return rc;
+  return exec_insert(st, STMT(st, Q_MV_INSERT, P_T(object_type), P_B(attrs ? attrs : "", len)),
+                     id);
 }
 
 int store_mv_update(store *st, int64_t id, const void *attrs, size_t len)
 {
-  sqlite3_stmt *s = S(st, Q_MV_UPDATE);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, id);
-  bind_blob(s, 2, attrs ? attrs : "", len);
-  return exec_stmt(s);
+  return exec_stmt(STMT(st, Q_MV_UPDATE, P_I(id), P_B(attrs ? attrs : "", len)));
 }
 
 int store_mv_delete(store *st, int64_t id)
 {
   static const enum stmt_id steps[] = {Q_MV_REF_DELETE_OBJ, Q_MV_REF_DELETE_TARGET,
                                        Q_MV_KEY_DELETE, Q_MV_DELETE};
-  size_t i;
-  for (i = 0; i < sizeof steps / sizeof steps[0]; i++)
-    if (exec_on_id(st, steps[i], id) != STORE_OK)
-      return STORE_ERR;
-  return STORE_OK;
+  return exec_on_id_all(st, steps, sizeof steps / sizeof steps[0], id);
 }
 
 int store_mv_page(store *st, int64_t after, size_t limit, id_list *out)
 {
-  sqlite3_stmt *s = S(st, Q_MV_PAGE);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, after);
-  sqlite3_bind_int64(s, 2, (int64_t)limit);
-  return exec_ids(s, out);
+  return exec_ids(STMT(st, Q_MV_PAGE, P_I(after), P_I((int64_t)limit)), out);
 }
 
 int store_mv_ref_list(store *st, int64_t mv_id, const char *attr, id_list *out)
 {
-  sqlite3_stmt *s = S(st, Q_MV_REF_LIST);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, mv_id);
-  bind_text(s, 2, attr);
-  return exec_ids(s, out);
+  return exec_ids(STMT(st, Q_MV_REF_LIST, P_I(mv_id), P_T(attr)), out);
+}
+
+/* (attr, target_mv) into a ref_row. */
+static int row_mv_ref(sqlite3_stmt *s, const rd *c)
+{
+  ref_row r;
+  memset(&r, 0, sizeof r);
+  r.attr = col_text(s, 0, c->a);
+  r.target_mv = sqlite3_column_int64(s, 1);
+  return !r.attr || ref_rows_add(c->out, &r) != 0;
 }
 
 int store_mv_ref_all(store *st, int64_t mv_id, mvs_arena *a, ref_rows *out)
 {
-  sqlite3_stmt *s = S(st, Q_MV_REF_ALL);
-  int rc;
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, mv_id);
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    ref_row r;
-    memset(&r, 0, sizeof r);
-    r.attr = col_text(s, 0, a);
-    r.target_mv = sqlite3_column_int64(s, 1);
-    if (!r.attr || ref_rows_add(out, &r) != 0) {
-      rc = SQLITE_NOMEM;
-      break;
-    }
-  }
-  done(s);
-  return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
-}
-
-static int mv_ref_write(store *st, enum stmt_id q, int64_t mv_id, const char *attr, int64_t target)
-{
-  sqlite3_stmt *s = S(st, q);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, mv_id);
-  bind_text(s, 2, attr);
-  sqlite3_bind_int64(s, 3, target);
-  return exec_stmt(s);
+  return read_rows(STMT(st, Q_MV_REF_ALL, P_I(mv_id)), row_mv_ref, a, out, false);
 }
 
 int store_mv_ref_insert(store *st, int64_t mv_id, const char *attr, int64_t target)
 {
-  return mv_ref_write(st, Q_MV_REF_INSERT, mv_id, attr, target);
+  return exec_stmt(STMT(st, Q_MV_REF_INSERT, P_I(mv_id), P_T(attr), P_I(target)));
 }
 
 int store_mv_ref_delete(store *st, int64_t mv_id, const char *attr, int64_t target)
 {
-  return mv_ref_write(st, Q_MV_REF_DELETE, mv_id, attr, target);
+  return exec_stmt(STMT(st, Q_MV_REF_DELETE, P_I(mv_id), P_T(attr), P_I(target)));
 }
 
 int store_mv_ref_referrers(store *st, int64_t target, id_list *out)
 {
-  sqlite3_stmt *s = S(st, Q_MV_REF_REFERRERS);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, target);
-  return exec_ids(s, out);
+  return exec_ids(STMT(st, Q_MV_REF_REFERRERS, P_I(target)), out);
 }
 
 int store_mv_cs_in(store *st, int64_t mv_id, int64_t connector, int64_t *cs_id)
 {
-  sqlite3_stmt *s = S(st, Q_MV_CS_IN);
   int rc;
   *cs_id = 0;
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, mv_id);
-  sqlite3_bind_int64(s, 2, connector);
-  rc = exec_id(s, cs_id);
+  rc = exec_id(STMT(st, Q_MV_CS_IN, P_I(mv_id), P_I(connector)), cs_id);
   return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
@@ -1240,87 +1003,64 @@ void pe_values_free(pe_values *v)
   memset(v, 0, sizeof *v);
 }
 
+static int row_pe(sqlite3_stmt *s, const rd *c)
+{
+  pe_row *row = c->out;
+  row->cs_id = sqlite3_column_int64(s, 0);
+  row->op = sqlite3_column_int(s, 1);
+  row->status = sqlite3_column_int(s, 2);
+  row->error_code = sqlite3_column_int(s, 3);
+  row->attempts = sqlite3_column_int(s, 4);
+  row->new_dn = col_text(s, 5, c->a);
+  row->error = col_text(s, 6, c->a);
+  return 0;
+}
+
 int store_pe_get(store *st, int64_t cs_id, mvs_arena *a, pe_row *row)
 {
-  sqlite3_stmt *s = S(st, Q_PE_GET);
-  int rc;
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, cs_id);
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    row->cs_id = sqlite3_column_int64(s, 0);
-    row->op = sqlite3_column_int(s, 1);
-    row->status = sqlite3_column_int(s, 2);
-    row->error_code = sqlite3_column_int(s, 3);
-    row->attempts = sqlite3_column_int(s, 4);
-    row->new_dn = col_text(s, 5, a);
-    row->error = col_text(s, 6, a);
+  return read_row(STMT(st, Q_PE_GET, P_I(cs_id)), row_pe, a, row);
+}
+
+static int row_pe_value(sqlite3_stmt *s, const rd *c)
+{
+  pe_values *out = c->out;
+  pe_value_row v;
+  v.attr = col_text(s, 0, c->a);
+  v.mode = sqlite3_column_int(s, 1);
+  v.value = col_blob(s, 2, c->a, &v.value_len);
+  if (!v.attr)
+    return -1;
+  if (out->n == out->cap) {
+    size_t ncap = out->cap ? out->cap * 2 : 16;
+    pe_value_row *np = realloc(out->items, ncap * sizeof *np);
+    if (!np)
+      return -1;
+    out->items = np;
+    out->cap = ncap;
   }
-  done(s);
-  return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERR;
+  out->items[out->n++] = v;
+  return 0;
 }
 
 int store_pe_values(store *st, int64_t cs_id, mvs_arena *a, pe_values *out)
 {
-  sqlite3_stmt *s = S(st, Q_PE_VALUES);
-  int rc;
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, cs_id);
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    pe_value_row v;
-    v.attr = col_text(s, 0, a);
-    v.mode = sqlite3_column_int(s, 1);
-    v.value = col_blob(s, 2, a, &v.value_len);
-    if (!v.attr) {
-      rc = SQLITE_NOMEM;
-      break;
-    }
-    if (out->n == out->cap) {
-      size_t ncap = out->cap ? out->cap * 2 : 16;
-      pe_value_row *np = realloc(out->items, ncap * sizeof *np);
-      if (!np) {
-        rc = SQLITE_NOMEM;
-        break;
-      }
-      out->items = np;
-      out->cap = ncap;
-    }
-    out->items[out->n++] = v;
-  }
-  done(s);
-  return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+  return read_rows(STMT(st, Q_PE_VALUES, P_I(cs_id)), row_pe_value, a, out, false);
 }
 
 int store_pe_put(store *st, const pe_row *row, const pe_values *vals, int64_t run_id)
 {
-  sqlite3_stmt *s = S(st, Q_PE_PUT);
   size_t i;
   int rc;
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, row->cs_id);
-  sqlite3_bind_int(s, 2, row->op);
-  bind_text(s, 3, row->new_dn);
-  sqlite3_bind_int(s, 4, row->status);
-  if (row->error_code)
-    sqlite3_bind_int(s, 5, row->error_code);
-  bind_text(s, 6, row->error);
-  sqlite3_bind_int(s, 7, row->attempts);
-  bind_id(s, 8, run_id);
-  if ((rc = exec_stmt(s)) != STORE_OK || (rc = exec_on_id(st, Q_PE_VALUES_DELETE, row->cs_id)))
+  if ((rc = exec_stmt(STMT(st, Q_PE_PUT, P_I(row->cs_id), P_I(row->op), P_T(row->new_dn),
+                           P_I(row->status), P_ID(row->error_code), P_T(row->error),
+                           P_I(row->attempts), P_ID(run_id)))) != STORE_OK ||
+      (rc = exec_on_id(st, Q_PE_VALUES_DELETE, row->cs_id)))
     return rc;
   for (i = 0; i < vals->n; i++) {
     const pe_value_row *v = &vals->items[i];
-    if (!(s = S(st, Q_PE_VALUE_INSERT)))
-      return STORE_ERR;
-    sqlite3_bind_int64(s, 1, row->cs_id);
-    bind_text(s, 2, v->attr);
-    sqlite3_bind_int(s, 3, v->mode);
-    sqlite3_bind_int64(s, 4, (int64_t)i);
-    bind_blob(s, 5, v->value, v->value_len);
-    if ((rc = exec_stmt(s)) != STORE_OK)
+    if ((rc = exec_stmt(STMT(st, Q_PE_VALUE_INSERT, P_I(row->cs_id), P_T(v->attr),
+                             P_I(v->mode), P_I((int64_t)i), P_B(v->value, v->value_len)))) !=
+        STORE_OK)
       return rc;
   }
   return STORE_OK;
@@ -1334,147 +1074,103 @@ int store_pe_delete(store *st, int64_t cs_id)
 
 int store_pe_set_status(store *st, int64_t cs_id, int status, int error_code, const char *error)
 {
-  sqlite3_stmt *s = S(st, Q_PE_SET_STATUS);
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, cs_id);
-  sqlite3_bind_int(s, 2, status);
-  if (error_code)
-    sqlite3_bind_int(s, 3, error_code);
-  bind_text(s, 4, error);
-  return exec_stmt(s);
+  return exec_stmt(
+      STMT(st, Q_PE_SET_STATUS, P_I(cs_id), P_I(status), P_ID(error_code), P_T(error)));
 }
 
 int store_pe_unsend(store *st, int64_t cs_id) { return exec_on_id(st, Q_PE_UNSEND, cs_id); }
 
-/* Bind (cs_id, attr, mode, value) of the single-value statements. */
-static sqlite3_stmt *pe_value_stmt(store *st, enum stmt_id q, int64_t cs_id, const char *attr,
-                                   int mode, const void *value, size_t len)
-{
-  sqlite3_stmt *s = S(st, q);
-  if (s) {
-    sqlite3_bind_int64(s, 1, cs_id);
-    bind_text(s, 2, attr);
-    sqlite3_bind_int(s, 3, mode);
-    bind_blob(s, 4, value, len);
-  }
-  return s;
-}
+/* The single-value statements, bound (cs_id, attr, mode, value). */
+#define PE_VALUE(st, q, cs_id, attr, mode, value, len)                                       \
+  STMT(st, q, P_I(cs_id), P_T(attr), P_I(mode), P_B(value, len))
 
 int store_pe_value_has(store *st, int64_t cs_id, const char *attr, int mode, const void *value,
                        size_t len, int *has)
 {
-  sqlite3_stmt *s = pe_value_stmt(st, Q_PE_VALUE_FIND, cs_id, attr, mode, value, len);
-  int64_t one;
-  int rc = s ? exec_id(s, &one) : STORE_ERR;
-  *has = rc == STORE_OK;
-  return rc == STORE_ERR ? STORE_ERR : STORE_OK;
+  return exec_exists(PE_VALUE(st, Q_PE_VALUE_FIND, cs_id, attr, mode, value, len), has);
 }
 
 int store_pe_value_add(store *st, int64_t cs_id, const char *attr, int mode, const void *value,
                        size_t len)
 {
-  sqlite3_stmt *s = pe_value_stmt(st, Q_PE_VALUE_ADD, cs_id, attr, mode, value, len);
-  return s ? exec_stmt(s) : STORE_ERR;
+  return exec_stmt(PE_VALUE(st, Q_PE_VALUE_ADD, cs_id, attr, mode, value, len));
 }
 
 int store_pe_value_remove(store *st, int64_t cs_id, const char *attr, int mode,
                           const void *value, size_t len)
 {
-  sqlite3_stmt *s = pe_value_stmt(st, Q_PE_VALUE_REMOVE, cs_id, attr, mode, value, len);
-  return s ? exec_stmt(s) : STORE_ERR;
+  return exec_stmt(PE_VALUE(st, Q_PE_VALUE_REMOVE, cs_id, attr, mode, value, len));
 }
 
 int store_pe_value_any(store *st, int64_t cs_id, int *any)
 {
-  sqlite3_stmt *s = S(st, Q_PE_VALUE_ANY);
-  int64_t one;
-  int rc;
-  if (!s)
-    return STORE_ERR;
-  sqlite3_bind_int64(s, 1, cs_id);
-  rc = exec_id(s, &one);
-  *any = rc == STORE_OK;
-  return rc == STORE_ERR ? STORE_ERR : STORE_OK;
+  return exec_exists(STMT(st, Q_PE_VALUE_ANY, P_I(cs_id)), any);
 }
 
 int store_pe_restage(store *st, int64_t cs_id) { return exec_on_id(st, Q_PE_RESTAGE, cs_id); }
 
 int store_pe_list(store *st, int64_t connector, bool only_pending, id_list *out)
 {
-  sqlite3_stmt *s = S(st, connector ? Q_PE_LIST : Q_PE_LIST_ALL);
-  if (!s)
-    return STORE_ERR;
-  if (connector)
-    sqlite3_bind_int64(s, 1, connector);
-  sqlite3_bind_int(s, 2, only_pending);
-  return exec_ids(s, out);
+  /* Q_PE_LIST_ALL has no ?1: bound NULL, unused. */
+  return exec_ids(STMT(st, connector ? Q_PE_LIST : Q_PE_LIST_ALL, P_ID(connector),
+                       P_I(only_pending)),
+                  out);
 }
 
 /* ---- runs ---- */
 
 int store_run_insert(store *st, run_row *r)
 {
-  sqlite3_stmt *s = S(st, Q_RUN_INSERT);
-  int rc;
-  if (!s)
-    return STORE_ERR;
-  bind_text(s, 1, r->profile);
-  bind_text(s, 2, r->connector);
-  bind_text(s, 3, r->started);
-  sqlite3_bind_int64(s, 4, r->duration_ms);
-  sqlite3_bind_int64(s, 5, r->adds);
-  sqlite3_bind_int64(s, 6, r->updates);
-  sqlite3_bind_int64(s, 7, r->deletes);
-  sqlite3_bind_int64(s, 8, r->errors);
-  sqlite3_bind_int64(s, 9, r->skipped_refs);
-  bind_text(s, 10, r->ruleset_hash);
-  bind_text(s, 11, r->status);
-  bind_text(s, 12, r->log);
-  if ((rc = exec_stmt(s)) == STORE_OK)
-    r->id = sqlite3_last_insert_rowid(st->db);
-  return rc;
+  return exec_insert(st,
+                     STMT(st, Q_RUN_INSERT, P_T(r->profile), P_T(r->connector), P_T(r->started),
+                          P_I(r->duration_ms), P_I(r->adds), P_I(r->updates), P_I(r->deletes),
+                          P_I(r->errors), P_I(r->skipped_refs), P_T(r->ruleset_hash),
+                          P_T(r->status), P_T(r->log)),
+                     &r->id);
+}
+
+typedef struct run_acc {
+  run_row *v;
+  size_t n, cap;
+} run_acc;
+
+static int row_run(sqlite3_stmt *s, const rd *c)
+{
+  run_acc *acc = c->out;
+  run_row *r;
+  if (acc->n == acc->cap) {
+    size_t ncap = acc->cap ? acc->cap * 2 : 32;
+    run_row *nv = realloc(acc->v, ncap * sizeof *nv);
+    if (!nv)
+      return -1;
+    acc->v = nv;
+    acc->cap = ncap;
+  }
+  r = &acc->v[acc->n++];
+  r->id = sqlite3_column_int64(s, 0);
+  r->profile = col_text(s, 1, c->a);
+  r->connector = col_text(s, 2, c->a);
+  r->started = col_text(s, 3, c->a);
+  r->duration_ms = sqlite3_column_int64(s, 4);
+  r->adds = sqlite3_column_int64(s, 5);
+  r->updates = sqlite3_column_int64(s, 6);
+  r->deletes = sqlite3_column_int64(s, 7);
+  r->errors = sqlite3_column_int64(s, 8);
+  r->skipped_refs = sqlite3_column_int64(s, 9);
+  r->ruleset_hash = col_text(s, 10, c->a);
+  r->status = col_text(s, 11, c->a);
+  r->log = col_text(s, 12, c->a);
+  return 0;
 }
 
 int store_run_list(store *st, mvs_arena *a, run_row **rows, size_t *n)
 {
-  sqlite3_stmt *s = S(st, Q_RUN_LIST);
-  run_row *v = NULL, *nv;
-  size_t cnt = 0, cap = 0;
-  int rc;
-  if (!s)
-    return STORE_ERR;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    run_row *r;
-    if (cnt == cap) {
-      cap = cap ? cap * 2 : 32;
-      if (!(nv = realloc(v, cap * sizeof *nv))) {
-        rc = SQLITE_NOMEM;
-        break;
-      }
-      v = nv;
-    }
-    r = &v[cnt++];
-    r->id = sqlite3_column_int64(s, 0);
-    r->profile = col_text(s, 1, a);
-    r->connector = col_text(s, 2, a);
-    r->started = col_text(s, 3, a);
-    r->duration_ms = sqlite3_column_int64(s, 4);
-    r->adds = sqlite3_column_int64(s, 5);
-    r->updates = sqlite3_column_int64(s, 6);
-    r->deletes = sqlite3_column_int64(s, 7);
-    r->errors = sqlite3_column_int64(s, 8);
-    r->skipped_refs = sqlite3_column_int64(s, 9);
-    r->ruleset_hash = col_text(s, 10, a);
-    r->status = col_text(s, 11, a);
-    r->log = col_text(s, 12, a);
-  }
-  done(s);
-  if (rc != SQLITE_DONE) {
-    free(v);
+  run_acc acc = {NULL, 0, 0};
+  if (read_rows(S(st, Q_RUN_LIST), row_run, a, &acc, false) != STORE_OK) {
+    free(acc.v);
     return STORE_ERR;
   }
-  *rows = v;
-  *n = cnt;
+  *rows = acc.v;
+  *n = acc.n;
   return STORE_OK;
 }

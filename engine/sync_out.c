@@ -620,26 +620,6 @@ out:
   return rc;
 }
 
-int sync_out_mv(mvs_engine *e, int64_t mv_id, sync_work *w)
-{
-  mv_row mv;
-  obj_view mvv;
-  size_t i;
-  int rc;
-
-  mvs_arena_reset(e->scratch);
-  if ((rc = store_mv_get(e->st, mv_id, e->scratch, &mv)) != STORE_OK)
-    return rc == STORE_NOTFOUND ? 0 : -1;
-  if (view_load_mv(e, &mvv, &mv, e->scratch) != 0)
-    return -1;
-  rc = 0;
-  for (i = 0; i < e->n_conns && rc == 0; i++)
-    if (e->conns[i].n_out)
-      rc = out_connector(e, &e->conns[i], mv_id, &mv, &mvv, w);
-  view_free(&mvv);
-  return rc;
-}
-
 /* ---- delta outbound: only the reference values that changed ---- */
 
 typedef struct reads_ctx {
@@ -845,8 +825,11 @@ out:
   return rc;
 }
 
-int sync_out_mv_delta(mvs_engine *e, int64_t mv_id, const ref_change *ch, size_t n,
-                      sync_work *w)
+/* The outbound flows of a metaverse object to every connector; with delta, each connector
+ * first gets out_connector_delta (the changes ch) and the whole object only when that did
+ * not do it. */
+static int out_mv(mvs_engine *e, int64_t mv_id, const ref_change *ch, size_t n, bool delta,
+                  sync_work *w)
 {
   mv_row mv;
   obj_view mvv;
@@ -860,13 +843,25 @@ int sync_out_mv_delta(mvs_engine *e, int64_t mv_id, const ref_change *ch, size_t
     return -1;
   rc = 0;
   for (i = 0; i < e->n_conns && rc == 0; i++) {
-    bool done;
+    bool done = false;
     if (!e->conns[i].n_out)
       continue;
-    rc = out_connector_delta(e, &e->conns[i], mv_id, &mv, &mvv, ch, n, &done);
+    if (delta)
+      rc = out_connector_delta(e, &e->conns[i], mv_id, &mv, &mvv, ch, n, &done);
     if (rc == 0 && !done)
       rc = out_connector(e, &e->conns[i], mv_id, &mv, &mvv, w);
   }
   view_free(&mvv);
   return rc;
+}
+
+int sync_out_mv(mvs_engine *e, int64_t mv_id, sync_work *w)
+{
+  return out_mv(e, mv_id, NULL, 0, false, w);
+}
+
+int sync_out_mv_delta(mvs_engine *e, int64_t mv_id, const ref_change *ch, size_t n,
+                      sync_work *w)
+{
+  return out_mv(e, mv_id, ch, n, true, w);
 }
