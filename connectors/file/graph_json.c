@@ -236,21 +236,22 @@ static int finish_object(reader *r)
   ch.origin = origin;
   ch.offset = r->obj_off;
   ch.kind = r->removed ? FCH_DELETE : FCH_UPSERT;
-  /* Runs of adds (removals) of one name that meet once the properties between them are
-   * superseded are one run, as the writer writes them. */
-  for (size_t i = 0, prev = SIZE_MAX; i < r->n_props; i++) {
+  /* Changes of different names commute: a run of adds (removals) that follows another of the
+   * same name, with only other names between, joins it.  Each name then alternates runs, the
+   * form the writer keeps whatever it moves. */
+  for (size_t i = 0; i < r->n_props; i++) {
     gprop *p = &r->props[i];
-    if (p->drop)
+    size_t j = i;
+    if (p->drop || p->op == CONN_ATTR_REPLACE)
       continue;
-    if (prev != SIZE_MAX && p->op != CONN_ATTR_REPLACE && r->props[prev].op == p->op &&
-        strcmp(r->props[prev].name, p->name) == 0) {
-      for (size_t v = 0; v < p->n; v++)
-        if (!add_value(r, (long)prev, p->vals[v]))
-          return 0;
-      p->drop = true;
+    while (j-- > 0 && (r->props[j].drop || strcmp(r->props[j].name, p->name) != 0))
+      ;
+    if (j == SIZE_MAX || r->props[j].op != p->op)
       continue;
-    }
-    prev = i;
+    for (size_t v = 0; v < p->n; v++)
+      if (!add_value(r, (long)j, p->vals[v]))
+        return 0;
+    p->drop = true;
   }
   for (size_t i = 0; !r->removed && i < r->n_props; i++) {
     gprop *p = &r->props[i];
