@@ -5,17 +5,7 @@
 #include <string.h>
 
 #include "schema/utf8.h"
-
-static int hexval(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
+#include "schema/value.h"
 
 /* Decode one character at dn[*i]: a "\XX" hex pair or "\c" gives the byte, escaped. */
 static char decode(const char *dn, size_t n, size_t *i, bool *escaped)
@@ -24,8 +14,8 @@ static char decode(const char *dn, size_t n, size_t *i, bool *escaped)
   *escaped = false;
   if (c == '\\' && *i + 1 < n) {
     *escaped = true;
-    if (*i + 2 < n && hexval(dn[*i + 1]) >= 0 && hexval(dn[*i + 2]) >= 0) {
-      c = (char)(hexval(dn[*i + 1]) << 4 | hexval(dn[*i + 2]));
+    if (*i + 2 < n && mvs_hex_digit(dn[*i + 1]) >= 0 && mvs_hex_digit(dn[*i + 2]) >= 0) {
+      c = (char)(mvs_hex_digit(dn[*i + 1]) << 4 | mvs_hex_digit(dn[*i + 2]));
       *i += 3;
       return c;
     }
@@ -141,9 +131,9 @@ bool dn_valid(const char *dn, size_t n)
   for (size_t i = 0; i < n; i++) {
     char c = dn[i];
     if (c == '\\') {
-      if (++i == n || (hexval(dn[i]) >= 0 && (i + 1 == n || hexval(dn[i + 1]) < 0)))
+      if (++i == n || (mvs_hex_digit(dn[i]) >= 0 && (i + 1 == n || mvs_hex_digit(dn[i + 1]) < 0)))
         return false; /* a dangling escape, or half a hex pair */
-      i += hexval(dn[i]) >= 0;
+      i += mvs_hex_digit(dn[i]) >= 0;
       if (!in_value)
         return false;
     } else if (!in_value && c == '=') {

@@ -4,19 +4,10 @@
 #include <openssl/evp.h>
 #include <string.h>
 
+#include "schema/value.h"
+
 /* .NET stores the first three groups little-endian: byte i of the text order lands here. */
 static const unsigned char ms_order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
-
-static int hexval(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 
 int guid_parse_ms(const char *s, size_t n, unsigned char out[16])
 {
@@ -36,8 +27,8 @@ int guid_parse_ms(const char *s, size_t n, unsigned char out[16])
         return -1;
       continue;
     }
-    hi = hexval(s[i]);
-    lo = hexval(s[++i]);
+    hi = mvs_hex_digit(s[i]);
+    lo = mvs_hex_digit(s[++i]);
     if (hi < 0 || lo < 0)
       return -1;
     text[k++] = (unsigned char)(hi << 4 | lo);
