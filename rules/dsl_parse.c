@@ -534,7 +534,7 @@ static int parse_enum(parser *p, const char *what, const char *const *names, siz
 
 static bool is_secret_key(const char *key)
 {
-  static const char *const words[] = {"secret", "password", "token"};
+  static const char *const words[] = {"secret", "password", "token", "key"};
   size_t n = strlen(key), i, w;
   for (i = 0; i < sizeof words / sizeof words[0]; i++) {
     w = strlen(words[i]);

@@ -88,8 +88,8 @@ typedef struct rule_attr_decl {
   bool multi;
 } rule_attr_decl;
 
-/* `KEY VALUE`: a connector setting.  Keys naming a secret (secret, password, token, or
- * ending in -secret, -password, -token) only take env:/file: references. */
+/* `KEY VALUE`: a connector setting.  Keys naming a secret (secret, password, token, key, or
+ * ending in -secret, -password, -token, -key) only take env:/file: references. */
 typedef struct rule_setting {
   rule_pos pos;
   rule_comments comments;
