@@ -17,8 +17,8 @@ static const shape_attr ad_attrs[] = {
     {"mS-DS-ConsistencyGuid", SYN_GUID},
     {"msExchMailboxGuid", SYN_GUID},
     {"msExchArchiveGUID", SYN_GUID},
-    {"objectSid", SYN_BINARY},
-    {"sIDHistory", SYN_BINARY},
+    {"objectSid", SYN_SID},
+    {"sIDHistory", SYN_SID},
     {"thumbnailPhoto", SYN_BINARY},
     {"jpegPhoto", SYN_BINARY},
     {"userCertificate", SYN_BINARY},
@@ -255,6 +255,65 @@ void shape_format_gentime(int64_t ticks, char *out)
     snprintf(out, 26, "%04d%02d%02d%02d%02d%02d.%07lldZ", y, mo, d, h, mi, s, (long long)frac);
 }
 
+int shape_sid_format(const unsigned char *p, size_t n, char *out)
+{
+  uint64_t auth = 0;
+  size_t len;
+  /* At most 15 subauthorities (SID_MAX_SUB_AUTHORITIES). */
+  if (n < 8 || p[0] != 1 || p[1] > 15 || n != 8 + 4 * (size_t)p[1])
+    return -1;
+  for (int i = 2; i < 8; i++)
+    auth = auth << 8 | p[i];
+  len = (size_t)snprintf(out, SHAPE_SID_TEXT_MAX, "S-1-%llu", (unsigned long long)auth);
+  for (size_t i = 0; i < p[1]; i++) {
+    const unsigned char *s = p + 8 + 4 * i;
+    uint32_t sub =
+        (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 | (uint32_t)s[3] << 24;
+    len += (size_t)snprintf(out + len, SHAPE_SID_TEXT_MAX - len, "-%lu", (unsigned long)sub);
+  }
+  return 0;
+}
+
+/* A decimal number of at most max from *p (no sign, no leading '+'). */
+static int sid_number(const char **p, const char *end, uint64_t max, uint64_t *out)
+{
+  uint64_t v = 0;
+  const char *start = *p;
+  for (; *p < end && **p >= '0' && **p <= '9'; (*p)++) {
+    v = v * 10 + (uint64_t)(**p - '0');
+    if (v > max)
+      return -1;
+  }
+  *out = v;
+  return *p == start ? -1 : 0;
+}
+
+int shape_sid_parse(const char *p, size_t n, unsigned char *out, size_t *outn)
+{
+  const char *end = p + n;
+  uint64_t auth, sub;
+  size_t count = 0;
+
+  if (n < 4 || memcmp(p, "S-1-", 4) != 0)
+    return -1;
+  p += 4;
+  if (sid_number(&p, end, UINT64_C(0xFFFFFFFFFFFF), &auth) != 0)
+    return -1;
+  out[0] = 1;
+  for (int i = 0; i < 6; i++)
+    out[2 + i] = (unsigned char)(auth >> (8 * (5 - i)));
+  while (p < end) {
+    if (*p++ != '-' || count == 15 || sid_number(&p, end, UINT32_MAX, &sub) != 0)
+      return -1;
+    for (int i = 0; i < 4; i++)
+      out[8 + 4 * count + (size_t)i] = (unsigned char)(sub >> (8 * i));
+    count++;
+  }
+  out[1] = (unsigned char)count;
+  *outn = 8 + 4 * count;
+  return 0;
+}
+
 static int parse_int(const char *p, size_t n, int64_t *out)
 {
   char tmp[24], *end;
@@ -286,7 +345,7 @@ int shape_convert(shape_syntax syn, mvs_value raw, bool json, mvs_arena *a, mvs_
   unsigned char g[16];
 
   /* Base64 in LDIF says nothing about the syntax: bytes that are text are text, except where
-   * the syntax wants bytes. */
+   * the syntax wants bytes.  (A binary SID is never text: its authority holds NUL bytes.) */
   if (raw.type == MVS_V_BIN && syn != SYN_BINARY && syn != SYN_GUID && shape_is_text(p, n))
     raw.type = MVS_V_STR;
   switch (syn) {
@@ -323,6 +382,22 @@ int shape_convert(shape_syntax syn, mvs_value raw, bool json, mvs_arena *a, mvs_
       return bytes_value(a, MVS_V_BIN, (const char *)g, 16, out);
     *why = "expected a GUID (16 bytes, or text like 00112233-4455-6677-8899-aabbccddeeff)";
     return -1;
+  case SYN_SID: {
+    unsigned char sid[SHAPE_SID_BIN_MAX];
+    char text[SHAPE_SID_TEXT_MAX];
+    size_t sn;
+    if (raw.type == MVS_V_STR && shape_sid_parse(p, n, sid, &sn) == 0) {
+      *out = raw;
+      return 0;
+    }
+    if (raw.type == MVS_V_BIN && shape_sid_format((const unsigned char *)p, n, text) == 0)
+      return mvs_str_copy(a, text, strlen(text), out) ? -2 : 0;
+    /* Bytes that are not a well-formed SID stay bytes: an odd value never fails an import. */
+    if (raw.type == MVS_V_BIN)
+      return bytes_value(a, MVS_V_BIN, p, n, out);
+    *why = "expected a SID (binary, or text like S-1-5-21-1-2-3-500)";
+    return -1;
+  }
   case SYN_INT:
     if (raw.type == MVS_V_NUM) {
       *out = raw;

@@ -14,6 +14,7 @@ typedef enum shape_syntax {
   SYN_REF,        /* a DN (ad, ldap) or an object id (entra) */
   SYN_BINARY,     /* bytes: LDIF text as is, JSON base64 */
   SYN_GUID,       /* 16 bytes in .NET order: base64 bytes or GUID text */
+  SYN_SID,        /* a SID: binary SID bytes become "S-1-..." text (other bytes stay bytes) */
   SYN_INT,        /* Int64 from decimal text */
   SYN_BOOL,       /* TRUE / FALSE */
   SYN_DT          /* LDAP GeneralizedTime or ISO 8601 */
@@ -64,6 +65,15 @@ const char *shape_type_of_collection(const shape *s, const char *collection);
  * says why); -2 when the arena is full. */
 int shape_convert(shape_syntax syn, mvs_value raw, bool json, mvs_arena *a, mvs_value *out,
                   const char **why);
+
+/* The "S-1-5-21-..." text of a binary SID (revision, count, 6-byte authority, count 32-bit
+ * little-endian subauthorities) into out (SHAPE_SID_TEXT_MAX bytes); -1 when not a SID. */
+#define SHAPE_SID_TEXT_MAX 192
+int shape_sid_format(const unsigned char *p, size_t n, char *out);
+/* The binary form of "S-1-..." text into out (SHAPE_SID_BIN_MAX bytes), *outn its length;
+ * -1 when the text is not a SID. */
+#define SHAPE_SID_BIN_MAX 68
+int shape_sid_parse(const char *p, size_t n, unsigned char *out, size_t *outn);
 
 /* Whether bytes can be a string value: UTF-8 without NUL bytes. */
 bool shape_is_text(const char *p, size_t n);

@@ -59,6 +59,7 @@ int diff_change_add(mvs_engine *e, diff_entry *x, const char *attr, mvs_value ol
   c = &x->changes[x->n_changes++];
   c->attr = dup_str(d->arena, attr);
   c->rule = dup_str(d->arena, rule_name);
+  c->drift = false;
   if (attrset_copy_value(d->arena, old_v, &c->old_v) != 0 ||
       attrset_copy_value(d->arena, new_v, &c->new_v) != 0)
     return -1;
@@ -80,6 +81,17 @@ static int text_value(buf *out, mvs_value v)
   return value_json_write(out, v);
 }
 
+int trace_value(mvs_engine *e, buf *out, mvs_value v)
+{
+  const char *t;
+  size_t n;
+  if (v.type == MVS_V_MV && v.u.mv.n > 1)
+    return value_json_write(out, v);
+  if (value_text(e->scratch2, v, &t, &n) != 0)
+    return -1;
+  return buf_printf(out, "\"%.*s\"", (int)n, t);
+}
+
 int diff_render(const diff_log *d, bool json, buf *out)
 {
   size_t i, j, shown = 0;
@@ -96,7 +108,7 @@ int diff_render(const diff_log *d, bool json, buf *out)
       value_json_write_str(out, x->where, strlen(x->where));
       buf_adds(out, ", \"object\": ");
       value_json_write_str(out, x->object, strlen(x->object));
-      buf_printf(out, ", \"op\": \"%s\"", x->op);
+      buf_printf(out, ", \"op\": \"%s\"%s", x->op, x->drift ? ", \"drift\": true" : "");
       if (x->detail) {
         buf_adds(out, ", \"detail\": ");
         value_json_write_str(out, x->detail, strlen(x->detail));
@@ -114,14 +126,16 @@ int diff_render(const diff_log *d, bool json, buf *out)
           buf_adds(out, ", \"rule\": ");
           value_json_write_str(out, c->rule, strlen(c->rule));
         }
+        if (c->drift)
+          buf_adds(out, ", \"drift\": true");
         rc = buf_addc(out, '}');
       }
       rc = buf_adds(out, "]}");
     } else {
       bool rename = strcmp(x->op, "rename") == 0;
-      rc = buf_printf(out, "%s %s: %s %s%s%s%s\n", x->kind, x->where, x->op, x->object,
+      rc = buf_printf(out, "%s %s: %s %s%s%s%s%s\n", x->kind, x->where, x->op, x->object,
                       x->detail ? (rename ? " -> " : " (") : "", x->detail ? x->detail : "",
-                      x->detail && !rename ? ")" : "");
+                      x->detail && !rename ? ")" : "", x->drift ? " [drift]" : "");
       for (j = 0; j < x->n_changes && rc == 0; j++) {
         const diff_change *c = &x->changes[j];
         if (c->old_v.type == MVS_V_NULL && c->new_v.type != MVS_V_NULL) {
@@ -138,6 +152,8 @@ int diff_render(const diff_log *d, bool json, buf *out)
         }
         if (c->rule)
           buf_printf(out, "  (%s)", c->rule);
+        if (c->drift)
+          buf_adds(out, "  (drift: the directory was changed outside the rules)");
         rc = buf_addc(out, '\n');
       }
     }

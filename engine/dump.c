@@ -43,33 +43,44 @@ int dump_cs_label(mvs_engine *e, const cs_row *cs, mvs_arena *a, const char **la
   return 0;
 }
 
-/* The sorted links of a metaverse object, as a malloc'd array of arena strings.  The rows
- * are read into an arena of their own: only the link texts go into a, which may be asked
- * for every member of a 100,000-member group. */
+/* The sorted links of a metaverse object, as a malloc'd array of arena strings; a
+ * collection's object also names its collection (`collection/NAME`), which identifies it
+ * before anything joins it.  The rows are read into an arena of their own: only the link
+ * texts go into a, which may be asked for every member of a 100,000-member group. */
 static int mv_links(mvs_engine *e, int64_t mv_id, mvs_arena *a, const char ***links, size_t *n)
 {
   id_list joined = {0};
-  const char **v = NULL;
+  const char **v = NULL, *coll;
   mvs_arena *rows = NULL;
-  size_t i;
-  int rc = -1;
+  size_t i, k = 0;
+  int rc = -1, q;
 
   *links = NULL;
   *n = 0;
   if (store_cs_joined(e->st, mv_id, &joined) != STORE_OK ||
-      !(v = calloc(joined.n ? joined.n : 1, sizeof *v)) || !(rows = mvs_arena_new(0)))
+      !(v = calloc(joined.n + 1, sizeof *v)) || !(rows = mvs_arena_new(0)))
     goto out;
   for (i = 0; i < joined.n; i++) {
     cs_row cs;
     mvs_arena_reset(rows);
     if (store_cs_get(e->st, joined.ids[i], rows, &cs) != STORE_OK ||
-        cs_link(e, &cs, a, &v[i]) != 0)
+        cs_link(e, &cs, a, &v[k++]) != 0)
       goto out;
   }
-  if (joined.n)
-    qsort(v, joined.n, sizeof *v, cmp_cstr);
+  if ((q = store_collection_name(e->st, mv_id, rows, &coll)) == STORE_OK) {
+    size_t len = strlen(coll) + sizeof "collection/";
+    char *link = mvs_arena_alloc(a, len);
+    if (!link)
+      goto out;
+    snprintf(link, len, "collection/%s", coll);
+    v[k++] = link;
+  } else if (q != STORE_NOTFOUND) {
+    goto out;
+  }
+  if (k)
+    qsort(v, k, sizeof *v, cmp_cstr);
   *links = v;
-  *n = joined.n;
+  *n = k;
   v = NULL;
   rc = 0;
 out:
@@ -682,8 +693,9 @@ int engine_runs(mvs_engine *e, bool json, buf *out)
   if (json)
     buf_adds(out, "[");
   else
-    buf_printf(out, "%-4s %-12s %-24s %-20s %8s %6s %6s %6s %6s  %-16s %s\n", "id", "profile",
-               "connector", "started", "ms", "adds", "upd", "del", "err", "rules", "status");
+    buf_printf(out, "%-4s %-12s %-24s %-20s %8s %6s %6s %6s %6s %6s  %-16s %s\n", "id",
+               "profile", "connector", "started", "ms", "adds", "upd", "del", "err", "drift",
+               "rules", "status");
   for (i = 0; i < n; i++) {
     run_row *r = &rows[i];
     if (json) {
@@ -692,17 +704,18 @@ int engine_runs(mvs_engine *e, bool json, buf *out)
       r->connector ? value_json_write_str(out, r->connector, strlen(r->connector)) : buf_adds(out, "null");
       buf_printf(out, ", \"started\": \"%s\", \"duration_ms\": %lld, \"adds\": %lld, "
                  "\"updates\": %lld, \"deletes\": %lld, \"errors\": %lld, \"skipped_refs\": %lld, "
-                 "\"ruleset_hash\": \"%s\", \"status\": \"%s\", \"log\": ",
+                 "\"drift\": %lld, \"ruleset_hash\": \"%s\", \"status\": \"%s\", \"log\": ",
                  r->started, (long long)r->duration_ms, (long long)r->adds, (long long)r->updates,
                  (long long)r->deletes, (long long)r->errors, (long long)r->skipped_refs,
-                 r->ruleset_hash ? r->ruleset_hash : "", r->status);
+                 (long long)r->drift, r->ruleset_hash ? r->ruleset_hash : "", r->status);
       value_json_write_str(out, r->log ? r->log : "", r->log ? strlen(r->log) : 0);
       buf_addc(out, '}');
     } else {
-      buf_printf(out, "%-4lld %-12s %-24s %-20s %8lld %6lld %6lld %6lld %6lld  %-16.16s %s\n",
+      buf_printf(out,
+                 "%-4lld %-12s %-24s %-20s %8lld %6lld %6lld %6lld %6lld %6lld  %-16.16s %s\n",
                  (long long)r->id, r->profile, r->connector ? r->connector : "-", r->started,
                  (long long)r->duration_ms, (long long)r->adds, (long long)r->updates,
-                 (long long)r->deletes, (long long)r->errors,
+                 (long long)r->deletes, (long long)r->errors, (long long)r->drift,
                  r->ruleset_hash ? r->ruleset_hash : "", r->status);
     }
   }

@@ -36,6 +36,7 @@ typedef struct diff_change {
   const char *attr;
   mvs_value old_v, new_v;   /* NULL when absent */
   const char *rule;         /* the contributing rule, NULL when unknown */
+  bool drift;               /* an export putting back what the directory drifted from */
 } diff_change;
 
 typedef struct diff_entry {
@@ -46,6 +47,7 @@ typedef struct diff_entry {
   const char *detail;       /* new DN of a rename, error text, ... ; NULL */
   diff_change *changes;
   size_t n_changes;
+  bool drift;               /* an export with drift changes */
 } diff_entry;
 
 typedef struct diff_log {
@@ -68,6 +70,10 @@ typedef struct sync_work {
   id_list mv_in;    /* metaverse objects whose import flow must be recomputed */
   id_list mv_out;   /* metaverse objects whose outbound rules must be re-evaluated */
   id_list mv_out_delta;  /* ... whose only change is in ref_changes: exports take those */
+  /* Drift (docs/internals/sync.md): joined objects whose own import this sync takes, and
+   * metaverse objects this sync changed; sorted before each outbound pass. */
+  id_list drift_cs;
+  id_list mv_changed;
   ref_change *changes;
   size_t n_changes, cap_changes;
 } sync_work;
@@ -118,6 +124,8 @@ int diff_change_add(mvs_engine *e, diff_entry *d, const char *attr, mvs_value ol
                     mvs_value new_v, const char *rule_name);
 int diff_render(const diff_log *d, bool json, buf *out);
 void diff_free(diff_log *d);
+/* A value in a preview trace line: "text" (empty for none), a JSON array when multi-valued. */
+int trace_value(mvs_engine *e, buf *out, mvs_value v);
 
 /* ---- import.c ---- */
 int import_run(mvs_engine *e, conn_info *c, bool full, const run_opts *o);
@@ -127,6 +135,8 @@ int sync_run(mvs_engine *e, bool full);
 /* Process the listed connector-space objects (and everything they touch) to the end. */
 int sync_objects(mvs_engine *e, sync_work *w);
 void sync_work_free(sync_work *w);
+/* Sort the drift lists for lookups (before outbound work). */
+void sync_drift_ready(sync_work *w);
 
 /* ---- sync_in.c ---- */
 /* Inbound for one connector-space object: delete, join, project or disconnect it, then
@@ -144,6 +154,23 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
                sync_work *w);
 /* Delete a metaverse object: disconnect everything, stage deletes of provisioned targets. */
 int sync_mv_delete(mvs_engine *e, int64_t mv_id, sync_work *w);
+/* Bring the reference rows of one attribute to want (sorted, unique; NULL: none), with
+ * the changes in d (may be NULL); *changed set when a row changed. */
+int sync_write_mv_refs(mvs_engine *e, int64_t mv_id, const char *attr, const id_list *want,
+                       diff_entry *d, bool *changed);
+/* Note one reference value a sync added to or removed from a metaverse object, for the
+ * value-level outbound of mv_out_delta. */
+int sync_note_ref_change(sync_work *w, int64_t mv_id, const char *attr, int64_t target,
+                         bool added);
+
+/* ---- collection.c ---- */
+/* Full sync, once inbound has settled: the object of every collection of the rule set
+ * (created when missing, dropped when its block is gone), its attributes and all its
+ * members.  Its outbound is the full sync's outbound pass over every object. */
+int collection_sync_all(mvs_engine *e, sync_work *w);
+/* Delta sync: a metaverse object whose attributes changed (mv: its new blob) moves in or
+ * out of the collections of its type, each move a value-level change of that collection. */
+int collection_sync_object(mvs_engine *e, const mv_row *mv, sync_work *w);
 
 /* ---- sync_out.c ---- */
 int sync_out_mv(mvs_engine *e, int64_t mv_id, sync_work *w);
@@ -202,6 +229,7 @@ typedef struct contrib {
   bool multi;                /* the source was multi-valued */
   mvs_value val;             /* non-reference value (NULL / AUTHNULL allowed) */
   id_list refs;              /* reference targets: metaverse ids inbound, cs ids outbound */
+  int64_t skipped;           /* outbound: values with no object in the target connector */
   /* Inbound references not read yet (a delta sync applies value deltas instead):
    * ref_attr the connector-space attribute, lazy_count its joined values up to 2. */
   bool lazy;
@@ -223,6 +251,7 @@ typedef struct merged {
   mvs_value val;             /* MERGED_VALUE, non-reference */
   id_list refs;              /* MERGED_VALUE, reference: sorted, unique (owned) */
   const rule *src;           /* the winning rule (the first contributor for merges) */
+  int64_t skipped;           /* outbound references the values leave out (no target object) */
   contrib *lazy;             /* Update won by a lazy reference contribution: refs unread */
 } merged;
 

@@ -150,17 +150,39 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
       conn_export x;
       pe_row pe;
       cs_row cs;
+      obj_view cur;
       diff_entry *d;
+      bool has_old;
       mvs_arena_reset(e->scratch);
       if (build_export(e, ids.ids[i], &x, &pe, &cs) != 0)
         goto out;
       d = diff_add(e, "send", c->rc->name, x.dn ? x.dn : "",
                    pe.op == PE_ADD ? "add" : pe.op == PE_DELETE ? "delete" : pe.op == PE_RENAME ? "rename" : "update",
                    x.new_dn);
-      for (k = 0; k < x.n_attrs; k++)
-        diff_change_add(e, d, x.attrs[k].name,
-                        x.attrs[k].op == CONN_ATTR_DELETE ? x.attrs[k].value : mvs_null(),
+      /* An update or rename replaces values the directory holds (as last imported). */
+      has_old = x.op != CONN_EXPORT_ADD && x.op != CONN_EXPORT_DELETE;
+      if (has_old && view_load_cs(e, &cur, &cs, e->scratch) != 0)
+        goto out;
+      for (k = 0; k < x.n_attrs; k++) {
+        mvs_value old_v = x.attrs[k].op == CONN_ATTR_DELETE ? x.attrs[k].value : mvs_null();
+        if (has_old && x.attrs[k].op == CONN_ATTR_REPLACE) {
+          const attr_entry *ae = attrset_get(&cur.attrs, x.attrs[k].name, strlen(x.attrs[k].name));
+          if (ae)
+            old_v = ae->value;
+        }
+        diff_change_add(e, d, x.attrs[k].name, old_v,
                         x.attrs[k].op == CONN_ATTR_DELETE ? mvs_null() : x.attrs[k].value, NULL);
+      }
+      if (has_old)
+        view_free(&cur);
+      /* Counted as the live run counts what the directory accepts, so the two summaries
+       * can be compared. */
+      if (x.op == CONN_EXPORT_ADD)
+        e->res->adds++;
+      else if (x.op == CONN_EXPORT_DELETE)
+        e->res->deletes++;
+      else
+        e->res->updates++;
     }
     rc = ENGINE_OK;
     goto out;

@@ -204,6 +204,10 @@ int flow_eval(obj_view *v, const rule *r, const rule_flow *f, mvs_value *out)
     engine_errorf(v->e, "rule \"%s\", flow to %s: %s", r->name, f->target, err.msg);
     return -1;
   }
+  /* Directories hold no empty strings (Left(Trim([description]), 448) of an unset
+   * description is ""): an empty result is no value, as the import sees it. */
+  if (out->type == MVS_V_STR && out->u.s.n == 0)
+    *out = mvs_null();
   return 0;
 }
 
@@ -279,6 +283,39 @@ int contrib_materialize(obj_view *v, contrib *ct)
   return 0;
 }
 
+/* How many values of the connector-space attribute that a metaverse reference attribute
+ * was flowed from reached no metaverse object (a cloud-only member that no join rule takes
+ * in, a key naming nothing): they have no object in any target connector either, so an
+ * export of the attribute skips them too. */
+static int unreached_refs(mvs_engine *e, obj_view *v, const attr_entry *ae, int64_t *n)
+{
+  const rule *r = NULL;
+  conn_info *c;
+  const char *src = NULL;
+  size_t i, len;
+  int64_t cid, cs_id;
+
+  *n = 0;
+  for (i = 0; ae->src && i < e->rs->n_rules && !r; i++)
+    if (strcmp(e->rs->rules[i].name, ae->src) == 0)
+      r = &e->rs->rules[i];
+  if (!r || r->direction != RULE_INBOUND || !(c = engine_conn(e, r->connector)))
+    return 0;
+  for (i = 0; i < r->n_flows && !src; i++) {
+    const rule_flow *f = &r->flows[i];
+    if (strcasecmp(f->target, ae->name) != 0)
+      continue;
+    if (f->type == RULE_FLOW_DIRECT)
+      src = f->source;
+    else if (f->type == RULE_FLOW_EXPRESSION && f->expr && expr_is_attr(f->expr, &src, &len))
+      src = mvs_arena_memdup(v->arena, src, len);
+  }
+  if (!src || engine_conn_id(e, c, &cid) != 0 ||
+      store_mv_cs_in(e->st, v->mv_id, cid, &cs_id) != STORE_OK)
+    return src ? -1 : 0;
+  return cs_id && store_ref_unjoined_count(e->st, cs_id, src, n) != STORE_OK ? -1 : 0;
+}
+
 int contribs_from_rule(mvs_engine *e, obj_view *v, const rule *r, bool apply_once_ok,
                        int64_t out_connector, bool lazy, contribs *c)
 {
@@ -320,7 +357,8 @@ int contribs_from_rule(mvs_engine *e, obj_view *v, const rule *r, bool apply_onc
         continue;
       } else {
         id_list targets = {0};
-        if (store_mv_ref_list(e->st, v->mv_id, attr, &targets) != STORE_OK)
+        if (store_mv_ref_list(e->st, v->mv_id, attr, &targets) != STORE_OK ||
+            unreached_refs(e, v, ae, &ct->skipped) != 0)
           return -1;
         for (j = 0; j < targets.n; j++) {
           int64_t cs_id;
@@ -330,7 +368,7 @@ int contribs_from_rule(mvs_engine *e, obj_view *v, const rule *r, bool apply_onc
           }
           /* A member with no object in the target connector (cloud-only): skipped. */
           if (!cs_id)
-            e->res->skipped_refs++;
+            ct->skipped++;
           else if (id_list_add(&ct->refs, cs_id) != 0) {
             id_list_free(&targets);
             return -1;
@@ -432,6 +470,9 @@ int contribs_merge(contribs *c, mvs_arena *a, merged_set *out)
       m->multi = true;
       for (j = 0; j < n; j++)
         if (!g[j].keep)
+          m->skipped += g[j].skipped;
+      for (j = 0; j < n; j++)
+        if (!g[j].keep)
           for (k = 0; k < g[j].refs.n; k++)
             if (id_list_add(&m->refs, g[j].refs.ids[k]) != 0)
               return -1;
@@ -456,6 +497,7 @@ int contribs_merge(contribs *c, mvs_arena *a, merged_set *out)
           continue;   /* NULL: the next rule may contribute */
         m->state = MERGED_VALUE;
         m->src = g[j].r;
+        m->skipped = g[j].skipped;
         m->is_ref = g[j].is_ref;
         m->multi = g[j].multi;
         m->val = g[j].val;
@@ -467,8 +509,10 @@ int contribs_merge(contribs *c, mvs_arena *a, merged_set *out)
         break;
       }
       if (j == n) {
-        /* Nobody contributed: a reference attribute stays one (no values). */
+        /* Nobody contributed: a reference attribute stays one (no values), and the values
+         * its first rule skipped are still skipped. */
         m->is_ref = g[0].is_ref;
+        m->skipped = g[0].skipped;
       }
     }
     i += n;

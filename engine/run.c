@@ -69,6 +69,7 @@ static int record_run(mvs_engine *e, run_profile p, const char *conn_name, const
   row.deletes = e->res->deletes;
   row.errors = e->res->errors;
   row.skipped_refs = e->res->skipped_refs;
+  row.drift = e->res->drift;
   row.ruleset_hash = e->rs ? e->ruleset_hash : NULL;
   row.status = e->res->status;
   row.log = e->log.p ? e->log.p + log_from : NULL;
@@ -140,6 +141,7 @@ static void add_result(run_result *total, const run_result *r)
   total->deletes += r->deletes;
   total->errors += r->errors;
   total->skipped_refs += r->skipped_refs;
+  total->drift += r->drift;
 }
 
 int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *total)

@@ -39,6 +39,7 @@ typedef struct run_opts {
 typedef struct run_result {
   char status[40];      /* success, completed-errors, stopped-deletion-threshold, failed */
   int64_t adds, updates, deletes, errors, skipped_refs;
+  int64_t drift;        /* sync: values exported back because the directory drifted */
 } run_result;
 
 /* Run one profile (connector: imports and exports only).  Each run is logged to stderr-free

@@ -26,7 +26,8 @@ enum stmt_id {
   Q_MV_KEY_DELETE, Q_MV_KEY_INSERT, Q_MV_KEY_FIND, Q_MV_KEY_CLEAR, Q_MV_KEY_LIST,
   Q_MV_GET, Q_MV_INSERT, Q_MV_UPDATE, Q_MV_DELETE, Q_MV_REF_DELETE_OBJ, Q_MV_REF_DELETE_TARGET,
   Q_MV_PAGE, Q_MV_REF_LIST, Q_MV_REF_ALL, Q_MV_REF_INSERT, Q_MV_REF_DELETE,
-  Q_MV_REF_REFERRERS, Q_MV_CS_IN,
+  Q_MV_REF_REFERRERS, Q_MV_CS_IN, Q_MV_PAGE_TYPE, Q_REF_UNJOINED_COUNT,
+  Q_COLL_GET, Q_COLL_SET, Q_COLL_NAME, Q_COLL_LIST, Q_COLL_DELETE,
   Q_PE_GET, Q_PE_VALUES, Q_PE_PUT, Q_PE_VALUES_DELETE, Q_PE_VALUE_INSERT, Q_PE_DELETE,
   Q_PE_SET_STATUS, Q_PE_UNSEND, Q_PE_LIST, Q_PE_LIST_ALL, Q_PE_VALUE_FIND, Q_PE_VALUE_ADD,
   Q_PE_VALUE_REMOVE, Q_PE_VALUE_ANY, Q_PE_RESTAGE,
@@ -145,6 +146,17 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_MV_REF_DELETE] = "DELETE FROM mv_ref WHERE mv_id = ?1 AND attr = ?2 AND target_mv = ?3",
   [Q_MV_REF_REFERRERS] = "SELECT DISTINCT mv_id FROM mv_ref WHERE target_mv = ?1",
   [Q_MV_CS_IN] = "SELECT id FROM cs_object WHERE mv_id = ?1 AND connector = ?2 ORDER BY id LIMIT 1",
+  [Q_MV_PAGE_TYPE] = "SELECT id FROM mv_object WHERE id > ?1 AND object_type = ?3 "
+                     "ORDER BY id LIMIT ?2",
+  [Q_REF_UNJOINED_COUNT] = "SELECT count(*) FROM cs_ref r LEFT JOIN cs_object t "
+                           "ON t.id = r.target_id WHERE r.cs_id = ?1 AND r.attr = ?2 "
+                           "COLLATE NOCASE AND t.mv_id IS NULL",
+  [Q_COLL_GET] = "SELECT mv_id FROM mv_collection WHERE name = ?1",
+  [Q_COLL_SET] = "INSERT INTO mv_collection(name, mv_id) VALUES (?1, ?2) "
+                 "ON CONFLICT(name) DO UPDATE SET mv_id = excluded.mv_id",
+  [Q_COLL_NAME] = "SELECT name FROM mv_collection WHERE mv_id = ?1",
+  [Q_COLL_LIST] = "SELECT mv_id, name FROM mv_collection ORDER BY name",
+  [Q_COLL_DELETE] = "DELETE FROM mv_collection WHERE mv_id = ?1",
   [Q_PE_GET] = "SELECT cs_id, op, status, error_code, attempts, new_dn, error "
                "FROM pending_export WHERE cs_id = ?1",
   [Q_PE_VALUES] = "SELECT attr, mode, value FROM pending_export_value WHERE cs_id = ?1 "
@@ -177,10 +189,10 @@ static const char *const stmt_sql[Q_COUNT] = {
                     "ORDER BY c.connector, CASE p.op WHEN 0 THEN 0 WHEN 2 THEN 2 ELSE 1 END, "
                     "c.dn_key, p.cs_id",
   [Q_RUN_INSERT] = "INSERT INTO run(profile, connector, started, duration_ms, adds, updates, "
-                   "deletes, errors, skipped_refs, ruleset_hash, status, log) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                   "deletes, errors, skipped_refs, ruleset_hash, status, log, drift) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
   [Q_RUN_LIST] = "SELECT id, profile, connector, started, duration_ms, adds, updates, deletes, "
-                 "errors, skipped_refs, ruleset_hash, status, log FROM run ORDER BY id",
+                 "errors, skipped_refs, ruleset_hash, status, log, drift FROM run ORDER BY id",
 };
 
 struct store {
@@ -385,6 +397,11 @@ static int cmp_id(const void *a, const void *b)
 {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   return x < y ? -1 : x > y;
+}
+
+bool id_list_has(const id_list *l, int64_t id)
+{
+  return l->n && bsearch(&id, l->ids, l->n, sizeof *l->ids, cmp_id) != NULL;
 }
 
 void id_list_sort_unique(id_list *l)
@@ -987,6 +1004,56 @@ int store_mv_ref_referrers(store *st, int64_t target, id_list *out)
   return exec_ids(STMT(st, Q_MV_REF_REFERRERS, P_I(target)), out);
 }
 
+int store_mv_page_type(store *st, const char *object_type, int64_t after, size_t limit,
+                       id_list *out)
+{
+  return exec_ids(STMT(st, Q_MV_PAGE_TYPE, P_I(after), P_I((int64_t)limit), P_T(object_type)),
+                  out);
+}
+
+int store_ref_unjoined_count(store *st, int64_t cs_id, const char *attr, int64_t *n)
+{
+  return exec_id(STMT(st, Q_REF_UNJOINED_COUNT, P_I(cs_id), P_T(attr)), n);
+}
+
+/* ---- collections ---- */
+
+int store_collection_get(store *st, const char *name, int64_t *mv_id)
+{
+  return exec_id(STMT(st, Q_COLL_GET, P_T(name)), mv_id);
+}
+
+int store_collection_set(store *st, const char *name, int64_t mv_id)
+{
+  return exec_stmt(STMT(st, Q_COLL_SET, P_T(name), P_I(mv_id)));
+}
+
+int store_collection_name(store *st, int64_t mv_id, mvs_arena *a, const char **name)
+{
+  *name = NULL;
+  return read_row(STMT(st, Q_COLL_NAME, P_I(mv_id)), row_text, a, name);
+}
+
+/* (mv_id, name) into a ref_row's target_mv and attr. */
+static int row_collection(sqlite3_stmt *s, const rd *c)
+{
+  ref_row r;
+  memset(&r, 0, sizeof r);
+  r.target_mv = sqlite3_column_int64(s, 0);
+  r.attr = col_text(s, 1, c->a);
+  return !r.attr || ref_rows_add(c->out, &r) != 0;
+}
+
+int store_collection_list(store *st, mvs_arena *a, ref_rows *out)
+{
+  return read_rows(S(st, Q_COLL_LIST), row_collection, a, out, false);
+}
+
+int store_collection_delete(store *st, int64_t mv_id)
+{
+  return exec_on_id(st, Q_COLL_DELETE, mv_id);
+}
+
 int store_mv_cs_in(store *st, int64_t mv_id, int64_t connector, int64_t *cs_id)
 {
   int rc;
@@ -1125,7 +1192,7 @@ int store_run_insert(store *st, run_row *r)
                      STMT(st, Q_RUN_INSERT, P_T(r->profile), P_T(r->connector), P_T(r->started),
                           P_I(r->duration_ms), P_I(r->adds), P_I(r->updates), P_I(r->deletes),
                           P_I(r->errors), P_I(r->skipped_refs), P_T(r->ruleset_hash),
-                          P_T(r->status), P_T(r->log)),
+                          P_T(r->status), P_T(r->log), P_I(r->drift)),
                      &r->id);
 }
 
@@ -1160,6 +1227,7 @@ static int row_run(sqlite3_stmt *s, const rd *c)
   r->ruleset_hash = col_text(s, 10, c->a);
   r->status = col_text(s, 11, c->a);
   r->log = col_text(s, 12, c->a);
+  r->drift = sqlite3_column_int64(s, 13);
   return 0;
 }
 

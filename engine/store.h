@@ -47,6 +47,8 @@ typedef struct id_list {
 } id_list;
 int id_list_add(id_list *l, int64_t id);
 void id_list_sort_unique(id_list *l);
+/* Whether a sorted list holds id. */
+bool id_list_has(const id_list *l, int64_t id);
 void id_list_free(id_list *l);
 
 /* ---- connectors ---- */
@@ -131,6 +133,8 @@ int store_ref_get(store *st, int64_t cs_id, const char *attr, const char *norm,
                   int64_t *target_id);
 /* How many values of attr name a joined object, counting up to 2 (none / one / several). */
 int store_ref_joined_count(store *st, int64_t cs_id, const char *attr, int *n);
+/* How many values of attr name no joined object (unresolved, or a disconnector). */
+int store_ref_unjoined_count(store *st, int64_t cs_id, const char *attr, int64_t *n);
 /* 1 when some value of attr still names target_id. */
 int store_ref_names(store *st, int64_t cs_id, const char *attr, int64_t target_id, int *names);
 
@@ -185,8 +189,21 @@ int store_mv_ref_all(store *st, int64_t mv_id, mvs_arena *a, ref_rows *out);
 int store_mv_ref_insert(store *st, int64_t mv_id, const char *attr, int64_t target);
 int store_mv_ref_delete(store *st, int64_t mv_id, const char *attr, int64_t target);
 int store_mv_ref_referrers(store *st, int64_t target, id_list *out);
+/* Ids of the metaverse objects of one type with id > after, by id, at most limit. */
+int store_mv_page_type(store *st, const char *object_type, int64_t after, size_t limit,
+                       id_list *out);
 /* The object joined to mv_id in a connector (the first by id); 0 when none. */
 int store_mv_cs_in(store *st, int64_t mv_id, int64_t connector, int64_t *cs_id);
+
+/* ---- collections: the metaverse object each rule-set collection maintains ---- */
+/* STORE_NOTFOUND when the collection has no object yet. */
+int store_collection_get(store *st, const char *name, int64_t *mv_id);
+int store_collection_set(store *st, const char *name, int64_t mv_id);
+/* The collection a metaverse object stands for: STORE_NOTFOUND when it is none. */
+int store_collection_name(store *st, int64_t mv_id, mvs_arena *a, const char **name);
+/* Every collection object: name in attr, metaverse object in target_mv, by name. */
+int store_collection_list(store *st, mvs_arena *a, ref_rows *out);
+int store_collection_delete(store *st, int64_t mv_id);
 
 /* ---- pending exports ---- */
 typedef struct pe_row {
@@ -233,7 +250,7 @@ int store_pe_list(store *st, int64_t connector, bool only_pending, id_list *out)
 typedef struct run_row {
   int64_t id;
   const char *profile, *connector, *started, *ruleset_hash, *status, *log;
-  int64_t duration_ms, adds, updates, deletes, errors, skipped_refs;
+  int64_t duration_ms, adds, updates, deletes, errors, skipped_refs, drift;
 } run_row;
 int store_run_insert(store *st, run_row *row);
 /* Runs, oldest first; *rows malloc'd (strings in the arena). */

@@ -17,6 +17,8 @@ void sync_work_free(sync_work *w)
   id_list_free(&w->mv_in);
   id_list_free(&w->mv_out);
   id_list_free(&w->mv_out_delta);
+  id_list_free(&w->drift_cs);
+  id_list_free(&w->mv_changed);
   free(w->changes);
   w->changes = NULL;
   w->n_changes = w->cap_changes = 0;
@@ -29,6 +31,12 @@ static id_list take(id_list *l)
   memset(l, 0, sizeof *l);
   id_list_sort_unique(&t);
   return t;
+}
+
+void sync_drift_ready(sync_work *w)
+{
+  id_list_sort_unique(&w->drift_cs);
+  id_list_sort_unique(&w->mv_changed);
 }
 
 static int cmp_change(const void *a, const void *b)
@@ -48,6 +56,7 @@ static int out_round(mvs_engine *e, sync_work *w)
 
   w->changes = NULL;
   w->n_changes = w->cap_changes = 0;
+  sync_drift_ready(w);
   if (n_ch)
     qsort(ch, n_ch, sizeof *ch, cmp_change);
   for (i = 0; i < full.n && rc == 0; i++)
@@ -171,6 +180,10 @@ int sync_run(mvs_engine *e, bool full)
       rc = -1;
     }
     e->rebuild_keys = false;
+    /* Collections over the settled metaverse; their objects go outbound with the rest. */
+    if (collection_sync_all(e, &w) != 0)
+      goto out;
+    sync_drift_ready(&w);
     for (after = 0;;) {
       page.n = 0;
       if (store_mv_page(e->st, after, PAGE, &page) != STORE_OK)
@@ -186,10 +199,11 @@ int sync_run(mvs_engine *e, bool full)
       goto out;
   }
   engine_logf(e, "%s sync: %lld adds, %lld updates, %lld deletes, %lld errors, %lld "
-              "references skipped (no object in the target connector)",
+              "references skipped (no object in the target connector), %lld drift (directory "
+              "values the rules do not want, put back)",
               full ? "full" : "delta", (long long)e->res->adds, (long long)e->res->updates,
               (long long)e->res->deletes, (long long)e->res->errors,
-              (long long)e->res->skipped_refs);
+              (long long)e->res->skipped_refs, (long long)e->res->drift);
   if (store_meta_set(e->st, "key_attrs", sig.p) != STORE_OK ||
       store_meta_set(e->st, "sync_ruleset_hash", e->ruleset_hash) != STORE_OK)
     goto out;

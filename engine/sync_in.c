@@ -423,6 +423,10 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
   if (cs.import_state != IMPORT_NONE && cs.mv_id && c->n_out &&
       id_list_add(&w->mv_out, cs.mv_id) != 0)
     goto out;
+  /* Changed in the directory, joined as before: what its exports now stage may be drift. */
+  if (cs.import_state == IMPORT_UPDATE && cs.mv_id && cs.mv_id == old_mv && c->n_out &&
+      id_list_add(&w->drift_cs, cs_id) != 0)
+    goto out;
   if (cs.renamed && cs.mv_id && store_mv_ref_referrers(e->st, cs.mv_id, &w->mv_out) != STORE_OK)
     goto out;
   if (cs.mv_id != old_mv) {
@@ -490,9 +494,8 @@ static bool key_attr(mvs_engine *e, const char *name)
   return false;
 }
 
-/* Bring the reference rows of one attribute to the desired targets. */
-static int write_mv_refs(mvs_engine *e, int64_t mv_id, const char *attr, const id_list *want,
-                         diff_entry *d, bool *changed)
+int sync_write_mv_refs(mvs_engine *e, int64_t mv_id, const char *attr, const id_list *want,
+                       diff_entry *d, bool *changed)
 {
   id_list have = {0};
   size_t i = 0, j = 0;
@@ -568,7 +571,8 @@ static bool ref_delta_ok(const contribs *cb, const merged *m, const attr_entry *
   return n == 1;
 }
 
-static int note_change(sync_work *w, int64_t mv_id, const char *attr, int64_t target, bool added)
+int sync_note_ref_change(sync_work *w, int64_t mv_id, const char *attr, int64_t target,
+                         bool added)
 {
   ref_change *c;
   if (w->n_changes == w->cap_changes) {
@@ -616,7 +620,7 @@ static int apply_ref_delta(mvs_engine *e, int64_t mv_id, const char *attr, const
     if (!store_changes(e->st))
       continue;
     *changed = true;
-    if (note_change(w, mv_id, ct->attr, r->target_mv, add) != 0)
+    if (sync_note_ref_change(w, mv_id, ct->attr, r->target_mv, add) != 0)
       goto out;
     if (d) {
       const char *label;
@@ -648,6 +652,10 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
   mvs_arena_reset(e->scratch2);
   if ((rc = store_mv_get(e->st, mv_id, e->scratch2, &mv)) != STORE_OK)
     return rc == STORE_NOTFOUND ? 0 : -1;
+  /* A collection's object is the collection's (collection.c): its joined objects are
+   * targets of outbound rules, which neither feed nor keep it. */
+  if (strcmp(mv.object_type, RULE_COLLECTION_TYPE) == 0)
+    return 0;
   attrset_init(&cur, e->scratch2);
   attrset_init(&now, e->scratch2);
   buf_init(&blob, 0);
@@ -738,12 +746,11 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
         diff_change_add(e, d, name, c <= 0 ? a->value : mvs_null(), c >= 0 ? b->value : mvs_null(),
                         c >= 0 ? b->src : NULL);
       if (e->trace && !((c <= 0 && (a->flags & ATTR_REF)) || (c >= 0 && (b->flags & ATTR_REF)))) {
-        const char *o = "", *n = "";
-        size_t on = 0, nn = 0;
-        value_text(e->scratch2, c <= 0 ? a->value : mvs_null(), &o, &on);
-        value_text(e->scratch2, c >= 0 ? b->value : mvs_null(), &n, &nn);
-        buf_printf(e->trace, "metaverse %s: \"%.*s\" -> \"%.*s\"%s%s\n", name, (int)on, o,
-                   (int)nn, n, c >= 0 && b->src ? " by " : "", c >= 0 && b->src ? b->src : "");
+        buf_printf(e->trace, "metaverse %s: ", name);
+        trace_value(e, e->trace, c <= 0 ? a->value : mvs_null());
+        buf_adds(e->trace, " -> ");
+        trace_value(e, e->trace, c >= 0 ? b->value : mvs_null());
+        buf_printf(e->trace, "%s%s\n", c >= 0 && b->src ? " by " : "", c >= 0 && b->src ? b->src : "");
       }
     }
     /* Reference rows: every attribute that is (or was) a reference. */
@@ -761,13 +768,14 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
       } else if (m && m->state == MERGED_VALUE && m->lazy) {
         id_list want = {0};
         int wrc = lazy_refs(e, m->lazy, &want) == 0 &&
-                          write_mv_refs(e, mv_id, name, &want, d, &changed) == 0
+                          sync_write_mv_refs(e, mv_id, name, &want, d, &changed) == 0
                       ? 0 : -1;
         id_list_free(&want);
         if (wrc != 0)
           goto out;
-      } else if (write_mv_refs(e, mv_id, name, m && m->state == MERGED_VALUE ? &m->refs : NULL,
-                               d, &changed) != 0) {
+      } else if (sync_write_mv_refs(e, mv_id, name,
+                                    m && m->state == MERGED_VALUE ? &m->refs : NULL, d,
+                                    &changed) != 0) {
         goto out;
       }
     }
@@ -775,11 +783,20 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
     j += c >= 0;
   }
   if (changed) {
+    mv_row after = mv;
     if (attrset_encode(&now, &blob) != 0 || store_mv_update(e->st, mv_id, blob.p, blob.len) != STORE_OK)
+      goto out;
+    /* Its attributes may move it into or out of collections (a full sync recomputes them
+     * whole, after inbound). */
+    after.attrs = blob.p;
+    after.attrs_len = blob.len;
+    if (!e->full_sync && collection_sync_object(e, &after, w) != 0)
       goto out;
   }
   if (changed || delta_changed)
     e->res->updates++;
+  if ((changed || delta_changed || new_link) && id_list_add(&w->mv_changed, mv_id) != 0)
+    goto out;
   /* After a rebuild of the key tables every object writes its keys; only changed values
    * can make a disconnector join. */
   if ((keys_changed || e->rebuild_keys) && refresh_mv_keys(e, mv_id, &now, keys_changed, w) != 0)
@@ -827,6 +844,7 @@ int sync_mv_delete(mvs_engine *e, int64_t mv_id, sync_work *w)
   }
   /* Objects referencing this one lose the value: their exports change. */
   if (store_mv_ref_referrers(e->st, mv_id, &w->mv_out) != STORE_OK ||
+      store_mv_ref_referrers(e->st, mv_id, &w->mv_changed) != STORE_OK ||
       store_mv_delete(e->st, mv_id) != STORE_OK)
     goto out;
   e->res->deletes++;

@@ -88,6 +88,7 @@ typedef struct pe_builder {
   mvs_engine *e;
   pe_values vals;
   diff_entry *d;
+  const obj_view *cur; /* the imported values: what a REPLACE replaces, shown in the diff */
   buf tmp;
 } pe_builder;
 
@@ -115,9 +116,18 @@ static int pe_add(pe_builder *pb, const char *attr, int mode, mvs_value v)
     row->value_len = pb->tmp.len;
   }
   pb->vals.n++;
-  if (pb->d)
-    diff_change_add(pb->e, pb->d, attr, mode == PE_VADD ? mvs_null() : mode == PE_VDELETE ? v : mvs_null(),
-                    mode == PE_VDELETE ? mvs_null() : v, NULL);
+  if (pb->d) {
+    mvs_value old_v = mode == PE_VDELETE ? v : mvs_null();
+    /* A REPLACE (its first value row) replaces what the directory holds. */
+    bool first = pb->vals.n < 2 || pb->vals.items[pb->vals.n - 2].mode != PE_REPLACE ||
+                 strcmp(pb->vals.items[pb->vals.n - 2].attr, attr) != 0;
+    if (mode == PE_REPLACE && first && pb->cur) {
+      const attr_entry *ae = attrset_get(&pb->cur->attrs, attr, strlen(attr));
+      if (ae)
+        old_v = ae->value;
+    }
+    diff_change_add(pb->e, pb->d, attr, old_v, mode == PE_VDELETE ? mvs_null() : v, NULL);
+  }
   return 0;
 }
 
@@ -265,9 +275,17 @@ static int cmp_pe_value(const void *a, const void *b)
 
 static const char *const op_names[] = {"add", "update", "delete", "rename"};
 
+/* Is row x among the rows of v (sorted by cmp_pe_value)? */
+static bool pe_values_have(const pe_values *v, const pe_value_row *x)
+{
+  return v->n && bsearch(x, v->items, v->n, sizeof *v->items, cmp_pe_value) != NULL;
+}
+
 /* Compare what the rules want with the object's imported values; write, keep or drop its
- * pending export. */
-static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged_set *ms)
+ * pending export.  drift: the directory changed the object while its metaverse side did
+ * not, so value changes not staged before put back what someone changed there. */
+static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged_set *ms,
+                        bool drift)
 {
   cs_row cs;
   obj_view cur;
@@ -302,8 +320,10 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
     want.op = PE_RENAME;
     want.new_dn = dn;
   }
-  if (e->diff)
+  if (e->diff) {
     pb.d = diff_add(e, "export", c->rc->name, cs.present ? label : dn ? dn : label, "", want.new_dn);
+    pb.cur = &cur;
+  }
   for (i = 0; i < ms->n; i++) {
     const merged *m = &ms->items[i];
     const rule_attr_decl *decl = engine_conn_attr(c, m->attr);
@@ -316,23 +336,34 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
         multi = true;
     }
     if (e->trace && m->state == MERGED_VALUE && !m->is_ref) {
-      const char *t;
-      size_t tn;
-      if (value_text(e->scratch, m->val, &t, &tn) == 0)
-        buf_printf(e->trace, "export %s %s: \"%.*s\" by \"%s\"\n", c->rc->name, m->attr,
-                   (int)tn, t, m->src->name);
+      buf_printf(e->trace, "export %s %s: ", c->rc->name, m->attr);
+      trace_value(e, e->trace, m->val);
+      buf_printf(e->trace, " by \"%s\"\n", m->src->name);
     }
     if ((m->is_ref || (decl && decl->syntax == RULE_SYN_REFERENCE))
             ? stage_ref_attr(&pb, &cur, m, m->attr, cs.present, multi || !decl)
             : stage_value_attr(&pb, &cur, m, m->attr, cs.present, multi))
       goto out;
   }
-  if (pb.vals.n)
-    qsort(pb.vals.items, pb.vals.n, sizeof *pb.vals.items, cmp_pe_value);
-
   have_old = store_pe_get(e->st, cs_id, e->scratch, &old);
   if (have_old != STORE_OK && have_old != STORE_NOTFOUND)
     goto out;
+  if (have_old == STORE_OK) {
+    if (store_pe_values(e->st, cs_id, e->scratch, &old_vals) != STORE_OK)
+      goto out;
+    if (old_vals.n)
+      qsort(old_vals.items, old_vals.n, sizeof *old_vals.items, cmp_pe_value);
+  }
+  /* The diff's changes follow the rows in the order they were staged: mark them first. */
+  for (i = 0; drift && want.op == PE_UPDATE && i < pb.vals.n; i++)
+    if (!pe_values_have(&old_vals, &pb.vals.items[i])) {
+      e->res->drift++;
+      if (pb.d && i < pb.d->n_changes)
+        pb.d->changes[i].drift = pb.d->drift = true;
+    }
+  if (pb.vals.n)
+    qsort(pb.vals.items, pb.vals.n, sizeof *pb.vals.items, cmp_pe_value);
+
   if (want.op == PE_UPDATE && pb.vals.n == 0) {
     if (pb.d)
       pb.d->op = NULL;
@@ -342,10 +373,6 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
   if (pb.d)
     pb.d->op = op_names[want.op];
   if (have_old == STORE_OK) {
-    if (store_pe_values(e->st, cs_id, e->scratch, &old_vals) != STORE_OK)
-      goto out;
-    if (old_vals.n)
-      qsort(old_vals.items, old_vals.n, sizeof *old_vals.items, cmp_pe_value);
     if (same_export(&want, &pb.vals, &old, &old_vals)) {
       /* Already staged (maybe sent, waiting for the confirming import): keep its status. */
       if (pb.d)
@@ -463,7 +490,7 @@ static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_ro
   scope_env env;
   const rule *in_scope[64], *pr = NULL, *jr = NULL;
   size_t n = 0, i;
-  bool noflow = false, created = false;
+  bool noflow = false, created = false, drift;
   int64_t cid, cs_id;
   contribs cb = {0};
   merged_set ms = {0};
@@ -472,6 +499,8 @@ static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_ro
 
   if (engine_conn_id(e, c, &cid) != 0 || store_mv_cs_in(e->st, mv_id, cid, &cs_id) != STORE_OK)
     return -1;
+  /* Joined before this sync, changed by its import, its metaverse object unchanged. */
+  drift = cs_id && id_list_has(&w->drift_cs, cs_id) && !id_list_has(&w->mv_changed, mv_id);
   mvv->out_connector = cid;
   env = view_scope_env(mvv);
   for (i = 0; i < c->n_out && n < 64; i++) {
@@ -613,7 +642,11 @@ static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_ro
     rc = rc == STORE_OK ? 0 : -1;
     goto out;
   }
-  rc = stage_export(e, c, cs_id, &ms);
+  /* Counted here, once per export computation, from the values it stages. */
+  for (i = 0; i < ms.n; i++)
+    if (ms.items[i].is_ref && ms.items[i].state != MERGED_KEEP)
+      e->res->skipped_refs += ms.items[i].skipped;
+  rc = stage_export(e, c, cs_id, &ms, drift);
 out:
   contribs_free(&cb);
   merged_free(&ms);
@@ -768,8 +801,10 @@ static int out_connector_delta(mvs_engine *e, conn_info *c, int64_t mv_id, const
         continue;
       if (store_mv_cs_in(e->st, ch[i].target, cid, &tc) != STORE_OK)
         goto out;
-      if (!tc)
-        continue;   /* no object in this connector: skipped, as in a full evaluation */
+      if (!tc) {
+        e->res->skipped_refs++;   /* no object in this connector, as in a full evaluation */
+        continue;
+      }
       buf_reset(&enc);
       if (target_dn(e, tc, &v) != 0 || attr_value_encode(v, &enc) != 0)
         goto out;

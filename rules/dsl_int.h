@@ -24,7 +24,7 @@ void *rule_vec_push(mvs_arena *a, rule_vec *v, size_t size);
 
 struct rule_set_impl {
   mvs_arena *arena;
-  rule_vec files, connectors, metaverse, rules;
+  rule_vec files, connectors, metaverse, rules, collections;
   rule_vec exprs;           /* every compiled expr, freed by rule_set_free */
 };
 

@@ -232,7 +232,8 @@ static void skip_statement(parser *p, uint32_t line)
   }
 }
 
-static const char *const top_keywords[] = {"connector", "metaverse", "rule", "dialect"};
+static const char *const top_keywords[] = {"connector", "metaverse", "rule", "collection",
+                                           "dialect"};
 
 static bool at_top_keyword(const parser *p)
 {
@@ -694,6 +695,8 @@ static void *publish(parser *p, rule_vec *v, const void *node, size_t size, rule
   p->rs->n_metaverse = p->impl->metaverse.n;
   p->rs->rules = p->impl->rules.p;
   p->rs->n_rules = p->impl->rules.n;
+  p->rs->collections = p->impl->collections.p;
+  p->rs->n_collections = p->impl->collections.n;
   return slot;
 }
 
@@ -1321,10 +1324,32 @@ static void compile_flow(parser *p, rule_flow *f, expr_dialect d)
   free(text);
 }
 
-static int parse_rule_item(parser *p, rule_build *b)
+/* The field f at the lookahead (its keyword) of a rule or collection ("kind"), its value
+ * read by parse. */
+static int parse_field(parser *p, rule_build *b, rule_field f, int (*parse)(parser *, rule *),
+                       const char *kind)
 {
   rule *r = &b->r;
-  rule_field_info *fi;
+  rule_field_info *fi = &r->fields[f];
+
+  if (fi->present) {
+    /* Report, then parse the value into a scratch rule so the line is checked too. */
+    error_at(p, tok_pos(p), "duplicate '%s' in %s \"%s\" (first given at line %u)",
+             rule_fields[f].keyword, kind, r->name, fi->pos.line);
+    memset(&b->scratch, 0, sizeof b->scratch);
+    r = &b->scratch;
+    fi = &r->fields[f];
+  }
+  fi->present = true;
+  fi->pos = tok_pos(p);
+  begin_node(p, &fi->comments);
+  advance(p);
+  fi->valid = parse(p, r) == 0;
+  return fi->valid ? 0 : -1;
+}
+
+static int parse_rule_item(parser *p, rule_build *b)
+{
   rule_suggest s;
   const char *best;
   int f;
@@ -1352,21 +1377,7 @@ static int parse_rule_item(parser *p, rule_build *b)
              describe(p, found, sizeof found));
     return -1;
   }
-  fi = &r->fields[f];
-  if (fi->present) {
-    /* Report, then parse the value into a scratch rule so the line is checked too. */
-    error_at(p, tok_pos(p), "duplicate '%s' in rule \"%s\" (first given at line %u)",
-             rule_fields[f].keyword, r->name, fi->pos.line);
-    memset(&b->scratch, 0, sizeof b->scratch);
-    r = &b->scratch;
-    fi = &r->fields[f];
-  }
-  fi->present = true;
-  fi->pos = tok_pos(p);
-  begin_node(p, &fi->comments);
-  advance(p);
-  fi->valid = rule_fields[f].parse(p, r) == 0;
-  return fi->valid ? 0 : -1;
+  return parse_field(p, b, (rule_field)f, rule_fields[f].parse, "rule");
 }
 
 static int parse_rule(parser *p)
@@ -1398,6 +1409,84 @@ static int parse_rule(parser *p)
     if (r->flows[i].type == RULE_FLOW_EXPRESSION)
       compile_flow(p, &r->flows[i], d);
   done = publish(p, &p->impl->rules, r, sizeof *r, RULE_ITEM_RULE);
+  p->trail = NULL;
+  return done ? 0 : -1;
+}
+
+/* ---- collections ---- */
+
+/* The fields a collection takes; `source` names one metaverse object type. */
+static const rule_field collection_fields[] = {RULE_F_DESCRIPTION, RULE_F_SOURCE, RULE_F_OWNER,
+                                               RULE_F_PURPOSE, RULE_F_REVIEW_BY, RULE_F_SCOPE};
+#define N_COLLECTION_FIELDS (sizeof collection_fields / sizeof collection_fields[0])
+
+static int field_collection_source(parser *p, rule *r)
+{
+  r->source_type = parse_identifier(p, "the metaverse object type of the members (as in "
+                                       "'source person')");
+  if (!r->source_type)
+    return -1;
+  if (p->tok.kind == TOK_ARROW) {
+    error_at(p, tok_pos(p), "a collection's source is one metaverse object type, as in "
+             "'source person'; its members are that type's objects");
+    return -1;
+  }
+  return 0;
+}
+
+static int parse_collection_item(parser *p, rule_build *b)
+{
+  char found[64], list[200];
+  const char *names[N_COLLECTION_FIELDS];
+  rule_suggest s;
+  const char *best;
+  size_t i;
+
+  for (i = 0; i < N_COLLECTION_FIELDS; i++) {
+    rule_field f = collection_fields[i];
+    names[i] = rule_fields[f].keyword;
+    if (is_word(p, names[i]))
+      return parse_field(p, b, f,
+                         f == RULE_F_SOURCE ? field_collection_source : rule_fields[f].parse,
+                         "collection");
+  }
+  rule_name_list(names, N_COLLECTION_FIELDS, "or", list, sizeof list);
+  if (p->tok.kind == TOK_WORD) {
+    rule_suggest_init(&s, p->tok.p, p->tok.len);
+    for (i = 0; i < N_COLLECTION_FIELDS; i++)
+      rule_suggest_add(&s, names[i]);
+    if ((best = rule_suggest_result(&s))) {
+      error_at(p, tok_pos(p), "unknown collection field '%.*s'; did you mean '%s'?",
+               (int)p->tok.len, p->tok.p, best);
+      return -1;
+    }
+  }
+  error_at(p, tok_pos(p), "expected a collection field (%s) or '}', found %s", list,
+           describe(p, found, sizeof found));
+  return -1;
+}
+
+static int parse_collection(parser *p)
+{
+  rule_build b = {0};
+  rule *r = &b.r;
+  void *done;
+
+  r->pos = tok_pos(p);
+  begin_node(p, &r->comments);
+  advance(p); /* collection */
+  if (!(r->name = parse_name(p, "a collection name in double quotes")))
+    return -1;
+  if (!open_block(p, "the collection"))
+    return -1;
+  while (!at_end_of_block(p) && !block_cut_short(p)) {
+    uint32_t line = p->tok.line;
+    begin_statement(p);
+    if (parse_collection_item(p, &b) != 0)
+      skip_statement(p, line);
+  }
+  close_block(p, "the collection", r->pos, &r->footer, &r->comments);
+  done = publish(p, &p->impl->collections, r, sizeof *r, RULE_ITEM_COLLECTION);
   p->trail = NULL;
   return done ? 0 : -1;
 }
@@ -1459,6 +1548,8 @@ static void parse_file(parser *p)
       rc = parse_rule(p);
     else if (is_word(p, "metaverse"))
       rc = parse_metaverse(p);
+    else if (is_word(p, "collection"))
+      rc = parse_collection(p);
     else if (is_word(p, "dialect"))
       rc = parse_file_dialect(p, &p->rs->files[p->file_index]);
     else {
@@ -1471,7 +1562,8 @@ static void parse_file(parser *p)
           rule_suggest_add(&s, top_keywords[i]);
         rule_suggest_hint(&s, '\'', hint, sizeof hint);
       }
-      error_at(p, tok_pos(p), "expected 'connector', 'metaverse', 'rule' or 'dialect', found %s%s",
+      error_at(p, tok_pos(p), "expected 'connector', 'metaverse', 'rule', 'collection' or "
+               "'dialect', found %s%s",
                describe(p, found, sizeof found), hint);
       rc = -1;
     }

@@ -48,6 +48,20 @@ static void mv_schema(const rule_mv_object *o, schema *s)
     snprintf(s->owner, sizeof s->owner, "metaverse object type '%s'", o->name);
 }
 
+/* A collection's metaverse object: the attributes the engine gives it. */
+static void collection_schema(schema *s)
+{
+  s->attrs = rule_collection_attrs;
+  s->n = rule_n_collection_attrs;
+  snprintf(s->owner, sizeof s->owner, "metaverse object type '%s' (kept by collections)",
+           RULE_COLLECTION_TYPE);
+}
+
+static bool is_collection_type(const char *type)
+{
+  return type && strcmp(type, RULE_COLLECTION_TYPE) == 0;
+}
+
 static void check_attr(checker *c, const schema *s, const char *name, size_t n, rule_pos pos)
 {
   rule_suggest sg;
@@ -94,6 +108,8 @@ static void check_rule_attrs(checker *c, const rule *r)
   mv = rule_set_mv_object(c->rs, mv_type);
   connector_schema(conn, &cs);
   mv_schema(mv, &mvs);
+  if (is_collection_type(mv_type))
+    collection_schema(&mvs);
   src = r->direction == RULE_INBOUND ? &cs : &mvs;
   dst = r->direction == RULE_INBOUND ? &mvs : &cs;
   for (g = 0; g < r->n_scope; g++)
@@ -130,6 +146,99 @@ static bool date_before(rule_date a, rule_date b)
   return a.day < b.day;
 }
 
+/* Metadata: warn once review-by has passed (kind: "rule" or "collection"). */
+static void check_review_by(checker *c, const rule *r, const char *kind, rule_date today)
+{
+  if (r->fields[RULE_F_REVIEW_BY].valid && date_before(r->review_by, today))
+    report(c, r->fields[RULE_F_REVIEW_BY].pos, RULE_SEV_WARNING,
+           "%s \"%s\" was due for review on %04d-%02d-%02d (today is %04d-%02d-%02d)", kind,
+           r->name, r->review_by.year, r->review_by.month, r->review_by.day, today.year,
+           today.month, today.day);
+}
+
+/* The collection object type is the engine's: inbound rules cannot flow into it, outbound
+ * rules take it only when collections exist, and a scope on its name names one of them. */
+static void check_collection_use(checker *c, const rule *r)
+{
+  rule_suggest sg;
+  char hint[160];
+  size_t g, i, v, k;
+
+  if (!r->fields[RULE_F_DIRECTION].valid || !r->fields[RULE_F_SOURCE].valid)
+    return;
+  if (r->direction == RULE_INBOUND && is_collection_type(r->target_type)) {
+    report(c, r->fields[RULE_F_SOURCE].pos, RULE_SEV_ERROR,
+           "metaverse object type '%s' is kept by the rule set's collection blocks; inbound "
+           "rules cannot project or join into it", RULE_COLLECTION_TYPE);
+    return;
+  }
+  if (r->direction != RULE_OUTBOUND || !is_collection_type(r->source_type))
+    return;
+  if (!c->rs->n_collections) {
+    report(c, r->fields[RULE_F_SOURCE].pos, RULE_SEV_ERROR,
+           "rule \"%s\" writes collections, but the rule set declares no collection", r->name);
+    return;
+  }
+  for (g = 0; g < r->n_scope; g++)
+    for (i = 0; i < r->scope[g].n_clauses; i++) {
+      const scope_clause *cl = &r->scope[g].clauses[i];
+      if ((strcmp(cl->attr, "name") != 0 && strcmp(cl->attr, "displayName") != 0) ||
+          (cl->op != SCOPE_EQUAL && cl->op != SCOPE_ISIN))
+        continue;
+      for (v = 0; v < cl->n_values; v++) {
+        const char *want = cl->values[v].text;
+        if (rule_set_collection(c->rs, want))
+          continue;
+        rule_suggest_init(&sg, want, strlen(want));
+        for (k = 0; k < c->rs->n_collections; k++)
+          rule_suggest_add(&sg, c->rs->collections[k].name);
+        report(c, cl->pos, RULE_SEV_ERROR,
+               "rule \"%s\" is scoped to collection \"%s\", which is not declared%s", r->name,
+               want, rule_suggest_hint(&sg, '"', hint, sizeof hint));
+      }
+    }
+}
+
+static void check_collection(checker *c, const rule_collection *col, rule_date today)
+{
+  rule_suggest sg;
+  char hint[160];
+  schema mvs;
+  size_t g, i, k;
+
+  if (!col->fields[RULE_F_SOURCE].present)
+    report(c, col->pos, RULE_SEV_ERROR,
+           "collection \"%s\" is missing the field source (required)", col->name);
+  else if (col->fields[RULE_F_SOURCE].valid && is_collection_type(col->source_type))
+    report(c, col->fields[RULE_F_SOURCE].pos, RULE_SEV_ERROR,
+           "a collection's members cannot be collections; name the type of their members "
+           "(as in 'source person')");
+  else if (col->fields[RULE_F_SOURCE].valid && c->rs->n_metaverse &&
+           !rule_set_mv_object(c->rs, col->source_type)) {
+    rule_suggest_init(&sg, col->source_type, strlen(col->source_type));
+    for (i = 0; i < c->rs->n_metaverse; i++)
+      for (k = 0; k < c->rs->metaverse[i].n_objects; k++)
+        rule_suggest_add(&sg, c->rs->metaverse[i].objects[k].name);
+    report(c, col->fields[RULE_F_SOURCE].pos, RULE_SEV_ERROR,
+           "the metaverse declares no object type '%s'%s", col->source_type,
+           rule_suggest_hint(&sg, '\'', hint, sizeof hint));
+  } else if (col->fields[RULE_F_SOURCE].valid) {
+    mv_schema(rule_set_mv_object(c->rs, col->source_type), &mvs);
+    for (g = 0; g < col->n_scope; g++)
+      for (i = 0; i < col->scope[g].n_clauses; i++) {
+        const scope_clause *cl = &col->scope[g].clauses[i];
+        check_attr(c, &mvs, cl->attr, strlen(cl->attr), cl->pos);
+      }
+  }
+  for (i = 0; i < c->rs->n_collections && &c->rs->collections[i] != col; i++)
+    if (strcmp(c->rs->collections[i].name, col->name) == 0) {
+      report(c, col->pos, RULE_SEV_ERROR, "collection name \"%s\" is already used (%s:%u)",
+             col->name, c->rs->collections[i].pos.file, c->rs->collections[i].pos.line);
+      break;
+    }
+  check_review_by(c, col, "collection", today);
+}
+
 static void check_rule(checker *c, const rule *r, rule_date today)
 {
   static const rule_field required[] = {RULE_F_DIRECTION, RULE_F_CONNECTOR, RULE_F_SOURCE,
@@ -160,7 +269,7 @@ static void check_rule(checker *c, const rule *r, rule_date today)
   if (c->rs->n_metaverse && r->fields[RULE_F_DIRECTION].valid &&
       r->fields[RULE_F_SOURCE].valid) {
     const char *mv_type = r->direction == RULE_OUTBOUND ? r->source_type : r->target_type;
-    if (!rule_set_mv_object(c->rs, mv_type)) {
+    if (!rule_set_mv_object(c->rs, mv_type) && !is_collection_type(mv_type)) {
       rule_suggest_init(&sg, mv_type, strlen(mv_type));
       for (i = 0; i < c->rs->n_metaverse; i++)
         for (k = 0; k < c->rs->metaverse[i].n_objects; k++)
@@ -189,13 +298,9 @@ static void check_rule(checker *c, const rule *r, rule_date today)
         break;
       }
 
-  if (r->fields[RULE_F_REVIEW_BY].valid && date_before(r->review_by, today))
-    report(c, r->fields[RULE_F_REVIEW_BY].pos, RULE_SEV_WARNING,
-           "rule \"%s\" was due for review on %04d-%02d-%02d (today is %04d-%02d-%02d)", r->name,
-           r->review_by.year, r->review_by.month, r->review_by.day, today.year, today.month,
-           today.day);
-
+  check_review_by(c, r, "rule", today);
   check_rule_attrs(c, r);
+  check_collection_use(c, r);
 }
 
 /* ---- across rules ---- */
@@ -342,6 +447,8 @@ int rule_set_check(const rule_set *rs, rule_date today, rule_diags *d)
   check_declarations(&c);
   for (i = 0; i < rs->n_rules; i++)
     check_rule(&c, &rs->rules[i], today);
+  for (i = 0; i < rs->n_collections; i++)
+    check_collection(&c, &rs->collections[i], today);
   check_duplicates(&c);
   check_merge_types(&c);
   if (c.nomem)

@@ -191,7 +191,10 @@ static void put_field_value(rule_printer *pr, const rule *r, rule_field f)
   case RULE_F_DESCRIPTION: rule_put(pr, " "); put_quoted(pr, r->description); break;
   case RULE_F_DIRECTION: rule_put(pr, " %s", rule_direction_name(r->direction)); break;
   case RULE_F_CONNECTOR: rule_put(pr, " "); put_quoted(pr, r->connector); break;
-  case RULE_F_SOURCE: rule_put(pr, " %s -> %s", r->source_type, r->target_type); break;
+  case RULE_F_SOURCE:
+    /* A collection's source is one type (ruleset.h). */
+    rule_put(pr, r->target_type ? " %s -> %s" : " %s", r->source_type, r->target_type);
+    break;
   case RULE_F_LINK: rule_put(pr, " %s", rule_link_name(r->link)); break;
   case RULE_F_PRECEDENCE: rule_put(pr, " %ld", (long)r->precedence); break;
   case RULE_F_PRECEDENCE_BEFORE: rule_put(pr, " %s", r->precedence_before); break;
@@ -258,13 +261,14 @@ static void put_flow(rule_printer *pr, const rule_flow *f)
   end_line(pr, &f->comments);
 }
 
-static void put_rule(rule_printer *pr, const rule *r)
+/* A rule, or a collection (kind "collection": it has no flows). */
+static void put_rule(rule_printer *pr, const rule *r, const char *kind)
 {
   size_t i;
   int f;
 
   begin(pr, 0, &r->comments);
-  rule_put(pr, "rule ");
+  rule_put(pr, "%s ", kind);
   put_quoted(pr, r->name);
   rule_put(pr, " {");
   end_line(pr, &r->comments);
@@ -299,8 +303,10 @@ int rule_fmt_file(const rule_set *rs, size_t file_index, buf *out)
       put_connector(&pr, &rs->connectors[it->index]);
     else if (it->kind == RULE_ITEM_METAVERSE)
       put_metaverse(&pr, &rs->metaverse[it->index]);
+    else if (it->kind == RULE_ITEM_COLLECTION)
+      put_rule(&pr, &rs->collections[it->index], "collection");
     else
-      put_rule(&pr, &rs->rules[it->index]);
+      put_rule(&pr, &rs->rules[it->index], "rule");
   }
   if (f->footer.n) {
     if (!first)

@@ -234,9 +234,44 @@ static void jflow(json_out *j, const rule_flow *f)
   rule_put(&j->pr, "}");
 }
 
+static void jmetadata(json_out *j, bool *first, const rule *r)
+{
+  bool mfirst = true;
+  key(j, first, "metadata");
+  rule_put(&j->pr, "{");
+  key(j, &mfirst, "owner");
+  jstr(j, r->owner);
+  key(j, &mfirst, "purpose");
+  jstr(j, r->purpose);
+  key(j, &mfirst, "review_by");
+  if (r->fields[RULE_F_REVIEW_BY].valid)
+    rule_put(&j->pr, "\"%04d-%02d-%02d\"", r->review_by.year, r->review_by.month,
+             r->review_by.day);
+  else
+    rule_put(&j->pr, "null");
+  rule_put(&j->pr, "}");
+}
+
+static void jcollection(json_out *j, const rule_collection *c)
+{
+  bool first = true;
+  rule_put(&j->pr, "{");
+  key(j, &first, "name");
+  jstr(j, c->name);
+  key(j, &first, "description");
+  jstr(j, c->description);
+  key(j, &first, "source_type");
+  jstr(j, c->source_type);
+  jmetadata(j, &first, c);
+  key(j, &first, "scope");
+  jscope(j, c);
+  jpos(j, &first, c->pos);
+  rule_put(&j->pr, "}");
+}
+
 static void jrule(json_out *j, const rule *r)
 {
-  bool first = true, mfirst = true;
+  bool first = true;
   size_t i;
 
   rule_put(&j->pr, "{");
@@ -275,19 +310,7 @@ static void jrule(json_out *j, const rule *r)
   jbool(j, r->enable_password_sync);
   key(j, &first, "dialect");
   jstr(j, rule_dialect_name(r->dialect));
-  key(j, &first, "metadata");
-  rule_put(&j->pr, "{");
-  key(j, &mfirst, "owner");
-  jstr(j, r->owner);
-  key(j, &mfirst, "purpose");
-  jstr(j, r->purpose);
-  key(j, &mfirst, "review_by");
-  if (r->fields[RULE_F_REVIEW_BY].valid)
-    rule_put(&j->pr, "\"%04d-%02d-%02d\"", r->review_by.year, r->review_by.month,
-             r->review_by.day);
-  else
-    rule_put(&j->pr, "null");
-  rule_put(&j->pr, "}");
+  jmetadata(j, &first, r);
   key(j, &first, "scope");
   jscope(j, r);
   key(j, &first, "join");
@@ -338,6 +361,11 @@ int rule_set_to_json(const rule_set *rs, unsigned flags, buf *out)
   for (i = 0; i < rs->n_rules; i++) {
     rule_put(&j.pr, "%s", i ? ",\n  " : "\n  ");
     jrule(&j, &rs->rules[i]);
+  }
+  rule_put(&j.pr, "],\n \"collections\": [");
+  for (i = 0; i < rs->n_collections; i++) {
+    rule_put(&j.pr, "%s", i ? ",\n  " : "\n  ");
+    jcollection(&j, &rs->collections[i]);
   }
   rule_put(&j.pr, "]}\n");
   return j.pr.rc ? RULE_NOMEM : RULE_OK;

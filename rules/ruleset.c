@@ -89,6 +89,26 @@ const rule_connector *rule_set_connector(const rule_set *rs, const char *name)
   return NULL;
 }
 
+const rule_attr_decl rule_collection_attrs[] = {
+  {.name = "name", .syntax = RULE_SYN_STRING},
+  {.name = "displayName", .syntax = RULE_SYN_STRING},
+  {.name = "description", .syntax = RULE_SYN_STRING},
+  {.name = "owner", .syntax = RULE_SYN_STRING},
+  {.name = "purpose", .syntax = RULE_SYN_STRING},
+  {.name = "member", .syntax = RULE_SYN_REFERENCE, .multi = true},
+};
+const size_t rule_n_collection_attrs =
+  sizeof rule_collection_attrs / sizeof rule_collection_attrs[0];
+
+const rule_collection *rule_set_collection(const rule_set *rs, const char *name)
+{
+  size_t i;
+  for (i = 0; i < rs->n_collections; i++)
+    if (strcmp(rs->collections[i].name, name) == 0)
+      return &rs->collections[i];
+  return NULL;
+}
+
 const rule_mv_object *rule_set_mv_object(const rule_set *rs, const char *name)
 {
   size_t i, k;

@@ -263,10 +263,26 @@ typedef struct rule {
   size_t n_flows;
 } rule;
 
+/* ---- collections ---- */
+
+/* `collection NAME { source TYPE  scope { ... }  owner/purpose/review-by/description }`: the
+ * metaverse objects of one type that a scoping filter selects.  The engine keeps each as a
+ * metaverse object of type RULE_COLLECTION_TYPE whose `member` references them, which
+ * outbound rules (`source collection -> group`) write like any other object.  A collection
+ * is held in a rule struct: it uses the fields description, source (source_type alone;
+ * target_type stays NULL), owner, purpose, review-by and scope; the rest stay unset. */
+typedef rule rule_collection;
+
+#define RULE_COLLECTION_TYPE "collection"
+/* The attributes the engine gives a collection's metaverse object: name and displayName
+ * (the collection's name), description, owner, purpose (when given) and member. */
+extern const rule_attr_decl rule_collection_attrs[];
+extern const size_t rule_n_collection_attrs;
+
 /* ---- files and the whole set ---- */
 
 typedef enum rule_item_kind {
-  RULE_ITEM_CONNECTOR, RULE_ITEM_METAVERSE, RULE_ITEM_RULE
+  RULE_ITEM_CONNECTOR, RULE_ITEM_METAVERSE, RULE_ITEM_RULE, RULE_ITEM_COLLECTION
 } rule_item_kind;
 
 /* A top-level item of a file, in source order: an index into the set's array of its kind. */
@@ -297,6 +313,8 @@ typedef struct rule_set {
   size_t n_metaverse;
   rule *rules;
   size_t n_rules;
+  rule_collection *collections;
+  size_t n_collections;
   rule_set_impl *impl;      /* private: arena and growth state */
 } rule_set;
 
@@ -341,7 +359,8 @@ int rule_set_parse(rule_set *rs, const char *file, const char *src, size_t len,
 
 /* Semantic checks across everything parsed so far (duplicate ids, names and precedences,
  * undeclared connectors and attributes, merge-type conflicts, link-type misuse, missing
- * fields; review-by dates before `today` are warnings).  Returns RULE_OK when no error was
+ * fields, collections: duplicate or unknown names; review-by dates before `today` are
+ * warnings).  Returns RULE_OK when no error was
  * added (warnings allowed), else RULE_INVALID or RULE_NOMEM. */
 int rule_set_check(const rule_set *rs, rule_date today, rule_diags *d);
 
@@ -359,6 +378,7 @@ int rule_set_to_json(const rule_set *rs, unsigned flags, buf *out);
 
 const rule_connector *rule_set_connector(const rule_set *rs, const char *name);
 const rule_mv_object *rule_set_mv_object(const rule_set *rs, const char *name);
+const rule_collection *rule_set_collection(const rule_set *rs, const char *name);
 
 /* Canonical spellings, as the formatter prints them ("inbound", "joinnoflow", "ISNOTNULL",
  * "mergecaseinsensitive", "reference", "entra", "cloud"). */

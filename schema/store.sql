@@ -149,3 +149,15 @@ CREATE TABLE run (
   status       TEXT NOT NULL,
   log          TEXT
 );
+
+-- migration 2
+
+-- Drift: exported values a sync staged because the directory held values the outbound rules
+-- do not want, while the metaverse side did not change (someone edited the directory).
+ALTER TABLE run ADD COLUMN drift INTEGER NOT NULL DEFAULT 0;
+
+-- The metaverse object each `collection` block of the rule set maintains, by its name.
+CREATE TABLE mv_collection (
+  name  TEXT PRIMARY KEY,
+  mv_id INTEGER NOT NULL UNIQUE
+);

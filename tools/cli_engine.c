@@ -110,10 +110,11 @@ static void print_result(const engine_args *a, mvs_engine *e, const char *what,
     buf_adds(&out, "{\"run\": ");
     value_json_write_str(&out, what, strlen(what));
     buf_printf(&out, ", \"status\": \"%s\", \"dry_run\": %s, \"adds\": %lld, \"updates\": %lld, "
-               "\"deletes\": %lld, \"errors\": %lld, \"skipped_refs\": %lld, \"log\": ",
+               "\"deletes\": %lld, \"errors\": %lld, \"skipped_refs\": %lld, \"drift\": %lld, "
+               "\"log\": ",
                r->status[0] ? r->status : "failed", a->dry_run ? "true" : "false",
                (long long)r->adds, (long long)r->updates, (long long)r->deletes,
-               (long long)r->errors, (long long)r->skipped_refs);
+               (long long)r->errors, (long long)r->skipped_refs, (long long)r->drift);
     value_json_write_str(&out, log, strlen(log));
     if (a->dry_run) {
       buf_adds(&out, ", \"changes\": ");
@@ -131,6 +132,8 @@ static void print_result(const engine_args *a, mvs_engine *e, const char *what,
                (long long)r->errors);
     if (r->skipped_refs)
       buf_printf(&out, ", %lld references skipped", (long long)r->skipped_refs);
+    if (r->drift)
+      buf_printf(&out, ", %lld drift", (long long)r->drift);
     buf_adds(&out, ")\n");
     if (log[0])
       fputs(log, stderr);

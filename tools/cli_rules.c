@@ -135,6 +135,15 @@ static void print_summary(const rule_set *rs)
            rule_direction_name(r->direction), rule_link_name(r->link), r->connector, r->name,
            r->disabled ? "  (disabled)" : "");
   }
+  for (i = 0; i < rs->n_collections; i++) {
+    const rule_collection *c = &rs->collections[i];
+    printf("%10s  %-8s  %-10s  %-30s  %s", "", "", "collection",
+           c->source_type ? c->source_type : "", c->name);
+    if (c->fields[RULE_F_REVIEW_BY].valid)
+      printf("  (review by %04d-%02d-%02d)", c->review_by.year, c->review_by.month,
+             c->review_by.day);
+    printf("\n");
+  }
 }
 
 enum rules_cmd { CMD_CHECK, CMD_FMT, CMD_SHOW };
@@ -228,9 +237,12 @@ int cli_rules(int argc, char **argv)
   if (sub == CMD_FMT) {
     rc = run_fmt(&files, rs, write, check);
   } else if (sub == CMD_CHECK) {
-    printf("ok: %zu file%s, %zu connector%s, %zu rule%s\n", files.n, files.n == 1 ? "" : "s",
+    printf("ok: %zu file%s, %zu connector%s, %zu rule%s", files.n, files.n == 1 ? "" : "s",
            rs->n_connectors, rs->n_connectors == 1 ? "" : "s", rs->n_rules,
            rs->n_rules == 1 ? "" : "s");
+    if (rs->n_collections)
+      printf(", %zu collection%s", rs->n_collections, rs->n_collections == 1 ? "" : "s");
+    printf("\n");
   } else if (json) {
     buf b;
     buf_init(&b, 0);

@@ -250,7 +250,7 @@ static int json_change(void *u, const fchange *ch)
 
 static int read_json(const source *s, FILE *f, char **err)
 {
-  gj_opts o = {s->path, &s->c->typer, s->log, s->c->max_object};
+  gj_opts o = {s->path, &s->c->typer, s->log, s->c->max_object, NULL};
   json_ctx j = {s, CONN_OK};
   char msg[512];
   int rc = gj_read(f, s->end, &o, json_change, &j, msg, sizeof msg);

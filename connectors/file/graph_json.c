@@ -58,7 +58,7 @@ typedef struct gprop {
   size_t n, cap;
 } gprop;
 
-typedef struct reader {
+struct gj_reader {
   const gj_opts *o;
   gj_change_fn fn;
   void *u;
@@ -68,8 +68,6 @@ typedef struct reader {
   long last_line;   /* the last line with something on it */
   size_t since;     /* bytes fed since the last object ended */
   int status;       /* GJ_* once a callback failed */
-  char *err;
-  size_t errlen;
   mvs_arena *arena; /* the current object (reset after each) */
   frame fr[MAX_FRAMES];
   int nfr;
@@ -83,16 +81,22 @@ typedef struct reader {
   long obj_line;
   gprop *props;
   size_t n_props, cap_props;
-} reader;
+  yajl_handle h;     /* the document being read; NULL between documents */
+  int64_t fed;       /* bytes fed before the current gj_reader_feed call */
+  char *links[2];    /* the page's "@odata.nextLink" and "@odata.deltaLink" (malloc'd) */
+  char errbuf[512];
+};
+
+typedef struct gj_reader reader;
 
 static int fail(reader *r, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(reader *r, long line, const char *fmt, ...)
 {
   va_list ap;
-  int n = snprintf(r->err, r->errlen, "%s:%ld: ", r->o->name, line);
+  int n = snprintf(r->errbuf, sizeof r->errbuf, "%s:%ld: ", r->o->name, line);
   va_start(ap, fmt);
-  if (n > 0 && (size_t)n < r->errlen)
-    vsnprintf(r->err + n, r->errlen - (size_t)n, fmt, ap);
+  if (n > 0 && (size_t)n < sizeof r->errbuf)
+    vsnprintf(r->errbuf + n, sizeof r->errbuf - (size_t)n, fmt, ap);
   va_end(ap);
   r->status = GJ_EDATA;
   return 0; /* yajl: stop */
@@ -226,7 +230,7 @@ static int finish_object(reader *r)
     if (!ch.type)
       return fail(r, r->obj_line, "unknown \"@odata.type\" \"%s\"", r->odata_type);
   } else {
-    ch.type = r->coll_type ? r->coll_type : r->page_type;
+    ch.type = r->coll_type ? r->coll_type : r->o->type ? r->o->type : r->page_type;
   }
   origin = mvs_arena_alloc(r->arena, strlen(r->o->name) + 24);
   attrs = mvs_arena_alloc(r->arena, (r->n_props + 1) * sizeof *attrs);
@@ -325,6 +329,14 @@ static int page_value(reader *r, enum vkind k, mvs_value v)
         r->page_type = shape_type_of_collection(r->o->typer->shape, coll);
       }
     }
+    return 1;
+  }
+  if ((strcmp(key, "@odata.nextLink") == 0 || strcmp(key, "@odata.deltaLink") == 0) &&
+      v.type == MVS_V_STR) {
+    char **link = &r->links[key[7] == 'n' ? GJ_NEXT_LINK : GJ_DELTA_LINK];
+    free(*link);
+    if (!(*link = strdup(v.u.s.p)))
+      return too_big(r);
     return 1;
   }
   if (key[0] == '@')
@@ -564,7 +576,7 @@ static const yajl_callbacks callbacks = {
 
 /* ---- feeding yajl line by line ---- */
 
-static int feed(reader *r, yajl_handle h, const char *p, size_t n)
+static int feed(reader *r, const char *p, size_t n)
 {
   yajl_status st;
   if (n > r->o->max_object - r->since || r->since > r->o->max_object) {
@@ -572,34 +584,46 @@ static int feed(reader *r, yajl_handle h, const char *p, size_t n)
     return r->status;
   }
   r->since += n;
-  st = yajl_parse(h, (const unsigned char *)p, n);
+  st = yajl_parse(r->h, (const unsigned char *)p, n);
   if (st == yajl_status_ok)
     return GJ_OK;
   if (st == yajl_status_error) {
-    unsigned char *m = yajl_get_error(h, 0, NULL, 0);
+    unsigned char *m = yajl_get_error(r->h, 0, NULL, 0);
     const char *t = m ? (const char *)m : "";
     fail(r, r->line, "invalid JSON (%.*s)", (int)strcspn(t, "\n"), t);
-    yajl_free_error(h, m);
+    yajl_free_error(r->h, m);
   }
   return r->status ? r->status : GJ_EDATA;
 }
 
-static int complete(reader *r, yajl_handle h)
+/* The document being fed ends here. */
+static int complete(reader *r)
 {
-  if (yajl_complete_parse(h) == yajl_status_ok)
-    return GJ_OK;
-  if (!r->status)
-    fail(r, r->last_line, "truncated JSON (the document does not end)");
-  return r->status;
+  int rc = GJ_OK;
+  if (yajl_complete_parse(r->h) != yajl_status_ok) {
+    if (!r->status)
+      fail(r, r->last_line, "truncated JSON (the document does not end)");
+    rc = r->status;
+  }
+  yajl_free(r->h);
+  r->h = NULL;
+  return rc;
 }
 
-static yajl_handle new_handle(reader *r)
+static int new_handle(reader *r)
 {
   r->nfr = 0;
   r->skip = 0;
   r->coll_type = r->page_type = NULL;
+  free(r->links[GJ_NEXT_LINK]);
+  free(r->links[GJ_DELTA_LINK]);
+  r->links[GJ_NEXT_LINK] = r->links[GJ_DELTA_LINK] = NULL;
   reset_object(r);
-  return yajl_alloc(&callbacks, NULL, r);
+  if (!(r->h = yajl_alloc(&callbacks, NULL, r))) {
+    snprintf(r->errbuf, sizeof r->errbuf, "%s: out of memory", r->o->name);
+    return r->status = GJ_ENOMEM;
+  }
+  return GJ_OK;
 }
 
 static bool blank(const char *p, size_t n)
@@ -610,77 +634,108 @@ static bool blank(const char *p, size_t n)
   return true;
 }
 
+gj_reader *gj_reader_new(const gj_opts *o, gj_change_fn fn, void *u)
+{
+  reader *r = calloc(1, sizeof *r);
+  if (!r)
+    return NULL;
+  r->o = o;
+  r->fn = fn;
+  r->u = u;
+  r->line = r->last_line = 1;
+  /* Everything one object holds lives in the arena: a few times its JSON at most. */
+  if (!(r->arena = mvs_arena_new(o->max_object * 4 + 65536))) {
+    free(r);
+    return NULL;
+  }
+  return r;
+}
+
+int gj_reader_feed(gj_reader *r, const char *p, size_t n)
+{
+  size_t off = 0;
+  int rc = r->status;
+
+  /* Feed up to each newline separately, so every callback knows its line. */
+  while (off < n && rc == GJ_OK) {
+    const char *nl = memchr(p + off, '\n', n - off);
+    size_t seg = nl ? (size_t)(nl - (p + off)) : n - off;
+    if (seg && !blank(p + off, seg))
+      r->last_line = r->line;
+    /* A handle starts with the first text: blank lines between documents are fine. */
+    if (seg && !(!r->h && blank(p + off, seg)) && (r->h || (rc = new_handle(r)) == GJ_OK))
+      rc = feed(r, p + off, seg);
+    off += seg;
+    if (!nl || rc != GJ_OK)
+      continue;
+    off++;
+    if (r->o->per_line && r->h)
+      rc = complete(r);
+    else if (r->h)
+      rc = feed(r, "\n", 1);
+    r->line++;
+    r->line_off = r->fed + (int64_t)off;
+  }
+  r->fed += (int64_t)n;
+  return rc;
+}
+
+int gj_reader_end(gj_reader *r)
+{
+  if (r->status == GJ_OK && r->h)
+    return complete(r);
+  return r->status;
+}
+
+const char *gj_reader_error(const gj_reader *r) { return r->errbuf; }
+
+const char *gj_reader_link(const gj_reader *r, gj_link which) { return r->links[which]; }
+
+void gj_reader_free(gj_reader *r)
+{
+  if (!r)
+    return;
+  if (r->h)
+    yajl_free(r->h);
+  free(r->links[GJ_NEXT_LINK]);
+  free(r->links[GJ_DELTA_LINK]);
+  mvs_arena_free(r->arena);
+  free(r);
+}
+
 int gj_read(FILE *f, int64_t end, const gj_opts *o, gj_change_fn fn, void *u, char *err,
             size_t errlen)
 {
-  reader r;
+  reader *r = gj_reader_new(o, fn, u);
   char *chunk = malloc(READ_CHUNK);
-  yajl_handle h = NULL;
   int64_t fed = 0;
   int rc = GJ_OK;
 
-  memset(&r, 0, sizeof r);
-  r.o = o;
-  r.fn = fn;
-  r.u = u;
-  r.err = err;
-  r.errlen = errlen;
-  r.line = r.last_line = 1;
-  /* Everything one object holds lives in the arena: a few times its JSON at most. */
-  r.arena = mvs_arena_new(o->max_object * 4 + 65536);
   err[0] = '\0';
-  if (!chunk || !r.arena) {
+  if (!chunk || !r) {
     rc = GJ_ENOMEM;
     snprintf(err, errlen, "%s: out of memory", o->name);
     goto out;
   }
   while (fed < end && rc == GJ_OK) {
     size_t want = (int64_t)READ_CHUNK < end - fed ? READ_CHUNK : (size_t)(end - fed);
-    size_t n = fread(chunk, 1, want, f), off = 0;
+    size_t n = fread(chunk, 1, want, f);
     if (n == 0) {
       if (ferror(f)) {
         rc = GJ_EIO;
-        snprintf(err, errlen, "%s: read error", o->name);
+        snprintf(r->errbuf, sizeof r->errbuf, "%s: read error", o->name);
       }
       break;
     }
     fed += (int64_t)n;
-    /* Feed up to each newline separately, so every callback knows its line. */
-    while (off < n && rc == GJ_OK) {
-      char *nl = memchr(chunk + off, '\n', n - off);
-      size_t seg = nl ? (size_t)(nl - (chunk + off)) : n - off;
-      if (seg && !blank(chunk + off, seg))
-        r.last_line = r.line;
-      /* A handle starts with the first text: blank lines between documents are fine. */
-      if (seg && !(!h && blank(chunk + off, seg))) {
-        if (!h && !(h = new_handle(&r))) {
-          rc = GJ_ENOMEM;
-          snprintf(err, errlen, "%s: out of memory", o->name);
-          break;
-        }
-        rc = feed(&r, h, chunk + off, seg);
-      }
-      off += seg;
-      if (!nl || rc != GJ_OK)
-        continue;
-      off++;
-      if (o->per_line && h) {
-        rc = complete(&r, h);
-        yajl_free(h);
-        h = NULL;
-      } else if (h) {
-        rc = feed(&r, h, "\n", 1);
-      }
-      r.line++;
-      r.line_off = fed - (int64_t)(n - off);
-    }
+    rc = gj_reader_feed(r, chunk, n);
   }
-  if (rc == GJ_OK && h)
-    rc = complete(&r, h);
+  if (rc == GJ_OK)
+    rc = gj_reader_end(r);
+  if (rc != GJ_OK)
+    snprintf(err, errlen, "%s", r->errbuf);
 out:
-  if (h)
-    yajl_free(h);
-  mvs_arena_free(r.arena);
+  gj_reader_free(r);
   free(chunk);
   return rc;
 }
@@ -712,7 +767,7 @@ static int gen_str(yajl_gen g, const char *s, size_t n)
   return yajl_gen_string(g, (const unsigned char *)s, n) == yajl_gen_status_ok ? 0 : -1;
 }
 
-static int gen_value(yajl_gen g, mvs_value v)
+int gj_gen_value(yajl_gen g, mvs_value v)
 {
   char tmp[40];
   switch (v.type) {
@@ -744,7 +799,7 @@ static int gen_value(yajl_gen g, mvs_value v)
     if (yajl_gen_array_open(g) != yajl_gen_status_ok)
       return -1;
     for (size_t i = 0; i < v.u.mv.n; i++)
-      if (gen_value(g, v.u.mv.items[i]) != 0)
+      if (gj_gen_value(g, v.u.mv.items[i]) != 0)
         return -1;
     return yajl_gen_array_close(g) == yajl_gen_status_ok ? 0 : -1;
   default:
@@ -836,7 +891,7 @@ static int gen_object(yajl_gen g, const fchange *ch, const shape *s)
       ext = true;
       continue;
     }
-    if (gen_str(g, at->name, strlen(at->name)) != 0 || gen_value(g, at->value) != 0)
+    if (gen_str(g, at->name, strlen(at->name)) != 0 || gj_gen_value(g, at->value) != 0)
       return -1;
   }
   if (ext) {
@@ -846,7 +901,7 @@ static int gen_object(yajl_gen g, const fchange *ch, const shape *s)
     for (size_t i = 0; i < ch->n_attrs; i++) {
       const conn_attr *at = &ch->attrs[i];
       if (is_ext_attr(ch, at) &&
-          (gen_str(g, at->name, strlen(at->name)) != 0 || gen_value(g, at->value) != 0))
+          (gen_str(g, at->name, strlen(at->name)) != 0 || gj_gen_value(g, at->value) != 0))
         return -1;
     }
     if (yajl_gen_map_close(g) != yajl_gen_status_ok)

@@ -9,6 +9,11 @@ fails=0
 want() { grep -qF -- "$2" "$work/$1" || { echo "FAIL: $1 lacks: $2"; fails=$((fails + 1)); }; }
 want out.log "dry run of initial cycle: success"
 want out.log "delta cycle: success"
+# Kim Guest, a cloud-only member of Sales, is skipped and counted once (dry run and live).
+for run in "dry run of initial cycle" "initial cycle"; do
+  grep -qE "^$run: success \(.*, 1 references skipped\)$" "$work/out.log" ||
+    { echo "FAIL: $run does not count 1 skipped reference"; fails=$((fails + 1)); }
+done
 want contoso-ad.ldif.changes "dn: CN=Sales_e9305786a271,OU=Cloud Groups,DC=contoso,DC=com"
 want contoso-ad.ldif.changes "msDS-ExternalDirectoryObjectId: Group_3a5c3221-c465-48c0-95b8-e9305786a271"
 want contoso-ad.ldif.changes "member: CN=Finance_5d7f1a2b3c4e,OU=Cloud Groups,DC=contoso,DC=com"

@@ -184,7 +184,15 @@ static void write_rules(const char *out)
 "rule \"Out to AD - Cloud groups\" {\n  direction outbound\n  connector \"ad\"\n  source group -> group\n"
 "  link provision\n  precedence 100\n  scope {\n    displayName STARTSWITH \"Cloud\"\n  }\n"
 "  flow \"CN=\" & [displayName] & \",OU=Groups,DC=contoso,DC=com\" -> dn\n"
-"  flow [mailNickname] -> sAMAccountName\n  flow [members] -> member\n}\n", f);
+"  flow [mailNickname] -> sAMAccountName\n  flow [members] -> member\n}\n\n"
+/* A collection (issue 6, seed 000): persons move in and out as their department and title
+ * change, and its members are written to one provisioned AD group. */
+"collection \"IT staff\" {\n  source person\n  scope {\n    department EQUAL \"IT\"\n"
+"    and title NOTEQUAL \"Manager\"\n  }\n}\n\n"
+"rule \"Out to AD - IT staff group\" {\n  direction outbound\n  connector \"ad\"\n"
+"  source collection -> group\n  link provision\n  precedence 110\n"
+"  flow constant \"CN=IT staff,OU=Groups,DC=contoso,DC=com\" -> dn\n"
+"  flow [member] -> member\n}\n", f);
   close_out(f);
 }
 

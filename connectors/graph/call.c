@@ -1,0 +1,265 @@
+/* call — the one way the Entra connector talks to Graph and the token endpoint: the
+ * client-credentials token (secret or signed assertion), cached and renewed before expiry and
+ * on a 401; the bearer token only ever sent to the Graph origin; throttling (429 / 503 / 504)
+ * waited out as the server asks, within a total bound.  See graph_int.h. */
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <yajl/yajl_tree.h>
+
+#include "connectors/graph/graph_int.h"
+
+#define REPLY_CAP (1 << 20) /* what is kept of a body that is not streamed */
+#define TOKEN_MARGIN 300    /* renew this many seconds before the token expires */
+#define ASSERTION_LIFETIME 600
+
+char *graph_printf(const char *fmt, ...)
+{
+  va_list ap;
+  char *s;
+  va_start(ap, fmt);
+  if (vasprintf(&s, fmt, ap) < 0)
+    s = NULL;
+  va_end(ap);
+  return s;
+}
+
+bool graph_same_origin(const connector *c, const char *url)
+{
+  char o[GRAPH_ORIGIN_MAX];
+  return gh_origin(url, o, sizeof o) == 0 && strcmp(o, c->origin) == 0;
+}
+
+static void wipe_free(char *s)
+{
+  if (s) {
+    memset(s, 0, strlen(s));
+    free(s);
+  }
+}
+
+/* A string member of a yajl tree object, or "". */
+static const char *tree_str(yajl_val v, const char *a, const char *b)
+{
+  const char *path[3] = {a, b, NULL};
+  yajl_val s = yajl_tree_get(v, path, yajl_t_string);
+  return s ? s->u.string : "";
+}
+
+void graph_error_of(const gh_reply *r, char *code, size_t codelen, char *msg, size_t msglen)
+{
+  char ebuf[64];
+  yajl_val v = r->body.p ? yajl_tree_parse(r->body.p, ebuf, sizeof ebuf) : NULL;
+  const char *c = tree_str(v, "error", "code"), *m = tree_str(v, "error", "message");
+  if (!c[0]) /* the token endpoint's shape: {"error": "...", "error_description": "..."} */
+    c = tree_str(v, "error", NULL), m = tree_str(v, "error_description", NULL);
+  snprintf(code, codelen, "%s", c);
+  snprintf(msg, msglen, "%.*s", (int)strcspn(m, "\r\n"), m);
+  yajl_tree_free(v);
+}
+
+void graph_sleep(double s)
+{
+  struct timespec ts;
+  if (s <= 0)
+    return;
+  ts.tv_sec = (time_t)s;
+  ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+  while (nanosleep(&ts, &ts) != 0)
+    ;
+}
+
+bool graph_throttled(long status) { return status == 429 || status == 503 || status == 504; }
+
+double graph_backoff(double *backoff)
+{
+  double wait = *backoff * (0.5 + (double)(rand() % 1000) / 2000.0);
+  *backoff = *backoff < 32 ? *backoff * 2 : 64;
+  return wait;
+}
+
+/* Send, waiting out throttling and failed connections within the connector's total bound;
+ * a request that may have reached the server is resent only when idempotent (a token
+ * request, a GET).  The last reply is left in *r (a 429 when the bound ran out). */
+static int send_retrying(connector *c, const char *method, const char *url,
+                         const char *const *headers, const char *body, size_t body_len,
+                         bool idempotent, const gh_body *sink, gh_reply *r, char **err)
+{
+  double waited = 0, backoff = 1;
+
+  for (;;) {
+    double wait;
+    int rc;
+    c->requests++;
+    rc = gh_http_send(c->http, method, url, headers, body, body_len, sink, REPLY_CAP, r);
+    if (rc == GH_ENOMEM || rc == GH_ESINK) {
+      *err = rc == GH_ENOMEM ? graph_printf("out of memory") : NULL;
+      return rc == GH_ENOMEM ? CONN_ERR_NOMEM : CONN_ERR_ABORTED;
+    }
+    if (rc == GH_OK && !graph_throttled(r->status))
+      return CONN_OK;
+    if (rc == GH_ENET && !idempotent && !r->not_sent) {
+      *err = graph_printf("%s %s: %s (not resent: the outcome is unknown)", method, url, r->error);
+      gh_reply_free(r);
+      return CONN_ERR_IO;
+    }
+    /* Retry-After when the server gave one, else exponential backoff with jitter. */
+    if (rc == GH_OK && r->retry_after >= 0) {
+      wait = r->retry_after;
+    } else {
+      wait = graph_backoff(&backoff);
+    }
+    if (waited + wait > c->max_retry) {
+      if (rc == GH_OK)
+        return CONN_OK; /* the caller reports the throttled reply */
+      *err = graph_printf("%s %s: %s", method, url, r->error);
+      gh_reply_free(r);
+      return CONN_ERR_IO;
+    }
+    gh_reply_free(r);
+    graph_sleep(wait);
+    waited += wait;
+    c->retries++;
+  }
+}
+
+static char *form_field(CURL *e, buf *b, const char *key, const char *value)
+{
+  char *v = curl_easy_escape(e, value, 0);
+  int rc;
+  if (!v)
+    return NULL;
+  rc = buf_printf(b, "%s%s=%s", b->len ? "&" : "", key, v);
+  memset(v, 0, strlen(v));
+  curl_free(v);
+  return rc == BUF_OK ? b->p : NULL;
+}
+
+/* Fetch a token (client credentials). */
+static int fetch_token(connector *c, char **err)
+{
+  static const char *const headers[] = {"Content-Type: application/x-www-form-urlencoded",
+                                        "Accept: application/json", NULL};
+  CURL *e = curl_easy_init();
+  char *assertion = NULL, ebuf[64], code[128], msg[512];
+  buf form;
+  gh_reply r;
+  yajl_val v = NULL, tok, exp;
+  int rc = CONN_ERR_NOMEM;
+  long expires_in;
+
+  buf_init(&form, 0);
+  memset(&r, 0, sizeof r);
+  if (!e)
+    goto out;
+  if (c->cert_file) {
+    assertion = jwt_assertion(c->alg, c->cert_file, c->key_pem, c->client_id, c->token_url,
+                              time(NULL), ASSERTION_LIFETIME, err);
+    if (!assertion) {
+      rc = CONN_ERR_CONFIG;
+      goto out;
+    }
+  }
+  if (!form_field(e, &form, "client_id", c->client_id) ||
+      !form_field(e, &form, "scope", c->scope) ||
+      !form_field(e, &form, "grant_type", "client_credentials") ||
+      (c->secret && !form_field(e, &form, "client_secret", c->secret)) ||
+      (assertion && (!form_field(e, &form, "client_assertion_type",
+                                 "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") ||
+                     !form_field(e, &form, "client_assertion", assertion))))
+    goto out;
+  if ((rc = send_retrying(c, "POST", c->token_url, headers, form.p, form.len, true, NULL, &r,
+                          err)) != CONN_OK)
+    goto out;
+  rc = CONN_ERR_IO;
+  if (r.status != 200) {
+    graph_error_of(&r, code, sizeof code, msg, sizeof msg);
+    *err = graph_printf("token endpoint %s: HTTP %ld %s: %s", c->token_url, r.status, code, msg);
+    rc = r.status == 400 || r.status == 401 ? CONN_ERR_CONFIG : CONN_ERR_IO;
+    goto out;
+  }
+  v = r.body.p ? yajl_tree_parse(r.body.p, ebuf, sizeof ebuf) : NULL;
+  tok = yajl_tree_get(v, (const char *[]){"access_token", NULL}, yajl_t_string);
+  exp = yajl_tree_get(v, (const char *[]){"expires_in", NULL}, yajl_t_any);
+  if (!tok || !tok->u.string[0] || strpbrk(tok->u.string, "\r\n")) {
+    *err = graph_printf("token endpoint %s: no access_token in the reply", c->token_url);
+    goto out;
+  }
+  /* expires_in is a number (Microsoft once sent it as a string). */
+  expires_in = exp && YAJL_IS_INTEGER(exp)  ? (long)YAJL_GET_INTEGER(exp)
+               : exp && YAJL_IS_STRING(exp) ? atol(exp->u.string)
+                                            : 3599;
+  wipe_free(c->token);
+  if (!(c->token = strdup(tok->u.string))) {
+    rc = CONN_ERR_NOMEM;
+    goto out;
+  }
+  /* Renewed 5 minutes before expiry; a short-lived token (tests) at half its life. */
+  c->token_renew =
+      time(NULL) + expires_in - (expires_in / 2 < TOKEN_MARGIN ? expires_in / 2 : TOKEN_MARGIN);
+  rc = CONN_OK;
+out:
+  if (v) { /* the tree holds the token: wipe it */
+    yajl_val t = yajl_tree_get(v, (const char *[]){"access_token", NULL}, yajl_t_string);
+    if (t)
+      memset(t->u.string, 0, strlen(t->u.string));
+  }
+  yajl_tree_free(v);
+  if (r.body.p)
+    memset(r.body.p, 0, r.body.len);
+  gh_reply_free(&r);
+  if (form.p)
+    memset(form.p, 0, form.len);
+  buf_free(&form);
+  wipe_free(assertion);
+  if (e)
+    curl_easy_cleanup(e);
+  return rc;
+}
+
+int graph_call(connector *c, const char *method, const char *url, const char *json_body,
+               const char *const *extra, const gh_body *sink, gh_reply *r, char **err)
+{
+  const char *headers[16];
+  char *auth = NULL, code[128], msg[512];
+  bool renewed = false;
+  size_t n;
+  int rc;
+
+  memset(r, 0, sizeof *r);
+  if (!graph_same_origin(c, url)) {
+    *err = graph_printf("refused to follow %s: not on the Graph origin %s (no request sent)", url,
+                        c->origin);
+    return CONN_ERR_IO;
+  }
+  for (;;) {
+    if ((!c->token || time(NULL) >= c->token_renew) && (rc = fetch_token(c, err)) != CONN_OK)
+      return rc;
+    if (!(auth = graph_printf("Authorization: Bearer %s", c->token)))
+      return CONN_ERR_NOMEM;
+    n = 0;
+    headers[n++] = auth;
+    headers[n++] = "Accept: application/json";
+    if (json_body)
+      headers[n++] = "Content-Type: application/json";
+    for (size_t i = 0; extra && extra[i] && n < 15; i++)
+      headers[n++] = extra[i];
+    headers[n] = NULL;
+    rc = send_retrying(c, method, url, headers, json_body, json_body ? strlen(json_body) : 0,
+                       strcmp(method, "GET") == 0, sink, r, err);
+    wipe_free(auth);
+    if (rc != CONN_OK || r->status != 401 || renewed)
+      return rc;
+    graph_error_of(r, code, sizeof code, msg, sizeof msg);
+    if (strcmp(code, "InvalidAuthenticationToken") != 0)
+      return rc;
+    /* The token expired or was revoked early: one fresh token, the same request again. */
+    gh_reply_free(r);
+    wipe_free(c->token);
+    c->token = NULL;
+    renewed = true;
+  }
+}

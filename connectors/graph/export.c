@@ -1,0 +1,621 @@
+/* export — the Entra connector's exports: group creates (POST /groups, then members), updates
+ * (PATCH, member and owner $ref adds and removals, manager), deletes; everything sent as
+ * $batch requests of at most 20, responses matched by id, throttled items resent after
+ * Retry-After within max-retry-seconds.  "Already a member" on add and 404 on removal count
+ * as done.  See graph_int.h and docs/internals/graph-connector.md. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "connectors/file/graph_json.h"
+#include "connectors/graph/graph_int.h"
+
+#define BATCH_MAX 20
+
+typedef enum sub_kind {
+  SUB_CREATE,
+  SUB_PATCH,
+  SUB_REF_ADD,
+  SUB_REF_DEL,
+  SUB_REF_PUT,
+  SUB_DELETE
+} sub_kind;
+
+/* One request of a change. */
+typedef struct sub {
+  size_t change;
+  sub_kind kind;
+  const char *method;
+  char *url;    /* relative to /v1.0 */
+  char *body;   /* JSON, or NULL */
+  long depends; /* the sub this one must follow in the same batch, or -1 */
+  bool pending;
+  bool ok;
+  long status;
+  char *failure; /* "METHOD url: HTTP status code: message" */
+  char *new_id;  /* SUB_CREATE: the id Graph gave */
+} sub;
+
+typedef struct subs {
+  sub *v;
+  size_t n, cap;
+} subs;
+
+typedef struct ctx {
+  connector *c;
+  const conn_export *changes;
+  conn_export_result *results;
+  subs s;
+} ctx;
+
+/* ---- building requests ---- */
+
+static bool url_safe(const char *id)
+{
+  if (!id || !*id)
+    return false;
+  for (; *id; id++)
+    if (!isalnum((unsigned char)*id) && !strchr("-._", *id))
+      return false;
+  return true;
+}
+
+static const char *collection_of(const char *type)
+{
+  return type && strcasecmp(type, "user") == 0 ? "users" : "groups";
+}
+
+static bool is_ref_attr(const connector *c, const conn_attr *a)
+{
+  mvs_value v = a->value;
+  if (shape_syntax_of(c->shape, a->name) == SYN_REF)
+    return true;
+  for (size_t i = 0; i < c->typer.n_ref_attrs; i++)
+    if (strcasecmp(c->typer.ref_attrs[i], a->name) == 0)
+      return true;
+  return mvs_count(v) > 0 && mvs_item(v, 0).type == MVS_V_REF;
+}
+
+static int add_sub(ctx *x, size_t change, sub_kind kind, const char *method, char *url, char *body,
+                   long depends)
+{
+  sub *s;
+  if (!url) {
+    free(body);
+    return -1;
+  }
+  if (x->s.n == x->s.cap) {
+    size_t ncap = x->s.cap ? x->s.cap * 2 : 64;
+    sub *nv = realloc(x->s.v, ncap * sizeof *nv);
+    if (!nv) {
+      free(url);
+      free(body);
+      return -1;
+    }
+    x->s.v = nv;
+    x->s.cap = ncap;
+  }
+  s = &x->s.v[x->s.n++];
+  memset(s, 0, sizeof *s);
+  s->change = change;
+  s->kind = kind;
+  s->method = method;
+  s->url = url;
+  s->body = body;
+  s->depends = depends;
+  s->pending = true;
+  return 0;
+}
+
+static int gen_str(yajl_gen g, const char *s, size_t n)
+{
+  return yajl_gen_string(g, (const unsigned char *)s, n) == yajl_gen_status_ok ? 0 : -1;
+}
+
+/* The JSON object of a change's replaced properties (references and id left out); NULL
+ * body when there are none. */
+static int props_body(const connector *c, const conn_export *ch, char **out)
+{
+  yajl_gen g = yajl_gen_alloc(NULL);
+  const unsigned char *text;
+  size_t n, count = 0;
+  int rc = -1;
+
+  *out = NULL;
+  if (!g)
+    return -1;
+  yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+  if (yajl_gen_map_open(g) != yajl_gen_status_ok)
+    goto out;
+  for (size_t i = 0; i < ch->n_attrs; i++) {
+    const conn_attr *a = &ch->attrs[i];
+    if (a->op != CONN_ATTR_REPLACE || is_ref_attr(c, a) || strcmp(a->name, "id") == 0)
+      continue;
+    if (gen_str(g, a->name, strlen(a->name)) != 0 || gj_gen_value(g, a->value) != 0)
+      goto out;
+    count++;
+  }
+  if (yajl_gen_map_close(g) != yajl_gen_status_ok ||
+      yajl_gen_get_buf(g, &text, &n) != yajl_gen_status_ok)
+    goto out;
+  if (count && !(*out = strndup((const char *)text, n)))
+    goto out;
+  rc = 0;
+out:
+  yajl_gen_free(g);
+  return rc;
+}
+
+static char *ref_body(const connector *c, const char *id)
+{
+  return graph_printf("{\"@odata.id\":\"%s/directoryObjects/%s\"}", c->graph_base, id);
+}
+
+static void fail_change(ctx *x, size_t i, int code, char *message)
+{
+  conn_export_result *r = &x->results[i];
+  if (r->message) { /* the first failure is the one reported */
+    free(message);
+    return;
+  }
+  r->ok = 0;
+  r->code = code;
+  r->message = message ? message : graph_printf("export failed");
+}
+
+/* Member / owner / manager changes of a group or user (id) as $ref requests. */
+static int ref_subs(ctx *x, size_t i, const char *coll, const char *id, bool whole)
+{
+  const conn_export *ch = &x->changes[i];
+  connector *c = x->c;
+  size_t first = x->s.n;
+
+  /* Removals first, so a value removed and added again ends up added (dependsOn). */
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t k = 0; k < ch->n_attrs; k++) {
+      const conn_attr *a = &ch->attrs[k];
+      bool single = strcasecmp(a->name, "manager") == 0;
+      conn_attr_op op = whole ? CONN_ATTR_ADD : a->op;
+      if (!is_ref_attr(c, a) || (pass == 0) != (op == CONN_ATTR_DELETE))
+        continue;
+      if (!single && strcasecmp(a->name, "members") != 0 && strcasecmp(a->name, "owners") != 0) {
+        fail_change(x, i, 400,
+                    graph_printf("%s: only members, owners and manager references can "
+                                 "be written",
+                                 a->name));
+        return 0;
+      }
+      if (single && !whole && op == CONN_ATTR_REPLACE && mvs_count(a->value) == 0) {
+        if (add_sub(x, i, SUB_REF_DEL, "DELETE", graph_printf("/%s/%s/manager/$ref", coll, id),
+                    NULL, -1) != 0)
+          return -1;
+        continue;
+      }
+      if (!single && op == CONN_ATTR_REPLACE) {
+        fail_change(x, i, 400,
+                    graph_printf("%s: Graph cannot replace every value at once; "
+                                 "send the values added and removed",
+                                 a->name));
+        return 0;
+      }
+      for (size_t v = 0; v < mvs_count(a->value); v++) {
+        mvs_value mv = mvs_item(a->value, v);
+        char *mid =
+            mv.type == MVS_V_REF || mv.type == MVS_V_STR ? strndup(mv.u.s.p, mv.u.s.n) : NULL;
+        long dep = -1;
+        int rc;
+        if (!mid || !url_safe(mid)) {
+          fail_change(
+              x, i, 400,
+              graph_printf("%s: \"%s\" is not a Graph object id", a->name, mid ? mid : "?"));
+          free(mid);
+          return 0;
+        }
+        if (single) {
+          rc = add_sub(x, i, SUB_REF_PUT, "PUT", graph_printf("/%s/%s/manager/$ref", coll, id),
+                       ref_body(c, mid), -1);
+        } else if (op == CONN_ATTR_DELETE) {
+          rc = add_sub(x, i, SUB_REF_DEL, "DELETE",
+                       graph_printf("/%s/%s/%s/%s/$ref", coll, id, a->name, mid), NULL, -1);
+        } else {
+          char *removal = graph_printf("/%s/%s/%s/%s/$ref", coll, id, a->name, mid);
+          for (size_t s = first; removal && s < x->s.n; s++)
+            if (x->s.v[s].kind == SUB_REF_DEL && strcmp(x->s.v[s].url, removal) == 0)
+              dep = (long)s;
+          free(removal);
+          rc = add_sub(x, i, SUB_REF_ADD, "POST", graph_printf("/%s/%s/%s/$ref", coll, id, a->name),
+                       ref_body(c, mid), dep);
+        }
+        free(mid);
+        if (rc != 0)
+          return -1;
+      }
+    }
+  return 0;
+}
+
+/* The requests of change i (creates' members come after the create, in a second round). */
+static int plan_change(ctx *x, size_t i)
+{
+  const conn_export *ch = &x->changes[i];
+  const char *coll = collection_of(ch->object_type);
+  char *body = NULL;
+
+  switch (ch->op) {
+  case CONN_EXPORT_ADD:
+    if (!ch->object_type || strcasecmp(ch->object_type, "group") != 0) {
+      fail_change(x, i, 400,
+                  graph_printf("only groups can be created in Entra ID (not %s)",
+                               ch->object_type ? ch->object_type : "untyped objects"));
+      return 0;
+    }
+    if (props_body(x->c, ch, &body) != 0)
+      return -1;
+    return add_sub(x, i, SUB_CREATE, "POST", strdup("/groups"), body ? body : strdup("{}"), -1);
+  case CONN_EXPORT_UPDATE:
+    if (!url_safe(ch->anchor)) {
+      fail_change(x, i, 404, graph_printf("no Graph id to update"));
+      return 0;
+    }
+    for (size_t k = 0; k < ch->n_attrs; k++)
+      if (ch->attrs[k].op != CONN_ATTR_REPLACE && !is_ref_attr(x->c, &ch->attrs[k])) {
+        fail_change(x, i, 400,
+                    graph_printf("%s: Graph cannot add or remove single values of a "
+                                 "property; replace it",
+                                 ch->attrs[k].name));
+        return 0;
+      }
+    if (props_body(x->c, ch, &body) != 0)
+      return -1;
+    if (body &&
+        add_sub(x, i, SUB_PATCH, "PATCH", graph_printf("/%s/%s", coll, ch->anchor), body, -1) != 0)
+      return -1;
+    return ref_subs(x, i, coll, ch->anchor, false);
+  case CONN_EXPORT_DELETE:
+    if (!url_safe(ch->anchor)) {
+      fail_change(x, i, 404, graph_printf("no Graph id to delete"));
+      return 0;
+    }
+    return add_sub(x, i, SUB_DELETE, "DELETE", graph_printf("/%s/%s", coll, ch->anchor), NULL, -1);
+  case CONN_EXPORT_RENAME:
+  default:
+    fail_change(x, i, 400, graph_printf("Graph objects have no DN to rename"));
+    return 0;
+  }
+}
+
+/* ---- sending ---- */
+
+/* Whether a failed status is what the change wanted anyway. */
+static bool counts_as_done(const sub *s, long status, const char *msg)
+{
+  if (s->kind == SUB_REF_ADD && status == 400 && strstr(msg, "already exist"))
+    return true;
+  return (s->kind == SUB_REF_DEL || s->kind == SUB_DELETE) && status == 404;
+}
+
+static void settle(sub *s, long status, const char *code, const char *msg)
+{
+  s->pending = false;
+  s->status = status;
+  s->ok = (status >= 200 && status < 300) || counts_as_done(s, status, msg);
+  if (!s->ok && status == 0) /* no reply: msg says why */
+    s->failure = graph_printf("%s %s: %s", s->method, s->url, msg);
+  else if (!s->ok)
+    s->failure = graph_printf("%s %s: HTTP %ld %s%s%s", s->method, s->url, status, code,
+                              msg[0] ? ": " : "", msg);
+}
+
+static const char *obj_str(yajl_val o, const char *k)
+{
+  const char *path[] = {k, NULL};
+  yajl_val v = yajl_tree_get(o, path, yajl_t_string);
+  return v ? v->u.string : NULL;
+}
+
+int graph_batch_items(const char *json, graph_batch_fn fn, void *u)
+{
+  char ebuf[128];
+  yajl_val root = json ? yajl_tree_parse(json, ebuf, sizeof ebuf) : NULL;
+  yajl_val items = yajl_tree_get(root, (const char *[]){"responses", NULL}, yajl_t_array);
+
+  if (!items) {
+    yajl_tree_free(root);
+    return -1;
+  }
+  for (size_t k = 0; k < YAJL_GET_ARRAY(items)->len; k++) {
+    yajl_val it = YAJL_GET_ARRAY(items)->values[k], body, hdrs, e;
+    yajl_val st = yajl_tree_get(it, (const char *[]){"status", NULL}, yajl_t_number);
+    graph_batch_item item = {obj_str(it, "id"), 0, -1, "", "", NULL};
+    if (!item.id || !st || !YAJL_IS_INTEGER(st))
+      continue;
+    item.status = (long)YAJL_GET_INTEGER(st);
+    body = yajl_tree_get(it, (const char *[]){"body", NULL}, yajl_t_object);
+    hdrs = yajl_tree_get(it, (const char *[]){"headers", NULL}, yajl_t_object);
+    if ((e = yajl_tree_get(body, (const char *[]){"error", NULL}, yajl_t_object)) != NULL) {
+      item.code = obj_str(e, "code") ? obj_str(e, "code") : "";
+      item.message = obj_str(e, "message") ? obj_str(e, "message") : "";
+    }
+    item.new_id = body ? obj_str(body, "id") : NULL;
+    for (size_t h = 0; hdrs && h < YAJL_GET_OBJECT(hdrs)->len; h++) {
+      yajl_val hv = YAJL_GET_OBJECT(hdrs)->values[h];
+      if (strcasecmp(YAJL_GET_OBJECT(hdrs)->keys[h], "Retry-After") == 0 && YAJL_IS_STRING(hv))
+        item.retry_after = gh_parse_retry_after(hv->u.string, strlen(hv->u.string));
+    }
+    fn(u, &item);
+  }
+  yajl_tree_free(root);
+  return 0;
+}
+
+typedef struct reply_ctx {
+  ctx *x;
+  const size_t *idx;
+  size_t n;
+  double *wait;
+  bool handled[BATCH_MAX];
+} reply_ctx;
+
+/* One item of a $batch reply settles its request, or (throttled) leaves it for a resend. */
+static void on_item(void *u, const graph_batch_item *it)
+{
+  reply_ctx *rc = u;
+  ctx *x = rc->x;
+  char *end;
+  unsigned long j = strtoul(it->id, &end, 10);
+  sub *s;
+
+  if (j < 1 || j > rc->n || *end || rc->handled[j - 1])
+    return;
+  rc->handled[j - 1] = true;
+  s = &x->s.v[rc->idx[j - 1]];
+  if (graph_throttled(it->status)) {
+    if (it->retry_after > *rc->wait)
+      *rc->wait = it->retry_after;
+    s->status = it->status;
+    free(s->failure);
+    s->failure = graph_printf("%s %s: HTTP %ld %s%s%s", s->method, s->url, it->status, it->code,
+                              it->message[0] ? ": " : "", it->message);
+    return;
+  }
+  if (it->status == 424 && s->depends >= 0 && !x->s.v[s->depends].pending &&
+      x->s.v[s->depends].ok) {
+    /* Its dependency counted as done (a 404 on removal): sent again on its own. */
+    s->depends = -1;
+    return;
+  }
+  settle(s, it->status, it->code, it->message);
+  if (s->ok && s->kind == SUB_CREATE &&
+      (!it->new_id || !url_safe(it->new_id) || !(s->new_id = strdup(it->new_id)))) {
+    s->ok = false;
+    s->failure = graph_printf("POST /groups: HTTP %ld without a usable \"id\"", it->status);
+  }
+}
+
+static void read_batch_reply(ctx *x, const size_t *idx, size_t n, const gh_reply *rep, double *wait)
+{
+  reply_ctx rc = {x, idx, n, wait, {false}};
+  bool readable = graph_batch_items(rep->body.p, on_item, &rc) == 0;
+  /* Requests the reply left out (or an unreadable reply): failed, never resent (they may
+   * have happened). */
+  for (size_t k = 0; k < n; k++)
+    if (!rc.handled[k])
+      settle(&x->s.v[idx[k]], rep->status, "",
+             readable ? "no response for this request in the $batch reply"
+                      : "unreadable $batch reply");
+}
+
+/* Build the $batch body of subs idx[0..n). */
+static char *batch_body(ctx *x, const size_t *idx, size_t n)
+{
+  buf b;
+  buf_init(&b, 0);
+  buf_adds(&b, "{\"requests\":[");
+  for (size_t k = 0; k < n; k++) {
+    sub *s = &x->s.v[idx[k]];
+    buf_printf(&b, "%s{\"id\":\"%zu\",\"method\":\"%s\",\"url\":\"%s\"", k ? "," : "", k + 1,
+               s->method, s->url);
+    if (s->depends >= 0)
+      for (size_t d = 0; d < k; d++)
+        if (idx[d] == (size_t)s->depends)
+          buf_printf(&b, ",\"dependsOn\":[\"%zu\"]", d + 1);
+    if (s->body)
+      buf_printf(&b, ",\"headers\":{\"Content-Type\":\"application/json\"},\"body\":%s", s->body);
+    buf_addc(&b, '}');
+  }
+  if (buf_adds(&b, "]}") != BUF_OK) {
+    buf_free(&b);
+    return NULL;
+  }
+  return buf_detach(&b);
+}
+
+/* Send one $batch of subs idx[0..n) and read what became of each. */
+static int send_batch(ctx *x, const char *url, const size_t *idx, size_t n, double *wait)
+{
+  gh_reply rep;
+  char *body = batch_body(x, idx, n), *err = NULL, code[128], msg[512];
+  int rc;
+
+  if (!body)
+    return CONN_ERR_NOMEM;
+  rc = graph_call(x->c, "POST", url, body, NULL, NULL, &rep, &err);
+  free(body);
+  if (rc == CONN_ERR_NOMEM) {
+    free(err);
+    return rc;
+  }
+  if (rc != CONN_OK) {
+    /* Not sent, or the outcome is unknown: failed, the run goes on. */
+    for (size_t k = 0; k < n; k++)
+      settle(&x->s.v[idx[k]], 0, "", err ? err : "not sent");
+  } else if (rep.status != 200) {
+    graph_error_of(&rep, code, sizeof code, msg, sizeof msg);
+    for (size_t k = 0; k < n; k++)
+      settle(&x->s.v[idx[k]], rep.status, code, msg);
+  } else {
+    read_batch_reply(x, idx, n, &rep, wait);
+  }
+  free(err);
+  gh_reply_free(&rep);
+  return CONN_OK;
+}
+
+/* Send every pending request, BATCH_MAX at a time, until each is settled; a request and the
+ * one depending on it go in the same batch. */
+static int send_pending(ctx *x)
+{
+  connector *c = x->c;
+  double waited = 0, backoff = 1;
+  char *url = graph_printf("%s/$batch", c->graph_base);
+  int rc = CONN_OK;
+
+  if (!url)
+    return CONN_ERR_NOMEM;
+  for (;;) {
+    size_t idx[BATCH_MAX], n = 0, left = 0;
+    double wait = -1;
+    bool any_throttled = false;
+
+    for (size_t i = 0; i < x->s.n && rc == CONN_OK; i++) {
+      sub *s = &x->s.v[i];
+      bool has_dependent = i + 1 < x->s.n && x->s.v[i + 1].depends == (long)i;
+      bool with = false;
+      if (!s->pending || graph_throttled(s->status))
+        continue;
+      if (s->depends >= 0 && !x->s.v[s->depends].pending && !x->s.v[s->depends].ok) {
+        settle(s, 424, "", "the request it depends on failed");
+        continue;
+      }
+      if (n == BATCH_MAX || (n == BATCH_MAX - 1 && has_dependent)) {
+        rc = send_batch(x, url, idx, n, &wait);
+        n = 0;
+      }
+      for (size_t k = 0; k < n; k++)
+        with |= idx[k] == (size_t)s->depends;
+      if (s->depends >= 0 && x->s.v[s->depends].pending && !with)
+        continue; /* a later round, after the request it follows */
+      idx[n++] = i;
+    }
+    if (n && rc == CONN_OK)
+      rc = send_batch(x, url, idx, n, &wait);
+    if (rc != CONN_OK)
+      break;
+    for (size_t i = 0; i < x->s.n; i++) {
+      left += x->s.v[i].pending;
+      any_throttled |= x->s.v[i].pending && graph_throttled(x->s.v[i].status);
+    }
+    if (left == 0)
+      break;
+    if (!any_throttled)
+      continue;
+    /* What was throttled waits (Retry-After, else backoff) and goes again, within the bound. */
+    if (wait < 0)
+      wait = graph_backoff(&backoff);
+    if (waited + wait > c->max_retry) {
+      for (size_t i = 0; i < x->s.n; i++)
+        if (x->s.v[i].pending && graph_throttled(x->s.v[i].status))
+          x->s.v[i].pending = false; /* failed, with its throttled reply as the reason */
+      continue;
+    }
+    graph_sleep(wait);
+    waited += wait;
+    c->retries++;
+    for (size_t i = 0; i < x->s.n; i++)
+      if (x->s.v[i].pending && graph_throttled(x->s.v[i].status))
+        x->s.v[i].status = 0;
+  }
+  free(url);
+  return rc;
+}
+
+int graph_export(connector *c, const conn_export *changes, size_t n, conn_export_result *results,
+                 char **err)
+{
+  ctx x;
+  size_t first_round;
+  int rc = CONN_ERR_NOMEM;
+
+  memset(&x, 0, sizeof x);
+  x.c = c;
+  x.changes = changes;
+  x.results = results;
+  for (size_t i = 0; i < n; i++)
+    results[i].ok = 1;
+  for (size_t i = 0; i < n; i++) {
+    size_t before = x.s.n;
+    if (plan_change(&x, i) != 0)
+      goto out;
+    /* A change refused while planned sends nothing at all. */
+    while (!results[i].ok && x.s.n > before) {
+      sub *s = &x.s.v[--x.s.n];
+      free(s->url);
+      free(s->body);
+    }
+  }
+  if ((rc = send_pending(&x)) != CONN_OK)
+    goto out;
+  /* Second round: the members of the groups just created. */
+  first_round = x.s.n;
+  for (size_t i = 0; i < first_round; i++) {
+    sub *s = &x.s.v[i];
+    if (s->kind == SUB_CREATE && s->ok && s->new_id) {
+      char *id = strdup(s->new_id);
+      int r;
+      if (!id) {
+        rc = CONN_ERR_NOMEM;
+        goto out;
+      }
+      r = ref_subs(&x, s->change, "groups", id, true);
+      free(id);
+      if (r != 0) {
+        rc = CONN_ERR_NOMEM;
+        goto out;
+      }
+    }
+  }
+  if ((rc = send_pending(&x)) != CONN_OK)
+    goto out;
+  /* Per change: the first failed request, else done; a create is done once the group exists
+   * (its members' failures are reported; the next sync sends them again). */
+  for (size_t i = 0; i < x.s.n; i++) {
+    sub *s = &x.s.v[i];
+    conn_export_result *r = &results[s->change];
+    if (s->kind == SUB_CREATE && s->ok && !(r->anchor = strdup(s->new_id))) {
+      rc = CONN_ERR_NOMEM;
+      goto out;
+    }
+    if (s->ok)
+      continue;
+    if (changes[s->change].op == CONN_EXPORT_ADD && s->kind != SUB_CREATE) {
+      if (!r->message) {
+        r->message = s->failure;
+        s->failure = NULL;
+      }
+      continue;
+    }
+    if (r->ok) {
+      r->ok = 0;
+      r->code = (int)s->status;
+      free(r->message);
+      r->message = s->failure ? s->failure : graph_printf("%s %s failed", s->method, s->url);
+      s->failure = NULL;
+    }
+  }
+  rc = CONN_OK;
+out:
+  if (rc != CONN_OK)
+    *err = graph_printf("out of memory");
+  for (size_t i = 0; i < x.s.n; i++) {
+    free(x.s.v[i].url);
+    free(x.s.v[i].body);
+    free(x.s.v[i].failure);
+    free(x.s.v[i].new_id);
+  }
+  free(x.s.v);
+  return rc;
+}

@@ -1,0 +1,83 @@
+/* graph_int — what the Entra connector's parts share: its settings and state, and the one
+ * way to call Graph (token, origin check, throttling and retries).  Memory: the connector owns
+ * its strings, token and HTTP handle; messages are malloc'd for the caller. */
+#ifndef MVS_GRAPH_INT_H
+#define MVS_GRAPH_INT_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "connectors/connector.h"
+#include "connectors/file/change.h"
+#include "connectors/graph/http.h"
+#include "connectors/graph/jwt.h"
+
+#define GRAPH_ORIGIN_MAX 512
+
+struct connector {
+  char *name;
+  const shape *shape;
+  ftyper typer;
+  char *client_id, *token_url, *scope;
+  char *secret;              /* client-secret, or NULL */
+  char *cert_file, *key_pem; /* certificate auth, or NULL */
+  jwt_alg alg;
+  char *graph_base;              /* <graph-url>/v1.0, no trailing slash */
+  char *graph_root;              /* <graph-url>, no trailing slash */
+  char origin[GRAPH_ORIGIN_MAX]; /* scheme://host:port of graph-url: the only token holder */
+  double max_retry;              /* seconds a request may spend waiting on throttling in total */
+  long page_size;
+  size_t max_object;
+  char *select[2]; /* $select of users and groups; NULL: the type is not imported */
+  gh_http *http;
+  char *token;        /* the cached access token */
+  time_t token_renew; /* when to fetch the next one */
+  long requests;      /* counters for the run log */
+  long retries;
+};
+
+enum { GRAPH_USERS = 0, GRAPH_GROUPS = 1 };
+
+char *graph_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Whether url's origin is the configured Graph origin. */
+bool graph_same_origin(const connector *c, const char *url);
+
+/* Call Graph: url must be on the Graph origin (else CONN_ERR_IO, nothing sent).  Sends the
+ * bearer token (fetched or renewed as needed; once more on a 401 InvalidAuthenticationToken);
+ * waits out 429 / 503 / 504 (Retry-After, else exponential backoff with jitter) within
+ * max-retry-seconds; retries a GET whose connection failed.  json_body: sent as
+ * application/json when non-NULL.  On CONN_OK *r holds the final response (any status; a 2xx
+ * body went to sink); else *err says why.  extra: more header lines (NULL-terminated) or NULL. */
+int graph_call(connector *c, const char *method, const char *url, const char *json_body,
+               const char *const *extra, const gh_body *sink, gh_reply *r, char **err);
+
+/* 429, 503 and 504: throttled, worth waiting for. */
+bool graph_throttled(long status);
+/* The next exponential backoff wait (0.5-1 x *backoff seconds, jittered); doubles *backoff up
+ * to 64. */
+double graph_backoff(double *backoff);
+void graph_sleep(double seconds);
+
+/* The Graph error envelope of a reply body: code and message (either may be empty). */
+void graph_error_of(const gh_reply *r, char *code, size_t codelen, char *msg, size_t msglen);
+
+/* One item of a $batch reply: its id and status, Retry-After (< 0: none), the error code and
+ * message ("" when none), and the "id" of its body (a created object's), or NULL. */
+typedef struct graph_batch_item {
+  const char *id;
+  long status;
+  double retry_after;
+  const char *code, *message;
+  const char *new_id;
+} graph_batch_item;
+typedef void (*graph_batch_fn)(void *u, const graph_batch_item *it);
+/* Call fn for each item of a $batch reply body (any order); -1 when it is not one. */
+int graph_batch_items(const char *json, graph_batch_fn fn, void *u);
+
+int graph_import(connector *c, conn_import_mode mode, const char *watermark, const conn_sink *sink,
+                 char **new_watermark, char **err);
+int graph_export(connector *c, const conn_export *changes, size_t n, conn_export_result *results,
+                 char **err);
+
+#endif

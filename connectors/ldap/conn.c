@@ -1,0 +1,162 @@
+/* conn — the AD/LDAP connection: TLS (verified; per-connection context), simple bind,
+ * timeouts, referrals off, bounded reconnects; error texts; scope checks.  See ldap_int.h. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "connectors/dn.h"
+#include "connectors/ldap/ldap_int.h"
+
+bool lc_is_down(int rc)
+{
+  return rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR || rc == LDAP_TIMEOUT;
+}
+
+void lc_result_text(connector *c, int rc, const char *diag, buf *out)
+{
+  char *opt = NULL;
+  if (!diag && c->ld &&
+      ldap_get_option(c->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &opt) == LDAP_OPT_SUCCESS)
+    diag = opt;
+  buf_adds(out, ldap_err2string(rc));
+  if (diag && *diag)
+    buf_printf(out, ": %s", diag);
+  ldap_memfree(opt);
+}
+
+char *lc_errmsg(connector *c, int rc, const char *fmt, ...)
+{
+  buf b;
+  va_list ap;
+  buf_init(&b, 0);
+  va_start(ap, fmt);
+  buf_vprintf(&b, fmt, ap);
+  va_end(ap);
+  buf_adds(&b, ": ");
+  lc_result_text(c, rc, NULL, &b);
+  return buf_detach(&b);
+}
+
+/* While any connector is open, SIGPIPE is ignored: libldap writes to its socket with write(),
+ * and a server that goes away must make an operation fail, not kill the process.  The
+ * disposition the process had is restored when the last connector closes. */
+static int sigpipe_users;
+static struct sigaction sigpipe_saved;
+
+void lc_sigpipe_hold(void)
+{
+  struct sigaction ign;
+  if (sigpipe_users++ > 0)
+    return;
+  memset(&ign, 0, sizeof ign);
+  ign.sa_handler = SIG_IGN;
+  sigemptyset(&ign.sa_mask);
+  sigaction(SIGPIPE, &ign, &sigpipe_saved);
+}
+
+void lc_sigpipe_release(void)
+{
+  if (sigpipe_users > 0 && --sigpipe_users == 0)
+    sigaction(SIGPIPE, &sigpipe_saved, NULL);
+}
+
+void lc_disconnect(connector *c)
+{
+  if (c->ld)
+    ldap_unbind_ext_s(c->ld, NULL, NULL);
+  c->ld = NULL;
+}
+
+/* Options of a fresh handle: protocol 3, no referral chasing, timeouts, TLS verification. */
+static int set_options(connector *c, LDAP *ld)
+{
+  int v3 = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, is_server = 0;
+  struct timeval tv = {c->timeout, 0};
+  int rc;
+
+  if ((rc = ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3)) != LDAP_OPT_SUCCESS ||
+      (rc = ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF)) != LDAP_OPT_SUCCESS ||
+      (rc = ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv)) != LDAP_OPT_SUCCESS ||
+      (rc = ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv)) != LDAP_OPT_SUCCESS)
+    return rc;
+  if (c->tls == LC_TLS_NONE)
+    return LDAP_SUCCESS;
+  /* The handle's own TLS context, so one connector's CA never leaks into another's. */
+  if ((rc = ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand)) != LDAP_OPT_SUCCESS ||
+      (c->ca_file &&
+       (rc = ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, c->ca_file)) != LDAP_OPT_SUCCESS) ||
+      (rc = ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &is_server)) != LDAP_OPT_SUCCESS)
+    return rc;
+  return LDAP_SUCCESS;
+}
+
+int lc_connect(connector *c, char **err)
+{
+  struct berval cred;
+  int rc;
+
+  if (c->ld)
+    return CONN_OK;
+  if ((rc = ldap_initialize(&c->ld, c->url)) != LDAP_SUCCESS) {
+    c->ld = NULL;
+    *err = lc_errmsg(c, rc, "%s", c->url);
+    return CONN_ERR_CONFIG;
+  }
+  if ((rc = set_options(c, c->ld)) != LDAP_SUCCESS) {
+    *err = lc_errmsg(c, rc, "%s: TLS and connection options", c->url);
+    goto fail;
+  }
+  if (c->tls == LC_TLS_STARTTLS && (rc = ldap_start_tls_s(c->ld, NULL, NULL)) != LDAP_SUCCESS) {
+    *err = lc_errmsg(c, rc, "%s: StartTLS", c->url);
+    goto fail;
+  }
+  /* Simple bind; an empty DN and password is an anonymous bind.  The password is never
+   * part of a message. */
+  cred.bv_val = c->password ? c->password : (char *)"";
+  cred.bv_len = strlen(cred.bv_val);
+  rc = ldap_sasl_bind_s(c->ld, c->bind_dn ? c->bind_dn : "", LDAP_SASL_SIMPLE, &cred, NULL, NULL,
+                        NULL);
+  if (rc != LDAP_SUCCESS) {
+    *err = lc_errmsg(c, rc, "%s: bind as %s", c->url, c->bind_dn ? c->bind_dn : "(anonymous)");
+    goto fail;
+  }
+  return CONN_OK;
+fail:
+  lc_disconnect(c);
+  return CONN_ERR_IO;
+}
+
+int lc_recover(connector *c, int *attempts)
+{
+  char *err = NULL;
+  lc_disconnect(c);
+  while (*attempts < c->retries) {
+    /* A short, growing pause: a restarting server gets a moment, a dead one fails fast. */
+    long ms = 250L * ++*attempts;
+    struct timespec ts = {ms / 1000, ms % 1000 * 1000000L};
+    nanosleep(&ts, NULL);
+    if (lc_connect(c, &err) == CONN_OK)
+      return 0;
+    free(err);
+    err = NULL;
+  }
+  return -1;
+}
+
+bool lc_in_scope(connector *c, const char *dn)
+{
+  buf key;
+  bool in = false;
+  buf_init(&key, 0);
+  if (dn_key(dn, strlen(dn), &key) == BUF_OK && key.p)
+    for (size_t i = 0; i < c->n_containers && !in; i++) {
+      size_t n = strlen(c->container_keys[i]);
+      in = key.len >= n && strcmp(key.p + key.len - n, c->container_keys[i]) == 0 &&
+           (key.len == n || key.p[key.len - n - 1] == ',');
+    }
+  buf_free(&key);
+  return in;
+}

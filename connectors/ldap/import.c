@@ -1,0 +1,170 @@
+/* import — full import: a paged search (1.2.840.113556.1.4.319) of each container for the
+ * configured object types, after taking the watermark the next delta starts from.  Also the
+ * paged-search loop the USN delta shares (the next page is requested before this one is
+ * processed).  See ldap_int.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "connectors/ldap/ldap_int.h"
+
+int lc_deliver(connector *c, const conn_sink *sink, LDAPMessage *e, lc_read_mode mode,
+               conn_change ch, char **err)
+{
+  lc_entry ent;
+  char *why = NULL;
+  int rc = lc_entry_read(c, e, mode, &ent, &why);
+  if (rc == CONN_ERR_DATA) {
+    sink->object_error(sink->u, ent.obj.origin, why ? why : "unreadable entry");
+    free(why);
+    return CONN_OK;
+  }
+  if (rc != CONN_OK) {
+    *err = why;
+    return rc;
+  }
+  ent.obj.change = ch;
+  if (ent.deleted || ch == CONN_OBJ_DELETE) {
+    ent.obj.change = CONN_OBJ_DELETE;
+    ent.obj.dn = NULL; /* a tombstone's DN names nothing the engine knows */
+    ent.obj.n_attrs = 0;
+  }
+  return sink->object(sink->u, &ent.obj) ? CONN_ERR_ABORTED : CONN_OK;
+}
+
+/* Ask for the page after `cookie` (empty: the first page): *msgid. */
+static int request_page(connector *c, const lc_search *s, struct berval *cookie, int *msgid,
+                        char **err)
+{
+  LDAPControl *page = NULL, *sctrls[8];
+  size_t k = 0;
+  int lrc;
+
+  if (ldap_create_page_control(c->ld, c->page_size, cookie, 1, &page) != LDAP_SUCCESS)
+    return CONN_ERR_NOMEM;
+  sctrls[k++] = page;
+  for (size_t i = 0; s->extra && s->extra[i] && k < 7; i++)
+    sctrls[k++] = s->extra[i];
+  sctrls[k] = NULL;
+  lrc = ldap_search_ext(c->ld, s->base, s->scope, s->filter, c->attrs, 0, sctrls, NULL, NULL, 0,
+                        msgid);
+  ldap_control_free(page);
+  if (lrc == LDAP_SUCCESS)
+    return CONN_OK;
+  if (lc_is_down(lrc))
+    return LC_ERR_DOWN;
+  *err = lc_errmsg(c, lrc, "search of %s", s->base);
+  return CONN_ERR_IO;
+}
+
+/* Wait for a whole page (*res, the caller frees) and its result: the next page's cookie
+ * (bv_len 0 after the last page). */
+static int receive_page(connector *c, const lc_search *s, int msgid, LDAPMessage **res,
+                        struct berval *cookie, char **err)
+{
+  struct timeval tv = {c->timeout, 0};
+  LDAPControl **rctrls = NULL, *pr;
+  LDAPMessage *m;
+  ber_int_t count;
+  int code = LDAP_SUCCESS, lrc = -1, rc = CONN_OK;
+
+  cookie->bv_val = NULL;
+  cookie->bv_len = 0;
+  /* 0: nothing for `timeout` seconds; -1: the connection is gone. */
+  if (ldap_result(c->ld, msgid, LDAP_MSG_ALL, &tv, res) <= 0)
+    return LC_ERR_DOWN;
+  for (m = ldap_first_message(c->ld, *res); m; m = ldap_next_message(c->ld, m))
+    if (ldap_msgtype(m) == LDAP_RES_SEARCH_RESULT)
+      lrc = ldap_parse_result(c->ld, m, &code, NULL, NULL, NULL, &rctrls, 0);
+  if (lrc == LDAP_SUCCESS && lc_is_down(code)) {
+    rc = LC_ERR_DOWN;
+  } else if (lrc == LDAP_SUCCESS && code != LDAP_SUCCESS) {
+    *err = lc_errmsg(c, code, "search of %s", s->base);
+    rc = CONN_ERR_IO;
+  } else if (lrc == LDAP_SUCCESS &&
+             (pr = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, rctrls, NULL)) &&
+             ldap_parse_pageresponse_control(c->ld, pr, &count, cookie) != LDAP_SUCCESS) {
+    cookie->bv_val = NULL; /* no usable paged-results response: this was the last page */
+    cookie->bv_len = 0;
+  }
+  ldap_controls_free(rctrls);
+  return rc;
+}
+
+/* Run one search page by page; entries go to fn.  The next page is asked for before the
+ * entries of this one are processed, so the server reads while the client works. */
+static int paged_once(connector *c, const lc_search *s, int (*fn)(void *u, LDAPMessage *e),
+                      void *u, char **err)
+{
+  struct berval cookie = {0, NULL};
+  int msgid = -1, rc = request_page(c, s, &cookie, &msgid, err);
+
+  while (rc == CONN_OK && msgid >= 0) {
+    LDAPMessage *res = NULL;
+    rc = receive_page(c, s, msgid, &res, &cookie, err);
+    msgid = -1;
+    if (rc == CONN_OK && cookie.bv_len > 0)
+      rc = request_page(c, s, &cookie, &msgid, err);
+    ber_memfree(cookie.bv_val);
+    cookie.bv_val = NULL;
+    cookie.bv_len = 0;
+    for (LDAPMessage *m = res ? ldap_first_entry(c->ld, res) : NULL; m && rc == CONN_OK;
+         m = ldap_next_entry(c->ld, m))
+      rc = fn(u, m); /* continuation references are skipped */
+    ldap_msgfree(res);
+  }
+  if (msgid >= 0)
+    ldap_abandon_ext(c->ld, msgid, NULL, NULL);
+  return rc;
+}
+
+int lc_paged(connector *c, const lc_search *s, int (*fn)(void *u, LDAPMessage *e), void *u,
+             char **err)
+{
+  int attempts = 0, rc;
+  /* A paged search's cookie belongs to its connection: after a reconnect it starts over. */
+  while ((rc = paged_once(c, s, fn, u, err)) == LC_ERR_DOWN)
+    if (lc_recover(c, &attempts) != 0) {
+      *err = lc_errmsg(c, LDAP_SERVER_DOWN, "%s: search of %s (after %d reconnects)", c->url,
+                       s->base, attempts);
+      return CONN_ERR_IO;
+    }
+  return rc;
+}
+
+typedef struct full_ctx {
+  connector *c;
+  const conn_sink *sink;
+  char **err;
+} full_ctx;
+
+static int full_entry(void *u, LDAPMessage *e)
+{
+  full_ctx *f = u;
+  return lc_deliver(f->c, f->sink, e, LC_READ_WHOLE, CONN_OBJ_FULL, f->err);
+}
+
+int lc_import(connector *c, conn_import_mode mode, const char *watermark, const conn_sink *sink,
+              char **new_watermark, char **err)
+{
+  full_ctx f = {c, sink, err};
+  char *wm = NULL;
+  int rc;
+
+  if ((rc = lc_connect(c, err)) != CONN_OK)
+    return rc;
+  if (mode == CONN_IMPORT_DELTA)
+    return lc_delta(c, watermark, sink, new_watermark, err);
+  /* The watermark first: what changes during the full import comes again in the next delta. */
+  if ((rc = lc_delta_start(c, sink, &wm, err)) != CONN_OK)
+    return rc;
+  for (size_t i = 0; i < c->n_containers && rc == CONN_OK; i++) {
+    lc_search s = {c->containers[i], LDAP_SCOPE_SUBTREE, c->type_filter, NULL};
+    rc = lc_paged(c, &s, full_entry, &f, err);
+  }
+  if (rc != CONN_OK) {
+    free(wm);
+    return rc;
+  }
+  *new_watermark = wm;
+  return CONN_OK;
+}
