@@ -190,3 +190,20 @@ int dn_ava_next(const char *rdn, size_t n, size_t *pos, buf *attr, buf *value)
     *pos = n;
   return 1;
 }
+
+int dn_escape_value(buf *out, const char *p, size_t n)
+{
+  int rc = BUF_OK;
+  for (size_t i = 0; i < n && rc == BUF_OK; i++) {
+    unsigned char c = (unsigned char)p[i];
+    bool special = strchr("\"+,;<=>\\", c) || (i == 0 && (c == ' ' || c == '#')) ||
+                   (i == n - 1 && c == ' ');
+    if (c < 0x20 || c == 0x7f)
+      rc = buf_printf(out, "\\%02x", c);
+    else if (special && (rc = buf_addc(out, '\\')) == BUF_OK)
+      rc = buf_addc(out, (char)c);
+    else if (!special)
+      rc = buf_addc(out, (char)c);
+  }
+  return rc;
+}

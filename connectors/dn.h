@@ -25,5 +25,9 @@ size_t dn_parent_off(const char *dn, size_t n);
  * (both reset first).  Returns 1, 0 at the end, -1
  * when the pair has no '=' or memory ran out. */
 int dn_ava_next(const char *rdn, size_t n, size_t *pos, buf *attr, buf *value);
+/* Append p[0..n) as an RDN attribute value (RFC 4514): '"', '+', ',', ';', '<', '=', '>', '\'
+ * with a backslash, a leading ' ' or '#' and a trailing ' ' with a backslash, control bytes as
+ * \XX.  BUF_* codes. */
+int dn_escape_value(buf *out, const char *p, size_t n);
 
 #endif

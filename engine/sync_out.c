@@ -9,26 +9,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "connectors/dn.h"
 #include "engine/engine_int.h"
 #include "rules/expr.h"
 
 static const char *const rdn_attrs[] = {"cn", "ou", "o", "uid"};
-
-/* RFC 4514 escaping of an RDN value. */
-static int escape_rdn(buf *b, const char *p, size_t n)
-{
-  size_t i;
-  int rc = 0;
-  for (i = 0; i < n && rc == 0; i++) {
-    char ch = p[i];
-    if (strchr(",+\"\\<>;=", ch) || (i == 0 && (ch == '#' || ch == ' ')) ||
-        (i == n - 1 && ch == ' '))
-      rc = buf_addc(b, '\\');
-    if (rc == 0)
-      rc = buf_addc(b, ch);
-  }
-  return rc;
-}
 
 /* The DN the rules give the object: a flow to `dn`, or an RDN attribute (cn, ou, o, uid)
  * plus `parentDistinguishedName`.  *dn NULL when the rules give none; *rdn_attr the
@@ -65,7 +50,7 @@ static int out_dn(mvs_engine *e, const merged_set *ms, const char **dn, const ch
         buf_addc(&b, (char)(rdn_attrs[i][k] - 'a' + 'A'));
       buf_addc(&b, '=');
     }
-    escape_rdn(&b, p, n);
+    dn_escape_value(&b, p, n);
     buf_addc(&b, ',');
     buf_add(&b, pp, pn);
     *dn = b.p ? mvs_arena_memdup(e->scratch, b.p, b.len) : NULL;

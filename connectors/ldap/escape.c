@@ -27,20 +27,3 @@ int ldap_escape_filter(buf *out, const char *p, size_t n)
   }
   return rc;
 }
-
-int ldap_escape_dn_value(buf *out, const char *p, size_t n)
-{
-  int rc = BUF_OK;
-  for (size_t i = 0; i < n && rc == BUF_OK; i++) {
-    unsigned char c = (unsigned char)p[i];
-    bool special = strchr("\"+,;<=>\\", c) || (i == 0 && (c == ' ' || c == '#')) ||
-                   (i == n - 1 && c == ' ');
-    if (c < 0x20 || c == 0x7f)
-      rc = hex_escape(out, c);
-    else if (special && (rc = buf_addc(out, '\\')) == BUF_OK)
-      rc = buf_addc(out, (char)c);
-    else if (!special)
-      rc = buf_addc(out, (char)c);
-  }
-  return rc;
-}

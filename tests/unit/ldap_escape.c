@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "connectors/dn.h"
 #include "connectors/ldap/escape.h"
 
 typedef struct esc_case {
@@ -52,7 +53,7 @@ int main(void)
   size_t n = sizeof cases / sizeof *cases;
   for (size_t i = 0; i < n; i++) {
     fails += check("filter", &cases[i], ldap_escape_filter, cases[i].filter);
-    fails += check("dn", &cases[i], ldap_escape_dn_value, cases[i].dn);
+    fails += check("dn", &cases[i], dn_escape_value, cases[i].dn);
   }
   printf("%zu cases, %d failures\n", n, fails);
   return fails != 0;
