@@ -15,6 +15,7 @@
 
 #include "connectors/connector.h"
 #include "tools/value_json.h"
+#include "test_file.h"
 
 #define MAX_SETTINGS 32
 #define MAX_LIST 64
@@ -52,25 +53,6 @@ static void out(ctx *c, const char *fmt, ...)
   va_start(ap, fmt);
   buf_vprintf(&c->out, fmt, ap);
   va_end(ap);
-}
-
-static char *read_all(const char *path, size_t *n)
-{
-  FILE *f = fopen(path, "rb");
-  char *p = NULL;
-  long len;
-  if (!f)
-    return NULL;
-  if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-      (p = malloc((size_t)len + 1)) && fread(p, 1, (size_t)len, f) == (size_t)len) {
-    p[len] = '\0';
-    *n = (size_t)len;
-  } else {
-    free(p);
-    p = NULL;
-  }
-  fclose(f);
-  return p;
 }
 
 static int split_lines(char *text, lines *l)
@@ -398,7 +380,7 @@ static void step_write(ctx *c, lines *l, const char *name, const char *mode)
 static void step_show(ctx *c, const char *name)
 {
   size_t n;
-  char *p = read_all(name, &n);
+  char *p = test_read_file(name, &n);
   out(c, "== show %s\n%s", name, p ? p : "(missing)\n");
   if (p && n && p[n - 1] != '\n')
     out(c, "\\ (no newline at the end)\n");
@@ -412,7 +394,7 @@ static void step_copy(ctx *c, const char *src, const char *dst)
   char *p;
   FILE *f;
   snprintf(path, sizeof path, "%s/%s", c->case_dir, src);
-  p = read_all(path, &n);
+  p = test_read_file(path, &n);
   if (!p || !(f = fopen(dst, "wb"))) {
     out(c, "cannot copy %s\n", src);
     free(p);
@@ -494,7 +476,7 @@ int main(int argc, char **argv)
   c.case_dir = dirname(dir_buf);
   c.case_name = basename(name_buf);
   buf_init(&c.out, 0);
-  if (!(text = read_all(abs_case, &n)) || !mkdtemp(work) || chdir(work) != 0) {
+  if (!(text = test_read_file(abs_case, &n)) || !mkdtemp(work) || chdir(work) != 0) {
     fprintf(stderr, "%s: cannot set up: %s\n", case_path, strerror(errno));
     return 2;
   }
@@ -508,7 +490,7 @@ int main(int argc, char **argv)
   } else {
     snprintf(expected_path, sizeof expected_path, "%.*s.expected",
              (int)(strlen(abs_case) - strlen(".case")), abs_case);
-    want = read_all(expected_path, &wn);
+    want = test_read_file(expected_path, &wn);
     if (!want || wn != c.out.len || memcmp(want, c.out.p, wn) != 0) {
       fprintf(stderr, "%s: output differs from %s\n--- got:\n%s", case_path, expected_path,
               c.out.p ? c.out.p : "");

@@ -12,27 +12,9 @@
 #include "connectors/file/graph_json.h"
 #include "connectors/graph/graph_int.h"
 #include "tools/value_json.h"
+#include "test_file.h"
 
 #define CHUNKINGS 64
-
-static char *read_all(const char *path, size_t *n)
-{
-  FILE *f = fopen(path, "rb");
-  char *p = NULL;
-  long len;
-  if (!f)
-    return NULL;
-  if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-      (p = malloc((size_t)len + 1)) && fread(p, 1, (size_t)len, f) == (size_t)len) {
-    p[len] = '\0';
-    *n = (size_t)len;
-  } else {
-    free(p);
-    p = NULL;
-  }
-  fclose(f);
-  return p;
-}
 
 static const char *const op_names[] = {"replace", "add", "delete"};
 
@@ -89,7 +71,7 @@ static void print_item(void *u, const graph_batch_item *it)
 static void read_headers(const char *path, buf *out)
 {
   size_t n;
-  char *text = read_all(path, &n), *line, *save = NULL;
+  char *text = test_read_file(path, &n), *line, *save = NULL;
   if (!text)
     return;
   for (line = strtok_r(text, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
@@ -115,7 +97,7 @@ static int run(const char *fixtures, const char *name, const char *expected_dir,
   int rc = 0;
 
   snprintf(path, sizeof path, "%s/%s.json", fixtures, name);
-  if (!(data = read_all(path, &n))) {
+  if (!(data = test_read_file(path, &n))) {
     fprintf(stderr, "%s: cannot read\n", path);
     return 1;
   }
@@ -146,7 +128,7 @@ static int run(const char *fixtures, const char *name, const char *expected_dir,
     printf("%s", whole.p ? whole.p : "");
   } else {
     snprintf(path, sizeof path, "%s/%s.expected", expected_dir, name);
-    expected = read_all(path, &en);
+    expected = test_read_file(path, &en);
     if (!expected || en != whole.len || memcmp(expected, whole.p, en) != 0) {
       fprintf(stderr, "%s: output differs from %s:\n%s", name, path, whole.p ? whole.p : "");
       rc = 1;

@@ -12,6 +12,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "rules/ruleset.h"
+#include "test_file.h"
 
 /* The "today" every case is checked against, so review-by warnings are reproducible. */
 static const rule_date TODAY = {2026, 1, 15};
@@ -26,26 +27,6 @@ typedef struct rule_case {
   source files[32];
   size_t n;
 } rule_case;
-
-static char *read_all(const char *path, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  char *p = NULL;
-  long n;
-
-  if (!f)
-    return NULL;
-  if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-      (p = malloc((size_t)n + 1)) && fread(p, 1, (size_t)n, f) == (size_t)n) {
-    p[n] = '\0';
-    *len = (size_t)n;
-  } else {
-    free(p);
-    p = NULL;
-  }
-  fclose(f);
-  return p;
-}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -101,7 +82,7 @@ static int case_load(const char *dir, const char *entry, rule_case *c)
     return -1;
   if (!S_ISDIR(st.st_mode)) {
     c->files[0].name = strdup(entry);
-    c->files[0].text = read_all(path, &c->files[0].len);
+    c->files[0].text = test_read_file(path, &c->files[0].len);
     c->n = 1;
     return c->files[0].text ? 0 : -1;
   }
@@ -111,7 +92,7 @@ static int case_load(const char *dir, const char *entry, rule_case *c)
     snprintf(full, sizeof full, "%s/%s", path, names[i]);
     snprintf(name, sizeof name, "%s/%s", entry, names[i]);
     c->files[c->n].name = strdup(name);
-    c->files[c->n].text = read_all(full, &c->files[c->n].len);
+    c->files[c->n].text = test_read_file(full, &c->files[c->n].len);
     c->n++;
     free(names[i]);
     if (!c->files[c->n - 1].text)
@@ -231,7 +212,7 @@ static int run_good(const char *dir, const char *entry, rule_case *c)
     goto out;
   }
   snprintf(path, sizeof path, "%s/%.*s.json", dir, stem_len(entry), entry);
-  if ((want = read_all(path, &wlen)) && strcmp(want, json) != 0) {
+  if ((want = test_read_file(path, &wlen)) && strcmp(want, json) != 0) {
     fprintf(stderr, "--- want:\n%s--- got:\n%s", want, json);
     failed = fail("JSON differs from the .json file", entry, NULL);
   }
@@ -261,7 +242,7 @@ static int run_bad(const char *dir, const char *entry, rule_case *c)
   int failed = 0;
 
   snprintf(path, sizeof path, "%s/%.*s.expected", dir, stem_len(entry), entry);
-  if (!(want = read_all(path, &wlen)))
+  if (!(want = test_read_file(path, &wlen)))
     return fail("missing .expected file", path, NULL);
   rule_diags_init(&d);
   rs = build(c, NULL, &d);
