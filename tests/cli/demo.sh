@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The README's main job (tools/demo.sh) as a test: it must succeed and write what scenario 1
-# expects to the demo AD's change log.  Usage: demo.sh PATH/TO/mvsync
+# Scenario 1 over file connectors (tools/demo-files.sh) as a test: it must succeed and write
+# what scenario 1 expects to the demo AD's change log.  Usage: demo.sh PATH/TO/mvsync
 set -euo pipefail
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-MVSYNC=$1 "$(dirname "$0")/../../tools/demo.sh" "$work" >"$work/out.log" 2>&1 ||
-  { cat "$work/out.log"; echo "FAIL: tools/demo.sh exited non-zero"; exit 1; }
+MVSYNC=$1 "$(dirname "$0")/../../tools/demo-files.sh" "$work" >"$work/out.log" 2>&1 ||
+  { cat "$work/out.log"; echo "FAIL: tools/demo-files.sh exited non-zero"; exit 1; }
 fails=0
 want() { grep -qF -- "$2" "$work/$1" || { echo "FAIL: $1 lacks: $2"; fails=$((fails + 1)); }; }
 want out.log "dry run of initial cycle: success"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ctest ldap_ad_big: the ad connector on the harness's big variant (51,000 users, a group of
+# ctest ldap_ad_big: the ad connector on the harness's big variant (52,000 users, a group of
 # 6,000 members): the group imported through ranged retrieval (range-size 1500, as AD's
 # MaxValRange answers), copied to another OU by a second ad connector (an add with the first
 # chunk of members, then modifies of member-chunk values each), 1,500 member removals and

@@ -3,7 +3,7 @@
 # change here rebuilds the cached copies; the folders it builds belong to the cache (samba.sh).
 
 # The big variant's data set.
-_samba_bench_users=51000   # more than Cloud Sync's 50,000-member group limit (scenario_1_large)
+_samba_bench_users=52000   # more than Cloud Sync's 50,000-member group limit (scenario_1_large)
 _samba_bench_members=6000
 _samba_bench_batch=2000
 
@@ -113,7 +113,7 @@ _samba_build_big() {
   printf 'dn: OU=Bench,%s\nobjectClass: organizationalUnit\nou: Bench\n\n' "$SAMBA_BASE" |
     _samba_ldap_plain ldapadd "$dir" >/dev/null || { _samba_down "$dir"; return 1; }
   for ((from = 1; from <= _samba_bench_users; from += _samba_bench_batch)); do
-    to=$((from + _samba_bench_batch - 1))
+    to=$((from + _samba_bench_batch - 1 > _samba_bench_users ? _samba_bench_users : from + _samba_bench_batch - 1))
     awk -v from="$from" -v to="$to" -v base="$SAMBA_BASE" 'BEGIN {
         for (i = from; i <= to; i++) {
           n = sprintf("%05d", i)
