@@ -23,7 +23,7 @@ expect() {
 }
 
 # check: a directory is one rule set; warnings do not fail it.
-expect check-examples 0 "ok: 4 files, 4 connectors, 5 rules, 1 collection" "" -- rules check "$examples"
+expect check-examples 0 "ok: 3 files, 2 connectors, 3 rules, 1 collection" "" -- rules check "$examples"
 expect check-one-file 0 "ok: 1 file" "" -- rules check "$examples/gwb-v2-coexistence.rules"
 expect check-bad 1 "" "bad/precedence.rules:20:3: error: precedence 10 is already used" \
   -- rules check "$here/rules/bad/precedence.rules"
