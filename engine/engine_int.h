@@ -76,6 +76,11 @@ typedef struct sync_work {
   id_list mv_changed;
   ref_change *changes;
   size_t n_changes, cap_changes;
+  /* References each export computation left out, by connector-space object: an object
+   * recomputed in the same sync (a nested group created after its parent) counts once,
+   * with its last computation. */
+  struct skip_count *skips;
+  size_t n_skips, cap_skips;
 } sync_work;
 
 struct mvs_engine {
@@ -137,6 +142,8 @@ int sync_objects(mvs_engine *e, sync_work *w);
 void sync_work_free(sync_work *w);
 /* Sort the drift lists for lookups (before outbound work). */
 void sync_drift_ready(sync_work *w);
+/* Note that cs_id's export computation left out n references; 0 or -1 (no memory). */
+int sync_skips_note(sync_work *w, int64_t cs_id, int64_t n);
 
 /* ---- sync_in.c ---- */
 /* Inbound for one connector-space object: delete, join, project or disconnect it, then

@@ -22,6 +22,48 @@ void sync_work_free(sync_work *w)
   free(w->changes);
   w->changes = NULL;
   w->n_changes = w->cap_changes = 0;
+  free(w->skips);
+  w->skips = NULL;
+  w->n_skips = w->cap_skips = 0;
+}
+
+typedef struct skip_count {
+  int64_t cs_id, n;
+  size_t seq;   /* order of computation: the last one counts */
+} skip_count;
+
+int sync_skips_note(sync_work *w, int64_t cs_id, int64_t n)
+{
+  if (w->n_skips == w->cap_skips) {
+    size_t ncap = w->cap_skips ? w->cap_skips * 2 : 64;
+    skip_count *np = realloc(w->skips, ncap * sizeof *np);
+    if (!np)
+      return -1;
+    w->skips = np;
+    w->cap_skips = ncap;
+  }
+  w->skips[w->n_skips] = (skip_count){cs_id, n, w->n_skips};
+  w->n_skips++;
+  return 0;
+}
+
+static int cmp_skip(const void *a, const void *b)
+{
+  const skip_count *x = a, *y = b;
+  if (x->cs_id != y->cs_id)
+    return x->cs_id < y->cs_id ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The references left out, counting each object's last computation. */
+static int64_t skips_total(sync_work *w)
+{
+  int64_t total = 0;
+  qsort(w->skips, w->n_skips, sizeof *w->skips, cmp_skip);
+  for (size_t i = 0; i < w->n_skips; i++)
+    if (i + 1 == w->n_skips || w->skips[i + 1].cs_id != w->skips[i].cs_id)
+      total += w->skips[i].n;
+  return total;
 }
 
 /* Take a work list (sorted, unique), leaving an empty one to collect the next round. */
@@ -198,6 +240,7 @@ int sync_run(mvs_engine *e, bool full)
     if (sync_objects(e, &w) != 0)
       goto out;
   }
+  e->res->skipped_refs += skips_total(&w);
   engine_logf(e, "%s sync: %lld adds, %lld updates, %lld deletes, %lld errors, %lld "
               "references skipped (no object in the target connector), %lld drift (directory "
               "values the rules do not want, put back)",

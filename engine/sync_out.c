@@ -627,10 +627,18 @@ static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_ro
     rc = rc == STORE_OK ? 0 : -1;
     goto out;
   }
-  /* Counted here, once per export computation, from the values it stages. */
-  for (i = 0; i < ms.n; i++)
-    if (ms.items[i].is_ref && ms.items[i].state != MERGED_KEEP)
-      e->res->skipped_refs += ms.items[i].skipped;
+  /* Counted from the values this export computation stages; sync.c keeps the last
+   * computation per object. */
+  {
+    int64_t skipped = 0;
+    for (i = 0; i < ms.n; i++)
+      if (ms.items[i].is_ref && ms.items[i].state != MERGED_KEEP)
+        skipped += ms.items[i].skipped;
+    if (sync_skips_note(w, cs_id, skipped) != 0) {
+      rc = -1;
+      goto out;
+    }
+  }
   rc = stage_export(e, c, cs_id, &ms, drift);
 out:
   contribs_free(&cb);
