@@ -59,6 +59,8 @@ static int cmp_skip(const void *a, const void *b)
 static int64_t skips_total(sync_work *w)
 {
   int64_t total = 0;
+  if (!w->n_skips)
+    return 0;
   qsort(w->skips, w->n_skips, sizeof *w->skips, cmp_skip);
   for (size_t i = 0; i < w->n_skips; i++)
     if (i + 1 == w->n_skips || w->skips[i + 1].cs_id != w->skips[i].cs_id)
