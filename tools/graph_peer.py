@@ -1033,7 +1033,8 @@ def status_fault(peer, fault, request_id, client_request_id):
 
 
 STATUS_FAULTS = {"429", "503", "504", "expired-token", "sync-state-not-found"}
-FAULT_KINDS = STATUS_FAULTS | {"drop", "truncate", "cut", "resync", "foreign-next-link", "delay"}
+FAULT_KINDS = STATUS_FAULTS | {"drop", "truncate", "cut", "resync", "foreign-next-link", "delay",
+                               "ctrl-delta-link"}
 
 
 def take_fault(peer, method, path, where):
@@ -1492,6 +1493,9 @@ class Handler(BaseHTTPRequestHandler):
                 if link in out:
                     out[link] = peer.foreign_url + out[link][len(base):]
                     break
+        if fault is not None and fault["kind"] == "ctrl-delta-link" and isinstance(out, dict) \
+                and "@odata.deltaLink" in out:
+            out["@odata.deltaLink"] += "\r\nX-Injected: 1"
         return status, extra, out
 
     def send(self, status, headers, data, length=None):

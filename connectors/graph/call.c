@@ -3,6 +3,7 @@
  * on a 401; the bearer token only ever sent to the Graph origin; throttling (429 / 503 / 504)
  * waited out as the server asks, within a total bound.  See graph_int.h. */
 #include <curl/curl.h>
+#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #define REPLY_CAP (1 << 20) /* what is kept of a body that is not streamed */
 #define TOKEN_MARGIN 300    /* renew this many seconds before the token expires */
 #define ASSERTION_LIFETIME 600
+#define MAX_RETRIES 100 /* a cap on resends however short the server's waits */
 
 char *graph_printf(const char *fmt, ...)
 {
@@ -74,32 +76,60 @@ void graph_sleep(double s)
 
 bool graph_throttled(long status) { return status == 429 || status == 503 || status == 504; }
 
-double graph_backoff(double *backoff)
+static double now_monotonic(void)
 {
-  double wait = *backoff * (0.5 + (double)(rand() % 1000) / 2000.0);
-  *backoff = *backoff < 32 ? *backoff * 2 : 64;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void graph_retry_begin(graph_retry *rt)
+{
+  rt->start = now_monotonic();
+  rt->backoff = 1;
+  rt->retries = 0;
+}
+
+double graph_retry_next(const connector *c, graph_retry *rt, double retry_after)
+{
+  double wait = retry_after;
+  if (wait < 1) {
+    /* None given, or 0 / a past HTTP-date: resending at once would storm the server. */
+    unsigned short rnd = 0x8000;
+    if (RAND_bytes((unsigned char *)&rnd, sizeof rnd) != 1)
+      rnd = 0x8000; /* jitter is a courtesy, not a secret */
+    wait = rt->backoff * (0.5 + (double)rnd / 131070.0);
+    rt->backoff = rt->backoff < 32 ? rt->backoff * 2 : 64;
+  }
+  if (rt->retries >= MAX_RETRIES || now_monotonic() - rt->start + wait > c->max_retry)
+    return -1;
+  rt->retries++;
   return wait;
 }
 
 /* Send, waiting out throttling and failed connections within the connector's total bound;
  * a request that may have reached the server is resent only when idempotent (a token
- * request, a GET).  The last reply is left in *r (a 429 when the bound ran out). */
+ * request, a GET): a non-idempotent one is not resent after a broken connection or a 504
+ * (the gateway gave up; the request may still have run).  The last reply is left in *r (a
+ * 429 when the bound ran out). */
 static int send_retrying(connector *c, const char *method, const char *url,
                          const char *const *headers, const char *body, size_t body_len,
                          bool idempotent, const gh_body *sink, gh_reply *r, char **err)
 {
-  double waited = 0, backoff = 1;
+  graph_retry rt;
 
+  graph_retry_begin(&rt);
   for (;;) {
     double wait;
     int rc;
     c->requests++;
     rc = gh_http_send(c->http, method, url, headers, body, body_len, sink, REPLY_CAP, r);
     if (rc == GH_ENOMEM || rc == GH_ESINK) {
+      gh_reply_free(r);
       *err = rc == GH_ENOMEM ? graph_printf("out of memory") : NULL;
       return rc == GH_ENOMEM ? CONN_ERR_NOMEM : CONN_ERR_ABORTED;
     }
-    if (rc == GH_OK && !graph_throttled(r->status))
+    if (rc == GH_OK && (!graph_throttled(r->status) || (!idempotent && r->status == 504)))
       return CONN_OK;
     if (rc == GH_ENET && !idempotent && !r->not_sent) {
       *err = graph_printf("%s %s: %s (not resent: the outcome is unknown)", method, url, r->error);
@@ -107,12 +137,7 @@ static int send_retrying(connector *c, const char *method, const char *url,
       return CONN_ERR_IO;
     }
     /* Retry-After when the server gave one, else exponential backoff with jitter. */
-    if (rc == GH_OK && r->retry_after >= 0) {
-      wait = r->retry_after;
-    } else {
-      wait = graph_backoff(&backoff);
-    }
-    if (waited + wait > c->max_retry) {
+    if ((wait = graph_retry_next(c, &rt, rc == GH_OK ? r->retry_after : -1)) < 0) {
       if (rc == GH_OK)
         return CONN_OK; /* the caller reports the throttled reply */
       *err = graph_printf("%s %s: %s", method, url, r->error);
@@ -121,7 +146,6 @@ static int send_retrying(connector *c, const char *method, const char *url,
     }
     gh_reply_free(r);
     graph_sleep(wait);
-    waited += wait;
     c->retries++;
   }
 }
@@ -188,10 +212,12 @@ static int fetch_token(connector *c, char **err)
     *err = graph_printf("token endpoint %s: no access_token in the reply", c->token_url);
     goto out;
   }
-  /* expires_in is a number (Microsoft once sent it as a string). */
+  /* expires_in is a number (Microsoft once sent it as a string); clamped, so a zero or
+   * negative one cannot make every request fetch a token, nor a huge one overflow. */
   expires_in = exp && YAJL_IS_INTEGER(exp)  ? (long)YAJL_GET_INTEGER(exp)
                : exp && YAJL_IS_STRING(exp) ? atol(exp->u.string)
                                             : 3599;
+  expires_in = expires_in < 60 ? 60 : expires_in > 86400 ? 86400 : expires_in;
   wipe_free(c->token);
   if (!(c->token = strdup(tok->u.string))) {
     rc = CONN_ERR_NOMEM;

@@ -32,7 +32,7 @@ typedef struct sub {
   const char *method;
   char *url;    /* relative to /v1.0 */
   char *body;   /* JSON, or NULL */
-  long depends; /* the sub this one must follow in the same batch, or -1 */
+  long depends; /* the sub this one must follow (sent once that one is settled), or -1 */
   bool pending;
   bool ok;
   long status;
@@ -167,14 +167,55 @@ static void fail_change(ctx *x, size_t i, int code, char *message)
   r->message = message ? message : graph_printf("export failed");
 }
 
-/* Member / owner / manager changes of a group or user (id) as $ref requests. */
+/* Whether change i's reference values can be written as $ref requests (whole: an add, every
+ * value an addition); if not, the change fails here, before anything of it is sent. */
+static bool refs_writable(ctx *x, size_t i, bool whole)
+{
+  const conn_export *ch = &x->changes[i];
+
+  for (size_t k = 0; k < ch->n_attrs; k++) {
+    const conn_attr *a = &ch->attrs[k];
+    bool single = strcasecmp(a->name, "manager") == 0;
+    if (!is_ref_attr(x->c, a))
+      continue;
+    if (!single && strcasecmp(a->name, "members") != 0 && strcasecmp(a->name, "owners") != 0) {
+      fail_change(x, i, 400,
+                  graph_printf("%s: only members, owners and manager references can be written",
+                               a->name));
+      return false;
+    }
+    if (!single && !whole && a->op == CONN_ATTR_REPLACE) {
+      fail_change(x, i, 400,
+                  graph_printf("%s: Graph cannot replace every value at once; "
+                               "send the values added and removed",
+                               a->name));
+      return false;
+    }
+    for (size_t v = 0; v < mvs_count(a->value); v++) {
+      mvs_value mv = mvs_item(a->value, v);
+      char *mid =
+          mv.type == MVS_V_REF || mv.type == MVS_V_STR ? strndup(mv.u.s.p, mv.u.s.n) : NULL;
+      bool safe = url_safe(mid);
+      if (!safe)
+        fail_change(x, i, 400,
+                    graph_printf("%s: \"%s\" is not a Graph object id", a->name, mid ? mid : "?"));
+      free(mid);
+      if (!safe)
+        return false;
+    }
+  }
+  return true;
+}
+
+/* Member / owner / manager changes of a group or user (id) as $ref requests (checked by
+ * refs_writable).  Removals first; an addition of a value removed in the same change follows
+ * its removal (a later $batch). */
 static int ref_subs(ctx *x, size_t i, const char *coll, const char *id, bool whole)
 {
   const conn_export *ch = &x->changes[i];
   connector *c = x->c;
   size_t first = x->s.n;
 
-  /* Removals first, so a value removed and added again ends up added (dependsOn). */
   for (int pass = 0; pass < 2; pass++)
     for (size_t k = 0; k < ch->n_attrs; k++) {
       const conn_attr *a = &ch->attrs[k];
@@ -182,39 +223,20 @@ static int ref_subs(ctx *x, size_t i, const char *coll, const char *id, bool who
       conn_attr_op op = whole ? CONN_ATTR_ADD : a->op;
       if (!is_ref_attr(c, a) || (pass == 0) != (op == CONN_ATTR_DELETE))
         continue;
-      if (!single && strcasecmp(a->name, "members") != 0 && strcasecmp(a->name, "owners") != 0) {
-        fail_change(x, i, 400,
-                    graph_printf("%s: only members, owners and manager references can "
-                                 "be written",
-                                 a->name));
-        return 0;
-      }
-      if (single && !whole && op == CONN_ATTR_REPLACE && mvs_count(a->value) == 0) {
+      if (single && !whole &&
+          (op == CONN_ATTR_DELETE || (op == CONN_ATTR_REPLACE && mvs_count(a->value) == 0))) {
         if (add_sub(x, i, SUB_REF_DEL, "DELETE", graph_printf("/%s/%s/manager/$ref", coll, id),
                     NULL, -1) != 0)
           return -1;
         continue;
       }
-      if (!single && op == CONN_ATTR_REPLACE) {
-        fail_change(x, i, 400,
-                    graph_printf("%s: Graph cannot replace every value at once; "
-                                 "send the values added and removed",
-                                 a->name));
-        return 0;
-      }
       for (size_t v = 0; v < mvs_count(a->value); v++) {
         mvs_value mv = mvs_item(a->value, v);
-        char *mid =
-            mv.type == MVS_V_REF || mv.type == MVS_V_STR ? strndup(mv.u.s.p, mv.u.s.n) : NULL;
+        char *mid = strndup(mv.u.s.p, mv.u.s.n);
         long dep = -1;
         int rc;
-        if (!mid || !url_safe(mid)) {
-          fail_change(
-              x, i, 400,
-              graph_printf("%s: \"%s\" is not a Graph object id", a->name, mid ? mid : "?"));
-          free(mid);
-          return 0;
-        }
+        if (!mid)
+          return -1;
         if (single) {
           rc = add_sub(x, i, SUB_REF_PUT, "PUT", graph_printf("/%s/%s/manager/$ref", coll, id),
                        ref_body(c, mid), -1);
@@ -253,6 +275,10 @@ static int plan_change(ctx *x, size_t i)
                                ch->object_type ? ch->object_type : "untyped objects"));
       return 0;
     }
+    /* Its references are checked now: once the group exists, the add is done whatever
+     * becomes of its members (a failed add would create the group again next run). */
+    if (!refs_writable(x, i, true))
+      return 0;
     if (props_body(x->c, ch, &body) != 0)
       return -1;
     return add_sub(x, i, SUB_CREATE, "POST", strdup("/groups"), body ? body : strdup("{}"), -1);
@@ -269,6 +295,8 @@ static int plan_change(ctx *x, size_t i)
                                  ch->attrs[k].name));
         return 0;
       }
+    if (!refs_writable(x, i, false))
+      return 0;
     if (props_body(x->c, ch, &body) != 0)
       return -1;
     if (body &&
@@ -373,19 +401,14 @@ static void on_item(void *u, const graph_batch_item *it)
     return;
   rc->handled[j - 1] = true;
   s = &x->s.v[rc->idx[j - 1]];
-  if (graph_throttled(it->status)) {
+  /* Resent later, except a create the gateway gave up on: it may have happened. */
+  if (graph_throttled(it->status) && !(it->status == 504 && s->kind == SUB_CREATE)) {
     if (it->retry_after > *rc->wait)
       *rc->wait = it->retry_after;
     s->status = it->status;
     free(s->failure);
     s->failure = graph_printf("%s %s: HTTP %ld %s%s%s", s->method, s->url, it->status, it->code,
                               it->message[0] ? ": " : "", it->message);
-    return;
-  }
-  if (it->status == 424 && s->depends >= 0 && !x->s.v[s->depends].pending &&
-      x->s.v[s->depends].ok) {
-    /* Its dependency counted as done (a 404 on removal): sent again on its own. */
-    s->depends = -1;
     return;
   }
   settle(s, it->status, it->code, it->message);
@@ -409,25 +432,25 @@ static void read_batch_reply(ctx *x, const size_t *idx, size_t n, const gh_reply
                       : "unreadable $batch reply");
 }
 
-/* Build the $batch body of subs idx[0..n). */
+/* Build the $batch body of subs idx[0..n) (no dependsOn: a request that must follow
+ * another is sent in a later batch). */
 static char *batch_body(ctx *x, const size_t *idx, size_t n)
 {
   buf b;
+  int rc;
   buf_init(&b, 0);
-  buf_adds(&b, "{\"requests\":[");
-  for (size_t k = 0; k < n; k++) {
+  rc = buf_adds(&b, "{\"requests\":[");
+  for (size_t k = 0; k < n && rc == BUF_OK; k++) {
     sub *s = &x->s.v[idx[k]];
-    buf_printf(&b, "%s{\"id\":\"%zu\",\"method\":\"%s\",\"url\":\"%s\"", k ? "," : "", k + 1,
-               s->method, s->url);
-    if (s->depends >= 0)
-      for (size_t d = 0; d < k; d++)
-        if (idx[d] == (size_t)s->depends)
-          buf_printf(&b, ",\"dependsOn\":[\"%zu\"]", d + 1);
-    if (s->body)
-      buf_printf(&b, ",\"headers\":{\"Content-Type\":\"application/json\"},\"body\":%s", s->body);
-    buf_addc(&b, '}');
+    rc = buf_printf(&b, "%s{\"id\":\"%zu\",\"method\":\"%s\",\"url\":\"%s\"", k ? "," : "",
+                    k + 1, s->method, s->url);
+    if (rc == BUF_OK && s->body)
+      rc = buf_printf(&b, ",\"headers\":{\"Content-Type\":\"application/json\"},\"body\":%s",
+                      s->body);
+    if (rc == BUF_OK)
+      rc = buf_addc(&b, '}');
   }
-  if (buf_adds(&b, "]}") != BUF_OK) {
+  if (rc != BUF_OK || buf_adds(&b, "]}") != BUF_OK) {
     buf_free(&b);
     return NULL;
   }
@@ -447,6 +470,7 @@ static int send_batch(ctx *x, const char *url, const size_t *idx, size_t n, doub
   free(body);
   if (rc == CONN_ERR_NOMEM) {
     free(err);
+    gh_reply_free(&rep);
     return rc;
   }
   if (rc != CONN_OK) {
@@ -465,12 +489,13 @@ static int send_batch(ctx *x, const char *url, const size_t *idx, size_t n, doub
   return CONN_OK;
 }
 
-/* Send every pending request, BATCH_MAX at a time, until each is settled; a request and the
- * one depending on it go in the same batch. */
+/* Send every pending request, BATCH_MAX at a time, until each is settled; a request that
+ * follows another goes in a batch after the one that settled it. */
 static int send_pending(ctx *x)
 {
   connector *c = x->c;
-  double waited = 0, backoff = 1;
+  graph_retry rt;
+  bool budget_started = false;
   char *url = graph_printf("%s/$batch", c->graph_base);
   int rc = CONN_OK;
 
@@ -483,22 +508,18 @@ static int send_pending(ctx *x)
 
     for (size_t i = 0; i < x->s.n && rc == CONN_OK; i++) {
       sub *s = &x->s.v[i];
-      bool has_dependent = i + 1 < x->s.n && x->s.v[i + 1].depends == (long)i;
-      bool with = false;
       if (!s->pending || graph_throttled(s->status))
         continue;
-      if (s->depends >= 0 && !x->s.v[s->depends].pending && !x->s.v[s->depends].ok) {
+      if (s->depends >= 0 && x->s.v[s->depends].pending)
+        continue; /* a later round, once the request it follows is settled */
+      if (s->depends >= 0 && !x->s.v[s->depends].ok) {
         settle(s, 424, "", "the request it depends on failed");
         continue;
       }
-      if (n == BATCH_MAX || (n == BATCH_MAX - 1 && has_dependent)) {
+      if (n == BATCH_MAX) {
         rc = send_batch(x, url, idx, n, &wait);
         n = 0;
       }
-      for (size_t k = 0; k < n; k++)
-        with |= idx[k] == (size_t)s->depends;
-      if (s->depends >= 0 && x->s.v[s->depends].pending && !with)
-        continue; /* a later round, after the request it follows */
       idx[n++] = i;
     }
     if (n && rc == CONN_OK)
@@ -513,17 +534,19 @@ static int send_pending(ctx *x)
       break;
     if (!any_throttled)
       continue;
-    /* What was throttled waits (Retry-After, else backoff) and goes again, within the bound. */
-    if (wait < 0)
-      wait = graph_backoff(&backoff);
-    if (waited + wait > c->max_retry) {
+    /* What was throttled waits (Retry-After, else backoff) and goes again, within the bound
+     * (counted from the first throttling: the round's other batches are not its time). */
+    if (!budget_started) {
+      graph_retry_begin(&rt);
+      budget_started = true;
+    }
+    if ((wait = graph_retry_next(c, &rt, wait)) < 0) {
       for (size_t i = 0; i < x->s.n; i++)
         if (x->s.v[i].pending && graph_throttled(x->s.v[i].status))
           x->s.v[i].pending = false; /* failed, with its throttled reply as the reason */
       continue;
     }
     graph_sleep(wait);
-    waited += wait;
     c->retries++;
     for (size_t i = 0; i < x->s.n; i++)
       if (x->s.v[i].pending && graph_throttled(x->s.v[i].status))
@@ -546,17 +569,9 @@ int graph_export(connector *c, const conn_export *changes, size_t n, conn_export
   x.results = results;
   for (size_t i = 0; i < n; i++)
     results[i].ok = 1;
-  for (size_t i = 0; i < n; i++) {
-    size_t before = x.s.n;
+  for (size_t i = 0; i < n; i++) /* a change refused while planned sends nothing */
     if (plan_change(&x, i) != 0)
       goto out;
-    /* A change refused while planned sends nothing at all. */
-    while (!results[i].ok && x.s.n > before) {
-      sub *s = &x.s.v[--x.s.n];
-      free(s->url);
-      free(s->body);
-    }
-  }
   if ((rc = send_pending(&x)) != CONN_OK)
     goto out;
   /* Second round: the members of the groups just created. */

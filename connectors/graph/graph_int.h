@@ -45,8 +45,8 @@ bool graph_same_origin(const connector *c, const char *url);
 
 /* Call Graph: url must be on the Graph origin (else CONN_ERR_IO, nothing sent).  Sends the
  * bearer token (fetched or renewed as needed; once more on a 401 InvalidAuthenticationToken);
- * waits out 429 / 503 / 504 (Retry-After, else exponential backoff with jitter) within
- * max-retry-seconds; retries a GET whose connection failed.  json_body: sent as
+ * waits out 429 / 503 / 504 (graph_retry_next) within max-retry-seconds, except a 504 to a
+ * non-GET (it may have run); retries a GET whose connection failed.  json_body: sent as
  * application/json when non-NULL.  On CONN_OK *r holds the final response (any status; a 2xx
  * body went to sink); else *err says why.  extra: more header lines (NULL-terminated) or NULL. */
 int graph_call(connector *c, const char *method, const char *url, const char *json_body,
@@ -54,9 +54,18 @@ int graph_call(connector *c, const char *method, const char *url, const char *js
 
 /* 429, 503 and 504: throttled, worth waiting for. */
 bool graph_throttled(long status);
-/* The next exponential backoff wait (0.5-1 x *backoff seconds, jittered); doubles *backoff up
- * to 64. */
-double graph_backoff(double *backoff);
+/* The retry budget of one request (or of one export round's throttled $batch items): time on
+ * a monotonic clock since graph_retry_begin, and a cap on the number of resends. */
+typedef struct graph_retry {
+  double start;
+  double backoff;
+  int retries;
+} graph_retry;
+void graph_retry_begin(graph_retry *rt);
+/* The wait before the next try: retry_after (seconds) when >= 1, else (none, 0, a past
+ * HTTP-date) an exponential backoff with jitter (0.5-1 x 1, 2, 4 ... 64 s); < 0 when that
+ * wait would pass max-retry-seconds since the start, or the resends are used up. */
+double graph_retry_next(const connector *c, graph_retry *rt, double retry_after);
 void graph_sleep(double seconds);
 
 /* The Graph error envelope of a reply body: code and message (either may be empty). */

@@ -30,6 +30,8 @@ static void curl_init_once(void)
 {
   static bool done;
   if (!done) {
+    /* libcurl would write every TLS session key (bearer tokens, secrets) to this file. */
+    unsetenv("SSLKEYLOGFILE");
     curl_global_init(CURL_GLOBAL_DEFAULT);
     done = true;
   }
@@ -247,6 +249,8 @@ int gh_http_send(gh_http *h, const char *method, const char *url, const char *co
     rc = GH_ESINK; /* an empty 2xx body still begins (and ends) a document */
 out:
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+  for (np = list; np; np = np->next) /* the copies of the Authorization header */
+    memset(np->data, 0, strlen(np->data));
   curl_slist_free_all(list);
   return rc;
 }

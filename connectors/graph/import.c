@@ -172,6 +172,14 @@ static bool resync_code(const char *code)
          strcmp(code, "syncStateInvalid") == 0;
 }
 
+static bool has_ctrl(const char *s)
+{
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || *s == 0x7f)
+      return true;
+  return false;
+}
+
 /* Follow one type's links from url to its deltaLink (*delta_link, malloc'd). */
 static int round_trip(run *r, const char *start, char **delta_link, char **err)
 {
@@ -224,6 +232,13 @@ static int round_trip(run *r, const char *start, char **delta_link, char **err)
     delta = gj_reader_link(r->rd, GJ_DELTA_LINK);
     free(url);
     url = NULL;
+    if ((next && has_ctrl(next)) || (!next && delta && has_ctrl(delta))) {
+      /* A link goes into a request line, and a deltaLink into the line-based watermark. */
+      *err = graph_printf("%s: an @odata.%s with control characters", r->name,
+                          next ? "nextLink" : "deltaLink");
+      rc = CONN_ERR_DATA;
+      goto out;
+    }
     if (next) {
       /* Followed as given, never rebuilt: the token in it carries the $select. */
       if (!(url = strdup(next))) {
@@ -296,7 +311,7 @@ int graph_import(connector *c, conn_import_mode mode, const char *watermark, con
     for (int t = 0; t < 2; t++) {
       if (!c->select[t])
         continue;
-      if (!(links[t] = watermark_link(watermark, collections[t])) ||
+      if (!(links[t] = watermark_link(watermark, collections[t])) || has_ctrl(links[t]) ||
           !graph_same_origin(c, links[t])) {
         *err = graph_printf("the watermark has no %s deltaLink on %s (new object type, or "
                             "graph-url changed)",

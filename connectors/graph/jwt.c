@@ -40,6 +40,13 @@ static char *fail(char **err, const char *what)
   return NULL;
 }
 
+/* An encrypted key is refused: without a callback OpenSSL would prompt on the terminal. */
+static int no_password(char *pass, int size, int rwflag, void *u)
+{
+  (void)pass, (void)size, (void)rwflag, (void)u;
+  return -1;
+}
+
 /* The certificate's DER digest (SHA-256 or SHA-1) as base64url. */
 static char *thumbprint(X509 *cert, const EVP_MD *md)
 {
@@ -73,13 +80,13 @@ char *jwt_assertion(jwt_alg alg, const char *cert_pem_path, const char *key_pem,
       *err = NULL;
     goto out;
   }
-  if (!(cert = PEM_read_X509(f, NULL, NULL, NULL))) {
+  if (!(cert = PEM_read_X509(f, NULL, no_password, NULL))) {
     fail(err, "certificate-file: not a PEM certificate");
     goto out;
   }
   if (!(kb = BIO_new_mem_buf(key_pem, -1)) ||
-      !(key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL))) {
-    fail(err, "private-key: not a PEM private key");
+      !(key = PEM_read_bio_PrivateKey(kb, NULL, no_password, NULL))) {
+    fail(err, "private-key: not an unencrypted PEM private key");
     goto out;
   }
   if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {

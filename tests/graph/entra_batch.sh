@@ -1,10 +1,13 @@
 #!/bin/bash
 # entra_batch — $batch orders and failures the engine does not produce on its own, sent
 # through the entra connector by tests/unit/graph_export_probe.c against the Graph peer: a
-# member removed and added again in one change (dependsOn keeps the order), a removal of a
-# non-member (404, counted done) whose dependent add gets 424 and is resent alone, a PATCH of
-# a missing group (404 recorded), refusals that send nothing, a create with its members, and
-# a $batch whose connection drops (its items fail; never resent, they may have happened).
+# member removed and added again in one change (the add goes in a later $batch, no
+# dependsOn), a removal of a non-member (404, counted done), a PATCH of a missing group (404
+# recorded), refusals that send nothing (a create with a malformed member id included), a
+# create with its members, a create whose member is missing (done: the group exists; the
+# member's 404 reported), a $batch whose connection drops or that gets a 504 (its items fail;
+# never resent, they may have happened), Retry-After: 0 storms, bounded by
+# max-retry-seconds; and SSLKEYLOGFILE is ignored (no TLS keys written).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/tests/graph/peer.sh"
@@ -13,7 +16,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 conn_setup "$1"
 probe() {
   "$2" tenant="$PEER_TENANT" client-id="$PEER_CLIENT_ID" client-secret-file="$PEER_SECRET_FILE" \
-    authority="$PEER_LOGIN_URL" graph-url="$PEER_GRAPH_URL" ca-file="$PEER_CA" max-retry-seconds=20
+    authority="$PEER_LOGIN_URL" graph-url="$PEER_GRAPH_URL" ca-file="$PEER_CA" \
+    max-retry-seconds="${MAX_RETRY:-20}"
 }
 PROBE=$2
 U1=10000000-0000-0000-0000-000000000001 U2=10000000-0000-0000-0000-000000000002
@@ -22,9 +26,9 @@ G=20000000-0000-0000-0000-000000000001 MISSING=20000000-0000-0000-0000-000000000
 peer_ctl POST /_fake/seed "{\"users\": [{\"id\": \"$U1\"}, {\"id\": \"$U2\"}, {\"id\": \"$U3\"}, {\"id\": \"$U4\"}],
   \"groups\": [{\"id\": \"$G\", \"displayName\": \"G\", \"mailNickname\": \"g\", \"members\": [\"$U1\", \"$U2\"]}]}" >/dev/null
 
-echo "== one export: orders, mixed results, refusals"
+echo "== one export: orders, mixed results, refusals (SSLKEYLOGFILE set: ignored)"
 log_mark
-out=$(probe x "$PROBE" <<IN
+out=$(SSLKEYLOGFILE="$WORK/keylog" probe x "$PROBE" <<IN
 update group $G
   delete members {"ref": "$U1"}
   add members {"ref": "$U1"}
@@ -55,8 +59,88 @@ NEW=$(echo "$out" | sed -n 's/^5: ok \(.*\)$/\1/p')
 check "peer_members('$G') == sorted(['$U1', '$U2', '$U3'])" "U1 removed and added again (in that order), U3 added"
 check "next(g for g in state['groups'] if g['id'] == '$G')['props']['description'] == 'probed'" "PATCH sent with the member changes"
 check "peer_members('$NEW') == ['$U4']" "the created group got its member after the create"
-check "[(i['method'], i['status']) for e in log for i in e.get('batch_items', []) if i['url'].startswith('/groups/$G/members')] == [('DELETE', 204), ('DELETE', 404), ('POST', 204), ('POST', 424), ('POST', 204)]" "removals first; U3's removal 404 (done), its dependent add 424, then resent alone: 204"
+check "[(i['method'], i['status']) for e in log for i in e.get('batch_items', []) if i['url'].startswith('/groups/$G/members')] == [('DELETE', 204), ('DELETE', 404), ('POST', 204), ('POST', 204)]" "removals first (U3's 404 counts done), then the adds"
+check "[[i['method'] for i in e['batch_items'] if '/groups/$G/members' in i['url']] for e in log if e.get('batch_items') and any('/groups/$G/members' in i['url'] for i in e['batch_items'])] == [['DELETE', 'DELETE'], ['POST', 'POST']]" "each add in a later \$batch than the removal it follows (no dependsOn)"
 check "not any('someone' in i['url'] or 'proxyAddresses' in str(i) for e in log for i in e.get('batch_items', []))" "refused changes sent nothing"
+[ ! -e "$WORK/keylog" ] || { echo "FAILED: TLS session keys written to SSLKEYLOGFILE"; exit 1; }
+echo "ok: no TLS key log written"
+
+echo "== creates: a malformed member refuses the add before anything is sent; a missing member does not undo it"
+log_mark
+out=$(probe x "$PROBE" <<IN
+add group probe-bad-ref
+  replace displayName "Probe bad ref"
+  replace mailNickname "probebadref"
+  replace mailEnabled false
+  replace securityEnabled true
+  replace members [{"ref": "$U4"}, {"ref": "not an id/.."}]
+add group probe-missing-member
+  replace displayName "Probe missing member"
+  replace mailNickname "probemissing"
+  replace mailEnabled false
+  replace securityEnabled true
+  replace members [{"ref": "$U4"}, {"ref": "$MISSING"}]
+IN
+)
+echo "$out"
+echo "$out" | grep -q '^1: failed 400 members: "not an id/.." is not a Graph object id' || { echo "FAILED: change 1"; exit 1; }
+NEW=$(echo "$out" | sed -n 's/^2: ok \([^ ]*\) -- POST \/groups\/.*\/members\/\$ref: HTTP 404 .*$/\1/p')
+[ -n "$NEW" ] || { echo "FAILED: change 2 should be done, with its anchor and the member's 404"; exit 1; }
+check "not any(g['props'].get('displayName') == 'Probe bad ref' for g in state['groups'])" "the add with a malformed member sent nothing"
+check "[g['id'] for g in state['groups'] if g['props'].get('displayName') == 'Probe missing member'] == ['$NEW'] and peer_members('$NEW') == ['$U4']" "one group created, its existing member added"
+
+echo "== a 504 to the \$batch POST: its items fail, not resent"
+log_mark
+peer_ctl POST /_fake/faults '{"kind": "504", "path": "/v1.0/$batch", "where": "top"}' >/dev/null
+out=$(probe x "$PROBE" <<IN
+update group $G
+  replace description "after 504"
+IN
+)
+echo "$out"
+echo "$out" | grep -q '^1: failed 504 ' || { echo "FAILED: no 504 failure"; exit 1; }
+check "[e['status'] for e in log if e['path'] == '/v1.0/\$batch'] == [504]" "one \$batch POST, not resent"
+
+echo "== a 504 to a create inside a \$batch: failed, not resent"
+log_mark
+peer_ctl POST /_fake/faults '{"kind": "504", "path": "/v1.0/groups", "method": "POST", "where": "batch"}' >/dev/null
+out=$(probe x "$PROBE" <<IN
+add group probe-504
+  replace displayName "Probe 504"
+  replace mailNickname "probe504"
+  replace mailEnabled false
+  replace securityEnabled true
+IN
+)
+echo "$out"
+echo "$out" | grep -q '^1: failed 504 POST /groups: HTTP 504' || { echo "FAILED: no 504 failure"; exit 1; }
+check "[i['status'] for e in log for i in e.get('batch_items', [])] == [504]" "the create was sent once"
+peer_ctl DELETE /_fake/faults >/dev/null
+
+echo "== Retry-After: 0 storms (the \$batch POST, then one item) stop at max-retry-seconds 3"
+for fault in '{"kind": "429", "path": "/v1.0/$batch", "where": "top", "retry_after": 0, "count": 1000}' \
+             "{\"kind\": \"429\", \"path\": \"/v1.0/groups/$G\", \"where\": \"batch\", \"retry_after\": 0, \"count\": 1000}"; do
+  log_mark
+  peer_ctl POST /_fake/faults "$fault" >/dev/null
+  start=$(date +%s.%N)
+  out=$(MAX_RETRY=3 probe x "$PROBE" <<IN
+update group $G
+  replace description "storm"
+IN
+)
+  end=$(date +%s.%N)
+  peer_ctl DELETE /_fake/faults >/dev/null
+  echo "$out"
+  echo "$out" | grep -q '^1: failed 429 ' || { echo "FAILED: the storm should end in the 429"; exit 1; }
+  python3 -c "import sys; e=float(sys.argv[2])-float(sys.argv[1]); assert e < 8, e; print('ok: gave up after %.1fs' % e)" "$start" "$end"
+  peer_ctl GET "/_fake/log?since=$LOG_MARK" | python3 -c '
+import json, sys
+log = [e for e in json.load(sys.stdin)["requests"] if e["path"] == "/v1.0/$batch"]
+gaps = [b["t_start"] - a["t_end"] for a, b in zip(log, log[1:])]
+assert 2 <= len(log) <= 6, len(log)
+assert all(g >= 0.45 for g in gaps), gaps
+print("ok: %d $batch POSTs, %s s apart (backoff, not at once)" % (len(log), ", ".join("%.2f" % g for g in gaps)))'
+done
 
 echo "== a \$batch whose connection drops: failed, not resent"
 log_mark

@@ -2,7 +2,8 @@
 # entra_cert — certificate credentials: the connector signs a client assertion (PS256 by
 # default, RS256 with x5t on request) with the private key given as file:PATH (0600), the peer
 # verifies it with openssl against the registered certificate; a key that is not the
-# certificate's is refused before anything is sent; no secret appears in any output.
+# certificate's, or an encrypted key (never a passphrase prompt), is refused before anything
+# is sent; no secret appears in any output.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/tests/graph/peer.sh"
@@ -44,6 +45,16 @@ cert_rules "  certificate-file \"$WORK/app.pem\"
 log_mark
 if out=$(mvs import entra --full 2>&1); then echo "FAILED: import succeeded"; exit 1; fi
 echo "$out" | grep -q 'private-key does not belong to the certificate' || { echo "FAILED: $out"; exit 1; }
+check "not any(e['origin'] == 'login' for e in log)" "refused before anything was sent"
+
+echo "== an encrypted private key: refused (no passphrase prompt), nothing sent"
+openssl pkey -in app.key -aes256 -passout pass:not-asked -out enc.key
+chmod 600 enc.key
+cert_rules "  certificate-file \"$WORK/app.pem\"
+  private-key file:$WORK/enc.key"
+log_mark
+if out=$(timeout 30 "$MVSYNC_BIN" import entra --full 2>&1 </dev/null); then echo "FAILED: import succeeded"; exit 1; fi
+echo "$out" | grep -q 'private-key: not an unencrypted PEM private key' || { echo "FAILED: $out"; exit 1; }
 check "not any(e['origin'] == 'login' for e in log)" "refused before anything was sent"
 
 echo "== a certificate the app does not have: the token endpoint's AADSTS error"

@@ -4,7 +4,9 @@
 # at most 20, then their members by $ref), updated (PATCH, member $ref add and remove) and
 # deleted; a $batch with mixed results: an invalid group fails alone (error recorded, the run
 # goes on), "already a member" and "not a member any more" count as done, a throttled item is
-# resent after its Retry-After (proved from the request log's timestamps).
+# resent after its Retry-After (proved from the request log's timestamps); a create whose
+# member is gone from Entra is done once (anchor kept, the member's 404 reported), not
+# created again by the next runs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/tests/graph/peer.sh"
@@ -164,4 +166,28 @@ import json, sys
 p = json.load(sys.stdin)
 assert [(e["dn"], e["status"]) for e in p] == [("bad nick", "pending")], p
 print("ok: the confirming import clears what was sent; only the refused create is left")'
+
+echo "== a create whose member is gone from Entra: done once, anchor kept, no duplicate next run"
+peer_ctl POST "/_fake/users/${U[4]}/hard-delete" >/dev/null
+python3 - "$WORK/rules/hr.json" "${U[@]}" <<'PY'
+import json, sys
+p, users = sys.argv[1], sys.argv[2:]
+d = json.load(open(p))
+d["groups"].append({"id": "30000000-0000-0000-0000-000000000050", "displayName": "Team 50",
+                    "mailNickname": "team50", "members": [{"id": users[0]}, {"id": users[4]}]})
+json.dump(d, open(p, "w"), indent=1)
+PY
+mvs import hr --full >/dev/null
+mvs sync --delta >/dev/null
+log_mark
+mvs export entra
+check "len([g for g in state['groups'] if g['props']['displayName'] == 'Team 50']) == 1" "Team 50 created"
+T50=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(g["id"] for g in d["groups"] if g["props"]["displayName"]=="Team 50"))' "$WORK/state.json")
+check "peer_members('$T50') == ['${U[0]}'] and any(i['status'] == 404 and i['url'] == '/groups/$T50/members/\$ref' for e in log for i in e.get('batch_items', []))" "its present member added; the gone one got 404"
+check "cs['$T50']['type'] == 'group'" "the connector space object carries Graph's id as its anchor"
+mvs export entra
+mvs import entra --delta >/dev/null
+mvs sync --delta >/dev/null
+mvs export entra
+check "len([g for g in state['groups'] if g['props']['displayName'] == 'Team 50']) == 1 and sum(1 for e in log for i in e.get('batch_items', []) if i['method'] == 'POST' and i['url'] == '/groups' and i['status'] == 201) == 1" "no duplicate: one group created over three exports"
 echo "PASS"

@@ -3,8 +3,9 @@
 # full import (paging through empty pages, members@delta split over pages), delta with property
 # changes, soft and hard delete, restore, member add/remove, a group of 10,000 members split
 # over pages, replays, a token expiring mid-paging, dropped and cut connections, a 410 resync
-# and an expired delta token (both: full import said in the run log), and a nextLink to another
-# origin (refused, never sent).  Links are proved followed verbatim from the peer's request log.
+# and an expired delta token (both: full import said in the run log), a nextLink to another
+# origin (refused, never sent), and a deltaLink with control characters (refused, never
+# stored in the watermark).  Links are proved followed verbatim from the peer's request log.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/tests/graph/peer.sh"
@@ -119,4 +120,15 @@ echo "$out" | grep -q "refused to follow $PEER_FOREIGN_URL/v1.0/users/delta" ||
   { echo "FAILED: no refusal in: $out"; exit 1; }
 check 'not any(e["origin"] == "foreign" for e in log)' "no request at all to the foreign origin"
 check "len(cs) == 10009" "the failed import changed nothing"
+
+echo "== a deltaLink with control characters: refused, never stored in the watermark"
+peer_ctl POST /_fake/faults '{"kind": "ctrl-delta-link", "path": "/v1.0/users/delta", "count": 100000}' >/dev/null
+if out=$(mvs import entra --full 2>&1); then echo "FAILED: import succeeded: $out"; exit 1; fi
+peer_ctl DELETE /_fake/faults >/dev/null
+echo "$out" | grep -q "users/delta page [0-9]*: an @odata.deltaLink with control characters" ||
+  { echo "FAILED: no refusal in: $out"; exit 1; }
+check "len(cs) == 10009" "the failed import changed nothing"
+out=$(mvs import entra --delta 2>&1) || { echo "FAILED: $out"; exit 1; }
+if echo "$out" | grep -q 'watermark rejected'; then echo "FAILED: $out"; exit 1; fi
+echo "ok: the delta import after it resumes from the last good watermark"
 echo "PASS"

@@ -2,7 +2,8 @@
 # entra_throttle — the Entra connector under throttling, proved from the peer's request log
 # timestamps: a 429 storm with Retry-After in seconds and as an HTTP-date, 503 / 504 with and
 # without Retry-After (exponential backoff), a throttled token endpoint; and the bound: with
-# max-retry-seconds spent, the import stops with the 429 instead of waiting on.
+# max-retry-seconds spent, the import stops with the 429 instead of waiting on, also when a
+# storm says Retry-After: 0 (backoff instead of resending at once).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/tests/graph/peer.sh"
@@ -54,4 +55,20 @@ elapsed=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))
 echo "$out" | grep -q 'HTTP 429 TooManyRequests' || { echo "FAILED: $out"; exit 1; }
 python3 -c "import sys; e=float(sys.argv[1]); assert 1.9 <= e < 10, e; print('ok: stopped with the 429 after %.1fs (one wait of 2s fits in 3s, a second does not)' % e)" "$elapsed"
 peer_ctl DELETE /_fake/faults >/dev/null
+
+echo "== a Retry-After: 0 storm: backoff instead, stopped by max-retry-seconds 3"
+log_mark
+peer_ctl POST /_fake/faults '{"kind": "429", "path": "/v1.0/users/delta", "retry_after": 0, "count": 1000}' >/dev/null
+start=$(date +%s.%N)
+if out=$(mvs import entra --full 2>&1); then echo "FAILED: the import should stop: $out"; exit 1; fi
+elapsed=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$start" "$(date +%s.%N)")
+peer_ctl DELETE /_fake/faults >/dev/null
+echo "$out" | grep -q 'HTTP 429 TooManyRequests' || { echo "FAILED: $out"; exit 1; }
+python3 -c "import sys; e=float(sys.argv[1]); assert e < 8, e; print('ok: stopped with the 429 after %.1fs' % e)" "$elapsed"
+peer_ctl GET "/_fake/log?since=$LOG_MARK" | python3 -c '
+import json, sys
+log = [e for e in json.load(sys.stdin)["requests"] if e["path"] == "/v1.0/users/delta"]
+gaps = [b["t_start"] - a["t_end"] for a, b in zip(log, log[1:])]
+assert 2 <= len(log) <= 6 and all(g >= 0.45 for g in gaps), (len(log), gaps)
+print("ok: %d requests, %s s apart (backoff, not at once)" % (len(log), ", ".join("%.2f" % g for g in gaps)))'
 echo "PASS"

@@ -4,7 +4,7 @@
  * changes come on stdin, one per block:
  *     update|delete TYPE ANCHOR        add TYPE DN
  *       replace|add|delete ATTR JSON   (JSON as tools/value_json.h reads it)
- * and each result prints as "N: ok [anchor]" or "N: failed CODE MESSAGE".  Memory: one run. */
+ * and each result prints as "N: ok [anchor][ -- message]" or "N: failed CODE MESSAGE".  Memory: one run. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +105,8 @@ int main(int argc, char **argv)
   }
   for (size_t i = 0; i < n; i++) {
     if (res[i].ok)
-      printf("%zu: ok%s%s\n", i + 1, res[i].anchor ? " " : "", res[i].anchor ? res[i].anchor : "");
+      printf("%zu: ok%s%s%s%s\n", i + 1, res[i].anchor ? " " : "", res[i].anchor ? res[i].anchor : "",
+             res[i].message ? " -- " : "", res[i].message ? res[i].message : "");
     else
       printf("%zu: failed %d %s\n", i + 1, res[i].code, res[i].message ? res[i].message : "");
     free(res[i].anchor);
