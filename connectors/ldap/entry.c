@@ -2,6 +2,8 @@
  * object type, values typed with shape.c, ranged values fetched to the end, DirSync's
  * incremental values as value adds and removes.  See ldap_int.h. */
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 
 #include "connectors/dn.h"
 #include "connectors/guid.h"
+#include "connectors/ldap/escape.h"
 #include "connectors/ldap/ldap_int.h"
 
 /* Values of one attribute being gathered (ranged retrieval appends). */
@@ -59,7 +62,8 @@ static bool listed(char *const *list, const char *name, size_t n)
 }
 
 /* "member;range=0-1499": the name's length, and the range (hi -1 for '*'); *ranged false
- * when there is no range option. */
+ * when there is no range option.  A range that cannot be one (not digits, hi < lo, hi at
+ * LONG_MAX: nothing can follow it) comes back with *lo = -1 for the caller to refuse. */
 static size_t parse_desc(const char *desc, bool *ranged, long *lo, long *hi)
 {
   size_t n = strcspn(desc, ";");
@@ -68,12 +72,18 @@ static size_t parse_desc(const char *desc, bool *ranged, long *lo, long *hi)
   while (*r == ';') {
     r++;
     if (strncasecmp(r, "range=", 6) == 0) {
-      char *end;
-      *lo = strtol(r + 6, &end, 10);
-      if (*end == '-') {
-        *ranged = true;
-        *hi = end[1] == '*' ? -1 : strtol(end + 1, NULL, 10);
-      }
+      char *end = NULL;
+      *ranged = true;
+      errno = 0;
+      *lo = isdigit((unsigned char)r[6]) ? strtol(r + 6, &end, 10) : -1;
+      if (*lo >= 0 && !errno && *end == '-' && end[1] == '*')
+        *hi = -1;
+      else if (*lo >= 0 && !errno && *end == '-' && isdigit((unsigned char)end[1]))
+        *hi = strtol(end + 1, &end, 10);
+      else
+        *lo = -1;
+      if (errno || (*hi >= 0 && (*hi < *lo || *hi == LONG_MAX)))
+        *lo = -1;
     }
     r += strcspn(r, ";");
   }
@@ -106,15 +116,30 @@ static int add_value(connector *c, shape_syntax syn, const struct berval *bv, va
   return vals_add(out, v) ? CONN_ERR_NOMEM : CONN_OK;
 }
 
-/* A search at dn for the entry itself (*e, in *res for the caller to free; NULL when absent):
- * a subtree search with the entry picked out, because Samba 4.17 answers a base-scope search
- * asking for a value range with no entry at all.  The LDAP result code. */
+/* The entry at dn itself (*e, in *res for the caller to free; NULL when absent): a base search
+ * with filter.  Samba 4.17 answers a base search asking for a value range with no entry at
+ * all, so when the base search finds nothing a subtree search at dn picks the entry out by
+ * (&filter(distinguishedName=dn)) — never the whole subtree of an OU (AD's size limit).  The
+ * LDAP result code. */
 static int search_self(connector *c, const char *dn, const char *filter, char **attrs,
                        LDAPMessage **res, LDAPMessage **e)
 {
-  int lrc = ldap_search_ext_s(c->ld, dn, LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL, NULL,
-                              0, res);
-  *e = NULL;
+  buf f;
+  int lrc = ldap_search_ext_s(c->ld, dn, LDAP_SCOPE_BASE, filter, attrs, 0, NULL, NULL, NULL, 0,
+                              res);
+  *e = lrc == LDAP_SUCCESS ? ldap_first_entry(c->ld, *res) : NULL;
+  if (lrc != LDAP_SUCCESS || *e)
+    return lrc;
+  ldap_msgfree(*res);
+  *res = NULL;
+  buf_init(&f, 0);
+  if (buf_printf(&f, "(&%s(distinguishedName=", filter) || ldap_escape_filter(&f, dn, strlen(dn)) ||
+      buf_adds(&f, "))")) {
+    buf_free(&f);
+    return LDAP_NO_MEMORY;
+  }
+  lrc = ldap_search_ext_s(c->ld, dn, LDAP_SCOPE_SUBTREE, f.p, attrs, 0, NULL, NULL, NULL, 0, res);
+  buf_free(&f);
   for (LDAPMessage *m = lrc == LDAP_SUCCESS ? ldap_first_entry(c->ld, *res) : NULL; m && !*e;
        m = ldap_next_entry(c->ld, m)) {
     char *edn = ldap_get_dn(c->ld, m);
@@ -126,7 +151,9 @@ static int search_self(connector *c, const char *dn, const char *filter, char **
 }
 
 /* Fetch the rest of a ranged attribute from `next` on with searches of "attr;range=next-*"
- * until the server says '*'. */
+ * until the server says '*'.  Each answer must continue where the last one ended: a server
+ * that repeats a range, skips one, or loses the entry in between fails the import rather
+ * than deliver part of the values as all of them. */
 static int fetch_range(connector *c, const char *dn, const char *attr, shape_syntax syn, long next,
                        vals *out, char **err)
 {
@@ -135,38 +162,51 @@ static int fetch_range(connector *c, const char *dn, const char *attr, shape_syn
     char desc[160];
     char *want[] = {desc, NULL};
     LDAPMessage *res = NULL, *e;
-    int lrc;
-    snprintf(desc, sizeof desc, "%s;range=%ld-*", attr, next);
+    BerElement *ber = NULL;
+    bool seen = false;
+    int lrc, len = snprintf(desc, sizeof desc, "%s;range=%ld-*", attr, next);
+    if (len < 0 || (size_t)len >= sizeof desc) {
+      *err = lc_errmsg(c, LDAP_PARAM_ERROR, "%s: attribute name %s too long", dn, attr);
+      return CONN_ERR_DATA;
+    }
     lrc = search_self(c, dn, "(objectClass=*)", want, &res, &e);
     if (lc_is_down(lrc)) {
       ldap_msgfree(res);
       return LC_ERR_DOWN;
     }
-    if (lrc != LDAP_SUCCESS) {
+    if (lrc != LDAP_SUCCESS || !e) {
       ldap_msgfree(res);
-      *err = lc_errmsg(c, lrc, "%s: reading %s", dn, desc);
+      *err = lc_errmsg(c, lrc != LDAP_SUCCESS ? lrc : LDAP_NO_SUCH_OBJECT,
+                       "%s: reading %s (the entry changed during ranged retrieval)", dn, desc);
       return CONN_ERR_IO;
     }
-    next = -1;
-    BerElement *ber = NULL;
-    for (char *a = e ? ldap_first_attribute(c->ld, e, &ber) : NULL; a && rc == CONN_OK;
-         a = ldap_next_attribute(c->ld, e, ber)) {
+    for (char *a = ldap_first_attribute(c->ld, e, &ber); a; a = ldap_next_attribute(c->ld, e, ber)) {
       bool ranged;
       long lo = 0, hi = -1;
       size_t n = parse_desc(a, &ranged, &lo, &hi);
-      if (n == strlen(attr) && strncasecmp(a, attr, n) == 0) {
+      if (rc == CONN_OK && n == strlen(attr) && strncasecmp(a, attr, n) == 0) {
         struct berval **bv = ldap_get_values_len(c->ld, e, a);
+        seen = true;
+        if (!ranged || lo != next) { /* a repeat, a gap, or all values again */
+          *err = lc_errmsg(c, LDAP_DECODING_ERROR, "%s: asked for %s, got %s", dn, desc, a);
+          rc = CONN_ERR_IO;
+        }
         for (size_t i = 0; bv && bv[i] && rc == CONN_OK; i++)
           rc = add_value(c, syn, bv[i], out, attr, err);
         ldap_value_free_len(bv);
-        if (ranged && hi >= 0)
-          next = hi + 1;
+        next = ranged && hi >= 0 ? hi + 1 : -1;
       }
       ldap_memfree(a);
     }
     if (ber)
       ber_free(ber, 0);
     ldap_msgfree(res);
+    if (rc == CONN_OK && !seen) {
+      /* Values removed since the last range: what was read is not the attribute's content. */
+      *err = lc_errmsg(c, LDAP_NO_SUCH_ATTRIBUTE, "%s: reading %s (the entry changed during "
+                       "ranged retrieval)", dn, desc);
+      rc = CONN_ERR_IO;
+    }
   }
   return rc;
 }
@@ -231,6 +271,10 @@ static int read_attr(connector *c, const char *dn, const char *a,
     return CONN_OK; /* not asked for (DirSync adds parentGUID, instanceType) */
   if (!(name = mvs_arena_memdup(c->arena, a, n)))
     return CONN_ERR_NOMEM;
+  if (ranged && (lo < 0 || (mode == LC_READ_WHOLE && lo != 0))) {
+    *err = lc_errmsg(c, LDAP_DECODING_ERROR, "%s: unexpected value range %s", dn, a);
+    return CONN_ERR_IO;
+  }
   syn = syntax_of(c, name);
   v->n = 0;
   for (size_t i = 0; bv && bv[i] && rc == CONN_OK; i++)
@@ -270,6 +314,8 @@ int lc_entry_read(connector *c, LDAPMessage *e, lc_read_mode mode, lc_entry *out
     rc = read_attr(c, dn, a, bv, mode, out, &n_attrs, &v, err);
     ldap_value_free_len(bv);
     ldap_memfree(a);
+    if (rc != CONN_OK)
+      break; /* before ldap_next_attribute allocates another name */
   }
   if (ber)
     ber_free(ber, 0);

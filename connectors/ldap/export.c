@@ -177,7 +177,16 @@ static void fail_result(connector *c, int lrc, conn_export_result *res, const ch
   res->message = buf_detach(&b);
 }
 
-/* A connection-level retry loop around one synchronous call. */
+/* A write that failed: the object's result; LC_ERR_DOWN when the connection is gone (the rest
+ * of the batch is not attempted). */
+static int write_failed(connector *c, int lrc, conn_export_result *res)
+{
+  fail_result(c, lrc, res,
+              lrc == LDAP_TIMEOUT ? "no answer in time (the change may yet be applied)" : NULL);
+  return lrc != LDAP_TIMEOUT && lc_is_down(lrc) ? LC_ERR_DOWN : CONN_OK;
+}
+
+/* A connection-level retry loop around one synchronous read. */
 #define WITH_RETRY(c, lrc, call)                                                               \
   do {                                                                                         \
     int attempts_ = 0;                                                                         \
@@ -186,10 +195,38 @@ static void fail_result(connector *c, int lrc, conn_export_result *res, const ch
     while (lc_is_down(lrc) && lc_recover((c), &attempts_) == 0);                               \
   } while (0)
 
+/* The same around a write.  *resent: the result answers a write sent again after the
+ * connection dropped with it in flight, so the first send may have been applied; the caller
+ * takes the code that means "already done" as success.  A timed-out write is not sent again
+ * (it may still be applied): the connection is dropped (a late answer must not be taken for
+ * the next operation's) and the result is LDAP_TIMEOUT (see write_failed). */
+#define WITH_WRITE(c, lrc, resent, call)                                                       \
+  do {                                                                                         \
+    int attempts_ = 0;                                                                         \
+    bool sent_ = false;                                                                        \
+    for (;;) {                                                                                 \
+      bool live_ = (c)->ld != NULL;                                                            \
+      (lrc) = (call);                                                                          \
+      (resent) = sent_;                                                                        \
+      if ((lrc) == LDAP_TIMEOUT) {                                                             \
+        lc_disconnect(c);                                                                      \
+        break;                                                                                 \
+      }                                                                                        \
+      if (!lc_is_down(lrc) || lc_recover((c), &attempts_) != 0)                                \
+        break;                                                                                 \
+      sent_ = sent_ || live_;                                                                  \
+    }                                                                                          \
+  } while (0)
+
 static int modify(connector *c, const char *dn, LDAPMod **list)
 {
   int lrc;
-  WITH_RETRY(c, lrc, c->ld ? ldap_modify_ext_s(c->ld, dn, list, NULL, NULL) : LDAP_SERVER_DOWN);
+  bool resent;
+  WITH_WRITE(c, lrc, resent,
+             c->ld ? ldap_modify_ext_s(c->ld, dn, list, NULL, NULL) : LDAP_SERVER_DOWN);
+  /* Sent again: a value already added (20) or already removed (16) was the first send's. */
+  if (resent && (lrc == LDAP_TYPE_OR_VALUE_EXISTS || lrc == LDAP_NO_SUCH_ATTRIBUTE))
+    lrc = LDAP_SUCCESS;
   return lrc;
 }
 
@@ -310,7 +347,7 @@ static char *read_anchor(connector *c, const char *dn)
 static int export_add(connector *c, const conn_export *ex, conn_export_result *res)
 {
   const shape_type *t = ex->object_type ? shape_type_find(c->shape, ex->object_type) : NULL;
-  bool group = c->ad && t && strcmp(t->name, "group") == 0, more = false;
+  bool group = c->ad && t && strcmp(t->name, "group") == 0, more = false, resent;
   char sam[SAM_MAX + 1];
   struct berval *gt, *sv;
   mods m = {0};
@@ -369,13 +406,14 @@ static int export_add(connector *c, const conn_export *ex, conn_export_result *r
   if (round_mods(c, ex, true, 0, NULL, &m, &more) != 0)
     return CONN_ERR_NOMEM;
   /* A missing parent comes back from the server as the object's error: never created here. */
-  WITH_RETRY(c, lrc, c->ld ? ldap_add_ext_s(c->ld, ex->dn, m.items, NULL, NULL) : LDAP_SERVER_DOWN);
+  WITH_WRITE(c, lrc, resent,
+             c->ld ? ldap_add_ext_s(c->ld, ex->dn, m.items, NULL, NULL) : LDAP_SERVER_DOWN);
+  if (resent && lrc == LDAP_ALREADY_EXISTS)
+    lrc = LDAP_SUCCESS; /* the first send made it: its anchor is read back below */
   if (lrc == LDAP_SUCCESS)
     lrc = more_rounds(c, ex, true, ex->dn, NULL, more);
-  if (lrc != LDAP_SUCCESS) {
-    fail_result(c, lrc, res, NULL);
-    return lc_is_down(lrc) ? LC_ERR_DOWN : CONN_OK;
-  }
+  if (lrc != LDAP_SUCCESS)
+    return write_failed(c, lrc, res);
   res->ok = 1;
   res->anchor = read_anchor(c, ex->dn);
   return CONN_OK;
@@ -393,10 +431,8 @@ static int export_update(connector *c, const conn_export *ex, const char *dn, co
     lrc = modify(c, dn, m.items);
   if (lrc == LDAP_SUCCESS)
     lrc = more_rounds(c, ex, false, dn, skip_rdn, more);
-  if (lrc != LDAP_SUCCESS) {
-    fail_result(c, lrc, res, NULL);
-    return lc_is_down(lrc) ? LC_ERR_DOWN : CONN_OK;
-  }
+  if (lrc != LDAP_SUCCESS)
+    return write_failed(c, lrc, res);
   res->ok = 1;
   return CONN_OK;
 }
@@ -413,15 +449,20 @@ static int export_rename(connector *c, const conn_export *ex, conn_export_result
                                                   ex->dn + old_parent, n - old_parent)
                              ? ex->new_dn + parent : NULL;
   int lrc;
+  bool resent;
+  char *moved;
   if (!rdn || !rdn_attr)
     return CONN_ERR_NOMEM;
-  WITH_RETRY(c, lrc,
+  WITH_WRITE(c, lrc, resent,
              c->ld ? ldap_rename_s(c->ld, ex->dn, rdn, superior, 1, NULL, NULL)
                    : LDAP_SERVER_DOWN);
-  if (lrc != LDAP_SUCCESS) {
-    fail_result(c, lrc, res, NULL);
-    return lc_is_down(lrc) ? LC_ERR_DOWN : CONN_OK;
+  /* Sent again and the old DN is gone: the first send made it if the new DN is there. */
+  if (resent && lrc == LDAP_NO_SUCH_OBJECT && (moved = read_anchor(c, ex->new_dn))) {
+    free(moved);
+    lrc = LDAP_SUCCESS;
   }
+  if (lrc != LDAP_SUCCESS)
+    return write_failed(c, lrc, res);
   /* The RDN attribute was set by the rename itself (AD refuses it in a modify). */
   return export_update(c, ex, ex->new_dn, rdn_attr, res);
 }
@@ -429,6 +470,7 @@ static int export_rename(connector *c, const conn_export *ex, conn_export_result
 static int export_one(connector *c, const conn_export *ex, conn_export_result *res)
 {
   int lrc;
+  bool resent;
   mvs_arena_reset(c->arena);
   memset(res, 0, sizeof *res);
   if (!ex->dn || (ex->op == CONN_EXPORT_RENAME && !ex->new_dn)) {
@@ -443,11 +485,12 @@ static int export_one(connector *c, const conn_export *ex, conn_export_result *r
   case CONN_EXPORT_RENAME:
     return export_rename(c, ex, res);
   case CONN_EXPORT_DELETE:
-    WITH_RETRY(c, lrc, c->ld ? ldap_delete_ext_s(c->ld, ex->dn, NULL, NULL) : LDAP_SERVER_DOWN);
-    if (lrc != LDAP_SUCCESS) {
-      fail_result(c, lrc, res, NULL);
-      return lc_is_down(lrc) ? LC_ERR_DOWN : CONN_OK;
-    }
+    WITH_WRITE(c, lrc, resent,
+               c->ld ? ldap_delete_ext_s(c->ld, ex->dn, NULL, NULL) : LDAP_SERVER_DOWN);
+    if (resent && lrc == LDAP_NO_SUCH_OBJECT)
+      lrc = LDAP_SUCCESS; /* the first send deleted it */
+    if (lrc != LDAP_SUCCESS)
+      return write_failed(c, lrc, res);
     res->ok = 1;
     return CONN_OK;
   }

@@ -57,7 +57,9 @@ static int request_page(connector *c, const lc_search *s, struct berval *cookie,
 }
 
 /* Wait for a whole page (*res, the caller frees) and its result: the next page's cookie
- * (bv_len 0 after the last page). */
+ * (bv_len 0 after the last page).  A result that cannot be read, or one without a readable
+ * paged-results response, is an error: taken for the last page, it would end a full import
+ * early and the engine would mark every object not yet seen as deleted. */
 static int receive_page(connector *c, const lc_search *s, int msgid, LDAPMessage **res,
                         struct berval *cookie, char **err)
 {
@@ -72,7 +74,7 @@ static int receive_page(connector *c, const lc_search *s, int msgid, LDAPMessage
   /* 0: nothing for `timeout` seconds; -1: the connection is gone. */
   if (ldap_result(c->ld, msgid, LDAP_MSG_ALL, &tv, res) <= 0)
     return LC_ERR_DOWN;
-  for (m = ldap_first_message(c->ld, *res); m; m = ldap_next_message(c->ld, m))
+  for (m = ldap_first_message(c->ld, *res); m && lrc == -1; m = ldap_next_message(c->ld, m))
     if (ldap_msgtype(m) == LDAP_RES_SEARCH_RESULT)
       lrc = ldap_parse_result(c->ld, m, &code, NULL, NULL, NULL, &rctrls, 0);
   if (lrc == LDAP_SUCCESS && lc_is_down(code)) {
@@ -80,11 +82,17 @@ static int receive_page(connector *c, const lc_search *s, int msgid, LDAPMessage
   } else if (lrc == LDAP_SUCCESS && code != LDAP_SUCCESS) {
     *err = lc_errmsg(c, code, "search of %s", s->base);
     rc = CONN_ERR_IO;
-  } else if (lrc == LDAP_SUCCESS &&
-             (pr = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, rctrls, NULL)) &&
+  } else if (lrc != LDAP_SUCCESS) {
+    *err = lc_errmsg(c, lrc == -1 ? LDAP_DECODING_ERROR : lrc, "search of %s: %s", s->base,
+                     lrc == -1 ? "no search result" : "unreadable search result");
+    rc = CONN_ERR_IO;
+  } else if (!(pr = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, rctrls, NULL)) ||
              ldap_parse_pageresponse_control(c->ld, pr, &count, cookie) != LDAP_SUCCESS) {
-    cookie->bv_val = NULL; /* no usable paged-results response: this was the last page */
+    ber_memfree(cookie->bv_val);
+    cookie->bv_val = NULL;
     cookie->bv_len = 0;
+    *err = lc_errmsg(c, LDAP_CONTROL_NOT_FOUND, "search of %s: paged-results response", s->base);
+    rc = CONN_ERR_IO;
   }
   ldap_controls_free(rctrls);
   return rc;

@@ -81,9 +81,11 @@ static int parse_tls(connector *c, const conn_config *cfg, char **err)
 {
   bool ldaps = strncasecmp(c->url, "ldaps://", 8) == 0;
   const char *t = conn_config_get(cfg, "tls");
-  if (!ldaps && strncasecmp(c->url, "ldap://", 7) != 0)
-    return config_error(err, "url: expected ldaps://host[:port] or ldap://host[:port], got \"%s\"",
-                        c->url);
+  /* libldap takes a list of URLs separated by spaces or commas and fails over along it: an
+   * ldaps:// URL followed by an ldap:// one would send the password in the clear. */
+  if ((!ldaps && strncasecmp(c->url, "ldap://", 7) != 0) || c->url[strcspn(c->url, " \t\r\n,")])
+    return config_error(err, "url: expected one ldaps://host[:port] or ldap://host[:port], got "
+                             "\"%s\"", c->url);
   if (!t)
     c->tls = ldaps ? LC_TLS_LDAPS : LC_TLS_STARTTLS;
   else if (strcmp(t, "ldaps") == 0 && ldaps)

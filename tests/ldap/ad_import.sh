@@ -163,7 +163,7 @@ diff "$work/after-delta" "$work/after-full" >"$work/diff" && ok "delta import â‰
   { bad "delta import differs from a full import"; cat "$work/diff"; }
 
 # --- rejected and malformed cookies -------------------------------------------------------------
-set_watermark test.lan 'dirsync:QUJDRA=='
+set_watermark test.lan 'dirsync:QUJDRA==|QUJDRA=='
 "$mvsync" import test.lan --delta >"$work/out" 2>&1 && ok "rejected cookie: the run succeeds" ||
   bad "rejected cookie: run failed"
 grep -q "watermark rejected.*running a full import" "$work/out" && ok "rejected cookie: full import said in the run log" ||
@@ -179,7 +179,7 @@ set_watermark test.lan 'garbage'
 write_rules "$work/ad.rules" "$SAMBA_LDAPS_URL" "" "containers \"$P|$G\"" 'delta "usn"'
 group_rule "$work/ad.rules"
 "$mvsync" import test.lan --full >/dev/null 2>&1
-get_watermark test.lan | grep -Eq '^usn:[0-9]+$' && ok "usn: watermark is the highestCommittedUSN" ||
+get_watermark test.lan | grep -Eq '^usn:[0-9a-f-]{36}:[0-9]+$' && ok "usn: watermark is the DC's invocationId and highestCommittedUSN" ||
   bad "usn watermark: $(get_watermark test.lan)"
 "$mvsync" sync --full >/dev/null
 samba_ldap ldapmodify >/dev/null <<EOF

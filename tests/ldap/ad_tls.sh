@@ -66,7 +66,7 @@ rm -f "$MVSYNC_STORE"
   { bad "full import as svc-sync"; cat "$work/out"; }
 grep -q "DirSync refused for lack of rights: tracking changes by uSNChanged" "$work/out" &&
   ok "the fallback to uSNChanged is in the run log" || { bad "no fallback notice"; cat "$work/out"; }
-get_watermark test.lan | grep -Eq '^usn:[0-9]+$' && ok "the watermark is a USN" || bad "watermark"
+get_watermark test.lan | grep -Eq '^usn:[0-9a-f-]{36}:[0-9]+$' && ok "the watermark is a USN (with the DC's invocationId)" || bad "watermark"
 printf 'dn: CN=svc-sync,%s\nchangetype: modify\nreplace: mail\nmail: svc@test.lan\n' "$SAMBA_OU" |
   samba_ldap ldapmodify >/dev/null
 "$mvsync" import test.lan --delta >"$work/out" 2>&1 && grep -q "delta import" "$work/out" &&
