@@ -7,12 +7,7 @@
 # Usage: tools/demo-files.sh [WORKDIR]   (installs missing packages and builds unless $MVSYNC is set)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-if [ -z "${MVSYNC:-}" ]; then
-  "$root/tools/deps.sh"
-  cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$root/build" -j"$(nproc)" --target mvsync >/dev/null
-  MVSYNC=$root/build/mvsync
-fi
+MVSYNC=${MVSYNC:-$("$root/tools/build.sh")}
 work=${1:-$(mktemp -d)}
 mkdir -p "$work"
 cp "$root"/rules/examples/demo/connectors.rules "$root"/rules/examples/cloud-groups-to-ad/groups.rules \

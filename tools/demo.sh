@@ -8,12 +8,7 @@
 # $MVSYNC names an mvsync binary).  tools/demo-files.sh runs the same rules on files, no servers.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-if [ -z "${MVSYNC:-}" ]; then
-  "$root/tools/deps.sh"
-  cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$root/build" -j"$(nproc)" --target mvsync >/dev/null
-  MVSYNC=$root/build/mvsync
-fi
+MVSYNC=${MVSYNC:-$("$root/tools/build.sh")}
 step() { printf '\n== %s\n' "$*"; }
 show_ad() {
   samba_ldap ldapsearch -LLL -b "$wb_ou" '(objectClass=group)' cn description member \
