@@ -17,8 +17,14 @@ enum {
   ENGINE_OK = 0,
   ENGINE_INVALID = 1,   /* bad rules, bad data, unknown connector or object */
   ENGINE_SYSTEM = 3,    /* store, I/O or memory failure */
-  ENGINE_STOPPED = 4    /* a safety stop: the deletion threshold */
+  ENGINE_STOPPED = 4,   /* export safety stop: the deletion threshold */
+  ENGINE_IMPORT_STOPPED = 5, /* import safety stop: a full import would lose too much */
+  ENGINE_BUSY = 6,      /* another run holds the store's writer lock */
+  ENGINE_PARTIAL = 7,   /* completed, but some objects or exports failed */
+  ENGINE_ALL_FAILED = 8, /* every export of the run failed */
+  ENGINE_TIMEOUT = 9    /* a deadline passed (a server's, or the run's --timeout) */
 };
+/* The ENGINE_* codes equal the CLI's exit codes (tools/cli.h, docs/cli.md). */
 
 /* Open the store (created and migrated as needed).  rules_path is a .rules file or a
  * directory of them; NULL opens the store only (dump, runs, pending, show, staging).

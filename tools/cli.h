@@ -9,7 +9,12 @@ enum mvs_exit {
   MVS_EXIT_INVALID = 1,   /* invalid input: rule errors, expression errors, bad data */
   MVS_EXIT_USAGE = 2,     /* bad command line */
   MVS_EXIT_SYSTEM = 3,    /* I/O, memory, store errors */
-  MVS_EXIT_STOPPED = 4    /* a safety stop, e.g. the deletion threshold */
+  MVS_EXIT_STOPPED = 4,   /* export safety stop: the deletion threshold */
+  MVS_EXIT_IMPORT_STOPPED = 5, /* import safety stop: a full import would lose too much */
+  MVS_EXIT_BUSY = 6,      /* another run holds the store */
+  MVS_EXIT_PARTIAL = 7,   /* the run completed, but some objects or exports failed */
+  MVS_EXIT_ALL_FAILED = 8, /* every export of the run failed */
+  MVS_EXIT_TIMEOUT = 9    /* a deadline passed: a server did not answer in time, or --timeout */
 };
 
 /* argv[0] is the subcommand name ("rules", "expr"). */

@@ -95,6 +95,11 @@ static int exit_code(int engine_rc)
   case ENGINE_OK: return MVS_EXIT_OK;
   case ENGINE_INVALID: return MVS_EXIT_INVALID;
   case ENGINE_STOPPED: return MVS_EXIT_STOPPED;
+  case ENGINE_IMPORT_STOPPED: return MVS_EXIT_IMPORT_STOPPED;
+  case ENGINE_BUSY: return MVS_EXIT_BUSY;
+  case ENGINE_PARTIAL: return MVS_EXIT_PARTIAL;
+  case ENGINE_ALL_FAILED: return MVS_EXIT_ALL_FAILED;
+  case ENGINE_TIMEOUT: return MVS_EXIT_TIMEOUT;
   default: return MVS_EXIT_SYSTEM;
   }
 }
@@ -157,8 +162,8 @@ static int run_command(const engine_args *a, mvs_engine *e)
     return exit_code(rc);
   }
   if (strcmp(a->cmd, "cycle") == 0) {
-    snprintf(what, sizeof what, "%s cycle", a->delta ? "delta" : "initial");
-    rc = engine_cycle(e, !a->delta, &o, &r);
+    snprintf(what, sizeof what, "%s cycle", a->initial ? "initial" : "delta");
+    rc = engine_cycle(e, a->initial, &o, &r);
   } else if (strcmp(a->cmd, "sync") == 0) {
     snprintf(what, sizeof what, "%s sync", a->full ? "full" : "delta");
     rc = engine_run(e, a->full ? RUN_FULL_SYNC : RUN_DELTA_SYNC, NULL, &o, &r);

@@ -32,10 +32,33 @@ static void usage(FILE *f)
   fprintf(f, "usage: mvsync <command> [args]\n\ncommands:\n");
   for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(f, "  %s\n", commands[i].help);
-  fprintf(f, "\nexit codes: 0 ok, 1 invalid input, 2 usage, 3 system error, 4 safety stop\n");
+  fprintf(f, "\nexit codes: 0 ok, 1 invalid input, 2 usage, 3 system error, 4 export safety stop,\n"
+             "5 import safety stop, 6 store busy, 7 completed with errors, 8 all exports failed,\n"
+             "9 deadline passed (docs/cli.md)\n");
 }
 
-int main(int argc, char **argv)
+/* Global options (--store PATH, --rules PATH) may come before the command too, as in
+ * `mvsync --rules DIR cycle`: they are moved behind it, where the command reads them. */
+static char **command_first(int argc, char **argv)
+{
+  int n = 1, i;
+  char **out;
+
+  while (n + 1 < argc && (strcmp(argv[n], "--store") == 0 || strcmp(argv[n], "--rules") == 0))
+    n += 2;
+  if (n == 1 || n >= argc)
+    return argv;
+  if (!(out = calloc((size_t)argc + 1, sizeof *out)))
+    return argv;
+  out[0] = argv[0];
+  for (i = n; i < argc; i++)
+    out[1 + i - n] = argv[i];
+  for (i = 1; i < n; i++)
+    out[argc - n + i] = argv[i];
+  return out;
+}
+
+static int dispatch(int argc, char **argv)
 {
   size_t i;
 
@@ -54,4 +77,13 @@ int main(int argc, char **argv)
   fprintf(stderr, "mvsync: unknown command '%s'\n", argv[1]);
   usage(stderr);
   return MVS_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+  char **args = command_first(argc, argv);
+  int rc = dispatch(argc, args);
+  if (args != argv)
+    free(args);
+  return rc;
 }

@@ -9,19 +9,26 @@ cd "$root"
 tools/deps.sh
 
 jobs=$(nproc)
-echo "== release build"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# The builds people type: Release with gcc and with clang, and the default build type (the
+# one the suite runs in).  Warnings are errors here (MVSYNC_WERROR), never in a user's build.
+for cc in gcc clang; do
+  echo "== Release build ($cc)"
+  CC=$cc cmake -S . -B "build-release-$cc" -DCMAKE_BUILD_TYPE=Release -DMVSYNC_WERROR=ON >/dev/null
+  cmake --build "build-release-$cc" -j"$jobs" --target mvsync
+done
+echo "== default build"
+cmake -S . -B build -DMVSYNC_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
 
 echo "== ASan/UBSan build"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMVSYNC_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMVSYNC_SANITIZE=ON -DMVSYNC_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
 echo "== fuzz (libFuzzer, ${MVSYNC_FUZZ_SECONDS:-20}s per target)"
-CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DMVSYNC_FUZZ=ON >/dev/null
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DMVSYNC_FUZZ=ON -DMVSYNC_WERROR=ON >/dev/null
 cmake --build build-fuzz -j"$jobs" --target fuzz_targets
 tests/fuzz/run.sh build-fuzz "${MVSYNC_FUZZ_SECONDS:-20}"
 echo "== all tests passed"

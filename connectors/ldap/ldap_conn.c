@@ -275,7 +275,7 @@ static int lc_open(const conn_config *cfg, bool ad, connector **out, char **err)
 {
   connector *c = calloc(1, sizeof *c);
   const char *delta;
-  int rc, range_size;
+  int rc, range_size = 0;
 
   *out = NULL;
   if (!c)
