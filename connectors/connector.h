@@ -116,7 +116,8 @@ enum {
   CONN_ERR_DATA = 3,      /* malformed input (file:line in the message); import failed */
   CONN_ERR_ABORTED = 4,   /* the sink asked to stop */
   CONN_ERR_WATERMARK = 5, /* the delta watermark was rejected: run a full import */
-  CONN_ERR_NOMEM = 6
+  CONN_ERR_NOMEM = 6,
+  CONN_ERR_TIMEOUT = 7    /* a server did not answer in time (the message names it and what) */
 };
 
 typedef struct connector connector;

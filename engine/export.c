@@ -202,7 +202,8 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
     pe_row pe;
     cs_row cs;
     char *err = NULL;
-    int crc;
+    int crc, recorded;
+    bool began;
 
     mvs_arena_reset(e->scratch);
     memset(res, 0, sizeof res);
@@ -210,32 +211,31 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
       if (build_export(e, ids.ids[i + k], &x[k], &pe, &cs) != 0)
         goto out;
     crc = oc.ops->export(oc.conn, x, n, res, &err);
-    if (crc != CONN_OK) {
+    if (crc != CONN_OK)
       engine_errorf(e, "%s: export failed: %s", c->rc->name, err ? err : "connector error");
-      free(err);
-      for (k = 0; k < n; k++) {
-        free(res[k].anchor);
-        free(res[k].message);
-      }
-      goto out;
-    }
-    if (engine_tx_begin(e) != STORE_OK)
-      goto out;
+    free(err);
+    /* After a connector-wide failure (the directory gone or hung) the changes it attempted
+     * still say how they fared: a sent add must not stay pending to be sent again as new.
+     * The rest stay pending. */
+    began = engine_tx_begin(e) == STORE_OK;
+    recorded = began ? 0 : -1;
     for (k = 0; k < n; k++) {
-      int r = record_result(e, c, &x[k], ids.ids[i + k], &res[k]);
+      if (recorded == 0 && (crc == CONN_OK || res[k].ok || res[k].message))
+        recorded = record_result(e, c, &x[k], ids.ids[i + k], &res[k]);
       free(res[k].anchor);
       free(res[k].message);
-      if (r != 0) {
-        for (k++; k < n; k++) {
-          free(res[k].anchor);
-          free(res[k].message);
-        }
+    }
+    if (recorded != 0) {
+      if (began)
         engine_tx_rollback(e);
-        goto out;
-      }
+      goto out;
     }
     if (engine_tx_commit(e) != STORE_OK)
       goto out;
+    if (crc != CONN_OK) {
+      rc = crc == CONN_ERR_TIMEOUT ? ENGINE_TIMEOUT : ENGINE_SYSTEM;
+      goto out;
+    }
     if (o->progress)
       fprintf(stderr, "\r%s: exported %zu/%zu", c->rc->name, i + n, ids.n);
   }
