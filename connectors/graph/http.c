@@ -80,8 +80,21 @@ double gh_parse_retry_after(const char *v, size_t n)
     return -1;
   memcpy(tmp, v, n);
   tmp[n] = '\0';
+  /* delay-seconds (RFC 9110 10.2.3: 1*DIGIT), or with a fraction as Graph sends it
+   * ("Retry-After: 2.128" in Microsoft's throttling guidance); at most 1e9 s. */
   for (i = 0; i < n && isdigit((unsigned char)tmp[i]); i++)
     ;
+  if (i > 0 && i < n && tmp[i] == '.') {
+    double frac = 0, scale = 1; /* by hand: strtod would follow LC_NUMERIC */
+    size_t k;
+    for (k = i + 1; k < n && isdigit((unsigned char)tmp[k]); k++)
+      if (k - i <= 9)
+        frac += (tmp[k] - '0') * (scale /= 10);
+    if (k == i + 1 || k != n)
+      return -1;
+    tmp[i] = '\0';
+    return i > 9 ? 1e9 : (double)atol(tmp) + frac;
+  }
   if (i == n)
     return i > 9 ? 1e9 : (double)atol(tmp);
   /* An HTTP-date: the wait is until then (none if it has passed). */

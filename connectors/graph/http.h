@@ -43,7 +43,8 @@ int gh_http_send(gh_http *h, const char *method, const char *url, const char *co
                  gh_reply *r);
 void gh_reply_free(gh_reply *r);
 
-/* Retry-After: delta seconds or an HTTP-date (then relative to now); < 0 when unreadable. */
+/* Retry-After: delay-seconds, also with a fraction ("2.128", as Graph sends it), or an
+ * HTTP-date (then relative to now, 0 when past); < 0 when unreadable. */
 double gh_parse_retry_after(const char *v, size_t n);
 
 /* The origin (lowercase "scheme://host:port", default ports made explicit) of an absolute
