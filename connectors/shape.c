@@ -435,3 +435,32 @@ int shape_convert(shape_syntax syn, mvs_value raw, bool json, mvs_arena *a, mvs_
   *why = json ? "expected base64 text" : "expected bytes";
   return -1;
 }
+
+/* Microsoft's SAM-Account-Name attribute reference: "cannot contain any of these characters:
+ * \"/ \\ [ ] : ; | = , + * ? < >"; account names (USER_INFO_0) also exclude the
+ * non-printable characters 1-31 and a final period.  DEL (0x7F) is a control character
+ * too: AD and Samba refuse it. */
+int shape_check_value(const shape *s, const char *attr, const char *p, size_t n, size_t *pos,
+                      const char **why)
+{
+  if (!s || strcmp(s->name, "ad") != 0 || strcasecmp(attr, "sAMAccountName") != 0)
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)p[i];
+    *pos = i;
+    if (ch < 0x20 || ch == 0x7f) {
+      *why = "a control character, which sAMAccountName may not hold";
+      return -1;
+    }
+    if (strchr("\"/\\[]:;|=,+*?<>", ch)) {
+      *why = "one of \"/\\[]:;|=,+*?<>, which sAMAccountName may not hold";
+      return -1;
+    }
+  }
+  if (n && p[n - 1] == '.') {
+    *pos = n - 1;
+    *why = "a period at the end, which sAMAccountName may not have";
+    return -1;
+  }
+  return 0;
+}

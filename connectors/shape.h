@@ -53,6 +53,13 @@ shape_syntax shape_syntax_of(const shape *s, const char *attr);
 /* The type named by objectClass values: the first of the shape's types they list, else the
  * last value (the most specific class as AD lists them); NULL when there are none. */
 const char *shape_type_of_classes(const shape *s, mvs_value classes);
+/* Whether the directory accepts text p (n bytes) as a value of attr: the naming rules of
+ * the shape (ad: sAMAccountName holds none of "/\[]:;|=,+*?<>, no control character
+ * (0x00-0x1F, 0x7F) and does not end with a period).  0 when it does (or nothing is known
+ * against it); -1 with *pos the byte offset of the first offending character and *why a
+ * static text saying what is refused. */
+int shape_check_value(const shape *s, const char *attr, const char *p, size_t n, size_t *pos,
+                      const char **why);
 /* The type with this name (case ignored), or NULL. */
 const shape_type *shape_type_find(const shape *s, const char *name);
 /* The entra type of an "@odata.type" ("#microsoft.graph.orgContact" -> "contact"; unknown

@@ -123,6 +123,16 @@ static int add_rule_cs_attrs(open_connector *oc, const rule *r)
   return 0;
 }
 
+const shape *engine_conn_shape(const conn_info *c)
+{
+  const char *name = rule_connector_type_name(c->rc->type);
+  for (size_t i = 0; i < c->rc->n_settings; i++)
+    if (strcmp(c->rc->settings[i].key, "shape") == 0 &&
+        c->rc->settings[i].value.kind == RULE_VAL_STRING)
+      name = c->rc->settings[i].value.text;
+  return shape_find(name);
+}
+
 int connector_open_for(mvs_engine *e, conn_info *c, open_connector *oc)
 {
   const rule_connector *rc = c->rc;

@@ -240,6 +240,10 @@ int value_text(mvs_arena *a, mvs_value v, const char **p, size_t *n);
 
 /* ---- export.c ---- */
 int export_run(mvs_engine *e, conn_info *c, const run_opts *o);
+/* Reorder a connector's pending exports (as store_pe_list gives them) so that what a change
+ * needs is sent first: parents and referenced objects before an add, children before a
+ * delete (export_order.c).  0, or -1 on a store or memory failure. */
+int export_order(mvs_engine *e, id_list *ids);
 
 /* ---- dump.c ---- */
 int dump_mv_label(mvs_engine *e, int64_t mv_id, mvs_arena *a, const char **label);
@@ -316,4 +320,6 @@ typedef struct open_connector {
   char *types_csv;
 } open_connector;
 int connector_open_for(mvs_engine *e, conn_info *c, open_connector *oc);
+/* The data shape of a connector (its "shape" setting, else its type); NULL when none. */
+const struct shape *engine_conn_shape(const conn_info *c);
 void connector_close_for(open_connector *oc);

@@ -157,7 +157,7 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
   bool opened = false;
 
   if (engine_conn_id(e, c, &cid) != 0 || store_pe_list(e->st, cid, true, &ids) != STORE_OK ||
-      store_meta_get(e->st, "staging", &staging) != STORE_OK)
+      export_order(e, &ids) != 0 || store_meta_get(e->st, "staging", &staging) != STORE_OK)
     goto out;
   if ((stop = deletion_guard(e, c, cid, o))) {
     rc = stop > 0 ? ENGINE_STOPPED : ENGINE_SYSTEM;

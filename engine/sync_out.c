@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "connectors/dn.h"
+#include "connectors/shape.h"
 #include "engine/engine_int.h"
 #include "rules/expr.h"
 
@@ -269,6 +270,41 @@ static bool pe_values_have(const pe_values *v, const pe_value_row *x)
 /* Compare what the rules want with the object's imported values; write, keep or drop its
  * pending export.  drift: the directory changed the object while its metaverse side did
  * not, so value changes not staged before put back what someone changed there. */
+/* A value the directory refuses in a naming attribute (shape_check_value) is not staged:
+ * sent, it would be refused on every run.  The object's error (and the run log) names the
+ * rule, the attribute and the character; a pending export of it staged before is withdrawn
+ * (a pending delete stays).  1 when refused, 0, -1 on a store failure. */
+static int naming_refused(mvs_engine *e, conn_info *c, int64_t cs_id, const merged_set *ms,
+                          const char *label)
+{
+  const shape *sh = engine_conn_shape(c);
+  for (size_t i = 0; sh && i < ms->n; i++) {
+    const merged *m = &ms->items[i];
+    size_t nv = m->val.type == MVS_V_MV ? m->val.u.mv.n : 1;
+    for (size_t k = 0; m->state == MERGED_VALUE && !m->is_ref && k < nv; k++) {
+      const mvs_value *v = m->val.type == MVS_V_MV ? &m->val.u.mv.items[k] : &m->val;
+      const char *why;
+      char msg[512];
+      pe_row old;
+      size_t pos;
+      int q;
+      if (v->type != MVS_V_STR || shape_check_value(sh, m->attr, v->u.s.p, v->u.s.n, &pos, &why) == 0)
+        continue;
+      snprintf(msg, sizeof msg, "rule \"%s\" gives %s a value with %s: character 0x%02X at "
+               "position %zu (of %zu bytes): not exported", m->src ? m->src->name : "?", m->attr,
+               why, (unsigned char)v->u.s.p[pos], pos + 1, v->u.s.n);
+      engine_logf(e, "error: %s: %s: %s", c->rc->name, label, msg);
+      e->res->errors++;
+      if (store_cs_set_error(e->st, cs_id, msg) != STORE_OK ||
+          ((q = store_pe_get(e->st, cs_id, e->scratch, &old)) != STORE_OK && q != STORE_NOTFOUND))
+        return -1;
+      return q == STORE_OK && old.op != PE_DELETE && store_pe_delete(e->st, cs_id) != STORE_OK
+                 ? -1 : 1;
+    }
+  }
+  return 0;
+}
+
 static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged_set *ms,
                         bool drift)
 {
@@ -289,6 +325,11 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
     goto out_nov;
   if (out_dn(e, ms, &dn, &rdn_attr) != 0 || dump_cs_label(e, &cs, e->scratch, &label) != 0)
     goto out;
+  if ((rc = naming_refused(e, c, cs_id, ms, label)) != 0) {
+    rc = rc > 0 ? 0 : -1;
+    goto out;
+  }
+  rc = -1;
   memset(&want, 0, sizeof want);
   want.cs_id = cs_id;
   want.op = cs.present ? PE_UPDATE : PE_ADD;
