@@ -28,7 +28,12 @@ typedef struct conn_info {
   size_t n_key_attrs;
   char **member_groups;     /* group DNs (folded) its inbound ISMEMBEROF scopes name */
   size_t n_member_groups;
+  /* Safety guards (docs/safety.md): destructive exports per run (count, and percent of
+   * the connector space; 0 turns one off), and the share of the connector space a full
+   * import may delete. */
   int64_t deletion_threshold;
+  int64_t deletion_threshold_pct;
+  int64_t import_delete_pct;
 } conn_info;
 
 /* One attribute change for the dry-run diff and the preview trace. */

@@ -121,6 +121,8 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
   }
   if (rc == ENGINE_STOPPED)
     snprintf(r->status, sizeof r->status, "stopped-deletion-threshold");
+  else if (rc == ENGINE_IMPORT_STOPPED)
+    snprintf(r->status, sizeof r->status, "stopped-import-guard");
   else if (rc != ENGINE_OK) {
     snprintf(r->status, sizeof r->status, "failed");
     engine_logf(e, "%s", e->errmsg);
@@ -161,6 +163,7 @@ int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *tot
       fprintf(stderr, "%s import %s\n", initial ? "full" : "delta", e->conns[i].rc->name);
     rc = engine_run(e, initial ? RUN_FULL_IMPORT : RUN_DELTA_IMPORT, e->conns[i].rc->name, o, &r);
     add_result(total, &r);
+    /* An import guard stop ends the cycle here: no sync, no export acts on what is left. */
     if (rc != ENGINE_OK)
       goto stop;
   }

@@ -39,11 +39,13 @@ typedef enum run_profile {
 typedef struct run_opts {
   bool dry_run;         /* compute everything, commit nothing, collect the diff */
   bool allow_deletes;   /* export: ignore the deletion threshold this once */
+  bool allow_mass_delete; /* full import: ignore the import guard this once */
   bool progress;        /* progress lines on stderr */
 } run_opts;
 
 typedef struct run_result {
-  char status[40];      /* success, completed-errors, stopped-deletion-threshold, failed */
+  char status[40];      /* success, completed-errors, stopped-deletion-threshold,
+                         * stopped-import-guard, failed */
   int64_t adds, updates, deletes, errors, skipped_refs;
   int64_t drift;        /* sync: values exported back because the directory drifted */
 } run_result;

@@ -333,6 +333,18 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
   have_old = store_pe_get(e->st, cs_id, e->scratch, &old);
   if (have_old != STORE_OK && have_old != STORE_NOTFOUND)
     goto out;
+  if (have_old == STORE_OK && old.op == PE_DELETE) {
+    /* Staged before the object was joined again (back in scope, its source restored): the
+     * delete no longer applies, and what the rules want now replaces it.  Sending it would
+     * delete and recreate the object, losing its identity (objectGUID, objectSid). */
+    if (store_pe_delete(e->st, cs_id) != STORE_OK)
+      goto out;
+    engine_logf(e, "%s: %s: pending delete withdrawn: the object is joined again", c->rc->name,
+                label);
+    if (e->diff)
+      diff_add(e, "export", c->rc->name, label, "withdraw-delete", NULL);
+    have_old = STORE_NOTFOUND;
+  }
   if (have_old == STORE_OK) {
     if (store_pe_values(e->st, cs_id, e->scratch, &old_vals) != STORE_OK)
       goto out;
@@ -352,7 +364,7 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
   if (want.op == PE_UPDATE && pb.vals.n == 0) {
     if (pb.d)
       pb.d->op = NULL;
-    rc = have_old == STORE_OK && old.op != PE_DELETE ? (store_pe_delete(e->st, cs_id) ? -1 : 0) : 0;
+    rc = have_old == STORE_OK ? (store_pe_delete(e->st, cs_id) ? -1 : 0) : 0;
     goto out;
   }
   if (pb.d)

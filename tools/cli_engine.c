@@ -18,15 +18,16 @@ typedef struct engine_args {
   const char *store, *rules;
   const char *pos[3];   /* positional arguments */
   int n_pos;
-  bool full, delta, initial, dry_run, json, csv, commit, allow_deletes;
+  bool full, delta, initial, dry_run, json, csv, commit, allow_deletes, allow_mass_delete;
 } engine_args;
 
 static const char *const usage_text =
     "usage: mvsync init\n"
-    "       mvsync import CONNECTOR [--full|--delta] [--dry-run] [--json]\n"
+    "       mvsync import CONNECTOR [--full|--delta] [--allow-mass-delete] [--dry-run] [--json]\n"
     "       mvsync sync [--full|--delta] [--dry-run] [--json]\n"
     "       mvsync export CONNECTOR [--allow-deletes] [--dry-run] [--json]\n"
     "       mvsync cycle [--initial|--delta] [--dry-run] [--json] [--allow-deletes]\n"
+    "                    [--allow-mass-delete]\n"
     "       mvsync staging on|off\n"
     "       mvsync preview CONNECTOR OBJECT [--commit] [--json]\n"
     "       mvsync pending [CONNECTOR] [--json|--csv]\n"
@@ -53,6 +54,7 @@ static int parse_args(int argc, char **argv, engine_args *a)
     {"--json", offsetof(engine_args, json)},       {"--csv", offsetof(engine_args, csv)},
     {"--commit", offsetof(engine_args, commit)},
     {"--allow-deletes", offsetof(engine_args, allow_deletes)},
+    {"--allow-mass-delete", offsetof(engine_args, allow_mass_delete)},
   };
   int i;
   size_t f;
@@ -143,7 +145,8 @@ static void print_result(const engine_args *a, mvs_engine *e, const char *what,
     if (log[0])
       fputs(log, stderr);
   }
-  if (rc != ENGINE_OK && rc != ENGINE_STOPPED)
+  /* A safety stop explains itself in the log. */
+  if (rc != ENGINE_OK && rc != ENGINE_STOPPED && rc != ENGINE_IMPORT_STOPPED)
     fprintf(stderr, "mvsync %s: %s\n", a->cmd, engine_error(e));
   fwrite(out.p ? out.p : "", 1, out.len, stdout);
   buf_free(&out);
@@ -151,7 +154,8 @@ static void print_result(const engine_args *a, mvs_engine *e, const char *what,
 
 static int run_command(const engine_args *a, mvs_engine *e)
 {
-  run_opts o = {a->dry_run, a->allow_deletes, isatty(2) != 0};
+  run_opts o = {.dry_run = a->dry_run, .allow_deletes = a->allow_deletes,
+                .allow_mass_delete = a->allow_mass_delete, .progress = isatty(2) != 0};
   run_result r;
   char what[256];
   int rc;

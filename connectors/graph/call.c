@@ -90,7 +90,7 @@ void graph_retry_begin(graph_retry *rt)
   rt->retries = 0;
 }
 
-double graph_retry_next(const connector *c, graph_retry *rt, double retry_after)
+double graph_retry_next(connector *c, graph_retry *rt, double retry_after)
 {
   double wait = retry_after;
   if (wait < 1) {
@@ -101,10 +101,24 @@ double graph_retry_next(const connector *c, graph_retry *rt, double retry_after)
     wait = rt->backoff * (0.5 + (double)rnd / 131070.0);
     rt->backoff = rt->backoff < 32 ? rt->backoff * 2 : 64;
   }
+  if (c->retry_spent + wait > c->run_retry) {
+    c->run_budget_spent = true;
+    return -1;
+  }
   if (rt->retries >= MAX_RETRIES || now_monotonic() - rt->start + wait > c->max_retry)
     return -1;
   rt->retries++;
+  c->retry_spent += wait;
   return wait;
+}
+
+char *graph_budget_error(const connector *c, const char *url, const char *last)
+{
+  char o[GRAPH_ORIGIN_MAX] = "";
+  gh_origin(url, o, sizeof o);
+  return graph_printf("%s: the run's retry budget is spent (%.0f s waited on throttling and "
+                      "outages, run-retry-seconds %.0f): stopped (last: %s)",
+                      o, c->retry_spent, c->run_retry, last);
 }
 
 /* Send, waiting out throttling and failed connections within the connector's total bound;
@@ -131,6 +145,20 @@ static int send_retrying(connector *c, const char *method, const char *url,
     }
     if (rc == GH_OK && (!graph_throttled(r->status) || (!idempotent && r->status == 504)))
       return CONN_OK;
+    if (rc == GH_ENET && (r->tls_failed || r->timed_out)) {
+      /* Never retried: no wait makes a certificate trusted, and a silent server must not
+       * hold the run for max-retry-seconds more. */
+      char o[GRAPH_ORIGIN_MAX] = "";
+      bool tls = r->tls_failed;
+      gh_origin(url, o, sizeof o);
+      *err = tls ? graph_printf("%s: TLS certificate not verified: %s (not retried; the trust "
+                                "anchors are ca-file's, else the system's)",
+                                o, r->error)
+                 : graph_printf("%s: no answer in time: %s (timeout %ld s; not retried)", o,
+                                r->error, c->timeout);
+      gh_reply_free(r);
+      return tls ? CONN_ERR_CONFIG : CONN_ERR_TIMEOUT;
+    }
     if (rc == GH_ENET && !idempotent && !r->not_sent) {
       *err = graph_printf("%s %s: %s (not resent: the outcome is unknown)", method, url, r->error);
       gh_reply_free(r);
@@ -138,6 +166,16 @@ static int send_retrying(connector *c, const char *method, const char *url,
     }
     /* Retry-After when the server gave one, else exponential backoff with jitter. */
     if ((wait = graph_retry_next(c, &rt, rc == GH_OK ? r->retry_after : -1)) < 0) {
+      if (c->run_budget_spent) {
+        char last[64];
+        if (rc == GH_OK)
+          snprintf(last, sizeof last, "HTTP %ld", r->status);
+        else
+          snprintf(last, sizeof last, "%.63s", r->error);
+        *err = graph_budget_error(c, url, last);
+        gh_reply_free(r);
+        return CONN_ERR_TIMEOUT;
+      }
       if (rc == GH_OK)
         return CONN_OK; /* the caller reports the throttled reply */
       *err = graph_printf("%s %s: %s", method, url, r->error);
@@ -162,18 +200,41 @@ static char *form_field(CURL *e, buf *b, const char *key, const char *value)
   return rc == BUF_OK ? b->p : NULL;
 }
 
+int graph_token_parse(const char *body, char **token, long *expires_in)
+{
+  char ebuf[64];
+  yajl_val v = body ? yajl_tree_parse(body, ebuf, sizeof ebuf) : NULL;
+  yajl_val tok = yajl_tree_get(v, (const char *[]){"access_token", NULL}, yajl_t_string);
+  yajl_val exp = yajl_tree_get(v, (const char *[]){"expires_in", NULL}, yajl_t_any);
+  int rc = -1;
+
+  *token = NULL;
+  if (tok && tok->u.string[0] && !strpbrk(tok->u.string, "\r\n")) {
+    /* expires_in is a number (Microsoft once sent it as a string); clamped, so a zero or
+     * negative one cannot make every request fetch a token, nor a huge one overflow. */
+    *expires_in = exp && YAJL_IS_INTEGER(exp)  ? (long)YAJL_GET_INTEGER(exp)
+                  : exp && YAJL_IS_STRING(exp) ? atol(exp->u.string)
+                                               : 3599;
+    *expires_in = *expires_in < 60 ? 60 : *expires_in > 86400 ? 86400 : *expires_in;
+    rc = (*token = strdup(tok->u.string)) ? 0 : -2;
+  }
+  if (tok) /* the tree holds the token: wipe it */
+    memset(tok->u.string, 0, strlen(tok->u.string));
+  yajl_tree_free(v);
+  return rc;
+}
+
 /* Fetch a token (client credentials). */
 static int fetch_token(connector *c, char **err)
 {
   static const char *const headers[] = {"Content-Type: application/x-www-form-urlencoded",
                                         "Accept: application/json", NULL};
   CURL *e = curl_easy_init();
-  char *assertion = NULL, ebuf[64], code[128], msg[512];
+  char *assertion = NULL, *token = NULL, code[128], msg[512];
   buf form;
   gh_reply r;
-  yajl_val v = NULL, tok, exp;
-  int rc = CONN_ERR_NOMEM;
-  long expires_in;
+  int rc = CONN_ERR_NOMEM, prc;
+  long expires_in = 0;
 
   buf_init(&form, 0);
   memset(&r, 0, sizeof r);
@@ -205,35 +266,20 @@ static int fetch_token(connector *c, char **err)
     rc = r.status == 400 || r.status == 401 ? CONN_ERR_CONFIG : CONN_ERR_IO;
     goto out;
   }
-  v = r.body.p ? yajl_tree_parse(r.body.p, ebuf, sizeof ebuf) : NULL;
-  tok = yajl_tree_get(v, (const char *[]){"access_token", NULL}, yajl_t_string);
-  exp = yajl_tree_get(v, (const char *[]){"expires_in", NULL}, yajl_t_any);
-  if (!tok || !tok->u.string[0] || strpbrk(tok->u.string, "\r\n")) {
-    *err = graph_printf("token endpoint %s: no access_token in the reply", c->token_url);
+  if ((prc = graph_token_parse(r.body.p, &token, &expires_in)) != 0) {
+    if (prc == -2)
+      rc = CONN_ERR_NOMEM;
+    else
+      *err = graph_printf("token endpoint %s: no access_token in the reply", c->token_url);
     goto out;
   }
-  /* expires_in is a number (Microsoft once sent it as a string); clamped, so a zero or
-   * negative one cannot make every request fetch a token, nor a huge one overflow. */
-  expires_in = exp && YAJL_IS_INTEGER(exp)  ? (long)YAJL_GET_INTEGER(exp)
-               : exp && YAJL_IS_STRING(exp) ? atol(exp->u.string)
-                                            : 3599;
-  expires_in = expires_in < 60 ? 60 : expires_in > 86400 ? 86400 : expires_in;
   wipe_free(c->token);
-  if (!(c->token = strdup(tok->u.string))) {
-    rc = CONN_ERR_NOMEM;
-    goto out;
-  }
+  c->token = token;
   /* Renewed 5 minutes before expiry; a short-lived token (tests) at half its life. */
   c->token_renew =
       time(NULL) + expires_in - (expires_in / 2 < TOKEN_MARGIN ? expires_in / 2 : TOKEN_MARGIN);
   rc = CONN_OK;
 out:
-  if (v) { /* the tree holds the token: wipe it */
-    yajl_val t = yajl_tree_get(v, (const char *[]){"access_token", NULL}, yajl_t_string);
-    if (t)
-      memset(t->u.string, 0, strlen(t->u.string));
-  }
-  yajl_tree_free(v);
   if (r.body.p)
     memset(r.body.p, 0, r.body.len);
   gh_reply_free(&r);

@@ -26,6 +26,10 @@ struct connector {
   char *graph_root;              /* <graph-url>, no trailing slash */
   char origin[GRAPH_ORIGIN_MAX]; /* scheme://host:port of graph-url: the only token holder */
   double max_retry;              /* seconds a request may spend waiting on throttling in total */
+  double run_retry;              /* seconds the whole run may spend waiting (run-retry-seconds) */
+  double retry_spent;            /* seconds waited so far in this run */
+  bool run_budget_spent;         /* graph_retry_next refused a wait: the run must stop */
+  long timeout;                  /* seconds one request may take */
   long page_size;
   size_t max_object;
   char *select[2]; /* $select of users and groups; NULL: the type is not imported */
@@ -64,9 +68,19 @@ typedef struct graph_retry {
 void graph_retry_begin(graph_retry *rt);
 /* The wait before the next try: retry_after (seconds) when >= 1, else (none, 0, a past
  * HTTP-date) an exponential backoff with jitter (0.5-1 x 1, 2, 4 ... 64 s); < 0 when that
- * wait would pass max-retry-seconds since the start, or the resends are used up. */
-double graph_retry_next(const connector *c, graph_retry *rt, double retry_after);
+ * wait would pass max-retry-seconds since the start, or the resends are used up, or the
+ * run's waits would pass run-retry-seconds (then c->run_budget_spent is set: the run
+ * stops with graph_budget_error). */
+double graph_retry_next(connector *c, graph_retry *rt, double retry_after);
+/* The error of a run whose retry budget is spent, at url (CONN_ERR_TIMEOUT). */
+char *graph_budget_error(const connector *c, const char *url, const char *last);
 void graph_sleep(double seconds);
+
+/* The access token (*token, malloc'd; the caller wipes it) and its lifetime in seconds
+ * (clamped to 60..86400; 3599 when not given) of a token endpoint's JSON reply body; -1 when
+ * it holds no usable token (none, empty, or with a line break), -2 when out of memory.  The
+ * parsed copy of the token is wiped. */
+int graph_token_parse(const char *body, char **token, long *expires_in);
 
 /* The Graph error envelope of a reply body: code and message (either may be empty). */
 void graph_error_of(const gh_reply *r, char *code, size_t codelen, char *msg, size_t msglen);
@@ -83,6 +97,10 @@ typedef struct graph_batch_item {
 typedef void (*graph_batch_fn)(void *u, const graph_batch_item *it);
 /* Call fn for each item of a $batch reply body (any order); -1 when it is not one. */
 int graph_batch_items(const char *json, graph_batch_fn fn, void *u);
+
+/* The deltaLink a watermark ("mvsync-entra-delta 1\nusers <link>\ngroups <link>\n") stores
+ * for collection coll (the first line after the header naming it), malloc'd; NULL when none. */
+char *graph_watermark_link(const char *wm, const char *coll);
 
 int graph_import(connector *c, conn_import_mode mode, const char *watermark, const conn_sink *sink,
                  char **new_watermark, char **err);
