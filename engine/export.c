@@ -178,6 +178,7 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
       diff_entry *d;
       bool has_old;
       mvs_arena_reset(e->scratch);
+      diff_flush(e);
       if (build_export(e, ids.ids[i], &x, &pe, &cs) != 0)
         goto out;
       d = diff_add(e, "send", c->rc->name, x.dn ? x.dn : "",

@@ -313,6 +313,7 @@ static int import_object(import_ctx *ic, const conn_object *o)
   int rc = -1, q;
 
   mvs_arena_reset(e->scratch);
+  diff_flush(e);   /* an object boundary; a lost entry fails the run at its end */
   memset(refs, 0, sizeof refs);
   attrset_init(&set, e->scratch);
   attrset_init(&old_set, e->scratch);
@@ -510,6 +511,7 @@ static int diff_unseen(import_ctx *ic, const id_list *ids)
   for (i = 0; i < ids->n; i++) {
     cs_row cs;
     mvs_arena_reset(ic->e->scratch);
+    diff_flush(ic->e);
     if (store_cs_get(ic->e->st, ids->ids[i], ic->e->scratch, &cs) != STORE_OK)
       return -1;
     diff_add(ic->e, "import", ic->c->rc->name, cs.dn ? cs.dn : cs.anchor, "delete", NULL);

@@ -877,6 +877,7 @@ static int out_mv(mvs_engine *e, int64_t mv_id, const ref_change *ch, size_t n, 
   int rc;
 
   mvs_arena_reset(e->scratch);
+  diff_flush(e);   /* an object boundary: no diff entry is held here */
   if ((rc = store_mv_get(e->st, mv_id, e->scratch, &mv)) != STORE_OK)
     return rc == STORE_NOTFOUND ? 0 : -1;
   if (view_load_mv(e, &mvv, &mv, e->scratch) != 0)
