@@ -104,5 +104,5 @@ out:
   }
   sync_work_free(&w);
   buf_free(&trace);
-  return rc;
+  return engine_fail(e, rc, "preview");
 }
