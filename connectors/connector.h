@@ -122,7 +122,9 @@ enum {
   CONN_ERR_DATA = 3,      /* malformed input (file:line in the message); import failed */
   CONN_ERR_ABORTED = 4,   /* the sink asked to stop */
   CONN_ERR_WATERMARK = 5, /* the delta watermark was rejected: run a full import */
-  CONN_ERR_NOMEM = 6
+  CONN_ERR_NOMEM = 6,
+  CONN_ERR_TIMEOUT = 7    /* a deadline passed (a server gave no answer in time, or the run's
+                           * retry budget ran out); the message names the server */
 };
 
 typedef struct connector connector;

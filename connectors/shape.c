@@ -107,9 +107,9 @@ static const shape_type entra_types[] = {
 #define N(a) (sizeof(a) / sizeof *(a))
 
 static const shape shapes[] = {
-    {"ad", true, "objectGUID", ad_attrs, N(ad_attrs), ad_types, N(ad_types)},
-    {"ldap", true, "entryUUID", ldap_attrs, N(ldap_attrs), ldap_types, N(ldap_types)},
-    {"entra", false, "id", entra_attrs, N(entra_attrs), entra_types, N(entra_types)},
+    {"ad", true, "objectGUID", "member", ad_attrs, N(ad_attrs), ad_types, N(ad_types)},
+    {"ldap", true, "entryUUID", "member", ldap_attrs, N(ldap_attrs), ldap_types, N(ldap_types)},
+    {"entra", false, "id", "members", entra_attrs, N(entra_attrs), entra_types, N(entra_types)},
 };
 
 const shape *shape_find(const char *name)

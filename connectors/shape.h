@@ -38,6 +38,7 @@ typedef struct shape {
   const char *name;        /* "ad", "ldap", "entra" */
   bool ldap;               /* entries named by DN (LDIF); else Graph objects named by id */
   const char *anchor_attr; /* objectGUID, entryUUID, id */
+  const char *member_attr; /* a group's members: member (ad, ldap), members (entra) */
   const shape_attr *attrs;
   size_t n_attrs;
   /* Object types; for ad and ldap in priority order: an entry's type is the first whose

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "connectors/shape.h"
 #include "engine/engine_int.h"
 
 static char *own(open_connector *oc, char *s)
@@ -199,6 +200,14 @@ int connector_open_for(mvs_engine *e, conn_info *c, open_connector *oc)
       if (add_unique(&oc->attrs, &oc->cfg.n_attrs, r->flows[j].target) != 0)
         return ENGINE_SYSTEM;
     if (add_rule_cs_attrs(oc, r) != 0)
+      return ENGINE_SYSTEM;
+  }
+  /* An ISMEMBEROF scope names no attribute, yet it reads the membership of the groups it
+   * names: import the connector's group membership attribute as a reference. */
+  if (c->n_member_groups) {
+    const shape *sh = shape_find(oc->cfg.shape);
+    if (sh && (add_unique(&oc->attrs, &oc->cfg.n_attrs, sh->member_attr) != 0 ||
+               add_unique(&oc->ref_attrs, &oc->cfg.n_ref_attrs, sh->member_attr) != 0))
       return ENGINE_SYSTEM;
   }
   oc->cfg.attrs = oc->attrs;

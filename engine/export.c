@@ -215,6 +215,8 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
     if (crc != CONN_OK) {
       engine_errorf(e, "%s: export failed: %s", c->rc->name, err ? err : "connector error");
       free(err);
+      if (crc == CONN_ERR_TIMEOUT)
+        rc = ENGINE_TIMEOUT;
       for (k = 0; k < n; k++) {
         free(res[k].anchor);
         free(res[k].message);

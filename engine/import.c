@@ -577,7 +577,9 @@ int import_run(mvs_engine *e, conn_info *c, bool full, const run_opts *o)
   }
   if (crc != CONN_OK) {
     engine_errorf(e, "%s: import failed: %s", c->rc->name, err ? err : "connector error");
-    rc = crc == CONN_ERR_DATA || crc == CONN_ERR_CONFIG ? ENGINE_INVALID : ENGINE_SYSTEM;
+    rc = crc == CONN_ERR_TIMEOUT                          ? ENGINE_TIMEOUT
+         : crc == CONN_ERR_DATA || crc == CONN_ERR_CONFIG ? ENGINE_INVALID
+                                                          : ENGINE_SYSTEM;
     goto fail;
   }
   if (full && e->diff && diff_unseen(&ic) != 0)

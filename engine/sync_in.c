@@ -13,22 +13,30 @@
 #include "engine/engine_int.h"
 
 /* Inbound rules of c for a connector-space type (and metaverse type, when given) with their
- * scope verdicts. */
+ * scope verdicts; the arrays live in the arena the caller evaluates the object in, sized by
+ * the connector's rule count (no fixed cap). */
 typedef struct rule_hits {
-  const rule *r[64];
-  bool in_scope[64];
-  scope_verdict v[64];
+  const rule **r;
+  bool *in_scope;
+  scope_verdict *v;
   size_t n;
 } rule_hits;
 
-static int scope_rules(mvs_engine *e, const rule **rules, size_t n, const char *src_type,
-                       const char *target_type, obj_view *v, rule_hits *h)
+static int scope_rules(mvs_engine *e, mvs_arena *a, const rule **rules, size_t n,
+                       const char *src_type, const char *target_type, obj_view *v, rule_hits *h)
 {
   scope_env env = view_scope_env(v);
   size_t i;
 
   h->n = 0;
-  for (i = 0; i < n && h->n < 64; i++) {
+  h->r = mvs_arena_alloc(a, (n ? n : 1) * sizeof *h->r);
+  h->in_scope = mvs_arena_alloc(a, (n ? n : 1) * sizeof *h->in_scope);
+  h->v = mvs_arena_alloc(a, (n ? n : 1) * sizeof *h->v);
+  if (!h->r || !h->in_scope || !h->v) {
+    engine_errorf(e, "out of memory scoping %zu rules", n);
+    return -1;
+  }
+  for (i = 0; i < n; i++) {
     const rule *r = rules[i];
     if (!r->source_type || strcasecmp(r->source_type, src_type) != 0 ||
         (target_type && strcasecmp(r->target_type, target_type) != 0))
@@ -294,7 +302,7 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
   if (view_load_cs(e, &v, &cs, e->scratch) != 0)
     return -1;
   rc = -1;
-  if (scope_rules(e, c->in_rules, c->n_in, cs.object_type, NULL, &v, &h) != 0)
+  if (scope_rules(e, e->scratch, c->in_rules, c->n_in, cs.object_type, NULL, &v, &h) != 0)
     goto out;
   trace_hits(e, &h);
   msg[0] = '\0';
@@ -677,7 +685,7 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
       continue;
     if (view_load_cs(e, &v, &cs, e->scratch2) != 0)
       goto out;
-    if (scope_rules(e, c->in_rules, c->n_in, cs.object_type, mv.object_type, &v, &h) != 0) {
+    if (scope_rules(e, e->scratch2, c->in_rules, c->n_in, cs.object_type, mv.object_type, &v, &h) != 0) {
       view_free(&v);
       goto out;
     }

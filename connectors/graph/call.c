@@ -90,7 +90,7 @@ void graph_retry_begin(graph_retry *rt)
   rt->retries = 0;
 }
 
-double graph_retry_next(const connector *c, graph_retry *rt, double retry_after)
+double graph_retry_next(connector *c, graph_retry *rt, double retry_after)
 {
   double wait = retry_after;
   if (wait < 1) {
@@ -101,10 +101,24 @@ double graph_retry_next(const connector *c, graph_retry *rt, double retry_after)
     wait = rt->backoff * (0.5 + (double)rnd / 131070.0);
     rt->backoff = rt->backoff < 32 ? rt->backoff * 2 : 64;
   }
+  if (c->retry_spent + wait > c->run_retry) {
+    c->run_budget_spent = true;
+    return -1;
+  }
   if (rt->retries >= MAX_RETRIES || now_monotonic() - rt->start + wait > c->max_retry)
     return -1;
   rt->retries++;
+  c->retry_spent += wait;
   return wait;
+}
+
+char *graph_budget_error(const connector *c, const char *url, const char *last)
+{
+  char o[GRAPH_ORIGIN_MAX] = "";
+  gh_origin(url, o, sizeof o);
+  return graph_printf("%s: the run's retry budget is spent (%.0f s waited on throttling and "
+                      "outages, run-retry-seconds %.0f): stopped (last: %s)",
+                      o, c->retry_spent, c->run_retry, last);
 }
 
 /* Send, waiting out throttling and failed connections within the connector's total bound;
@@ -131,6 +145,20 @@ static int send_retrying(connector *c, const char *method, const char *url,
     }
     if (rc == GH_OK && (!graph_throttled(r->status) || (!idempotent && r->status == 504)))
       return CONN_OK;
+    if (rc == GH_ENET && (r->tls_failed || r->timed_out)) {
+      /* Never retried: no wait makes a certificate trusted, and a silent server must not
+       * hold the run for max-retry-seconds more. */
+      char o[GRAPH_ORIGIN_MAX] = "";
+      bool tls = r->tls_failed;
+      gh_origin(url, o, sizeof o);
+      *err = tls ? graph_printf("%s: TLS certificate not verified: %s (not retried; the trust "
+                                "anchors are ca-file's, else the system's)",
+                                o, r->error)
+                 : graph_printf("%s: no answer in time: %s (timeout %ld s; not retried)", o,
+                                r->error, c->timeout);
+      gh_reply_free(r);
+      return tls ? CONN_ERR_CONFIG : CONN_ERR_TIMEOUT;
+    }
     if (rc == GH_ENET && !idempotent && !r->not_sent) {
       *err = graph_printf("%s %s: %s (not resent: the outcome is unknown)", method, url, r->error);
       gh_reply_free(r);
@@ -138,6 +166,16 @@ static int send_retrying(connector *c, const char *method, const char *url,
     }
     /* Retry-After when the server gave one, else exponential backoff with jitter. */
     if ((wait = graph_retry_next(c, &rt, rc == GH_OK ? r->retry_after : -1)) < 0) {
+      if (c->run_budget_spent) {
+        char last[64];
+        if (rc == GH_OK)
+          snprintf(last, sizeof last, "HTTP %ld", r->status);
+        else
+          snprintf(last, sizeof last, "%.63s", r->error);
+        *err = graph_budget_error(c, url, last);
+        gh_reply_free(r);
+        return CONN_ERR_TIMEOUT;
+      }
       if (rc == GH_OK)
         return CONN_OK; /* the caller reports the throttled reply */
       *err = graph_printf("%s %s: %s", method, url, r->error);

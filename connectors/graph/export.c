@@ -50,6 +50,7 @@ typedef struct ctx {
   const conn_export *changes;
   conn_export_result *results;
   subs s;
+  char *err; /* why the export stopped (a deadline, the retry budget, TLS) */
 } ctx;
 
 /* ---- building requests ---- */
@@ -468,8 +469,11 @@ static int send_batch(ctx *x, const char *url, const size_t *idx, size_t n, doub
     return CONN_ERR_NOMEM;
   rc = graph_call(x->c, "POST", url, body, NULL, NULL, &rep, &err);
   free(body);
-  if (rc == CONN_ERR_NOMEM) {
-    free(err);
+  if (rc == CONN_ERR_NOMEM || rc == CONN_ERR_TIMEOUT || rc == CONN_ERR_CONFIG) {
+    /* The export stops: every later batch would meet the same deadline, budget or trust
+     * failure.  What this batch did is unknown; the next run reconciles (creates are marked
+     * in flight by the engine, so none is made twice). */
+    x->err = err;
     gh_reply_free(&rep);
     return rc;
   }
@@ -541,6 +545,11 @@ static int send_pending(ctx *x)
       budget_started = true;
     }
     if ((wait = graph_retry_next(c, &rt, wait)) < 0) {
+      if (c->run_budget_spent) {
+        x->err = graph_budget_error(c, url, "throttled $batch items");
+        rc = x->err ? CONN_ERR_TIMEOUT : CONN_ERR_NOMEM;
+        break;
+      }
       for (size_t i = 0; i < x->s.n; i++)
         if (x->s.v[i].pending && graph_throttled(x->s.v[i].status))
           x->s.v[i].pending = false; /* failed, with its throttled reply as the reason */
@@ -624,7 +633,9 @@ int graph_export(connector *c, const conn_export *changes, size_t n, conn_export
   rc = CONN_OK;
 out:
   if (rc != CONN_OK)
-    *err = graph_printf("out of memory");
+    *err = x.err ? x.err : graph_printf("out of memory");
+  else
+    free(x.err);
   for (size_t i = 0; i < x.s.n; i++) {
     free(x.s.v[i].url);
     free(x.s.v[i].body);

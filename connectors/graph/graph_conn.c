@@ -265,7 +265,7 @@ static int entra_open(const conn_config *cfg, connector **out, char **err)
              *alg = conn_config_get(cfg, "assertion-alg");
   const char *scope = conn_config_get(cfg, "scope");
   char *authority = NULL;
-  long timeout, max_retry, max_object;
+  long timeout, max_retry, run_retry, max_object;
   int rc = CONN_ERR_NOMEM;
 
   *out = NULL;
@@ -286,6 +286,7 @@ static int entra_open(const conn_config *cfg, connector **out, char **err)
   }
   if (num_setting(cfg, "timeout", 1, 86400, 300, &timeout, err) != 0 ||
       num_setting(cfg, "max-retry-seconds", 0, 86400, 300, &max_retry, err) != 0 ||
+      num_setting(cfg, "run-retry-seconds", 0, 7 * 86400, 900, &run_retry, err) != 0 ||
       num_setting(cfg, "page-size", 1, 999, 999, &c->page_size, err) != 0 ||
       num_setting(cfg, "max-object", 4096, 1L << 30, (long)DEFAULT_MAX_OBJECT, &max_object, err) !=
           0)
@@ -296,6 +297,8 @@ static int entra_open(const conn_config *cfg, connector **out, char **err)
   gh_origin(c->graph_root, c->origin, sizeof c->origin);
   rc = CONN_ERR_NOMEM;
   c->max_retry = (double)max_retry;
+  c->run_retry = (double)run_retry;
+  c->timeout = timeout;
   c->max_object = (size_t)max_object;
   c->alg = alg && strcmp(alg, "RS256") == 0 ? JWT_RS256 : JWT_PS256;
   c->shape = shape_find("entra");

@@ -26,6 +26,10 @@ struct connector {
   char *graph_root;              /* <graph-url>, no trailing slash */
   char origin[GRAPH_ORIGIN_MAX]; /* scheme://host:port of graph-url: the only token holder */
   double max_retry;              /* seconds a request may spend waiting on throttling in total */
+  double run_retry;              /* seconds the whole run may spend waiting (run-retry-seconds) */
+  double retry_spent;            /* seconds waited so far in this run */
+  bool run_budget_spent;         /* graph_retry_next refused a wait: the run must stop */
+  long timeout;                  /* seconds one request may take */
   long page_size;
   size_t max_object;
   char *select[2]; /* $select of users and groups; NULL: the type is not imported */
@@ -64,8 +68,12 @@ typedef struct graph_retry {
 void graph_retry_begin(graph_retry *rt);
 /* The wait before the next try: retry_after (seconds) when >= 1, else (none, 0, a past
  * HTTP-date) an exponential backoff with jitter (0.5-1 x 1, 2, 4 ... 64 s); < 0 when that
- * wait would pass max-retry-seconds since the start, or the resends are used up. */
-double graph_retry_next(const connector *c, graph_retry *rt, double retry_after);
+ * wait would pass max-retry-seconds since the start, or the resends are used up, or the
+ * run's waits would pass run-retry-seconds (then c->run_budget_spent is set: the run
+ * stops with graph_budget_error). */
+double graph_retry_next(connector *c, graph_retry *rt, double retry_after);
+/* The error of a run whose retry budget is spent, at url (CONN_ERR_TIMEOUT). */
+char *graph_budget_error(const connector *c, const char *url, const char *last);
 void graph_sleep(double seconds);
 
 /* The Graph error envelope of a reply body: code and message (either may be empty). */

@@ -9,6 +9,9 @@
 #include <strings.h>
 #include <time.h>
 
+#define CONNECT_MAX 30L /* seconds to connect, TLS handshake included */
+#define STALL_MAX 60L   /* seconds without a byte before a transfer is given up */
+
 struct gh_http {
   CURL *curl;
   char *ca_file;
@@ -80,8 +83,21 @@ double gh_parse_retry_after(const char *v, size_t n)
     return -1;
   memcpy(tmp, v, n);
   tmp[n] = '\0';
+  /* delay-seconds (RFC 9110 10.2.3: 1*DIGIT), or with a fraction as Graph sends it
+   * ("Retry-After: 2.128" in Microsoft's throttling guidance); at most 1e9 s. */
   for (i = 0; i < n && isdigit((unsigned char)tmp[i]); i++)
     ;
+  if (i > 0 && i < n && tmp[i] == '.') {
+    double frac = 0, scale = 1; /* by hand: strtod would follow LC_NUMERIC */
+    size_t k;
+    for (k = i + 1; k < n && isdigit((unsigned char)tmp[k]); k++)
+      if (k - i <= 9)
+        frac += (tmp[k] - '0') * (scale /= 10);
+    if (k == i + 1 || k != n)
+      return -1;
+    tmp[i] = '\0';
+    return i > 9 ? 1e9 : (double)atol(tmp) + frac;
+  }
   if (i == n)
     return i > 9 ? 1e9 : (double)atol(tmp);
   /* An HTTP-date: the wait is until then (none if it has passed). */
@@ -217,9 +233,12 @@ int gh_http_send(gh_http *h, const char *method, const char *url, const char *co
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
   if (h->ca_file)
     curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
-  if (h->timeout > 0)
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, h->timeout);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+  /* Deadlines, so a server that accepts and says nothing cannot hang a run: the whole
+   * request, the connection (TLS handshake included), and a stall. */
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, h->timeout);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->timeout < CONNECT_MAX ? h->timeout : CONNECT_MAX);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->timeout < STALL_MAX ? h->timeout : STALL_MAX);
   if (strcmp(method, "HEAD") == 0)
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   if (body) {
@@ -240,6 +259,13 @@ int gh_http_send(gh_http *h, const char *method, const char *url, const char *co
     snprintf(r->error, sizeof r->error, "%s", curl_err[0] ? curl_err : curl_easy_strerror(cc));
     r->not_sent = cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
                   cc == CURLE_SSL_CONNECT_ERROR;
+    r->timed_out = cc == CURLE_OPERATION_TIMEDOUT;
+    /* Trying again cannot make a certificate trusted (CURLE_SSL_CACERT is the same code as
+     * CURLE_PEER_FAILED_VERIFICATION since curl 7.62). */
+    r->tls_failed = cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+                    cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_ISSUER_ERROR ||
+                    cc == CURLE_SSL_CRL_BADFILE || cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
+                    cc == CURLE_SSL_INVALIDCERTSTATUS;
     rc = GH_ENET;
   } else {
     rc = GH_OK;

@@ -27,11 +27,15 @@ typedef struct gh_reply {
   buf body;           /* the body when it went to no sink (non-2xx, or no sink given) */
   char error[256];    /* transport error text (GH_ENET) */
   bool not_sent;      /* GH_ENET before the request could go out (no connection) */
+  bool timed_out;     /* GH_ENET: a deadline passed (connect, stall or the whole request) */
+  bool tls_failed;    /* GH_ENET: the server's certificate could not be verified */
 } gh_reply;
 
 enum { GH_OK = 0, GH_ENET = -1, GH_ESINK = -2, GH_ENOMEM = -3 };
 
-/* ca_file: extra trust anchors (NULL: the system's); timeout in seconds (0: none). */
+/* ca_file: the trust anchors (NULL: the system's).  timeout: seconds a request may take in
+ * all (>= 1); connecting (TLS handshake included) may take at most 30 of them, and a
+ * transfer stalled (no byte) for 60 of them is given up. */
 gh_http *gh_http_new(const char *ca_file, long timeout);
 void gh_http_free(gh_http *h);
 
@@ -43,7 +47,8 @@ int gh_http_send(gh_http *h, const char *method, const char *url, const char *co
                  gh_reply *r);
 void gh_reply_free(gh_reply *r);
 
-/* Retry-After: delta seconds or an HTTP-date (then relative to now); < 0 when unreadable. */
+/* Retry-After: delay-seconds, also with a fraction ("2.128", as Graph sends it), or an
+ * HTTP-date (then relative to now, 0 when past); < 0 when unreadable. */
 double gh_parse_retry_after(const char *v, size_t n);
 
 /* The origin (lowercase "scheme://host:port", default ports made explicit) of an absolute

@@ -7,7 +7,8 @@
 # create with its members, a create whose member is missing (done: the group exists; the
 # member's 404 reported), a $batch whose connection drops or that gets a 504 (its items fail;
 # never resent, they may have happened), Retry-After: 0 storms, bounded by
-# max-retry-seconds; and SSLKEYLOGFILE is ignored (no TLS keys written).
+# max-retry-seconds; Retry-After: 2.128 waited exactly (the $batch POST and an item); and
+# SSLKEYLOGFILE is ignored (no TLS keys written).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/tests/graph/peer.sh"
@@ -140,6 +141,27 @@ gaps = [b["t_start"] - a["t_end"] for a, b in zip(log, log[1:])]
 assert 2 <= len(log) <= 6, len(log)
 assert all(g >= 0.45 for g in gaps), gaps
 print("ok: %d $batch POSTs, %s s apart (backoff, not at once)" % (len(log), ", ".join("%.2f" % g for g in gaps)))'
+done
+
+echo "== Retry-After: 2.128 (Microsoft's throttling example) on the \$batch POST, then on an item"
+for fault in '{"kind": "429", "path": "/v1.0/$batch", "where": "top", "retry_after": 2.128}' \
+             "{\"kind\": \"429\", \"path\": \"/v1.0/groups/$G\", \"where\": \"batch\", \"retry_after\": 2.128}"; do
+  log_mark
+  peer_ctl POST /_fake/faults "$fault" >/dev/null
+  out=$(probe x "$PROBE" <<IN
+update group $G
+  replace description "fractional"
+IN
+)
+  echo "$out"
+  echo "$out" | grep -qx '1: ok' || { echo "FAILED: the change should go through after the wait"; exit 1; }
+  peer_ctl GET "/_fake/log?since=$LOG_MARK" | python3 -c '
+import json, sys
+log = [e for e in json.load(sys.stdin)["requests"] if e["path"] == "/v1.0/$batch"]
+assert len(log) == 2, len(log)
+gap = log[1]["t_start"] - log[0]["t_end"]
+assert 2.128 <= gap < 3.2, gap
+print("ok: resent %.3f s later (Retry-After: 2.128, not the 0.5-1 s backoff)" % gap)'
 done
 
 echo "== a \$batch whose connection drops: failed, not resent"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # entra_throttle — the Entra connector under throttling, proved from the peer's request log
-# timestamps: a 429 storm with Retry-After in seconds and as an HTTP-date, 503 / 504 with and
+# timestamps: a 429 storm with Retry-After in seconds and as an HTTP-date, Retry-After: 2.128, 503 / 504 with and
 # without Retry-After (exponential backoff), a throttled token endpoint; and the bound: with
 # max-retry-seconds spent, the import stops with the 429 instead of waiting on, also when a
 # storm says Retry-After: 0 (backoff instead of resending at once).
@@ -44,6 +44,18 @@ for i, e in faulted:
     assert waited >= want, (e["fault"], waited, want)
 print("ok: every retry waited what it was told (or backed off)")
 ' 2>&1
+
+echo "== Retry-After: 2.128 (Microsoft's throttling example): waited, not the backoff"
+log_mark
+peer_ctl POST /_fake/faults '{"kind": "429", "path": "/v1.0/users/delta", "retry_after": 2.128}' >/dev/null
+mvs import entra --full
+peer_ctl GET "/_fake/log?since=$LOG_MARK" | python3 -c '
+import json, sys
+log = [e for e in json.load(sys.stdin)["requests"] if e["path"] == "/v1.0/users/delta"]
+assert log[0]["fault"] == "429" and log[1]["url"] == log[0]["url"], log[:2]
+gap = log[1]["t_start"] - log[0]["t_end"]
+assert 2.128 <= gap < 3.2, gap
+print("ok: the same request %.3f s later" % gap)'
 
 echo "== the bound: max-retry-seconds 3, a storm of Retry-After 2"
 write_rules '  page-size 2
