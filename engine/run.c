@@ -2,6 +2,7 @@
  * runs, staging and run history: the engine's public API around import, sync and export.
  * Each run step is one transaction (exports: one per batch); a dry run wraps everything in
  * one transaction that is rolled back.  Memory: see run.h. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,11 +96,12 @@ static int run_outcome(mvs_engine *e, run_profile p, int rc, run_result *r)
   case ENGINE_PARTIAL: snprintf(r->status, sizeof r->status, "completed-errors"); break;
   case ENGINE_ALL_FAILED: snprintf(r->status, sizeof r->status, "all-exports-failed"); break;
   case ENGINE_STOPPED: snprintf(r->status, sizeof r->status, "stopped-deletion-threshold"); break;
+  case ENGINE_IMPORT_STOPPED: snprintf(r->status, sizeof r->status, "stopped-import-guard"); break;
   case ENGINE_TIMEOUT: snprintf(r->status, sizeof r->status, "timed-out"); break;
   default: snprintf(r->status, sizeof r->status, "failed");
   }
-  if (rc != ENGINE_OK && rc != ENGINE_STOPPED && rc != ENGINE_PARTIAL &&
-      rc != ENGINE_ALL_FAILED)
+  if (rc != ENGINE_OK && rc != ENGINE_STOPPED && rc != ENGINE_IMPORT_STOPPED &&
+      rc != ENGINE_PARTIAL && rc != ENGINE_ALL_FAILED)
     engine_logf(e, "%s", e->errmsg);
   return rc;
 }
@@ -138,6 +140,11 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
     rc = sync_profile(e, p == RUN_FULL_SYNC);
   else
     rc = export_run(e, c, o);
+  /* A dry run whose diff lost an entry has failed, whatever the step did. */
+  if (e->diff && diff_flush(e) != 0 && rc != ENGINE_SYSTEM) {
+    engine_errorf(e, "%s", e->diff->error);
+    rc = ENGINE_SYSTEM;
+  }
   rc = run_outcome(e, p, rc, r);
   if (record_run(e, p, c ? c->rc->name : NULL, started, engine_now_ms() - t0, log_from) != 0 &&
       (rc == ENGINE_OK || rc == ENGINE_PARTIAL || rc == ENGINE_ALL_FAILED)) {
@@ -181,6 +188,7 @@ int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *tot
       fprintf(stderr, "%s import %s\n", initial ? "full" : "delta", e->conns[i].rc->name);
     rc = engine_run(e, initial ? RUN_FULL_IMPORT : RUN_DELTA_IMPORT, e->conns[i].rc->name, o, &r);
     add_result(total, &r);
+    /* An import guard stop ends the cycle here: no sync, no export acts on what is left. */
     if (!cycle_goes_on(rc))
       goto stop;
   }
@@ -221,12 +229,16 @@ stop:
   return rc;
 }
 
-int engine_dry_begin(mvs_engine *e)
+int engine_dry_begin(mvs_engine *e, bool json)
 {
+  /* The memory one object's diff may take (a test forces a small one to see the run fail). */
+  const char *cap = getenv("MVSYNC_DRY_RUN_MEMORY");
   if (e->in_tx)
     return ENGINE_OK;
-  if (!(e->diff = calloc(1, sizeof *e->diff)) || !(e->diff->arena = mvs_arena_new((size_t)1 << 30))) {
-    engine_errorf(e, "out of memory for the dry run's diff");
+  if (!(e->diff = calloc(1, sizeof *e->diff)) ||
+      diff_open(e->diff, true, json, cap ? (size_t)strtoull(cap, NULL, 10) : 0) != 0) {
+    engine_errorf(e, "dry run: cannot create the diff's temporary file in %s: %s",
+                  getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(errno));
     return ENGINE_SYSTEM;
   }
   if (store_begin(e->st) != STORE_OK) {
@@ -239,22 +251,26 @@ int engine_dry_begin(mvs_engine *e)
 
 int engine_dry_end(mvs_engine *e)
 {
+  if (e->diff) {
+    diff_free(e->diff);
+    free(e->diff);
+    e->diff = NULL;
+  }
   if (!e->in_tx)
     return ENGINE_OK;
   e->in_tx = false;
-  diff_free(e->diff);
-  free(e->diff);
-  e->diff = NULL;
   return engine_fail(e, store_rollback(e->st) == STORE_OK ? ENGINE_OK : ENGINE_SYSTEM,
                      "ending the dry run");
 }
 
-int engine_diff(mvs_engine *e, bool json, buf *out)
+int engine_diff_write(mvs_engine *e, FILE *out)
 {
-  if (diff_render(e->diff, json, out) == 0)
-    return ENGINE_OK;
-  engine_errorf(e, "out of memory rendering the dry run's changes");
-  return ENGINE_SYSTEM;
+  if (!e->diff || diff_write(e->diff, out) != 0) {
+    engine_errorf(e, "%s", e->diff && e->diff->error[0] ? e->diff->error
+                                                        : "dry run: cannot write the diff");
+    return ENGINE_SYSTEM;
+  }
+  return ENGINE_OK;
 }
 
 int engine_staging_set(mvs_engine *e, bool on)
