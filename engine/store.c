@@ -516,7 +516,7 @@ static int check_store_file(const char *path, bool create, char **err)
     return 0;
   }
   /* The store holds directory data: its owner only, whatever the umask. */
-  if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
+  if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
       fstat(fd, &sb) != 0 ||
       (S_ISREG(sb.st_mode) && (sb.st_mode & 0777) != 0600 && fchmod(fd, 0600) != 0)) {
     if (asprintf(err, "%s: cannot create the store: %s", path, strerror(errno)) < 0)

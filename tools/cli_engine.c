@@ -238,7 +238,8 @@ static int print_result(const engine_args *a, mvs_engine *e, const char *what,
     if (log[0])
       fputs(log, stderr);
   }
-  if (diff_failed && rc == ENGINE_OK)
+  /* A truncated diff outranks per-object errors: the run's result is not all there. */
+  if (diff_failed && (rc == ENGINE_OK || rc == ENGINE_PARTIAL || rc == ENGINE_ALL_FAILED))
     rc = ENGINE_SYSTEM;
   /* A safety stop explains itself in the log. */
   if (rc != ENGINE_OK && rc != ENGINE_STOPPED && rc != ENGINE_IMPORT_STOPPED)
