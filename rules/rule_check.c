@@ -30,18 +30,21 @@ typedef struct schema {
   const rule_attr_decl *attrs;
   size_t n;
   char owner[160];   /* connector "contoso.com" / metaverse object type 'group' */
+  const rule_connector *catalog_of; /* declares nothing: check against its type's catalog */
 } schema;
 
 static void connector_schema(const rule_connector *conn, schema *s)
 {
   s->attrs = conn ? conn->attrs : NULL;
   s->n = conn ? conn->n_attrs : 0;
+  s->catalog_of = conn && !conn->n_attrs && rule_catalog_exists(conn->type) ? conn : NULL;
   if (conn)
     snprintf(s->owner, sizeof s->owner, "connector \"%s\"", conn->name);
 }
 
 static void mv_schema(const rule_mv_object *o, schema *s)
 {
+  s->catalog_of = NULL;
   s->attrs = o ? o->attrs : NULL;
   s->n = o ? o->n_attrs : 0;
   if (o)
@@ -51,6 +54,7 @@ static void mv_schema(const rule_mv_object *o, schema *s)
 /* A collection's metaverse object: the attributes the engine gives it. */
 static void collection_schema(schema *s)
 {
+  s->catalog_of = NULL;
   s->attrs = rule_collection_attrs;
   s->n = rule_n_collection_attrs;
   snprintf(s->owner, sizeof s->owner, "metaverse object type '%s' (kept by collections)",
@@ -62,12 +66,35 @@ static bool is_collection_type(const char *type)
   return type && strcmp(type, RULE_COLLECTION_TYPE) == 0;
 }
 
+/* A connector that declares no attributes is checked against its type's catalog; an unknown
+ * name there is a warning, not an error: directories extend their schemas (a custom AD
+ * attribute, a Graph extension property) and declaring the attribute settles it. */
+static void check_catalog_attr(checker *c, const rule_connector *conn, const char *name,
+                               size_t n, rule_pos pos)
+{
+  rule_suggest sg;
+  char hint[160];
+
+  if (rule_catalog_has(conn->type, name, n))
+    return;
+  rule_suggest_init(&sg, name, n);
+  rule_catalog_suggest(conn->type, &sg);
+  report(c, pos, RULE_SEV_WARNING,
+         "'%.*s' is not an attribute of the %s catalog (connector \"%s\" declares no "
+         "attributes)%s", (int)n, name, rule_connector_type_names[conn->type], conn->name,
+         rule_suggest_hint(&sg, '\'', hint, sizeof hint));
+}
+
 static void check_attr(checker *c, const schema *s, const char *name, size_t n, rule_pos pos)
 {
   rule_suggest sg;
   char hint[160];
   size_t i;
 
+  if (s->catalog_of) {
+    check_catalog_attr(c, s->catalog_of, name, n, pos);
+    return;
+  }
   if (!s->n)
     return;
   for (i = 0; i < s->n; i++)
