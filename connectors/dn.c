@@ -38,7 +38,7 @@ static int decode_until(const char *dn, size_t n, size_t *i, const char *stops, 
   while (*i < n) {
     bool esc;
     char c = decode(dn, n, i, &esc);
-    if (!esc && strchr(stops, c)) {
+    if (!esc && c != '\0' && strchr(stops, c)) { /* a NUL byte is text, not the end */
       *stop = c;
       break;
     }

@@ -288,8 +288,11 @@ int attrset_decode(attrset *s, const void *blob, size_t n)
     mvs_value *items;
 
     memset(e, 0, sizeof *e);
-    if (get_bytes(&r, &p, &len) != 0 || !(e->name = mvs_arena_memdup(a, p, len)) ||
-        r.p >= r.end)
+    if (get_bytes(&r, &p, &len) != 0 || memchr(p, '\0', len) ||
+        !(e->name = mvs_arena_memdup(a, p, len)) || r.p >= r.end)
+      return -1;
+    /* Names are unique and in find's order, or lookups miss them: else the blob is corrupt. */
+    if (s->n > 0 && strcasecmp(s->items[s->n - 1].name, e->name) >= 0)
       return -1;
     e->flags = *r.p++;
     /* The source is a length-prefixed string, or the sentinel length for none. */

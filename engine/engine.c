@@ -204,10 +204,26 @@ static int compile(mvs_engine *e)
     size_t s;
     c->rc = &e->rs->connectors[i];
     c->deletion_threshold = 500;
-    for (s = 0; s < c->rc->n_settings; s++)
-      if (strcmp(c->rc->settings[s].key, "deletion-threshold") == 0 &&
-          c->rc->settings[s].value.is_num)
-        c->deletion_threshold = c->rc->settings[s].value.num;
+    c->deletion_threshold_pct = 50;
+    c->import_delete_pct = 50;
+    for (s = 0; s < c->rc->n_settings; s++) {
+      const rule_setting *st = &c->rc->settings[s];
+      int64_t *to = strcmp(st->key, "deletion-threshold") == 0           ? &c->deletion_threshold
+                    : strcmp(st->key, "deletion-threshold-percent") == 0 ? &c->deletion_threshold_pct
+                    : strcmp(st->key, "import-delete-threshold") == 0    ? &c->import_delete_pct
+                                                                         : NULL;
+      if (!to)
+        continue;
+      /* A guard that silently falls back to a default is worse than a refused rule set. */
+      if (!st->value.is_num || st->value.num < 0 ||
+          (to != &c->deletion_threshold && st->value.num > 100)) {
+        engine_errorf(e, "connector \"%s\": %s must be %s, not \"%s\"", c->rc->name, st->key,
+                      to == &c->deletion_threshold ? "a count (0: off)" : "a percentage 0-100",
+                      st->value.text);
+        return ENGINE_INVALID;
+      }
+      *to = st->value.num;
+    }
   }
   for (i = 0; i < e->rs->n_rules; i++) {
     const rule *r = &e->rs->rules[i];

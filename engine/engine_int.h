@@ -6,6 +6,7 @@
 #define MVS_ENGINE_INT_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "connectors/connector.h"
@@ -28,7 +29,12 @@ typedef struct conn_info {
   size_t n_key_attrs;
   char **member_groups;     /* group DNs (folded) its inbound ISMEMBEROF scopes name */
   size_t n_member_groups;
+  /* Safety guards (docs/safety.md): destructive exports per run (count, and percent of
+   * the connector space; 0 turns one off), and the share of the connector space a full
+   * import may delete. */
   int64_t deletion_threshold;
+  int64_t deletion_threshold_pct;
+  int64_t import_delete_pct;
 } conn_info;
 
 /* One attribute change for the dry-run diff and the preview trace. */
@@ -50,10 +56,17 @@ typedef struct diff_entry {
   bool drift;               /* an export with drift changes */
 } diff_entry;
 
+/* The entries of the objects being evaluated live in the arena; a dry run writes them, rendered,
+ * to its spill file at each object boundary (diff_flush), so its memory is one object's diff
+ * whatever the size of the run.  A preview (no spill file) keeps its few entries in memory. */
 typedef struct diff_log {
   mvs_arena *arena;
-  diff_entry *items;
+  diff_entry **items;       /* stable pointers: callers hold the entry they fill */
   size_t n, cap;
+  FILE *spill;              /* dry runs: the rendered entries so far (unlinked temp file) */
+  bool json;                /* how the spill file is rendered */
+  size_t shown;             /* entries written to it */
+  char error[256];          /* non-empty: an entry was lost; the run must fail */
 } diff_log;
 
 /* One metaverse reference value a delta sync added or removed by applying value deltas. */
@@ -127,7 +140,15 @@ diff_entry *diff_add(mvs_engine *e, const char *kind, const char *where, const c
                      const char *op, const char *detail);
 int diff_change_add(mvs_engine *e, diff_entry *d, const char *attr, mvs_value old_v,
                     mvs_value new_v, const char *rule_name);
+/* A diff kept in memory (preview), or, with spill, one that streams (dry runs); the arena
+ * holds one object's entries and is capped at cap bytes (0: 1 GiB). */
+int diff_open(diff_log *d, bool spill, bool json, size_t cap);
+/* An object boundary: write the collected entries to the spill file.  -1 (and d->error set)
+ * when anything could not be kept. */
+int diff_flush(mvs_engine *e);
 int diff_render(const diff_log *d, bool json, buf *out);
+/* The whole streamed diff, framed ("[...]" or text), copied to out. */
+int diff_write(diff_log *d, FILE *out);
 void diff_free(diff_log *d);
 /* A value in a preview trace line: "text" (empty for none), a JSON array when multi-valued. */
 int trace_value(mvs_engine *e, buf *out, mvs_value v);

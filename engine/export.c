@@ -180,32 +180,56 @@ static int record_result(mvs_engine *e, conn_info *c, const conn_export *x, int6
   return store_pe_set_status(e->st, cs_id, PE_SENT, 0, NULL) == STORE_OK ? 0 : -1;
 }
 
+/* Below this many destructive changes a percentage says little (1 of 2 objects is 50 %). */
+#define PERCENT_FLOOR 10
+
+/* The deletion threshold (docs/safety.md): object deletes (deprovisions included) plus value
+ * removals, as a count and as a share of the connector space.  1 when it stops (the reason
+ * logged), 0, or -1. */
+static int deletion_guard(mvs_engine *e, conn_info *c, int64_t cid, const run_opts *o)
+{
+  pe_destructive d;
+  int64_t live, total;
+  bool over_count, over_pct;
+
+  if (o->allow_deletes)
+    return 0;
+  if (store_pe_destructive(e->st, cid, &d) != STORE_OK || store_cs_count_live(e->st, cid, &live) != STORE_OK)
+    return -1;
+  total = d.deletes + d.value_removals;
+  over_count = c->deletion_threshold > 0 && total > c->deletion_threshold;
+  over_pct = c->deletion_threshold_pct > 0 && d.objects >= PERCENT_FLOOR && live > 0 &&
+             d.objects * 100 > c->deletion_threshold_pct * live;
+  if (!over_count && !over_pct)
+    return 0;
+  engine_logf(e, "%s: export stopped: %lld deletes and %lld value removals (%lld changes) touch "
+              "%lld of the %lld objects of the connector space (%lld%%), more than %s%lld%s: "
+              "nothing was exported (review with `mvsync pending %s`; if the changes are "
+              "intended, rerun with --allow-deletes)",
+              c->rc->name, (long long)d.deletes, (long long)d.value_removals, (long long)total,
+              (long long)d.objects, (long long)live,
+              (long long)(live ? d.objects * 100 / live : 100),
+              over_count ? "the deletion threshold of " : "deletion-threshold-percent ",
+              (long long)(over_count ? c->deletion_threshold : c->deletion_threshold_pct),
+              over_count ? " changes" : "%", c->rc->name);
+  return 1;
+}
+
 int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
 {
   open_connector oc;
   id_list ids = {0};
-  int64_t cid, deletes = 0;
+  int64_t cid;
   char *staging = NULL;
   size_t i, k;
-  int rc = ENGINE_SYSTEM;
+  int rc = ENGINE_SYSTEM, stop;
   bool opened = false;
 
   if (engine_conn_id(e, c, &cid) != 0 || store_pe_list(e->st, cid, true, &ids) != STORE_OK ||
       store_meta_get(e->st, "staging", &staging) != STORE_OK)
     goto out;
-  for (i = 0; i < ids.n; i++) {
-    pe_row pe;
-    mvs_arena_reset(e->scratch);
-    if (store_pe_get(e->st, ids.ids[i], e->scratch, &pe) != STORE_OK)
-      goto out;
-    deletes += pe.op == PE_DELETE;
-  }
-  if (c->deletion_threshold > 0 && deletes > c->deletion_threshold && !o->allow_deletes) {
-    engine_logf(e, "%s: %lld deletes exceed the deletion threshold of %lld: nothing was "
-                "exported (review with `mvsync pending %s`, then rerun with --allow-deletes)",
-                c->rc->name, (long long)deletes, (long long)c->deletion_threshold, c->rc->name);
-    snprintf(e->res->status, sizeof e->res->status, "stopped-deletion-threshold");
-    rc = ENGINE_STOPPED;
+  if ((stop = deletion_guard(e, c, cid, o))) {
+    rc = stop > 0 ? ENGINE_STOPPED : ENGINE_SYSTEM;
     goto out;
   }
   if (staging && strcmp(staging, "on") == 0) {
@@ -223,6 +247,7 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
       diff_entry *d;
       bool has_old;
       mvs_arena_reset(e->scratch);
+      diff_flush(e);
       if (build_export(e, ids.ids[i], &x, &pe, &cs) != 0)
         goto out;
       d = diff_add(e, "send", c->rc->name, x.dn ? x.dn : "",

@@ -313,6 +313,7 @@ static int import_object(import_ctx *ic, const conn_object *o)
   int rc = -1, q;
 
   mvs_arena_reset(e->scratch);
+  diff_flush(e);   /* an object boundary; a lost entry fails the run at its end */
   memset(refs, 0, sizeof refs);
   attrset_init(&set, e->scratch);
   attrset_init(&old_set, e->scratch);
@@ -504,20 +505,75 @@ static void sink_log(void *u, const char *message)
 }
 
 /* Dry runs: the objects a full import did not see, which it marks deleted. */
-static int diff_unseen(import_ctx *ic)
+static int diff_unseen(import_ctx *ic, const id_list *ids)
 {
-  id_list ids = {0};
   size_t i;
-  int rc = store_cs_unseen(ic->e->st, ic->cid, &ids) == STORE_OK ? 0 : -1;
-  for (i = 0; i < ids.n && rc == 0; i++) {
+  for (i = 0; i < ids->n; i++) {
     cs_row cs;
     mvs_arena_reset(ic->e->scratch);
-    if (store_cs_get(ic->e->st, ids.ids[i], ic->e->scratch, &cs) != STORE_OK)
-      rc = -1;
-    else
-      diff_add(ic->e, "import", ic->c->rc->name, cs.dn ? cs.dn : cs.anchor, "delete", NULL);
+    diff_flush(ic->e);
+    if (store_cs_get(ic->e->st, ids->ids[i], ic->e->scratch, &cs) != STORE_OK)
+      return -1;
+    diff_add(ic->e, "import", ic->c->rc->name, cs.dn ? cs.dn : cs.anchor, "delete", NULL);
   }
-  id_list_free(&ids);
+  return 0;
+}
+
+/* The import guard (docs/safety.md): a full import that did not see all of a non-empty
+ * connector space, or more than import-delete-threshold percent of it, is an empty or
+ * partial answer until someone says otherwise.  live: objects before the import; unseen: the
+ * objects it would mark deleted.  1 when it stops (the reason logged), 0, or -1. */
+static int import_guard(import_ctx *ic, const id_list *unseen, int64_t live, const run_opts *o)
+{
+  mvs_engine *e = ic->e;
+  const conn_info *c = ic->c;
+  int64_t removed = (int64_t)unseen->n;
+  buf msg;
+  size_t i, shown = unseen->n < 5 ? unseen->n : 5;
+  int rc = -1;
+
+  if (o->allow_mass_delete || live <= 0 || removed <= 0 ||
+      (removed < live && (c->import_delete_pct <= 0 || removed * 100 <= c->import_delete_pct * live)))
+    return 0;
+  buf_init(&msg, 0);
+  buf_printf(&msg, "%s: full import stopped: it would delete %lld of the %lld objects of the "
+             "connector space (%lld%%), ", c->rc->name, (long long)removed, (long long)live,
+             (long long)(removed * 100 / live));
+  if (removed >= live)
+    buf_adds(&msg, "all of them");
+  else
+    buf_printf(&msg, "more than import-delete-threshold %lld%%", (long long)c->import_delete_pct);
+  buf_adds(&msg, "; nothing was imported and nothing downstream ran. An empty or partial answer "
+           "(a lost permission, a wrong base or filter, an empty file) looks like this.");
+  for (i = 0; i < shown; i++) {
+    cs_row cs;
+    attrset set;
+    const attr_entry *name;
+    const char *p;
+    size_t n;
+    mvs_arena_reset(e->scratch);
+    attrset_init(&set, e->scratch);
+    if (store_cs_get(e->st, unseen->ids[i], e->scratch, &cs) != STORE_OK ||
+        attrset_decode(&set, cs.attrs, cs.attrs_len) != 0) {
+      attrset_free(&set);
+      goto out;
+    }
+    buf_printf(&msg, "%s %s", i ? ";" : " Would delete:", cs.dn ? cs.dn : cs.anchor);
+    /* An Entra object's DN is its id: its name says more to a person. */
+    name = attrset_get(&set, "displayName", strlen("displayName"));
+    if (name && value_text(e->scratch, name->value, &p, &n) == 0 && n)
+      buf_printf(&msg, " (%.*s)", (int)n, p);
+    attrset_free(&set);
+  }
+  if (unseen->n > shown)
+    buf_printf(&msg, " (and %zu more)", unseen->n - shown);
+  buf_printf(&msg, ". If the deletes are intended, rerun with --allow-mass-delete (or raise "
+             "import-delete-threshold of connector \"%s\")", c->rc->name);
+  engine_logf(e, "%s", msg.p);
+  engine_errorf(e, "%s", msg.p);
+  rc = 1;
+out:
+  buf_free(&msg);
   return rc;
 }
 
@@ -527,10 +583,10 @@ int import_run(mvs_engine *e, conn_info *c, bool full, const run_opts *o)
   import_ctx ic;
   conn_sink sink = {sink_object, sink_object_error, sink_log, NULL};
   char *wm = NULL, *new_wm = NULL, *err = NULL;
-  int rc, crc;
-  int64_t marked = 0;
+  id_list unseen = {0};
+  int rc, crc, stop;
+  int64_t marked = 0, live = 0;
 
-  (void)o;
   memset(&ic, 0, sizeof ic);
   ic.e = e;
   ic.c = c;
@@ -544,7 +600,8 @@ int import_run(mvs_engine *e, conn_info *c, bool full, const run_opts *o)
     engine_errorf(e, "cannot begin a transaction: %s", store_errmsg(e->st));
     goto out;
   }
-  if (engine_conn_id(e, c, &ic.cid) != 0 || (!full && store_watermark_get(e->st, ic.cid, &wm) != STORE_OK))
+  if (engine_conn_id(e, c, &ic.cid) != 0 || store_cs_count_live(e->st, ic.cid, &live) != STORE_OK ||
+      (!full && store_watermark_get(e->st, ic.cid, &wm) != STORE_OK))
     goto fail;
   if (!full && !wm) {
     engine_logf(e, "%s: no watermark yet: running a full import", c->rc->name);
@@ -577,8 +634,14 @@ int import_run(mvs_engine *e, conn_info *c, bool full, const run_opts *o)
                                                           : ENGINE_SYSTEM;
     goto fail;
   }
-  if (full && e->diff && diff_unseen(&ic) != 0)
+  if (full && store_cs_unseen(e->st, ic.cid, &unseen) != STORE_OK)
     goto fail;
+  if (full && e->diff && diff_unseen(&ic, &unseen) != 0)
+    goto fail;
+  if (full && (stop = import_guard(&ic, &unseen, live, o))) {
+    rc = stop > 0 ? ENGINE_IMPORT_STOPPED : ENGINE_SYSTEM;
+    goto fail;
+  }
   if (full && store_cs_mark_unseen(e->st, ic.cid, &marked) != STORE_OK)
     goto fail;
   e->res->deletes += marked;
@@ -598,6 +661,7 @@ fail:
 out:
   connector_close_for(&oc);
 out_noconn:
+  id_list_free(&unseen);
   free(wm);
   free(new_wm);
   free(err);

@@ -37,7 +37,8 @@ int engine_preview(mvs_engine *e, const char *conn_name, const char *object, boo
   cs_row cs;
   int64_t cid;
   int rc = ENGINE_SYSTEM;
-  bool began = false, own_diff = !e->diff;
+  diff_log *outer = e->diff, own;
+  bool began = false, have_diff = false;
 
   memset(&w, 0, sizeof w);
   memset(&res, 0, sizeof res);
@@ -53,9 +54,11 @@ int engine_preview(mvs_engine *e, const char *conn_name, const char *object, boo
                   conn_name);
     return ENGINE_INVALID;
   }
-  if (own_diff && (!(e->diff = calloc(1, sizeof *e->diff)) ||
-                   !(e->diff->arena = mvs_arena_new((size_t)1 << 30))))
+  /* Its own diff, kept in memory: one object's changes, shown with the trace. */
+  if (diff_open(&own, false, json, 0) != 0)
     goto out;
+  have_diff = true;
+  e->diff = &own;
   if (!e->in_tx) {
     if (store_begin(e->st) != STORE_OK)
       goto out;
@@ -97,11 +100,9 @@ out:
   if (began)
     rc = rc == ENGINE_OK && commit ? (store_commit(e->st) == STORE_OK ? ENGINE_OK : ENGINE_SYSTEM)
                                    : (store_rollback(e->st), rc);
-  if (own_diff && e->diff) {
-    diff_free(e->diff);
-    free(e->diff);
-    e->diff = NULL;
-  }
+  e->diff = outer;
+  if (have_diff)
+    diff_free(&own);
   sync_work_free(&w);
   buf_free(&trace);
   return rc;

@@ -2,6 +2,7 @@
  * runs, staging and run history: the engine's public API around import, sync and export.
  * Each run step is one transaction (exports: one per batch); a dry run wraps everything in
  * one transaction that is rolled back.  Memory: see run.h. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,8 +120,15 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
   default:
     rc = export_run(e, c, o);
   }
+  /* A dry run whose diff lost an entry has failed, whatever the step did. */
+  if (e->diff && diff_flush(e) != 0 && rc != ENGINE_SYSTEM) {
+    engine_errorf(e, "%s", e->diff->error);
+    rc = ENGINE_SYSTEM;
+  }
   if (rc == ENGINE_STOPPED)
     snprintf(r->status, sizeof r->status, "stopped-deletion-threshold");
+  else if (rc == ENGINE_IMPORT_STOPPED)
+    snprintf(r->status, sizeof r->status, "stopped-import-guard");
   else if (rc != ENGINE_OK) {
     snprintf(r->status, sizeof r->status, "failed");
     engine_logf(e, "%s", e->errmsg);
@@ -161,6 +169,7 @@ int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *tot
       fprintf(stderr, "%s import %s\n", initial ? "full" : "delta", e->conns[i].rc->name);
     rc = engine_run(e, initial ? RUN_FULL_IMPORT : RUN_DELTA_IMPORT, e->conns[i].rc->name, o, &r);
     add_result(total, &r);
+    /* An import guard stop ends the cycle here: no sync, no export acts on what is left. */
     if (rc != ENGINE_OK)
       goto stop;
   }
@@ -190,12 +199,18 @@ stop:
   return rc;
 }
 
-int engine_dry_begin(mvs_engine *e)
+int engine_dry_begin(mvs_engine *e, bool json)
 {
+  /* The memory one object's diff may take (a test forces a small one to see the run fail). */
+  const char *cap = getenv("MVSYNC_DRY_RUN_MEMORY");
   if (e->in_tx)
     return ENGINE_OK;
-  if (!(e->diff = calloc(1, sizeof *e->diff)) || !(e->diff->arena = mvs_arena_new((size_t)1 << 30)))
+  if (!(e->diff = calloc(1, sizeof *e->diff)) ||
+      diff_open(e->diff, true, json, cap ? (size_t)strtoull(cap, NULL, 10) : 0) != 0) {
+    engine_errorf(e, "dry run: cannot create the diff's temporary file in %s: %s",
+                  getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(errno));
     return ENGINE_SYSTEM;
+  }
   if (store_begin(e->st) != STORE_OK) {
     engine_errorf(e, "cannot begin a transaction: %s", store_errmsg(e->st));
     return ENGINE_SYSTEM;
@@ -206,18 +221,25 @@ int engine_dry_begin(mvs_engine *e)
 
 int engine_dry_end(mvs_engine *e)
 {
+  if (e->diff) {
+    diff_free(e->diff);
+    free(e->diff);
+    e->diff = NULL;
+  }
   if (!e->in_tx)
     return ENGINE_OK;
   e->in_tx = false;
-  diff_free(e->diff);
-  free(e->diff);
-  e->diff = NULL;
   return store_rollback(e->st) == STORE_OK ? ENGINE_OK : ENGINE_SYSTEM;
 }
 
-int engine_diff(mvs_engine *e, bool json, buf *out)
+int engine_diff_write(mvs_engine *e, FILE *out)
 {
-  return diff_render(e->diff, json, out) == 0 ? ENGINE_OK : ENGINE_SYSTEM;
+  if (!e->diff || diff_write(e->diff, out) != 0) {
+    engine_errorf(e, "%s", e->diff && e->diff->error[0] ? e->diff->error
+                                                        : "dry run: cannot write the diff");
+    return ENGINE_SYSTEM;
+  }
+  return ENGINE_OK;
 }
 
 int engine_staging_set(mvs_engine *e, bool on)

@@ -7,6 +7,7 @@
 #define MVS_RUN_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "schema/buf.h"
@@ -39,11 +40,13 @@ typedef enum run_profile {
 typedef struct run_opts {
   bool dry_run;         /* compute everything, commit nothing, collect the diff */
   bool allow_deletes;   /* export: ignore the deletion threshold this once */
+  bool allow_mass_delete; /* full import: ignore the import guard this once */
   bool progress;        /* progress lines on stderr */
 } run_opts;
 
 typedef struct run_result {
-  char status[40];      /* success, completed-errors, stopped-deletion-threshold, failed */
+  char status[40];      /* success, completed-errors, stopped-deletion-threshold,
+                         * stopped-import-guard, failed */
   int64_t adds, updates, deletes, errors, skipped_refs;
   int64_t drift;        /* sync: values exported back because the directory drifted */
 } run_result;
@@ -57,11 +60,13 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
 int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *r);
 
 /* Begin / end a dry run around any runs: everything after begin happens in one transaction
- * that end rolls back.  The would-be changes are rendered by engine_diff. */
-int engine_dry_begin(mvs_engine *e);
+ * that end rolls back.  The would-be changes stream to a temporary file as they are computed
+ * (bounded memory), rendered as text, or as a JSON array with json; a run whose diff lost
+ * anything fails (ENGINE_SYSTEM).  MVSYNC_DRY_RUN_MEMORY caps one object's diff (bytes). */
+int engine_dry_begin(mvs_engine *e, bool json);
 int engine_dry_end(mvs_engine *e);
-/* The changes collected since engine_dry_begin: text, or a JSON array with json. */
-int engine_diff(mvs_engine *e, bool json, buf *out);
+/* The changes collected since engine_dry_begin, copied to out. */
+int engine_diff_write(mvs_engine *e, FILE *out);
 /* Log lines of the runs so far (notices such as "rule set changed: full sync"). */
 const char *engine_log(mvs_engine *e);
 

@@ -15,7 +15,7 @@ enum stmt_id {
   Q_CONN_FIND, Q_CONN_INSERT, Q_CONN_NAME, Q_WM_GET, Q_WM_SET, Q_CONN_LIST,
   Q_CS_GET, Q_CS_BY_ANCHOR, Q_CS_BY_DN, Q_CS_INSERT, Q_CS_UPDATE_IMPORT, Q_CS_SET_STATE,
   Q_CS_SET_LINK, Q_CS_SET_ERROR, Q_CS_SET_DN, Q_CS_SET_ANCHOR, Q_CS_DELETE, Q_CS_PENDING,
-  Q_CS_PAGE, Q_CS_JOINED, Q_CS_COUNT, Q_CS_BY_ANCHOR_ORDER,
+  Q_CS_PAGE, Q_CS_JOINED, Q_CS_COUNT, Q_CS_COUNT_LIVE, Q_CS_BY_ANCHOR_ORDER,
   Q_SEEN_RESET, Q_SEEN_ADD, Q_CS_MARK_UNSEEN, Q_CS_UNSEEN,
   Q_REF_LIST, Q_REF_LIST_ATTR, Q_REF_INSERT, Q_REF_DELETE,
   Q_REF_DELETE_OBJ, Q_REF_UNRESOLVE, Q_REF_RESOLVE, Q_REF_LOOKUP_ANCHOR, Q_REF_LOOKUP_DN,
@@ -29,7 +29,7 @@ enum stmt_id {
   Q_MV_REF_REFERRERS, Q_MV_CS_IN, Q_MV_PAGE_TYPE, Q_REF_UNJOINED_COUNT,
   Q_COLL_GET, Q_COLL_SET, Q_COLL_NAME, Q_COLL_LIST, Q_COLL_DELETE,
   Q_PE_GET, Q_PE_VALUES, Q_PE_PUT, Q_PE_VALUES_DELETE, Q_PE_VALUE_INSERT, Q_PE_DELETE,
-  Q_PE_SET_STATUS, Q_PE_UNSEND, Q_PE_LIST, Q_PE_LIST_ALL, Q_PE_VALUE_FIND, Q_PE_VALUE_ADD,
+  Q_PE_SET_STATUS, Q_PE_UNSEND, Q_PE_LIST, Q_PE_LIST_ALL, Q_PE_DESTRUCTIVE, Q_PE_VALUE_FIND, Q_PE_VALUE_ADD,
   Q_PE_VALUE_REMOVE, Q_PE_VALUE_ANY, Q_PE_RESTAGE,
   Q_INFLIGHT_MARK, Q_INFLIGHT_GET, Q_INFLIGHT_CLEAR,
   Q_RUN_INSERT, Q_RUN_LIST,
@@ -74,6 +74,8 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_CS_PAGE] = "SELECT id FROM cs_object WHERE id > ?1 ORDER BY id LIMIT ?2",
   [Q_CS_JOINED] = "SELECT id FROM cs_object WHERE mv_id = ?1 ORDER BY id",
   [Q_CS_COUNT] = "SELECT count(*) FROM cs_object WHERE connector = ?1",
+  [Q_CS_COUNT_LIVE] = "SELECT count(*) FROM cs_object WHERE connector = ?1 AND present = 1 "
+                      "AND import_state <> 3",
   [Q_CS_BY_ANCHOR_ORDER] = "SELECT id FROM cs_object WHERE connector = ?1 "
                            "ORDER BY anchor IS NULL, anchor, dn_key, id",
   [Q_SEEN_RESET] = "DELETE FROM temp.import_seen",
@@ -193,6 +195,14 @@ static const char *const stmt_sql[Q_COUNT] = {
                       "VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
   [Q_INFLIGHT_GET] = "SELECT 1 FROM export_inflight WHERE cs_id = ?1",
   [Q_INFLIGHT_CLEAR] = "DELETE FROM export_inflight WHERE cs_id = ?1",
+  /* Deletes, value removals (a value deleted, an attribute cleared) and the objects they
+   * touch among a connector's exports still to send. */
+  [Q_PE_DESTRUCTIVE] = "WITH d AS (SELECT p.op = 2 AS del, (SELECT count(*) FROM "
+                       "pending_export_value v WHERE v.cs_id = p.cs_id AND (v.mode = 2 OR "
+                       "(v.mode = 0 AND v.value IS NULL))) AS removed FROM pending_export p "
+                       "JOIN cs_object c ON c.id = p.cs_id WHERE c.connector = ?1 AND "
+                       "p.status = 0) SELECT coalesce(sum(del), 0), coalesce(sum(removed), 0), "
+                       "count(*) FILTER (WHERE del OR removed > 0) FROM d",
   [Q_RUN_INSERT] = "INSERT INTO run(profile, connector, started, duration_ms, adds, updates, "
                    "deletes, errors, skipped_refs, ruleset_hash, status, log, drift) "
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -740,6 +750,11 @@ int store_cs_count(store *st, int64_t connector, int64_t *n)
   return exec_id(STMT(st, Q_CS_COUNT, P_I(connector)), n);
 }
 
+int store_cs_count_live(store *st, int64_t connector, int64_t *n)
+{
+  return exec_id(STMT(st, Q_CS_COUNT_LIVE, P_I(connector)), n);
+}
+
 int store_seen_reset(store *st) { return exec_stmt(S(st, Q_SEEN_RESET)); }
 
 int store_seen_add(store *st, int64_t cs_id) { return exec_on_id(st, Q_SEEN_ADD, cs_id); }
@@ -1199,6 +1214,20 @@ int store_pe_list(store *st, int64_t connector, bool only_pending, id_list *out)
   return exec_ids(STMT(st, connector ? Q_PE_LIST : Q_PE_LIST_ALL, P_ID(connector),
                        P_I(only_pending)),
                   out);
+}
+
+static int row_destructive(sqlite3_stmt *s, const rd *c)
+{
+  pe_destructive *d = c->out;
+  d->deletes = sqlite3_column_int64(s, 0);
+  d->value_removals = sqlite3_column_int64(s, 1);
+  d->objects = sqlite3_column_int64(s, 2);
+  return 0;
+}
+
+int store_pe_destructive(store *st, int64_t connector, pe_destructive *out)
+{
+  return read_row(STMT(st, Q_PE_DESTRUCTIVE, P_I(connector)), row_destructive, NULL, out);
 }
 
 /* ---- runs ---- */

@@ -94,6 +94,8 @@ int store_cs_page(store *st, int64_t after, size_t limit, id_list *out);
 /* Ids of the objects joined to a metaverse object, by id. */
 int store_cs_joined(store *st, int64_t mv_id, id_list *out);
 int store_cs_count(store *st, int64_t connector, int64_t *n);
+/* Objects of a connector the directory holds: imported and not marked deleted. */
+int store_cs_count_live(store *st, int64_t connector, int64_t *n);
 /* Every object of a connector by anchor (objects without one last, by DN). */
 int store_cs_sorted(store *st, int64_t connector, id_list *out);
 
@@ -245,6 +247,13 @@ int store_pe_restage(store *st, int64_t cs_id);
 /* Pending exports of a connector (0: all) in send order: adds, updates and renames, deletes;
  * status PE_PENDING only when only_pending. */
 int store_pe_list(store *st, int64_t connector, bool only_pending, id_list *out);
+/* What a connector's exports still to send would destroy: object deletes (deprovisions
+ * included), value removals (a value deleted or an attribute cleared), and the objects
+ * either touches. */
+typedef struct pe_destructive {
+  int64_t deletes, value_removals, objects;
+} pe_destructive;
+int store_pe_destructive(store *st, int64_t connector, pe_destructive *out);
 
 /* In-flight creates: marked (committed) before an add is sent, cleared once its result is
  * recorded as done; a marked add may exist already (a crash or deadline lost its answer). */

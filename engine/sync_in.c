@@ -277,6 +277,7 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
   int rc;
 
   mvs_arena_reset(e->scratch);
+  diff_flush(e);   /* an object boundary: no diff entry is held here */
   if ((rc = store_cs_get(e->st, cs_id, e->scratch, &cs)) != STORE_OK)
     return rc == STORE_NOTFOUND ? 0 : -1;
   if (joined_pass != (cs.mv_id != 0 || cs.import_state == IMPORT_DELETE))
@@ -658,6 +659,7 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
   int rc;
 
   mvs_arena_reset(e->scratch2);
+  diff_flush(e);
   if ((rc = store_mv_get(e->st, mv_id, e->scratch2, &mv)) != STORE_OK)
     return rc == STORE_NOTFOUND ? 0 : -1;
   /* A collection's object is the collection's (collection.c): its joined objects are

@@ -333,6 +333,18 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
   have_old = store_pe_get(e->st, cs_id, e->scratch, &old);
   if (have_old != STORE_OK && have_old != STORE_NOTFOUND)
     goto out;
+  if (have_old == STORE_OK && old.op == PE_DELETE) {
+    /* Staged before the object was joined again (back in scope, its source restored): the
+     * delete no longer applies, and what the rules want now replaces it.  Sending it would
+     * delete and recreate the object, losing its identity (objectGUID, objectSid). */
+    if (store_pe_delete(e->st, cs_id) != STORE_OK)
+      goto out;
+    engine_logf(e, "%s: %s: pending delete withdrawn: the object is joined again", c->rc->name,
+                label);
+    if (e->diff)
+      diff_add(e, "export", c->rc->name, label, "withdraw-delete", NULL);
+    have_old = STORE_NOTFOUND;
+  }
   if (have_old == STORE_OK) {
     if (store_pe_values(e->st, cs_id, e->scratch, &old_vals) != STORE_OK)
       goto out;
@@ -352,7 +364,7 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
   if (want.op == PE_UPDATE && pb.vals.n == 0) {
     if (pb.d)
       pb.d->op = NULL;
-    rc = have_old == STORE_OK && old.op != PE_DELETE ? (store_pe_delete(e->st, cs_id) ? -1 : 0) : 0;
+    rc = have_old == STORE_OK ? (store_pe_delete(e->st, cs_id) ? -1 : 0) : 0;
     goto out;
   }
   if (pb.d)
@@ -865,6 +877,7 @@ static int out_mv(mvs_engine *e, int64_t mv_id, const ref_change *ch, size_t n, 
   int rc;
 
   mvs_arena_reset(e->scratch);
+  diff_flush(e);   /* an object boundary: no diff entry is held here */
   if ((rc = store_mv_get(e->st, mv_id, e->scratch, &mv)) != STORE_OK)
     return rc == STORE_NOTFOUND ? 0 : -1;
   if (view_load_mv(e, &mvv, &mv, e->scratch) != 0)

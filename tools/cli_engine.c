@@ -18,15 +18,16 @@ typedef struct engine_args {
   const char *store, *rules;
   const char *pos[3];   /* positional arguments */
   int n_pos;
-  bool full, delta, initial, dry_run, json, csv, commit, allow_deletes;
+  bool full, delta, initial, dry_run, json, csv, commit, allow_deletes, allow_mass_delete;
 } engine_args;
 
 static const char *const usage_text =
     "usage: mvsync init\n"
-    "       mvsync import CONNECTOR [--full|--delta] [--dry-run] [--json]\n"
+    "       mvsync import CONNECTOR [--full|--delta] [--allow-mass-delete] [--dry-run] [--json]\n"
     "       mvsync sync [--full|--delta] [--dry-run] [--json]\n"
     "       mvsync export CONNECTOR [--allow-deletes] [--dry-run] [--json]\n"
     "       mvsync cycle [--initial|--delta] [--dry-run] [--json] [--allow-deletes]\n"
+    "                    [--allow-mass-delete]\n"
     "       mvsync staging on|off\n"
     "       mvsync preview CONNECTOR OBJECT [--commit] [--json]\n"
     "       mvsync pending [CONNECTOR] [--json|--csv]\n"
@@ -53,6 +54,7 @@ static int parse_args(int argc, char **argv, engine_args *a)
     {"--json", offsetof(engine_args, json)},       {"--csv", offsetof(engine_args, csv)},
     {"--commit", offsetof(engine_args, commit)},
     {"--allow-deletes", offsetof(engine_args, allow_deletes)},
+    {"--allow-mass-delete", offsetof(engine_args, allow_mass_delete)},
   };
   int i;
   size_t f;
@@ -104,11 +106,16 @@ static int exit_code(int engine_rc)
   }
 }
 
-static void print_result(const engine_args *a, mvs_engine *e, const char *what,
-                         const run_result *r, int rc)
+/* The result, with a dry run's diff streamed from its temporary file (it can be far larger
+ * than memory).  Returns rc, or ENGINE_SYSTEM when the diff could not be written in full:
+ * a dry run never reports success over a truncated diff. */
+static int print_result(const engine_args *a, mvs_engine *e, const char *what,
+                        const run_result *r, int rc)
 {
   buf out;
   const char *log = engine_log(e);
+  const char *status = r->status[0] ? r->status : "failed";
+  bool diff_failed = false;
 
   buf_init(&out, 0);
   if (a->json) {
@@ -117,22 +124,26 @@ static void print_result(const engine_args *a, mvs_engine *e, const char *what,
     buf_printf(&out, ", \"status\": \"%s\", \"dry_run\": %s, \"adds\": %lld, \"updates\": %lld, "
                "\"deletes\": %lld, \"errors\": %lld, \"skipped_refs\": %lld, \"drift\": %lld, "
                "\"log\": ",
-               r->status[0] ? r->status : "failed", a->dry_run ? "true" : "false",
+               status, a->dry_run ? "true" : "false",
                (long long)r->adds, (long long)r->updates, (long long)r->deletes,
                (long long)r->errors, (long long)r->skipped_refs, (long long)r->drift);
     value_json_write_str(&out, log, strlen(log));
     if (a->dry_run) {
       buf_adds(&out, ", \"changes\": ");
-      engine_diff(e, true, &out);
+      fwrite(out.p, 1, out.len, stdout);
+      buf_reset(&out);
+      if ((diff_failed = engine_diff_write(e, stdout) != ENGINE_OK))
+        buf_adds(&out, "null");
     }
     buf_adds(&out, "}\n");
   } else {
     if (a->dry_run) {
-      buf_adds(&out, "dry run: nothing was committed; the changes it would make:\n");
-      engine_diff(e, false, &out);
+      fputs("dry run: nothing was committed; the changes it would make:\n", stdout);
+      if ((diff_failed = engine_diff_write(e, stdout) != ENGINE_OK))
+        status = "failed";
     }
     buf_printf(&out, "%s%s: %s (%lld adds, %lld updates, %lld deletes, %lld errors",
-               a->dry_run ? "dry run of " : "", what, r->status[0] ? r->status : "failed",
+               a->dry_run ? "dry run of " : "", what, status,
                (long long)r->adds, (long long)r->updates, (long long)r->deletes,
                (long long)r->errors);
     if (r->skipped_refs)
@@ -143,21 +154,26 @@ static void print_result(const engine_args *a, mvs_engine *e, const char *what,
     if (log[0])
       fputs(log, stderr);
   }
-  if (rc != ENGINE_OK && rc != ENGINE_STOPPED)
+  if (diff_failed && rc == ENGINE_OK)
+    rc = ENGINE_SYSTEM;
+  /* A safety stop explains itself in the log. */
+  if (rc != ENGINE_OK && rc != ENGINE_STOPPED && rc != ENGINE_IMPORT_STOPPED)
     fprintf(stderr, "mvsync %s: %s\n", a->cmd, engine_error(e));
   fwrite(out.p ? out.p : "", 1, out.len, stdout);
   buf_free(&out);
+  return rc;
 }
 
 static int run_command(const engine_args *a, mvs_engine *e)
 {
-  run_opts o = {a->dry_run, a->allow_deletes, isatty(2) != 0};
+  run_opts o = {.dry_run = a->dry_run, .allow_deletes = a->allow_deletes,
+                .allow_mass_delete = a->allow_mass_delete, .progress = isatty(2) != 0};
   run_result r;
   char what[256];
   int rc;
 
   memset(&r, 0, sizeof r);
-  if (a->dry_run && (rc = engine_dry_begin(e)) != ENGINE_OK) {
+  if (a->dry_run && (rc = engine_dry_begin(e, a->json)) != ENGINE_OK) {
     fprintf(stderr, "mvsync %s: %s\n", a->cmd, engine_error(e));
     return exit_code(rc);
   }
@@ -178,7 +194,7 @@ static int run_command(const engine_args *a, mvs_engine *e)
     rc = engine_run(e, import ? (a->full ? RUN_FULL_IMPORT : RUN_DELTA_IMPORT) : RUN_EXPORT,
                     a->pos[0], &o, &r);
   }
-  print_result(a, e, what, &r, rc);
+  rc = print_result(a, e, what, &r, rc);
   if (a->dry_run)
     engine_dry_end(e);
   return exit_code(rc);

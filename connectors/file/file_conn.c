@@ -344,52 +344,57 @@ char *fc_watermark_format(int64_t off, uint64_t tail, const fingerprint *fp)
                    (long long)fp->snap_mtime.tv_sec, (long)fp->snap_mtime.tv_nsec);
 }
 
+int fc_watermark_parse(const char *wm, fc_watermark *out)
+{
+  char extra;
+  memset(out, 0, sizeof *out);
+  out->off = -1;
+  out->fields = sscanf(wm, "%lld:%16llx:%lld:%lld.%9ld%c", &out->off, &out->tail,
+                       &out->snap_size, &out->sec, &out->nsec, &extra);
+  return (out->fields == 1 && wm[strspn(wm, "0123456789")] == '\0') || out->fields == 5 ? 0 : -1;
+}
+
 int fc_watermark_check(connector *c, const char *wm, const fingerprint *fp, int64_t *off,
                        char **err)
 {
-  long long o = -1, sec = 0, size = 0;
-  long nsec = 0;
-  unsigned long long tail = 0;
-  char extra;
+  fc_watermark w;
   uint64_t h;
   unsigned char last2[2];
-  int n =
-      wm ? sscanf(wm, "%lld:%16llx:%lld:%lld.%9ld%c", &o, &tail, &size, &sec, &nsec, &extra) : 0;
 
   if (!wm) {
     *err = fc_printf("%s: no watermark yet: a full import comes first", c->name);
     return CONN_ERR_WATERMARK;
   }
-  if ((n != 1 && n != 5) || (n == 1 && wm[strspn(wm, "0123456789")] != '\0')) {
+  if (fc_watermark_parse(wm, &w) != 0) {
     *err = fc_printf("%s: watermark \"%s\" is not a file connector watermark", c->name, wm);
     return CONN_ERR_WATERMARK;
   }
-  if (o < 0 || o > fp->log_size) {
+  if (w.off < 0 || w.off > fp->log_size) {
     *err = fc_printf("%s: the change log is shorter than the watermark (%" PRId64 " < %lld bytes): "
                      "it was truncated or replaced",
-                     c->changes, fp->log_size, o);
+                     c->changes, fp->log_size, w.off);
     return CONN_ERR_WATERMARK;
   }
-  if (fc_tail_hash(c->changes, -1, o, &h, last2) != 0) {
+  if (fc_tail_hash(c->changes, -1, w.off, &h, last2) != 0) {
     *err = fc_printf("%s: %s", c->changes, strerror(errno));
     return CONN_ERR_IO;
   }
   /* A bare offset (written by hand) must at least fall between two lines. */
-  if (n == 1 && o > 0 && o < fp->log_size && last2[1] != '\n') {
-    *err = fc_printf("%s: watermark %lld is not at the start of a line", c->changes, o);
+  if (w.fields == 1 && w.off > 0 && w.off < fp->log_size && last2[1] != '\n') {
+    *err = fc_printf("%s: watermark %lld is not at the start of a line", c->changes, w.off);
     return CONN_ERR_WATERMARK;
   }
-  if (n == 5 && h != tail) {
+  if (w.fields == 5 && h != w.tail) {
     *err =
         fc_printf("%s: the change log changed before the watermark (it was rewritten)", c->changes);
     return CONN_ERR_WATERMARK;
   }
-  if (n == 5 && (size != fp->snap_size || sec != (long long)fp->snap_mtime.tv_sec ||
-                 nsec != fp->snap_mtime.tv_nsec)) {
+  if (w.fields == 5 && (w.snap_size != fp->snap_size || w.sec != (long long)fp->snap_mtime.tv_sec ||
+                        w.nsec != fp->snap_mtime.tv_nsec)) {
     *err = fc_printf("%s: the snapshot changed since the watermark", c->path);
     return CONN_ERR_WATERMARK;
   }
-  *off = o;
+  *off = w.off;
   return CONN_OK;
 }
 

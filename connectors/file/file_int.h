@@ -62,6 +62,15 @@ int fc_fingerprint(connector *c, int log_fd, fingerprint *fp, char **err);
  * and the last two of them in last2 when not NULL.  0, or -1 with errno. */
 int fc_tail_hash(const char *path, int fd, int64_t off, uint64_t *h, unsigned char *last2);
 char *fc_watermark_format(int64_t off, uint64_t tail, const fingerprint *fp);
+/* A watermark's fields: "OFF:TAIL:SNAPSIZE:SEC.NSEC" as fc_watermark_format writes it (fields
+ * 5), or a bare offset written by hand (fields 1, digits only).  0, or -1 when it is neither. */
+typedef struct fc_watermark {
+  int fields;
+  long long off, snap_size, sec;
+  unsigned long long tail;
+  long nsec;
+} fc_watermark;
+int fc_watermark_parse(const char *wm, fc_watermark *out);
 /* Check a delta watermark against the files: CONN_OK with *off, or CONN_ERR_WATERMARK. */
 int fc_watermark_check(connector *c, const char *wm, const fingerprint *fp, int64_t *off,
                        char **err);

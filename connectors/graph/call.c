@@ -200,18 +200,41 @@ static char *form_field(CURL *e, buf *b, const char *key, const char *value)
   return rc == BUF_OK ? b->p : NULL;
 }
 
+int graph_token_parse(const char *body, char **token, long *expires_in)
+{
+  char ebuf[64];
+  yajl_val v = body ? yajl_tree_parse(body, ebuf, sizeof ebuf) : NULL;
+  yajl_val tok = yajl_tree_get(v, (const char *[]){"access_token", NULL}, yajl_t_string);
+  yajl_val exp = yajl_tree_get(v, (const char *[]){"expires_in", NULL}, yajl_t_any);
+  int rc = -1;
+
+  *token = NULL;
+  if (tok && tok->u.string[0] && !strpbrk(tok->u.string, "\r\n")) {
+    /* expires_in is a number (Microsoft once sent it as a string); clamped, so a zero or
+     * negative one cannot make every request fetch a token, nor a huge one overflow. */
+    *expires_in = exp && YAJL_IS_INTEGER(exp)  ? (long)YAJL_GET_INTEGER(exp)
+                  : exp && YAJL_IS_STRING(exp) ? atol(exp->u.string)
+                                               : 3599;
+    *expires_in = *expires_in < 60 ? 60 : *expires_in > 86400 ? 86400 : *expires_in;
+    rc = (*token = strdup(tok->u.string)) ? 0 : -2;
+  }
+  if (tok) /* the tree holds the token: wipe it */
+    memset(tok->u.string, 0, strlen(tok->u.string));
+  yajl_tree_free(v);
+  return rc;
+}
+
 /* Fetch a token (client credentials). */
 static int fetch_token(connector *c, char **err)
 {
   static const char *const headers[] = {"Content-Type: application/x-www-form-urlencoded",
                                         "Accept: application/json", NULL};
   CURL *e = curl_easy_init();
-  char *assertion = NULL, ebuf[64], code[128], msg[512];
+  char *assertion = NULL, *token = NULL, code[128], msg[512];
   buf form;
   gh_reply r;
-  yajl_val v = NULL, tok, exp;
-  int rc = CONN_ERR_NOMEM;
-  long expires_in;
+  int rc = CONN_ERR_NOMEM, prc;
+  long expires_in = 0;
 
   buf_init(&form, 0);
   memset(&r, 0, sizeof r);
@@ -243,35 +266,20 @@ static int fetch_token(connector *c, char **err)
     rc = r.status == 400 || r.status == 401 ? CONN_ERR_CONFIG : CONN_ERR_IO;
     goto out;
   }
-  v = r.body.p ? yajl_tree_parse(r.body.p, ebuf, sizeof ebuf) : NULL;
-  tok = yajl_tree_get(v, (const char *[]){"access_token", NULL}, yajl_t_string);
-  exp = yajl_tree_get(v, (const char *[]){"expires_in", NULL}, yajl_t_any);
-  if (!tok || !tok->u.string[0] || strpbrk(tok->u.string, "\r\n")) {
-    *err = graph_printf("token endpoint %s: no access_token in the reply", c->token_url);
+  if ((prc = graph_token_parse(r.body.p, &token, &expires_in)) != 0) {
+    if (prc == -2)
+      rc = CONN_ERR_NOMEM;
+    else
+      *err = graph_printf("token endpoint %s: no access_token in the reply", c->token_url);
     goto out;
   }
-  /* expires_in is a number (Microsoft once sent it as a string); clamped, so a zero or
-   * negative one cannot make every request fetch a token, nor a huge one overflow. */
-  expires_in = exp && YAJL_IS_INTEGER(exp)  ? (long)YAJL_GET_INTEGER(exp)
-               : exp && YAJL_IS_STRING(exp) ? atol(exp->u.string)
-                                            : 3599;
-  expires_in = expires_in < 60 ? 60 : expires_in > 86400 ? 86400 : expires_in;
   wipe_free(c->token);
-  if (!(c->token = strdup(tok->u.string))) {
-    rc = CONN_ERR_NOMEM;
-    goto out;
-  }
+  c->token = token;
   /* Renewed 5 minutes before expiry; a short-lived token (tests) at half its life. */
   c->token_renew =
       time(NULL) + expires_in - (expires_in / 2 < TOKEN_MARGIN ? expires_in / 2 : TOKEN_MARGIN);
   rc = CONN_OK;
 out:
-  if (v) { /* the tree holds the token: wipe it */
-    yajl_val t = yajl_tree_get(v, (const char *[]){"access_token", NULL}, yajl_t_string);
-    if (t)
-      memset(t->u.string, 0, strlen(t->u.string));
-  }
-  yajl_tree_free(v);
   if (r.body.p)
     memset(r.body.p, 0, r.body.len);
   gh_reply_free(&r);

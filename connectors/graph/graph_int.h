@@ -77,6 +77,12 @@ double graph_retry_next(connector *c, graph_retry *rt, double retry_after);
 char *graph_budget_error(const connector *c, const char *url, const char *last);
 void graph_sleep(double seconds);
 
+/* The access token (*token, malloc'd; the caller wipes it) and its lifetime in seconds
+ * (clamped to 60..86400; 3599 when not given) of a token endpoint's JSON reply body; -1 when
+ * it holds no usable token (none, empty, or with a line break), -2 when out of memory.  The
+ * parsed copy of the token is wiped. */
+int graph_token_parse(const char *body, char **token, long *expires_in);
+
 /* The Graph error envelope of a reply body: code and message (either may be empty). */
 void graph_error_of(const gh_reply *r, char *code, size_t codelen, char *msg, size_t msglen);
 
@@ -98,6 +104,9 @@ int graph_batch_items(const char *json, graph_batch_fn fn, void *u);
 /* The query value of $filter=PROP eq 'VALUE': VALUE as an OData string literal (a quote
  * doubled), the whole percent-encoded.  malloc'd; NULL when out of memory. */
 char *graph_eq_filter(const char *prop, const char *value);
+/* The deltaLink a watermark ("mvsync-entra-delta 1\nusers <link>\ngroups <link>\n") stores
+ * for collection coll (the first line after the header naming it), malloc'd; NULL when none. */
+char *graph_watermark_link(const char *wm, const char *coll);
 
 int graph_import(connector *c, conn_import_mode mode, const char *watermark, const conn_sink *sink,
                  char **new_watermark, char **err);

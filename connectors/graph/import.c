@@ -268,8 +268,7 @@ out:
 
 /* ---- watermarks: "mvsync-entra-delta 1\nusers <deltaLink>\ngroups <deltaLink>\n" ---- */
 
-/* The link stored for collection coll, malloc'd; NULL when the watermark has none. */
-static char *watermark_link(const char *wm, const char *coll)
+char *graph_watermark_link(const char *wm, const char *coll)
 {
   size_t n = strlen(coll);
   const char *p = strchr(wm, '\n');
@@ -311,7 +310,7 @@ int graph_import(connector *c, conn_import_mode mode, const char *watermark, con
     for (int t = 0; t < 2; t++) {
       if (!c->select[t])
         continue;
-      if (!(links[t] = watermark_link(watermark, collections[t])) || has_ctrl(links[t]) ||
+      if (!(links[t] = graph_watermark_link(watermark, collections[t])) || has_ctrl(links[t]) ||
           !graph_same_origin(c, links[t])) {
         *err = graph_printf("the watermark has no %s deltaLink on %s (new object type, or "
                             "graph-url changed)",

@@ -247,8 +247,9 @@ static int dirsync_run(dirsync *d, int *lrc_out, char **err)
       ldap_msgfree(res);
       return CONN_ERR_IO;
     }
+    /* An entry may lose the connection for good (c->ld NULL): no next entry then. */
     for (LDAPMessage *m = ldap_first_entry(c->ld, res); d->deliver && m && rc == CONN_OK;
-         m = ldap_next_entry(c->ld, m))
+         m = rc == CONN_OK ? ldap_next_entry(c->ld, m) : NULL)
       rc = d->containers ? container_entry(d, m, err) : dirsync_entry(d, m, err);
     more = 0;
     if (rc == CONN_OK &&
