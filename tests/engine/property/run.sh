@@ -45,6 +45,7 @@ while [ "$step" -le "$STEPS" ]; do
   "$CMP" compare b.json a.json 2> diff.txt ||
     fail "delta sync differs from full sync (expected = full, got = delta): $(cat diff.txt)
 changes of this step: $W/step-$step.ldif $W/step-$step.json"
+  [ $((step % 500)) -eq 0 ] && echo "step $step: delta = full" >&2
   step=$((step + 1))
 done
 echo "ok: $STEPS steps, seed $SEED, $USERS users per directory"
