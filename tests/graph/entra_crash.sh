@@ -96,7 +96,7 @@ fresh() {
 }
 
 # crash NAME FAULT_JSON AFTER [CMD]: runs CMD (default: cycle --initial) with FAULT queued (a
-# delay of 2 s on one request), kills it with SIGKILL AFTER seconds once the peer holds
+# delay of 3 s on one request), kills it with SIGKILL AFTER seconds once the peer holds
 # that request (0: as the peer takes it; later: while it holds it).  The
 # watcher polls the control API over one kept-alive connection, every 5 ms, so the kill
 # lands where it is meant to even on a loaded machine.
@@ -127,7 +127,7 @@ PY
   wait $watcher || { echo "FAILED: $name: the fault was never taken"; cat "$WORK/crash.out"; exit 1; }
   kill -9 $pid 2>/dev/null || { echo "FAILED: $name: the run ended before the kill"; cat "$WORK/crash.out"; exit 1; }
   wait $pid 2>/dev/null || true
-  sleep 2.1 # the peer finishes the request it held
+  sleep 3.1 # the peer finishes the request it held
   peer_ctl DELETE /_fake/faults >/dev/null
 }
 
@@ -157,19 +157,19 @@ print("ok: %s: 40 groups, no duplicate, all joined, members in place" % name)
 PY
 }
 
-B='"path": "/v1.0/$batch", "method": "POST", "kind": "delay", "seconds": 2'
-T="\"path\": \"/$PEER_TENANT/oauth2/v2.0/token\", \"kind\": \"delay\", \"seconds\": 2"
+B='"path": "/v1.0/$batch", "method": "POST", "kind": "delay", "seconds": 3'
+T="\"path\": \"/$PEER_TENANT/oauth2/v2.0/token\", \"kind\": \"delay\", \"seconds\": 3"
 points=(
   "export-token-in-flight|{$T, \"skip\": 1}|0.2"
   "creates-1-as-taken|{$B}|0"
   "creates-1-in-flight|{$B}|0.2"
-  "creates-1-late-in-flight|{$B}|1.8"
+  "creates-1-late-in-flight|{$B}|1.5"
   "creates-2-as-taken|{$B, \"skip\": 1}|0"
   "creates-2-in-flight|{$B, \"skip\": 1}|0.5"
   "members-1-in-flight|{$B, \"skip\": 2}|0.2"
   "members-2-in-flight|{$B, \"skip\": 3}|0.2"
   "members-3-in-flight|{$B, \"skip\": 4}|0.2"
-  "members-4-late-in-flight|{$B, \"skip\": 5}|1.9"
+  "members-4-late-in-flight|{$B, \"skip\": 5}|1.5"
 )
 i=0
 for p in "${points[@]}"; do
