@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         {"tls", "none"},   {"retries", "0"},   {"timeout", "5"},
                         {"page-size", "2"}, {"delta", "dirsync"}, {"range-size", "0"}};
   conn_config cfg = {"ad", "ad", NULL, set, sizeof set / sizeof *set, attrs, 7, refs, 2,
-                     "user,group"};
+                     "user,group", 0};
   conn_sink sink = {on_object, on_error, on_log, NULL};
   const connector_ops *ops = connector_find("ad");
   connector *c = NULL;
