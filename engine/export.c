@@ -229,6 +229,8 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
     char *err = NULL;
     int crc;
 
+    if (engine_deadline_passed(e))
+      goto out;
     mvs_arena_reset(e->scratch);
     memset(res, 0, sizeof res);
     for (k = 0; k < n; k++)

@@ -80,25 +80,31 @@ void lc_disconnect(connector *c)
   c->ld = NULL;
 }
 
-/* Called by libldap once the TCP connection is up, before the TLS handshake: the socket's
- * reads and writes get `timeout` (SO_RCVTIMEO/SO_SNDTIMEO).  LDAP_OPT_NETWORK_TIMEOUT bounds
- * only the connect, and libldap runs the handshake on a blocking socket: a server that accepts
- * and then says nothing (a hung or stopped DC) would hold it forever.  A read that times out
- * fails with EAGAIN, which libldap takes as "wait" and then bounds with the network timeout. */
-static int socket_deadline(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
-                           struct ldap_conncb *ctx)
+int lc_socket_prepare(const connector *c, Sockbuf *sb)
 {
-  const connector *c = ctx->lc_arg;
   struct timeval tv = {c->timeout, 0};
+  ber_len_t max = LC_ENTRY_MAX;
   ber_socket_t fd = -1;
-  (void)ld;
-  (void)srv;
-  (void)addr;
-  if (ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) != 1 || fd < 0 ||
+  if (ber_sockbuf_ctrl(sb, LBER_SB_OPT_SET_MAX_INCOMING, &max) != 1 ||
+      ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) != 1 || fd < 0 ||
       setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
       setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
     return LDAP_CONNECT_ERROR;
   return 0;
+}
+
+/* Called by libldap once the TCP connection is up, before the TLS handshake.
+ * LDAP_OPT_NETWORK_TIMEOUT bounds only the connect, and libldap runs the handshake on a
+ * blocking socket: a server that accepts and then says nothing (a hung or stopped DC) would
+ * hold it forever.  A read that times out fails with EAGAIN, which libldap takes as "wait"
+ * and then bounds with the network timeout. */
+static int socket_deadline(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
+                           struct ldap_conncb *ctx)
+{
+  (void)ld;
+  (void)srv;
+  (void)addr;
+  return lc_socket_prepare(ctx->lc_arg, sb);
 }
 
 static void socket_closed(LDAP *ld, Sockbuf *sb, struct ldap_conncb *ctx)

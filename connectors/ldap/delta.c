@@ -255,7 +255,7 @@ static int dirsync_run(dirsync *d, int *lrc_out, char **err)
     if (rc == CONN_OK &&
         (ldap_parse_result(c->ld, res, &code, NULL, NULL, NULL, &rctrls, 0) != LDAP_SUCCESS ||
          !(resp = ldap_control_find(LDAP_CONTROL_X_DIRSYNC, rctrls, NULL)) ||
-         !resp->ldctl_value.bv_val || /* libldap asserts on a control without a value */
+         !resp->ldctl_value.bv_len || /* libldap crashes on a control with an empty value */
          ldap_parse_dirsync_control(c->ld, resp, &more, &next) != LDAP_SUCCESS)) {
       *err = lc_errmsg(c, LDAP_CONTROL_NOT_FOUND, "%s: DirSync response", c->url);
       rc = CONN_ERR_IO;

@@ -92,7 +92,7 @@ static int receive_page(connector *c, const lc_search *s, int msgid, LDAPMessage
                      lrc == -1 ? "no search result" : "unreadable search result");
     rc = CONN_ERR_IO;
   } else if (!(pr = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, rctrls, NULL)) ||
-             !pr->ldctl_value.bv_val || /* libldap asserts on a control without a value */
+             !pr->ldctl_value.bv_len || /* libldap crashes on a control with an empty value */
              ldap_parse_pageresponse_control(c->ld, pr, &count, cookie) != LDAP_SUCCESS) {
     ber_memfree(cookie->bv_val);
     cookie->bv_val = NULL;

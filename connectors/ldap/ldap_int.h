@@ -41,6 +41,11 @@ struct connector {
   size_t av_cap;
 };
 
+/* The most one entry may hold: its values in the arena (a group of about a million members,
+ * DNs of ~80 bytes), and one LDAP message read (libldap would otherwise allocate whatever
+ * length a server declares). */
+#define LC_ENTRY_MAX ((size_t)256 << 20)
+
 /* Internal return code: the connection dropped (the caller reconnects and retries). */
 #define LC_ERR_DOWN 100
 
@@ -56,6 +61,10 @@ int lc_conn_code(int ldap_rc);
  * operation are bounded by `timeout`.  CONN_OK, or CONN_ERR_IO / CONN_ERR_TIMEOUT with *err. */
 int lc_connect(connector *c, char **err);
 void lc_disconnect(connector *c);
+/* What a fresh connection's socket gets before anything is read (lc_connect's connect
+ * callback): messages capped at LC_ENTRY_MAX, reads and writes bounded by `timeout`.
+ * 0, or LDAP_CONNECT_ERROR. */
+int lc_socket_prepare(const connector *c, Sockbuf *sb);
 /* After an operation failed with a connection-down code: when *attempts < retries, wait a
  * little, reconnect and return 0 (retry the operation); else -1, with *lrc set to
  * LDAP_TIMEOUT when a reconnect ran into the deadline (which ends the retries). */

@@ -26,6 +26,7 @@ copy_store() { # from to: the store file and its WAL, as the closed process left
   return 0
 }
 step=0
+"$MVSYNC" init --store A.db >/dev/null || fail "init"
 run A.db import ad --full
 run A.db import entra --full
 run A.db sync --full
