@@ -104,6 +104,10 @@ typedef struct conn_export {
   const char *object_type;
   const conn_attr *attrs; /* value-level changes (REPLACE / ADD / DELETE) */
   size_t n_attrs;
+  /* ADD: an earlier attempt was sent and its outcome never recorded (a crash, a deadline):
+   * the object may exist.  The connector looks it up (by what the add would create) and
+   * takes it, anchor included, instead of creating it twice. */
+  bool maybe_created;
 } conn_export;
 
 typedef struct conn_export_result {

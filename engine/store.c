@@ -37,6 +37,7 @@ enum stmt_id {
   Q_PE_GET, Q_PE_VALUES, Q_PE_PUT, Q_PE_VALUES_DELETE, Q_PE_VALUE_INSERT, Q_PE_DELETE,
   Q_PE_SET_STATUS, Q_PE_UNSEND, Q_PE_LIST, Q_PE_LIST_ALL, Q_PE_DESTRUCTIVE, Q_PE_VALUE_FIND, Q_PE_VALUE_TAKEN, Q_CS_KEY_TAKEN, Q_PE_VALUE_ADD,
   Q_PE_VALUE_REMOVE, Q_PE_VALUE_ANY, Q_PE_RESTAGE,
+  Q_INFLIGHT_MARK, Q_INFLIGHT_GET, Q_INFLIGHT_CLEAR,
   Q_RUN_INSERT, Q_RUN_LIST,
   Q_COUNT
 };
@@ -202,6 +203,10 @@ static const char *const stmt_sql[Q_COUNT] = {
                     "WHERE (?2 = 0 OR p.status = 0) "
                     "ORDER BY c.connector, CASE p.op WHEN 0 THEN 0 WHEN 2 THEN 2 ELSE 1 END, "
                     "c.dn_key, p.cs_id",
+  [Q_INFLIGHT_MARK] = "INSERT OR IGNORE INTO export_inflight(cs_id, since) "
+                      "VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+  [Q_INFLIGHT_GET] = "SELECT 1 FROM export_inflight WHERE cs_id = ?1",
+  [Q_INFLIGHT_CLEAR] = "DELETE FROM export_inflight WHERE cs_id = ?1",
   /* Deletes, value removals (a value deleted, an attribute cleared) and the objects they
    * touch among a connector's exports still to send. */
   [Q_PE_DESTRUCTIVE] = "WITH d AS (SELECT p.op = 2 AS del, (SELECT count(*) FROM "
@@ -882,7 +887,7 @@ int store_cs_delete(store *st, int64_t id)
 {
   static const enum stmt_id steps[] = {Q_REF_DELETE_OBJ, Q_REF_DELTA_CLEAR, Q_REF_UNRESOLVE,
                                        Q_CS_KEY_DELETE, Q_PE_VALUES_DELETE, Q_PE_DELETE,
-                                       Q_CS_DELETE};
+                                       Q_INFLIGHT_CLEAR, Q_CS_DELETE};
   return exec_on_id_all(st, steps, sizeof steps / sizeof steps[0], id);
 }
 
@@ -1367,6 +1372,18 @@ int store_pe_value_any(store *st, int64_t cs_id, int *any)
 }
 
 int store_pe_restage(store *st, int64_t cs_id) { return exec_on_id(st, Q_PE_RESTAGE, cs_id); }
+
+int store_inflight_mark(store *st, int64_t cs_id) { return exec_on_id(st, Q_INFLIGHT_MARK, cs_id); }
+
+int store_inflight_get(store *st, int64_t cs_id, int *found)
+{
+  return exec_exists(STMT(st, Q_INFLIGHT_GET, P_I(cs_id)), found);
+}
+
+int store_inflight_clear(store *st, int64_t cs_id)
+{
+  return exec_on_id(st, Q_INFLIGHT_CLEAR, cs_id);
+}
 
 int store_pe_list(store *st, int64_t connector, bool only_pending, id_list *out)
 {

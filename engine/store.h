@@ -96,8 +96,8 @@ int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rul
 int store_cs_set_error(store *st, int64_t id, const char *error);
 int store_cs_set_dn(store *st, int64_t id, const char *dn, const char *dn_key);
 int store_cs_set_anchor(store *st, int64_t id, const char *anchor);
-/* Delete the object with its references, keys and pending export; references to it become
- * unresolved. */
+/* Delete the object with its references, keys, pending export and in-flight mark;
+ * references to it become unresolved. */
 int store_cs_delete(store *st, int64_t id);
 /* Ids of objects with a pending import (all connectors), by id. */
 int store_cs_pending(store *st, id_list *out);
@@ -274,6 +274,12 @@ typedef struct pe_destructive {
   int64_t deletes, value_removals, objects;
 } pe_destructive;
 int store_pe_destructive(store *st, int64_t connector, pe_destructive *out);
+
+/* In-flight creates: marked (committed) before an add is sent, cleared once its result is
+ * recorded as done; a marked add may exist already (a crash or deadline lost its answer). */
+int store_inflight_mark(store *st, int64_t cs_id);
+int store_inflight_get(store *st, int64_t cs_id, int *found);
+int store_inflight_clear(store *st, int64_t cs_id);
 
 /* ---- runs ---- */
 typedef struct run_row {

@@ -415,8 +415,11 @@ static int export_add(connector *c, const conn_export *ex, conn_export_result *r
   /* A missing parent comes back from the server as the object's error: never created here. */
   WITH_WRITE(c, lrc, resent,
              c->ld ? ldap_add_ext_s(c->ld, ex->dn, m.items, NULL, NULL) : LDAP_SERVER_DOWN);
-  if (resent && lrc == LDAP_ALREADY_EXISTS)
-    lrc = LDAP_SUCCESS; /* the first send made it: its anchor is read back below */
+  /* Sent again (here, or by a run that died before recording it): the first send made it,
+   * and its anchor is read back below.  The engine refuses the anchor if another
+   * metaverse object holds it. */
+  if ((resent || ex->maybe_created) && lrc == LDAP_ALREADY_EXISTS)
+    lrc = LDAP_SUCCESS;
   if (lrc == LDAP_SUCCESS)
     lrc = more_rounds(c, ex, true, ex->dn, NULL, more);
   if (lrc != LDAP_SUCCESS)
