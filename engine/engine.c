@@ -276,6 +276,16 @@ static int compile(mvs_engine *e)
       return ENGINE_SYSTEM;
     if (r->direction == RULE_INBOUND && add_member_groups(c, r) != 0)
       return ENGINE_SYSTEM;
+    /* SelectUniqueValue looks its candidates up in the target connector space: index the
+     * flow's target like a join key (cs_key).  The canonical text names the function. */
+    for (j = 0; r->direction == RULE_OUTBOUND && j < r->n_flows; j++) {
+      char *text = r->flows[j].expr ? expr_to_string(r->flows[j].expr) : NULL;
+      int arc = text && strcasestr(text, "SelectUniqueValue(")
+                    ? add_name(&c->key_attrs, &c->n_key_attrs, r->flows[j].target) : 0;
+      free(text);
+      if (arc != 0)
+        return ENGINE_SYSTEM;
+    }
     for (j = 0; j < r->n_join; j++)
       for (k = 0; k < r->join[j].n_conditions; k++) {
         const join_condition *jc = &r->join[j].conditions[k];

@@ -231,6 +231,8 @@ typedef struct obj_view {
   int64_t cs_id, connector;   /* connector-space object, for ISMEMBEROF */
   int64_t mv_id;              /* metaverse object (outbound) */
   int64_t out_connector;      /* outbound: references render as DNs in this connector */
+  int64_t out_cs_id;          /* outbound: the target object (its own values are not taken) */
+  const char *unique_attr;    /* outbound: the flow's target, for SelectUniqueValue */
   mvs_arena *arena;
 } obj_view;
 int view_load_cs(mvs_engine *e, obj_view *v, const cs_row *cs, mvs_arena *a);

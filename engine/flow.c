@@ -172,6 +172,34 @@ bool flow_ref_source(obj_view *v, const rule_flow *f, const char **attr)
   return true;
 }
 
+/* SelectUniqueValue in an outbound flow (Connect's semantics): a candidate is taken when
+ * another object of the target connector holds it (its connector space, indexed in cs_key as
+ * a key attribute, case-insensitively) or is about to get it (a pending add or replace). */
+static int view_is_unique(void *u, mvs_value val)
+{
+  obj_view *v = u;
+  buf b;
+  int taken = 0, rc = -1;
+
+  buf_init(&b, 0);
+  if (attr_fold(val, &b) != 0 ||
+      store_cs_key_taken(v->e->st, v->out_connector, v->unique_attr, b.p ? b.p : "",
+                         v->out_cs_id, &taken) != STORE_OK)
+    goto out;
+  buf_reset(&b);
+  if (!taken && (attr_value_encode(val, &b) != 0 ||
+                 store_pe_value_taken(v->e->st, v->out_connector, v->unique_attr, b.p, b.len,
+                                      v->out_cs_id, &taken) != STORE_OK))
+    goto out;
+  rc = !taken;
+out:
+  if (rc < 0)
+    engine_errorf(v->e, "SelectUniqueValue: cannot look %s up: %s", v->unique_attr,
+                  store_errmsg(v->e->st));
+  buf_free(&b);
+  return rc;
+}
+
 int flow_eval(obj_view *v, const rule *r, const rule_flow *f, mvs_value *out)
 {
   expr_env env;
@@ -199,6 +227,10 @@ int flow_eval(obj_view *v, const rule *r, const rule_flow *f, mvs_value *out)
   /* Random functions are seeded per object and target so that a rerun (and a delta sync)
    * computes what a full sync computes. */
   env.seed = (uint64_t)(v->cs_id * 1000003 + v->mv_id) ^ (uint64_t)engine_seed(f->target);
+  if (v->out_connector) {
+    env.is_unique = view_is_unique;
+    v->unique_attr = f->target;
+  }
   rc = expr_eval(f->expr, &env, v->arena, out, &err);
   if (rc != EXPR_OK) {
     engine_errorf(v->e, "rule \"%s\", flow to %s: %s", r->name, f->target, err.msg);

@@ -35,7 +35,7 @@ enum stmt_id {
   Q_MV_REF_REFERRERS, Q_MV_CS_IN, Q_MV_PAGE_TYPE, Q_REF_UNJOINED_COUNT,
   Q_COLL_GET, Q_COLL_SET, Q_COLL_NAME, Q_COLL_LIST, Q_COLL_DELETE,
   Q_PE_GET, Q_PE_VALUES, Q_PE_PUT, Q_PE_VALUES_DELETE, Q_PE_VALUE_INSERT, Q_PE_DELETE,
-  Q_PE_SET_STATUS, Q_PE_UNSEND, Q_PE_LIST, Q_PE_LIST_ALL, Q_PE_DESTRUCTIVE, Q_PE_VALUE_FIND, Q_PE_VALUE_ADD,
+  Q_PE_SET_STATUS, Q_PE_UNSEND, Q_PE_LIST, Q_PE_LIST_ALL, Q_PE_DESTRUCTIVE, Q_PE_VALUE_FIND, Q_PE_VALUE_TAKEN, Q_CS_KEY_TAKEN, Q_PE_VALUE_ADD,
   Q_PE_VALUE_REMOVE, Q_PE_VALUE_ANY, Q_PE_RESTAGE,
   Q_INFLIGHT_MARK, Q_INFLIGHT_GET, Q_INFLIGHT_CLEAR,
   Q_RUN_INSERT, Q_RUN_LIST,
@@ -133,6 +133,8 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_REF_DELTA_CLEAR] = "DELETE FROM cs_ref_delta WHERE cs_id = ?1",
   [Q_CS_KEY_DELETE] = "DELETE FROM cs_key WHERE cs_id = ?1",
   [Q_CS_KEY_INSERT] = "INSERT OR IGNORE INTO cs_key(connector, attr, norm, cs_id) VALUES (?1, ?2, ?3, ?4)",
+  [Q_CS_KEY_TAKEN] = "SELECT 1 FROM cs_key WHERE connector = ?1 AND attr = ?2 AND norm = ?3 "
+                     "AND cs_id <> ?4 LIMIT 1",
   [Q_CS_KEY_FIND] = "SELECT k.cs_id FROM cs_key k JOIN cs_object c ON c.id = k.cs_id "
                     "WHERE k.connector = ?1 AND k.attr = ?2 AND k.norm = ?3 AND c.mv_id IS NULL "
                     "ORDER BY k.cs_id",
@@ -181,6 +183,10 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_PE_UNSEND] = "UPDATE pending_export SET status = 0 WHERE cs_id = ?1 AND status = 1",
   [Q_PE_VALUE_FIND] = "SELECT 1 FROM pending_export_value WHERE cs_id = ?1 AND attr = ?2 "
                       "AND mode = ?3 AND value = ?4",
+  /* SelectUniqueValue: a value another object of the connector is about to get. */
+  [Q_PE_VALUE_TAKEN] = "SELECT 1 FROM pending_export_value v JOIN cs_object o ON o.id = v.cs_id "
+                       "WHERE o.connector = ?1 AND v.attr = ?2 AND v.value = ?3 AND v.cs_id <> ?4 "
+                       "AND v.mode <> 2 LIMIT 1",
   [Q_PE_VALUE_ADD] = "INSERT INTO pending_export_value(cs_id, attr, mode, seq, value) "
                      "SELECT ?1, ?2, ?3, coalesce(max(seq) + 1, 0), ?4 "
                      "FROM pending_export_value WHERE cs_id = ?1",
@@ -1076,6 +1082,13 @@ int store_cs_key_find(store *st, int64_t connector, const char *attr, const char
   return exec_ids(STMT(st, Q_CS_KEY_FIND, P_I(connector), P_T(attr), P_T(norm)), out);
 }
 
+int store_cs_key_taken(store *st, int64_t connector, const char *attr, const char *norm,
+                       int64_t except_cs, int *taken)
+{
+  return exec_exists(STMT(st, Q_CS_KEY_TAKEN, P_I(connector), P_T(attr), P_T(norm),
+                          P_I(except_cs)), taken);
+}
+
 int store_cs_key_clear(store *st) { return exec_stmt(S(st, Q_CS_KEY_CLEAR)); }
 
 int store_mv_key_delete(store *st, int64_t mv_id) { return exec_on_id(st, Q_MV_KEY_DELETE, mv_id); }
@@ -1332,6 +1345,13 @@ int store_pe_value_has(store *st, int64_t cs_id, const char *attr, int mode, con
                        size_t len, int *has)
 {
   return exec_exists(PE_VALUE(st, Q_PE_VALUE_FIND, cs_id, attr, mode, value, len), has);
+}
+
+int store_pe_value_taken(store *st, int64_t connector, const char *attr, const void *value,
+                         size_t len, int64_t except_cs, int *taken)
+{
+  return exec_exists(STMT(st, Q_PE_VALUE_TAKEN, P_I(connector), P_T(attr), P_B(value, len),
+                          P_I(except_cs)), taken);
 }
 
 int store_pe_value_add(store *st, int64_t cs_id, const char *attr, int mode, const void *value,

@@ -175,6 +175,10 @@ int store_cs_key_insert(store *st, int64_t connector, const char *attr, const ch
 /* Disconnectors (unjoined objects) of a connector with that key value. */
 int store_cs_key_find(store *st, int64_t connector, const char *attr, const char *norm,
                       id_list *out);
+/* Whether an object of the connector other than except_cs holds the value (any object,
+ * joined or not: SelectUniqueValue). */
+int store_cs_key_taken(store *st, int64_t connector, const char *attr, const char *norm,
+                       int64_t except_cs, int *taken);
 int store_cs_key_clear(store *st);
 int store_mv_key_delete(store *st, int64_t mv_id);
 int store_mv_key_insert(store *st, const char *attr, const char *norm, int64_t mv_id);
@@ -249,6 +253,10 @@ int store_pe_unsend(store *st, int64_t cs_id);
  * is it there, add it, remove it; does the export have any value rows left. */
 int store_pe_value_has(store *st, int64_t cs_id, const char *attr, int mode, const void *value,
                        size_t len, int *has);
+/* Whether an object of the connector other than except_cs has a pending add or replace of
+ * this (encoded) value of attr (SelectUniqueValue: pending adds count as taken). */
+int store_pe_value_taken(store *st, int64_t connector, const char *attr, const void *value,
+                         size_t len, int64_t except_cs, int *taken);
 int store_pe_value_add(store *st, int64_t cs_id, const char *attr, int mode, const void *value,
                        size_t len);
 int store_pe_value_remove(store *st, int64_t cs_id, const char *attr, int mode,

@@ -540,6 +540,7 @@ static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_ro
   /* Joined before this sync, changed by its import, its metaverse object unchanged. */
   drift = cs_id && id_list_has(&w->drift_cs, cs_id) && !id_list_has(&w->mv_changed, mv_id);
   mvv->out_connector = cid;
+  mvv->out_cs_id = cs_id;
   env = view_scope_env(mvv);
   for (i = 0; i < c->n_out && n < 64; i++) {
     const rule *r = c->out_rules[i];
@@ -642,6 +643,7 @@ static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_ro
         rc = store_cs_insert(e->st, &nw, key.p);
         buf_free(&empty);
         cs_id = nw.id;
+        mvv->out_cs_id = cs_id;
         created = true;
         e->res->adds++;
         if (e->trace)
@@ -833,6 +835,7 @@ static int out_connector_delta(mvs_engine *e, conn_info *c, int64_t mv_id, const
   if ((have_pe && pe.op == PE_DELETE) || (!cs.present && !have_pe))
     return 0;
   mvv->out_connector = cid;
+  mvv->out_cs_id = cs_id;
   if (!delta_copies(c, mv, mvv, &cs, ch, n, copies, &n_copies,
                     sizeof copies / sizeof copies[0]))
     return 0;

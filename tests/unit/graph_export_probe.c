@@ -102,13 +102,13 @@ int main(int argc, char **argv)
   }
   if ((rc = ops->export(c, x, n, res, &err)) != CONN_OK) {
     fprintf(stderr, "export: %s\n", err ? err : "?");
-    return 1;
+    free(err);
   }
   for (size_t i = 0; i < n; i++) {
-    if (res[i].ok)
+    if (rc == CONN_OK && res[i].ok)
       printf("%zu: ok%s%s%s%s\n", i + 1, res[i].anchor ? " " : "", res[i].anchor ? res[i].anchor : "",
              res[i].message ? " -- " : "", res[i].message ? res[i].message : "");
-    else
+    else if (rc == CONN_OK)
       printf("%zu: failed %d %s\n", i + 1, res[i].code, res[i].message ? res[i].message : "");
     free(res[i].anchor);
     free(res[i].message);
@@ -124,5 +124,5 @@ int main(int argc, char **argv)
     if (strcmp(settings[i].key, "client-secret") == 0)
       free((char *)settings[i].value);
   mvs_arena_free(a);
-  return 0;
+  return rc == CONN_OK ? 0 : 1;
 }
