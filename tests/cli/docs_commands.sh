@@ -161,6 +161,11 @@ cat "$root/tests/data/demo/entra-delta-1.json" >>"$work/rules/contoso-entra.json
 run 0 cycle --delta                                   # imports and syncs run; exports kept
 cmp -s "$work/ad-before" "$work/rules/contoso-ad.ldif.changes" || fail "[$current] staging sent exports"
 
+doc 'mvsync pending --store typo.db'
+run 3 pending --store typo.db
+[ -e "$work/typo.db" ] && fail "[$current] typo.db was created"
+has "$err" "typo.db"
+
 doc 'mvsync pending [CONNECTOR] [--json|--csv]'
 run 0 pending
 has "$out" "CN=Sales_e9305786a271,OU=Cloud Groups,DC=contoso,DC=com"
