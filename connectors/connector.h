@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "schema/value.h"
 
@@ -31,10 +32,15 @@ typedef struct conn_config {
   const char *const *ref_attrs;
   size_t n_ref_attrs;
   const char *object_types_csv;   /* object types to import ("user,group,contact"); NULL all */
+  /* When the whole run must end (`--timeout`): CLOCK_MONOTONIC milliseconds, 0 for none.
+   * A connector bounds its own waits (connects, requests, retries) by it. */
+  int64_t deadline_ms;
 } conn_config;
 
 /* Look up a setting; NULL when absent. */
 const char *conn_config_get(const conn_config *c, const char *key);
+/* Milliseconds left before the run's deadline (0 once passed); -1 when there is none. */
+int64_t conn_config_remaining_ms(const conn_config *c);
 
 /* ---- import ---- */
 
@@ -98,6 +104,10 @@ typedef struct conn_export {
   const char *object_type;
   const conn_attr *attrs; /* value-level changes (REPLACE / ADD / DELETE) */
   size_t n_attrs;
+  /* ADD: an earlier attempt was sent and its outcome never recorded (a crash, a deadline):
+   * the object may exist.  The connector looks it up (by what the add would create) and
+   * takes it, anchor included, instead of creating it twice. */
+  bool maybe_created;
 } conn_export;
 
 typedef struct conn_export_result {

@@ -1,6 +1,7 @@
-/* registry — the connector types mvsync knows, and configuration lookups.
+/* registry — the connector types mvsync knows, configuration lookups and the run deadline.
  * Memory: nothing here allocates. */
 #include <string.h>
+#include <time.h>
 
 #include "connectors/connector.h"
 #include "connectors/file/file_conn.h"
@@ -30,4 +31,15 @@ const char *conn_config_get(const conn_config *c, const char *key)
     if (strcmp(c->settings[i].key, key) == 0)
       return c->settings[i].value;
   return NULL;
+}
+
+int64_t conn_config_remaining_ms(const conn_config *c)
+{
+  struct timespec ts;
+  int64_t now;
+  if (!c->deadline_ms)
+    return -1;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return now < c->deadline_ms ? c->deadline_ms - now : 0;
 }

@@ -169,6 +169,7 @@ int connector_open_for(mvs_engine *e, conn_info *c, open_connector *oc)
     oc->cfg.shape = type;
   oc->cfg.settings = oc->settings;
   oc->cfg.n_settings = rc->n_settings;
+  oc->cfg.deadline_ms = e->deadline_ms;
 
   /* Attributes: the declared ones, plus what the rules read and write. */
   for (i = 0; i < rc->n_attrs; i++) {

@@ -492,7 +492,7 @@ int engine_dump_json(mvs_engine *e, buf *out)
   rc = ENGINE_OK;
 out:
   id_list_free(&conns);
-  return rc;
+  return engine_fail(e, rc, "dump");
 }
 
 /* ---- pending, show, runs ---- */
@@ -522,7 +522,7 @@ int engine_pending(mvs_engine *e, const char *conn_name, int format, buf *out)
   if (format == PENDING_JSON) {
     buf_adds(out, "[");
     if (dump_pending(e, cid, out, " ") != 0)
-      return ENGINE_SYSTEM;
+      return engine_fail(e, ENGINE_SYSTEM, "pending");
     buf_adds(out, "\n]\n");
     return ENGINE_OK;
   }
@@ -578,7 +578,7 @@ int engine_pending(mvs_engine *e, const char *conn_name, int format, buf *out)
   rc = ENGINE_OK;
 out:
   id_list_free(&ids);
-  return rc;
+  return engine_fail(e, rc, "pending");
 }
 
 int engine_show(mvs_engine *e, bool metaverse, int64_t id, bool json, buf *out)
@@ -679,7 +679,7 @@ out:
   attrset_free(&s);
   ref_rows_free(&refs);
   buf_free(&attrs);
-  return rc;
+  return engine_fail(e, rc, "show");
 }
 
 int engine_runs(mvs_engine *e, bool json, buf *out)
@@ -689,7 +689,7 @@ int engine_runs(mvs_engine *e, bool json, buf *out)
 
   mvs_arena_reset(e->scratch);
   if (store_run_list(e->st, e->scratch, &rows, &n) != STORE_OK)
-    return ENGINE_SYSTEM;
+    return engine_fail(e, ENGINE_SYSTEM, "runs");
   if (json)
     buf_adds(out, "[");
   else

@@ -30,7 +30,48 @@ void engine_errorf(mvs_engine *e, const char *fmt, ...)
   va_end(ap);
 }
 
-const char *engine_error(mvs_engine *e) { return e->errmsg; }
+const char *engine_error(mvs_engine *e)
+{
+  /* Every failure carries a message: one no step explained is the store's last word. */
+  if (!e->errmsg[0])
+    engine_errorf(e, "store error: %s", e->st ? store_errmsg(e->st) : "not open");
+  return e->errmsg;
+}
+
+int64_t engine_now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void engine_set_timeout(mvs_engine *e, int64_t timeout_ms)
+{
+  e->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+  e->deadline_ms = timeout_ms > 0 ? engine_now_ms() + timeout_ms : 0;
+}
+
+const char *engine_activity(mvs_engine *e) { return e->activity; }
+
+bool engine_deadline_passed(mvs_engine *e)
+{
+  if (e->timed_out)
+    return true;
+  if (!e->deadline_ms || engine_now_ms() < e->deadline_ms)
+    return false;
+  e->timed_out = true;
+  engine_errorf(e, "the run's deadline (--timeout %llds) passed while %s: stopped; that "
+                "step's uncommitted changes were rolled back", (long long)(e->timeout_ms / 1000),
+                e->activity[0] ? e->activity : "running");
+  return true;
+}
+
+int engine_fail(mvs_engine *e, int rc, const char *what)
+{
+  if (rc != ENGINE_OK && !e->errmsg[0])
+    engine_errorf(e, "%s: store error: %s", what, store_errmsg(e->st));
+  return rc;
+}
 const char *engine_log(mvs_engine *e) { return e->log.p ? e->log.p : ""; }
 
 conn_info *engine_conn(mvs_engine *e, const char *name)
@@ -282,7 +323,7 @@ int engine_open(const char *store_path, const char *rules_path, mvs_engine **out
   if (rules_path && ((rc = load_rules(e, rules_path)) != ENGINE_OK ||
                      (rc = compile(e)) != ENGINE_OK || (rc = hash_rules(e)) != ENGINE_OK))
     goto fail;
-  if (store_open(store_path, &e->st, &serr) != STORE_OK) {
+  if (store_open(store_path, false, &e->st, &serr) != STORE_OK) {
     engine_errorf(e, "%s", serr ? serr : "cannot open the store");
     free(serr);
     rc = ENGINE_SYSTEM;
@@ -294,6 +335,29 @@ fail:
   *err = strdup(e->errmsg[0] ? e->errmsg : "out of memory");
   engine_close(e);
   return rc;
+}
+
+int engine_init(const char *store_path, char **err)
+{
+  store *st = NULL;
+  if (store_open(store_path, true, &st, err) != STORE_OK) {
+    if (!*err)
+      *err = strdup("out of memory");
+    return ENGINE_SYSTEM;
+  }
+  store_close(st);
+  return ENGINE_OK;
+}
+
+int engine_lock(mvs_engine *e, int64_t wait_ms)
+{
+  char *err = NULL;
+  int rc = store_lock_writer(e->st, wait_ms, &err);
+  if (rc == STORE_OK)
+    return ENGINE_OK;
+  engine_errorf(e, "%s", err ? err : "out of memory");
+  free(err);
+  return rc == STORE_BUSY ? ENGINE_BUSY : ENGINE_SYSTEM;
 }
 
 void engine_close(mvs_engine *e)

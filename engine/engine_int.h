@@ -117,11 +117,23 @@ struct mvs_engine {
   mvs_arena *scratch;         /* per-object evaluation memory */
   mvs_arena *scratch2;        /* a second object at the same time (joins, references) */
   char errmsg[512];
+  /* The whole command's deadline (engine_set_timeout): CLOCK_MONOTONIC ms, 0 for none. */
+  int64_t deadline_ms, timeout_ms;
+  bool timed_out;             /* a step stopped at the deadline: the run is ENGINE_TIMEOUT */
+  char activity[160];         /* what the run is doing, for the deadline's message */
 };
 
 /* ---- engine.c helpers shared by the modules ---- */
 void engine_logf(mvs_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void engine_errorf(mvs_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* CLOCK_MONOTONIC milliseconds. */
+int64_t engine_now_ms(void);
+/* True once the run's deadline has passed: e->errmsg names what the run was doing and
+ * e->timed_out is set; the caller stops and rolls back its step.  Checked between objects
+ * and between export batches. */
+bool engine_deadline_passed(mvs_engine *e);
+/* rc, after giving a failure no step explained the store's message, prefixed by what. */
+int engine_fail(mvs_engine *e, int rc, const char *what);
 conn_info *engine_conn(mvs_engine *e, const char *name);
 conn_info *engine_conn_by_id(mvs_engine *e, int64_t id);
 /* The connector's store id, creating its row on first use. */

@@ -3,7 +3,8 @@
  * and the run goes on; sent changes stay "sent" until a confirming import.  The deletion
  * threshold stops the run before anything is sent; staging mode and dry runs never send.
  * Each batch is committed after the connector confirmed it, so a crash re-sends at most one
- * batch.  Memory: a batch's export records live in e->scratch. */
+ * batch; its adds were marked in flight before it was sent, and are looked up, not created
+ * again.  Memory: a batch's export records live in e->scratch. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,12 @@ static int build_export(mvs_engine *e, int64_t cs_id, conn_export *x, pe_row *pe
     n++;
   }
   x->op = op_map[pe->op & 3];
+  if (x->op == CONN_EXPORT_ADD) {
+    int inflight;
+    if (store_inflight_get(e->st, cs_id, &inflight) != STORE_OK)
+      goto out;
+    x->maybe_created = inflight != 0;
+  }
   x->anchor = cs->anchor;
   x->dn = cs->dn;
   x->new_dn = pe->new_dn;
@@ -69,23 +76,85 @@ out:
   return rc;
 }
 
+/* A create is not idempotent: the adds of a batch are marked in flight (committed) before
+ * it is sent, so that after a crash or a deadline the next export has the connector look
+ * them up instead of creating them twice. */
+static int mark_inflight(mvs_engine *e, const int64_t *ids, const conn_export *x, size_t n)
+{
+  size_t k;
+  for (k = 0; k < n && x[k].op != CONN_EXPORT_ADD; k++)
+    ;
+  if (k == n)
+    return 0;
+  if (engine_tx_begin(e) != STORE_OK)
+    return -1;
+  for (; k < n; k++)
+    if (x[k].op == CONN_EXPORT_ADD && store_inflight_mark(e->st, ids[k]) != STORE_OK) {
+      engine_tx_rollback(e);
+      return -1;
+    }
+  return engine_tx_commit(e) == STORE_OK ? 0 : -1;
+}
+
+enum { ANCHOR_SET, ANCHOR_MERGED, ANCHOR_CONFLICT };
+
+/* The anchor of a created (or, after a crash, found) object goes on its connector-space
+ * object.  An import may have brought the same directory object in meanwhile as another
+ * connector-space object: unjoined, it is dropped and this one takes its anchor; joined to
+ * this one's metaverse object, this one is dropped (ANCHOR_MERGED); joined to another,
+ * ANCHOR_CONFLICT (two metaverse objects would claim it).  -1: store error. */
+static int set_created_anchor(mvs_engine *e, int64_t cs_id, const char *anchor)
+{
+  cs_row self, other;
+  int q;
+  if (store_cs_get(e->st, cs_id, e->scratch, &self) != STORE_OK)
+    return -1;
+  q = store_cs_by_anchor(e->st, self.connector, anchor, e->scratch, &other);
+  if (q == STORE_ERR)
+    return -1;
+  if (q == STORE_OK && other.id != cs_id) {
+    if (other.mv_id && other.mv_id != self.mv_id)
+      return ANCHOR_CONFLICT;
+    if (other.mv_id)
+      return store_cs_delete(e->st, cs_id) == STORE_OK ? ANCHOR_MERGED : -1;
+    if (store_cs_delete(e->st, other.id) != STORE_OK)
+      return -1;
+  }
+  return store_cs_set_anchor(e->st, cs_id, anchor) == STORE_OK ? ANCHOR_SET : -1;
+}
+
+static int record_failure(mvs_engine *e, conn_info *c, const conn_export *x, int64_t cs_id,
+                          int code, const char *message)
+{
+  e->res->errors++;
+  engine_logf(e, "%s: export %s %s failed (%d): %s", c->rc->name,
+              x->op == CONN_EXPORT_ADD ? "add" : x->op == CONN_EXPORT_DELETE ? "delete" : "update",
+              x->dn ? x->dn : "", code, message ? message : "no message");
+  return store_pe_set_status(e->st, cs_id, PE_PENDING, code ? code : -1,
+                             message ? message : "export failed") == STORE_OK ? 0 : -1;
+}
+
 static int record_result(mvs_engine *e, conn_info *c, const conn_export *x, int64_t cs_id,
                          conn_export_result *r)
 {
-  if (!r->ok) {
-    e->res->errors++;
-    engine_logf(e, "%s: export %s %s failed (%d): %s", c->rc->name,
-                x->op == CONN_EXPORT_ADD ? "add" : x->op == CONN_EXPORT_DELETE ? "delete" : "update",
-                x->dn ? x->dn : "", r->code, r->message ? r->message : "no message");
-    return store_pe_set_status(e->st, cs_id, PE_PENDING, r->code ? r->code : -1,
-                               r->message ? r->message : "export failed") == STORE_OK ? 0 : -1;
-  }
+  if (!r->ok)
+    return record_failure(e, c, x, cs_id, r->code, r->message);
   switch (x->op) {
-  case CONN_EXPORT_ADD:
+  case CONN_EXPORT_ADD: {
+    int set = r->anchor ? set_created_anchor(e, cs_id, r->anchor) : ANCHOR_SET;
+    if (set < 0)
+      return -1;
+    if (set == ANCHOR_CONFLICT)
+      return record_failure(e, c, x, cs_id, -1,
+                            "the directory object it made or found is joined to another "
+                            "metaverse object");
     e->res->adds++;
-    if (r->anchor && store_cs_set_anchor(e->st, cs_id, r->anchor) != STORE_OK)
+    if (set == ANCHOR_MERGED)
+      return 0;
+    if (store_inflight_clear(e->st, cs_id) != STORE_OK)
       return -1;
     break;
+  }
   case CONN_EXPORT_DELETE:
     e->res->deletes++;
     /* The directory confirmed the delete: the object leaves the connector space. */
@@ -229,11 +298,15 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
     char *err = NULL;
     int crc;
 
+    if (engine_deadline_passed(e))
+      goto out;
     mvs_arena_reset(e->scratch);
     memset(res, 0, sizeof res);
     for (k = 0; k < n; k++)
       if (build_export(e, ids.ids[i + k], &x[k], &pe, &cs) != 0)
         goto out;
+    if (mark_inflight(e, ids.ids + i, x, n) != 0)
+      goto out;
     crc = oc.ops->export(oc.conn, x, n, res, &err);
     if (crc != CONN_OK) {
       engine_errorf(e, "%s: export failed: %s", c->rc->name, err ? err : "connector error");

@@ -483,6 +483,8 @@ out:
 static int sink_object(void *u, const conn_object *o)
 {
   import_ctx *ic = u;
+  if (engine_deadline_passed(ic->e))
+    return 1;
   if (import_object(ic, o) != 0) {
     ic->store_failed = true;
     return 1;
@@ -624,6 +626,9 @@ int import_run(mvs_engine *e, conn_info *c, bool full, const run_opts *o)
     }
     break;
   }
+  /* Past the deadline, even a finished import is not committed: the run is an error. */
+  if (engine_deadline_passed(e))
+    goto fail;
   if (ic.store_failed) {
     engine_errorf(e, "%s: store error during import: %s", c->rc->name, store_errmsg(e->st));
     goto fail;

@@ -105,5 +105,5 @@ out:
     diff_free(&own);
   sync_work_free(&w);
   buf_free(&trace);
-  return rc;
+  return engine_fail(e, rc, "preview");
 }

@@ -13,13 +13,6 @@
 static const char *const profile_names[] = {"full-import", "delta-import", "full-sync",
                                             "delta-sync", "export"};
 
-static int64_t now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int sync_profile(mvs_engine *e, bool full)
 {
   char *last = NULL;
@@ -84,6 +77,35 @@ static int record_run(mvs_engine *e, run_profile p, const char *conn_name, const
   return own && store_commit(e->st) != STORE_OK ? -1 : 0;
 }
 
+/* A finished step's status and code: errors make a completed run ENGINE_PARTIAL, or
+ * ENGINE_ALL_FAILED when it is an export none of whose attempts the directory accepted. */
+static int run_outcome(mvs_engine *e, run_profile p, int rc, run_result *r)
+{
+  if (e->timed_out && rc != ENGINE_OK)
+    rc = ENGINE_TIMEOUT;
+  if (rc == ENGINE_OK && r->errors) {
+    rc = p == RUN_EXPORT && !r->adds && !r->updates && !r->deletes ? ENGINE_ALL_FAILED
+                                                                    : ENGINE_PARTIAL;
+    engine_errorf(e, "%s: %s%lld errors (the run log says which; failed exports stay "
+                  "pending: `mvsync pending`)", e->activity,
+                  rc == ENGINE_ALL_FAILED ? "every export failed, " : "completed with ",
+                  (long long)r->errors);
+  }
+  switch (rc) {
+  case ENGINE_OK: snprintf(r->status, sizeof r->status, "success"); break;
+  case ENGINE_PARTIAL: snprintf(r->status, sizeof r->status, "completed-errors"); break;
+  case ENGINE_ALL_FAILED: snprintf(r->status, sizeof r->status, "all-exports-failed"); break;
+  case ENGINE_STOPPED: snprintf(r->status, sizeof r->status, "stopped-deletion-threshold"); break;
+  case ENGINE_IMPORT_STOPPED: snprintf(r->status, sizeof r->status, "stopped-import-guard"); break;
+  case ENGINE_TIMEOUT: snprintf(r->status, sizeof r->status, "timed-out"); break;
+  default: snprintf(r->status, sizeof r->status, "failed");
+  }
+  if (rc != ENGINE_OK && rc != ENGINE_STOPPED && rc != ENGINE_IMPORT_STOPPED &&
+      rc != ENGINE_PARTIAL && rc != ENGINE_ALL_FAILED)
+    engine_logf(e, "%s", e->errmsg);
+  return rc;
+}
+
 int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_opts *o,
                run_result *r)
 {
@@ -91,7 +113,7 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
   char started[32];
   time_t t = time(NULL);
   struct tm tm;
-  int64_t t0 = now_ms();
+  int64_t t0 = engine_now_ms();
   size_t log_from = e->log.len;
   int rc;
 
@@ -108,34 +130,24 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
       return ENGINE_INVALID;
     }
   }
-  switch (p) {
-  case RUN_FULL_IMPORT:
-  case RUN_DELTA_IMPORT:
+  snprintf(e->activity, sizeof e->activity, "%s%s%s", profile_names[p], c ? " " : "",
+           c ? c->rc->name : "");
+  if (engine_deadline_passed(e))
+    rc = ENGINE_TIMEOUT;
+  else if (p == RUN_FULL_IMPORT || p == RUN_DELTA_IMPORT)
     rc = import_run(e, c, p == RUN_FULL_IMPORT, o);
-    break;
-  case RUN_FULL_SYNC:
-  case RUN_DELTA_SYNC:
+  else if (p == RUN_FULL_SYNC || p == RUN_DELTA_SYNC)
     rc = sync_profile(e, p == RUN_FULL_SYNC);
-    break;
-  default:
+  else
     rc = export_run(e, c, o);
-  }
   /* A dry run whose diff lost an entry has failed, whatever the step did. */
   if (e->diff && diff_flush(e) != 0 && rc != ENGINE_SYSTEM) {
     engine_errorf(e, "%s", e->diff->error);
     rc = ENGINE_SYSTEM;
   }
-  if (rc == ENGINE_STOPPED)
-    snprintf(r->status, sizeof r->status, "stopped-deletion-threshold");
-  else if (rc == ENGINE_IMPORT_STOPPED)
-    snprintf(r->status, sizeof r->status, "stopped-import-guard");
-  else if (rc != ENGINE_OK) {
-    snprintf(r->status, sizeof r->status, "failed");
-    engine_logf(e, "%s", e->errmsg);
-  } else
-    snprintf(r->status, sizeof r->status, "%s", r->errors ? "completed-errors" : "success");
-  if (record_run(e, p, c ? c->rc->name : NULL, started, now_ms() - t0, log_from) != 0 &&
-      rc == ENGINE_OK) {
+  rc = run_outcome(e, p, rc, r);
+  if (record_run(e, p, c ? c->rc->name : NULL, started, engine_now_ms() - t0, log_from) != 0 &&
+      (rc == ENGINE_OK || rc == ENGINE_PARTIAL || rc == ENGINE_ALL_FAILED)) {
     engine_errorf(e, "cannot record the run: %s", store_errmsg(e->st));
     rc = ENGINE_SYSTEM;
   }
@@ -152,11 +164,18 @@ static void add_result(run_result *total, const run_result *r)
   total->drift += r->drift;
 }
 
+/* A step's code that lets a cycle go on: its failures are per object. */
+static bool cycle_goes_on(int rc)
+{
+  return rc == ENGINE_OK || rc == ENGINE_PARTIAL || rc == ENGINE_ALL_FAILED;
+}
+
 int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *total)
 {
   run_result r;
   size_t i;
   int rc, worst = ENGINE_OK;
+  int64_t sent = 0, export_errors = 0;
 
   memset(total, 0, sizeof *total);
   if (!e->rs) {
@@ -170,29 +189,40 @@ int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *tot
     rc = engine_run(e, initial ? RUN_FULL_IMPORT : RUN_DELTA_IMPORT, e->conns[i].rc->name, o, &r);
     add_result(total, &r);
     /* An import guard stop ends the cycle here: no sync, no export acts on what is left. */
-    if (rc != ENGINE_OK)
+    if (!cycle_goes_on(rc))
       goto stop;
   }
   if (o->progress)
     fprintf(stderr, "%s sync\n", initial ? "full" : "delta");
   rc = engine_run(e, initial ? RUN_FULL_SYNC : RUN_DELTA_SYNC, NULL, o, &r);
   add_result(total, &r);
-  if (rc != ENGINE_OK)
+  if (!cycle_goes_on(rc))
     goto stop;
   for (i = 0; i < e->n_conns; i++) {
     if (o->progress)
       fprintf(stderr, "export %s\n", e->conns[i].rc->name);
     rc = engine_run(e, RUN_EXPORT, e->conns[i].rc->name, o, &r);
     add_result(total, &r);
+    sent += r.adds + r.updates + r.deletes;
+    export_errors += r.errors;
     /* A deletion-threshold stop holds back that connector only. */
     if (rc == ENGINE_STOPPED)
       worst = ENGINE_STOPPED;
-    else if (rc != ENGINE_OK)
+    else if (!cycle_goes_on(rc))
       goto stop;
+  }
+  /* A safety stop outranks errors; a cycle none of whose exports went through is told
+   * from one where some did. */
+  if (worst == ENGINE_OK && total->errors) {
+    worst = export_errors && !sent ? ENGINE_ALL_FAILED : ENGINE_PARTIAL;
+    engine_errorf(e, "the cycle %s (%lld errors; the run log says which, `mvsync runs` "
+                  "lists the runs)", worst == ENGINE_ALL_FAILED ? "sent nothing: every export "
+                  "failed" : "completed with errors", (long long)total->errors);
   }
   snprintf(total->status, sizeof total->status, "%s",
            worst == ENGINE_STOPPED ? "stopped-deletion-threshold"
-           : total->errors       ? "completed-errors" : "success");
+           : worst == ENGINE_ALL_FAILED ? "all-exports-failed"
+           : worst == ENGINE_PARTIAL ? "completed-errors" : "success");
   return worst;
 stop:
   snprintf(total->status, sizeof total->status, "%s", r.status);
@@ -229,7 +259,8 @@ int engine_dry_end(mvs_engine *e)
   if (!e->in_tx)
     return ENGINE_OK;
   e->in_tx = false;
-  return store_rollback(e->st) == STORE_OK ? ENGINE_OK : ENGINE_SYSTEM;
+  return engine_fail(e, store_rollback(e->st) == STORE_OK ? ENGINE_OK : ENGINE_SYSTEM,
+                     "ending the dry run");
 }
 
 int engine_diff_write(mvs_engine *e, FILE *out)
@@ -244,14 +275,15 @@ int engine_diff_write(mvs_engine *e, FILE *out)
 
 int engine_staging_set(mvs_engine *e, bool on)
 {
-  return store_meta_set(e->st, "staging", on ? "on" : "off") == STORE_OK ? ENGINE_OK : ENGINE_SYSTEM;
+  return engine_fail(e, store_meta_set(e->st, "staging", on ? "on" : "off") == STORE_OK
+                            ? ENGINE_OK : ENGINE_SYSTEM, "staging");
 }
 
 int engine_staging_get(mvs_engine *e, bool *on)
 {
   char *v = NULL;
   if (store_meta_get(e->st, "staging", &v) != STORE_OK)
-    return ENGINE_SYSTEM;
+    return engine_fail(e, ENGINE_SYSTEM, "staging");
   *on = v && strcmp(v, "on") == 0;
   free(v);
   return ENGINE_OK;

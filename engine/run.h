@@ -27,10 +27,18 @@ enum {
 };
 /* The ENGINE_* codes equal the CLI's exit codes (tools/cli.h, docs/cli.md). */
 
-/* Open the store (created and migrated as needed).  rules_path is a .rules file or a
- * directory of them; NULL opens the store only (dump, runs, pending, show, staging).
- * On failure *err (malloc'd) says why. */
+/* Create the store (0600), or migrate an existing one: `mvsync init`, the only way a store
+ * comes to be.  On failure *err (malloc'd) says why. */
+int engine_init(const char *store_path, char **err);
+/* Open an existing store (migrated as needed; a missing or empty file is an error naming
+ * the path).  rules_path is a .rules file or a directory of them; NULL opens the store only
+ * (dump, runs, pending, show, staging).  On failure *err (malloc'd) says why. */
 int engine_open(const char *store_path, const char *rules_path, mvs_engine **out, char **err);
+/* Take the store's writer lock before anything that writes (runs, dry runs, preview,
+ * staging on/off); readers need none.  wait_ms: 0 fails at once, < 0 waits without bound.
+ * ENGINE_BUSY names the holder: "PATH: a run is already in progress (pid N, started T)".
+ * Held until engine_close (or the process dies). */
+int engine_lock(mvs_engine *e, int64_t wait_ms);
 void engine_close(mvs_engine *e);
 
 typedef enum run_profile {
@@ -50,6 +58,14 @@ typedef struct run_result {
   int64_t adds, updates, deletes, errors, skipped_refs;
   int64_t drift;        /* sync: values exported back because the directory drifted */
 } run_result;
+
+/* The whole command's deadline, from now (0: none): every run after this checks it between
+ * objects and export batches, stops with ENGINE_TIMEOUT and rolls back its uncommitted step
+ * when it passes; connectors get it as conn_config.deadline_ms for their own waits. */
+void engine_set_timeout(mvs_engine *e, int64_t timeout_ms);
+/* What the run is doing now ("full import contoso.com"): a stable buffer of the engine, for
+ * a last-resort watchdog's message (readable from a signal handler). */
+const char *engine_activity(mvs_engine *e);
 
 /* Run one profile (connector: imports and exports only).  Each run is logged to stderr-free
  * run history; the run log and, for dry runs, the diff accumulate in the engine

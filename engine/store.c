@@ -3,10 +3,16 @@
  * Memory: rows are copied into the caller's arena before the statement is reset. */
 #include "engine/store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 extern const char mvs_store_sql[];
 
@@ -31,6 +37,7 @@ enum stmt_id {
   Q_PE_GET, Q_PE_VALUES, Q_PE_PUT, Q_PE_VALUES_DELETE, Q_PE_VALUE_INSERT, Q_PE_DELETE,
   Q_PE_SET_STATUS, Q_PE_UNSEND, Q_PE_LIST, Q_PE_LIST_ALL, Q_PE_DESTRUCTIVE, Q_PE_VALUE_FIND, Q_PE_VALUE_ADD,
   Q_PE_VALUE_REMOVE, Q_PE_VALUE_ANY, Q_PE_RESTAGE,
+  Q_INFLIGHT_MARK, Q_INFLIGHT_GET, Q_INFLIGHT_CLEAR,
   Q_RUN_INSERT, Q_RUN_LIST,
   Q_COUNT
 };
@@ -190,6 +197,10 @@ static const char *const stmt_sql[Q_COUNT] = {
                     "WHERE (?2 = 0 OR p.status = 0) "
                     "ORDER BY c.connector, CASE p.op WHEN 0 THEN 0 WHEN 2 THEN 2 ELSE 1 END, "
                     "c.dn_key, p.cs_id",
+  [Q_INFLIGHT_MARK] = "INSERT OR IGNORE INTO export_inflight(cs_id, since) "
+                      "VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+  [Q_INFLIGHT_GET] = "SELECT 1 FROM export_inflight WHERE cs_id = ?1",
+  [Q_INFLIGHT_CLEAR] = "DELETE FROM export_inflight WHERE cs_id = ?1",
   /* Deletes, value removals (a value deleted, an attribute cleared) and the objects they
    * touch among a connector's exports still to send. */
   [Q_PE_DESTRUCTIVE] = "WITH d AS (SELECT p.op = 2 AS del, (SELECT count(*) FROM "
@@ -208,6 +219,8 @@ static const char *const stmt_sql[Q_COUNT] = {
 struct store {
   sqlite3 *db;
   sqlite3_stmt *stmt[Q_COUNT];
+  char *path;
+  int lock_fd;          /* the writer lock's file, -1 when not held */
 };
 
 /* ---- helpers ---- */
@@ -485,7 +498,57 @@ out:
   return rc;
 }
 
-int store_open(const char *path, store **out, char **err)
+/* Before SQLite sees the path: only create may make a file, and an existing empty file is
+ * not a store (SQLite would silently make it one).  create: the file is 0600. */
+static int check_store_file(const char *path, bool create, char **err)
+{
+  struct stat sb;
+  int fd, rc = -1;
+
+  if (!create) {
+    if (stat(path, &sb) != 0) {
+      if (asprintf(err, "%s: %s; `mvsync init --store %s` creates a store", path,
+                   errno == ENOENT ? "no store here" : strerror(errno), path) < 0)
+        *err = NULL;
+      return -1;
+    }
+    if (S_ISREG(sb.st_mode) && sb.st_size == 0) {
+      if (asprintf(err, "%s: the file is empty (0 bytes), not a store; only `mvsync init` "
+                   "makes a store of it", path) < 0)
+        *err = NULL;
+      return -1;
+    }
+    return 0;
+  }
+  /* The store holds directory data: its owner only, whatever the umask. */
+  if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+      fstat(fd, &sb) != 0 ||
+      (S_ISREG(sb.st_mode) && (sb.st_mode & 0777) != 0600 && fchmod(fd, 0600) != 0)) {
+    if (asprintf(err, "%s: cannot create the store: %s", path, strerror(errno)) < 0)
+      *err = NULL;
+  } else {
+    rc = 0;
+  }
+  if (fd >= 0)
+    close(fd);
+  return rc;
+}
+
+/* -wal and -shm files an older mvsync left readable by others (SQLite creates new ones
+ * with the store's mode). */
+static void tighten_sidecars(const char *path)
+{
+  static const char *const ext[] = {"-wal", "-shm"};
+  char *p;
+  size_t i;
+  for (i = 0; i < 2; i++)
+    if (asprintf(&p, "%s%s", path, ext[i]) >= 0) {
+      chmod(p, 0600);
+      free(p);
+    }
+}
+
+int store_open(const char *path, bool create, store **out, char **err)
 {
   store *st = calloc(1, sizeof *st);
   sqlite3_stmt *s = NULL;
@@ -495,18 +558,20 @@ int store_open(const char *path, store **out, char **err)
   *err = NULL;
   if (!st)
     return STORE_ERR;
-  if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-      SQLITE_OK)
+  st->lock_fd = -1;
+  if (check_store_file(path, create, err) != 0) {
+    free(st);
+    return STORE_ERR;
+  }
+  if (create)
+    tighten_sidecars(path);
+  if (!(st->path = strdup(path)) ||
+      sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0),
+                      NULL) != SQLITE_OK)
     goto fail;
   sqlite3_busy_timeout(st->db, 5000);
-  /* WAL: readers never block the writer; synchronous=NORMAL is durable per transaction in
-   * WAL mode up to the last checkpoint, and a crash never corrupts the file. */
-  if (sqlite3_exec(st->db,
-                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                   "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; "
-                   "PRAGMA foreign_keys=OFF;",
-                   NULL, NULL, &zerr) != SQLITE_OK)
-    goto fail;
+  /* The version first: switching to WAL writes the file, and a database that is not a
+   * store must be left as it was. */
   if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
     goto fail;
   if (sqlite3_step(s) == SQLITE_ROW)
@@ -518,6 +583,21 @@ int store_open(const char *path, store **out, char **err)
       *err = NULL;
     goto fail_quiet;
   }
+  /* Schema 0 is a database mvsync never initialised: only init may make it a store. */
+  if (version == 0 && !create) {
+    if (asprintf(err, "%s: not an mvsync store (a database without its schema); only "
+                 "`mvsync init` makes a store of it", path) < 0)
+      *err = NULL;
+    goto fail_quiet;
+  }
+  /* WAL: readers never block the writer; synchronous=NORMAL is durable per transaction in
+   * WAL mode up to the last checkpoint, and a crash never corrupts the file. */
+  if (sqlite3_exec(st->db,
+                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                   "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; "
+                   "PRAGMA foreign_keys=OFF;",
+                   NULL, NULL, &zerr) != SQLITE_OK)
+    goto fail;
   if (version < store_schema_version() && migrate(st->db, version, err) != 0)
     goto fail_quiet;
   if (sqlite3_exec(st->db, "CREATE TEMP TABLE import_seen(id INTEGER PRIMARY KEY)", NULL,
@@ -526,13 +606,91 @@ int store_open(const char *path, store **out, char **err)
   *out = st;
   return STORE_OK;
 fail:
-  if (asprintf(err, "%s: %s", path, zerr ? zerr : sqlite3_errmsg(st->db)) < 0)
+  if (asprintf(err, "%s: %s", path, zerr ? zerr : st->db ? sqlite3_errmsg(st->db) : "out of memory") < 0)
     *err = NULL;
 fail_quiet:
   sqlite3_free(zerr);
   sqlite3_close(st->db);
+  free(st->path);
   free(st);
   return STORE_ERR;
+}
+
+/* "pid N, started T" from a lock file's text; "holder unknown" while it is being written. */
+static void lock_holder(int fd, char *out, size_t len)
+{
+  char text[128];
+  long long pid = 0;
+  char started[64] = "";
+  ssize_t n = pread(fd, text, sizeof text - 1, 0);
+
+  text[n > 0 ? n : 0] = '\0';
+  if (sscanf(text, "pid %lld started %63s", &pid, started) == 2)
+    snprintf(out, len, "pid %lld, started %s", pid, started);
+  else
+    snprintf(out, len, "holder unknown");
+}
+
+int store_lock_writer(store *st, int64_t wait_ms, char **err)
+{
+  struct timespec t0, now, pause = {0, 100 * 1000 * 1000};
+  char *lpath = NULL, holder[128], text[128];
+  time_t wall = time(NULL);
+  struct tm tm;
+  int fd = -1, rc = STORE_ERR;
+  size_t len;
+
+  *err = NULL;
+  if (st->lock_fd >= 0)
+    return STORE_OK;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  if (asprintf(&lpath, "%s.lock", st->path) < 0) {
+    lpath = NULL;
+    goto out;
+  }
+  if ((fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+    if (asprintf(err, "%s: cannot open the lock file: %s", lpath, strerror(errno)) < 0)
+      *err = NULL;
+    goto out;
+  }
+  /* flock, not fcntl: an fcntl lock is dropped when any descriptor of the file closes in
+   * this process, and neither survives the process. */
+  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int64_t waited;
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      if (asprintf(err, "%s: cannot lock: %s", lpath, strerror(errno)) < 0)
+        *err = NULL;
+      goto out;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    waited = (int64_t)(now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+    if (wait_ms >= 0 && waited >= wait_ms) {
+      lock_holder(fd, holder, sizeof holder);
+      if (asprintf(err, "%s: a run is already in progress (%s)%s", st->path, holder,
+                   wait_ms ? "; gave up waiting" : "; --wait waits for it") < 0)
+        *err = NULL;
+      rc = STORE_BUSY;
+      goto out;
+    }
+    nanosleep(&pause, NULL);
+  }
+  gmtime_r(&wall, &tm);
+  len = (size_t)snprintf(text, sizeof text, "pid %lld started ", (long long)getpid());
+  len += strftime(text + len, sizeof text - len, "%Y-%m-%dT%H:%M:%SZ\n", &tm);
+  /* The text is for messages only: the lock is the flock, whatever the file says. */
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, text, len, 0) != (ssize_t)len) {
+    if (asprintf(err, "%s: cannot write the lock file: %s", lpath, strerror(errno)) < 0)
+      *err = NULL;
+    goto out;
+  }
+  st->lock_fd = fd;
+  fd = -1;
+  rc = STORE_OK;
+out:
+  if (fd >= 0)
+    close(fd);
+  free(lpath);
+  return rc;
 }
 
 void store_close(store *st)
@@ -543,6 +701,10 @@ void store_close(store *st)
   for (i = 0; i < Q_COUNT; i++)
     sqlite3_finalize(st->stmt[i]);
   sqlite3_close(st->db);
+  /* The lock goes last: nothing of this process touches the store after it. */
+  if (st->lock_fd >= 0)
+    close(st->lock_fd);
+  free(st->path);
   free(st);
 }
 
@@ -719,7 +881,7 @@ int store_cs_delete(store *st, int64_t id)
 {
   static const enum stmt_id steps[] = {Q_REF_DELETE_OBJ, Q_REF_DELTA_CLEAR, Q_REF_UNRESOLVE,
                                        Q_CS_KEY_DELETE, Q_PE_VALUES_DELETE, Q_PE_DELETE,
-                                       Q_CS_DELETE};
+                                       Q_INFLIGHT_CLEAR, Q_CS_DELETE};
   return exec_on_id_all(st, steps, sizeof steps / sizeof steps[0], id);
 }
 
@@ -1190,6 +1352,18 @@ int store_pe_value_any(store *st, int64_t cs_id, int *any)
 }
 
 int store_pe_restage(store *st, int64_t cs_id) { return exec_on_id(st, Q_PE_RESTAGE, cs_id); }
+
+int store_inflight_mark(store *st, int64_t cs_id) { return exec_on_id(st, Q_INFLIGHT_MARK, cs_id); }
+
+int store_inflight_get(store *st, int64_t cs_id, int *found)
+{
+  return exec_exists(STMT(st, Q_INFLIGHT_GET, P_I(cs_id)), found);
+}
+
+int store_inflight_clear(store *st, int64_t cs_id)
+{
+  return exec_on_id(st, Q_INFLIGHT_CLEAR, cs_id);
+}
 
 int store_pe_list(store *st, int64_t connector, bool only_pending, id_list *out)
 {

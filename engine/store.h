@@ -23,9 +23,21 @@ enum { PE_ADD = 0, PE_UPDATE = 1, PE_DELETE = 2, PE_RENAME = 3 };
 enum { PE_REPLACE = 0, PE_VADD = 1, PE_VDELETE = 2 };
 enum { PE_PENDING = 0, PE_SENT = 1 };
 
-/* Open (creating and migrating as needed).  *err (malloc'd) says why on failure. */
-int store_open(const char *path, store **out, char **err);
+/* Open a store, migrating it as needed.  Only create makes one (`mvsync init`): without it
+ * a missing file, an empty (0-byte) file and a database without mvsync's schema are
+ * refused, so a typo never creates a store.  create makes the file 0600 whatever the umask
+ * (SQLite gives its -wal and -shm files the store's mode) and tightens an existing store
+ * readable by others.  *err (malloc'd) says why on failure, naming the path. */
+int store_open(const char *path, bool create, store **out, char **err);
+/* Close, releasing the writer lock if held. */
 void store_close(store *st);
+/* The writer lock (docs/internals/store.md): one process runs against a store at a time;
+ * readers never take it.  An flock on PATH.lock, so it dies with its holder (even
+ * kill -9); the file holds the holder's pid and start time for the message.  wait_ms: 0
+ * fails at once, < 0 waits without bound.  STORE_BUSY when another process holds it
+ * (*err: "PATH: a run is already in progress (pid N, started T)"), STORE_ERR on an I/O
+ * error; *err malloc'd on failure. */
+int store_lock_writer(store *st, int64_t wait_ms, char **err);
 const char *store_errmsg(store *st);
 int store_schema_version(void);
 
@@ -84,8 +96,8 @@ int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rul
 int store_cs_set_error(store *st, int64_t id, const char *error);
 int store_cs_set_dn(store *st, int64_t id, const char *dn, const char *dn_key);
 int store_cs_set_anchor(store *st, int64_t id, const char *anchor);
-/* Delete the object with its references, keys and pending export; references to it become
- * unresolved. */
+/* Delete the object with its references, keys, pending export and in-flight mark;
+ * references to it become unresolved. */
 int store_cs_delete(store *st, int64_t id);
 /* Ids of objects with a pending import (all connectors), by id. */
 int store_cs_pending(store *st, id_list *out);
@@ -254,6 +266,12 @@ typedef struct pe_destructive {
   int64_t deletes, value_removals, objects;
 } pe_destructive;
 int store_pe_destructive(store *st, int64_t connector, pe_destructive *out);
+
+/* In-flight creates: marked (committed) before an add is sent, cleared once its result is
+ * recorded as done; a marked add may exist already (a crash or deadline lost its answer). */
+int store_inflight_mark(store *st, int64_t cs_id);
+int store_inflight_get(store *st, int64_t cs_id, int *found);
+int store_inflight_clear(store *st, int64_t cs_id);
 
 /* ---- runs ---- */
 typedef struct run_row {

@@ -104,7 +104,7 @@ static int out_round(mvs_engine *e, sync_work *w)
   if (n_ch)
     qsort(ch, n_ch, sizeof *ch, cmp_change);
   for (i = 0; i < full.n && rc == 0; i++)
-    rc = sync_out_mv(e, full.ids[i], w);
+    rc = engine_deadline_passed(e) ? -1 : sync_out_mv(e, full.ids[i], w);
   for (i = 0; i < delta.n && rc == 0; i++) {
     size_t first;
     while (j < full.n && full.ids[j] < delta.ids[i])
@@ -142,14 +142,14 @@ int sync_objects(mvs_engine *e, sync_work *w)
       batch = take(&w->cs);
       for (pass = 0; pass < 2; pass++)
         for (i = 0; i < batch.n && rc == 0; i++)
-          rc = sync_in_cs(e, batch.ids[i], pass == 0, w);
+          rc = engine_deadline_passed(e) ? -1 : sync_in_cs(e, batch.ids[i], pass == 0, w);
       id_list_free(&batch);
       continue;
     }
     if (w->mv_in.n) {
       batch = take(&w->mv_in);
       for (i = 0; i < batch.n && rc == 0; i++)
-        rc = sync_in_mv(e, batch.ids[i], 0, 0, w);
+        rc = engine_deadline_passed(e) ? -1 : sync_in_mv(e, batch.ids[i], 0, 0, w);
       id_list_free(&batch);
       continue;
     }
@@ -208,7 +208,7 @@ int sync_run(mvs_engine *e, bool full)
         if (!page.n)
           break;
         for (i = 0; i < page.n; i++)
-          if (sync_in_cs(e, page.ids[i], pass == 0, &w) != 0)
+          if (engine_deadline_passed(e) || sync_in_cs(e, page.ids[i], pass == 0, &w) != 0)
             goto out;
         after = page.ids[page.n - 1];
       }
@@ -235,7 +235,7 @@ int sync_run(mvs_engine *e, bool full)
       if (!page.n)
         break;
       for (i = 0; i < page.n; i++)
-        if (sync_out_mv(e, page.ids[i], &w) != 0)
+        if (engine_deadline_passed(e) || sync_out_mv(e, page.ids[i], &w) != 0)
           goto out;
       after = page.ids[page.n - 1];
     }

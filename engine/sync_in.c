@@ -601,7 +601,10 @@ int sync_note_ref_change(sync_work *w, int64_t mv_id, const char *attr, int64_t 
 }
 
 /* Apply the value deltas of ct's object to the reference rows of attr (the stored name);
- * each change is noted for outbound under the rule set's name of the attribute. */
+ * each change is noted for outbound under the rule set's name of the attribute.  Returns 1,
+ * having changed nothing, when a removed value names an object that is no longer joined (or
+ * no longer exists: deleted in the same delta): the metaverse value it stood for is unknown
+ * now, so the caller re-reads the references. */
 static int apply_ref_delta(mvs_engine *e, int64_t mv_id, const char *attr, const contrib *ct,
                            diff_entry *d, bool *changed, sync_work *w)
 {
@@ -611,11 +614,16 @@ static int apply_ref_delta(mvs_engine *e, int64_t mv_id, const char *attr, const
 
   if (store_ref_delta_list(e->st, ct->cs_id, ct->ref_attr, e->scratch2, &rr) != STORE_OK)
     goto out;
+  for (i = 0; i < rr.n; i++)
+    if (rr.items[i].op != REF_ADDED && !rr.items[i].target_mv) {
+      rc = 1;
+      goto out;
+    }
   for (i = 0; i < rr.n; i++) {
     const ref_row *r = &rr.items[i];
     bool add = r->op == REF_ADDED;
     if (!r->target_mv)
-      continue;   /* names no joined object: not in the metaverse either way */
+      continue;   /* an added value naming no joined object: not in the metaverse */
     if (!add) {
       /* Another value may name the same object. */
       if (store_ref_names(e->st, ct->cs_id, ct->ref_attr, r->target_id, &names) != STORE_OK)
@@ -767,14 +775,18 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
     if ((c <= 0 && (a->flags & ATTR_REF)) || (c >= 0 && (b->flags & ATTR_REF))) {
       const merged *m = c >= 0 ? merged_get(&ms, name) : NULL;
       bool keep = m && m->state == MERGED_KEEP;
-      if (keep) {
-        /* IgnoreThisFlow / spent apply-once: the rows stay as they are. */
-      } else if (m && m->state == MERGED_VALUE && m->lazy &&
-                 ref_delta_ok(&cb, m, c == 0 ? a : NULL)) {
+      bool applied = false;   /* the rows are up to date without reading the references */
+      if (!keep && m && m->state == MERGED_VALUE && m->lazy &&
+          ref_delta_ok(&cb, m, c == 0 ? a : NULL)) {
         /* Same rule, same object: only its delta can have changed the rows. */
-        if (m->lazy->cs_id == delta_cs &&
-            apply_ref_delta(e, mv_id, name, m->lazy, d, &delta_changed, w) != 0)
+        int arc = m->lazy->cs_id != delta_cs
+                      ? 0 : apply_ref_delta(e, mv_id, name, m->lazy, d, &delta_changed, w);
+        if (arc < 0)
           goto out;
+        applied = arc == 0;
+      }
+      if (keep || applied) {
+        /* IgnoreThisFlow / spent apply-once: the rows stay as they are; or deltas applied. */
       } else if (m && m->state == MERGED_VALUE && m->lazy) {
         id_list want = {0};
         int wrc = lazy_refs(e, m->lazy, &want) == 0 &&

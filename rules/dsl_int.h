@@ -68,6 +68,16 @@ const char *rule_suggest_result(const rule_suggest *s);
 /* "; did you mean 'best'?" with the given quote character, or "" (into out). */
 const char *rule_suggest_hint(const rule_suggest *s, char quote, char *out, size_t outlen);
 
+/* ---- attribute catalogs (catalog.c: schema/catalog/NAME.attrs, compiled in) ---- */
+
+/* Whether connector type t ships a catalog (ad: Active Directory's schema; entra: Graph's
+ * user and group properties; none for ldap and file). */
+bool rule_catalog_exists(rule_connector_type t);
+/* Whether t's catalog names attribute name[0..n) (exactly, as rule names are case-sensitive). */
+bool rule_catalog_has(rule_connector_type t, const char *name, size_t n);
+/* Offer every name of t's catalog to sg. */
+void rule_catalog_suggest(rule_connector_type t, rule_suggest *sg);
+
 /* ---- literals ---- */
 
 /* Fill lit->is_num/num, is_bool/b, is_dt/dt from lit->text. */

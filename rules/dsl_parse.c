@@ -895,6 +895,20 @@ static const struct {
   {"<=", SCOPE_LESSTHAN_OR_EQUAL}, {">", SCOPE_GREATERTHAN}, {">=", SCOPE_GREATERTHAN_OR_EQUAL},
 };
 
+/* Connect's own name for ISNOTBITSET: its exports write ISBITNOTSET ("In from AD - User
+ * AccountEnabled"), its documentation ISNOTBITSET. */
+#define CONNECT_ISNOTBITSET "ISBITNOTSET"
+
+/* Whether an operator name says NOT (NOTEQUAL, ISNOTNULL, ISBITNOTSET, ...), in any case. */
+static bool has_not(const char *w, size_t n)
+{
+  size_t i;
+  for (i = 0; i + 3 <= n; i++)
+    if (strncasecmp(w + i, "NOT", 3) == 0)
+      return true;
+  return false;
+}
+
 static int parse_scope_op(parser *p, scope_op *op)
 {
   size_t i;
@@ -927,13 +941,24 @@ static int parse_scope_op(parser *p, scope_op *op)
     advance(p);
     return 0;
   }
+  if (p->tok.kind == TOK_WORD && p->tok.len == strlen(CONNECT_ISNOTBITSET) &&
+      strncasecmp(p->tok.p, CONNECT_ISNOTBITSET, p->tok.len) == 0) {
+    *op = SCOPE_ISNOTBITSET;
+    advance(p);
+    return 0;
+  }
   if (p->tok.kind == TOK_WORD && !p->tok.bol) {
     rule_suggest s;
     const char *best;
     char list[400];
+    bool negated = has_not(p->tok.p, p->tok.len);
     rule_suggest_init(&s, p->tok.p, p->tok.len);
+    /* Never the opposite test: a word with NOT in it is offered only NOT operators. */
     for (i = 0; i < SCOPE_OP_COUNT; i++)
-      rule_suggest_add(&s, scope_op_names[i]);
+      if (has_not(scope_op_names[i], strlen(scope_op_names[i])) == negated)
+        rule_suggest_add(&s, scope_op_names[i]);
+    if (negated)
+      rule_suggest_add(&s, CONNECT_ISNOTBITSET);
     rule_name_list(scope_op_names, SCOPE_OP_COUNT, "or", list, sizeof list);
     if ((best = rule_suggest_result(&s)))
       error_at(p, tok_pos(p), "unknown scope operator '%.*s'; did you mean '%s'?",

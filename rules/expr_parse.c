@@ -296,11 +296,19 @@ static int expect_after_arg(parser *P, const expr_fn_def *f, size_t argno)
   if (P->tok.kind == TK_OP && P->e->d == EXPR_CLOUD)
     return expr_parse_error(P->err, P->tok.off,
                             "operator '%s': infix operators are not supported in the cloud "
-                            "dialect (only one comparison, inside an IIF condition)",
+                            "dialect (only one comparison, as the condition of IIF or CBool)",
                             expr_op_text(P->tok.op));
   return expr_parse_error(P->err, P->tok.off,
                           "expected ',' or ')' after argument %zu of %s, found %s", argno,
                           f->name, what);
+}
+
+/* The arguments where the cloud dialect allows one comparison: IIF's condition (APPFN: "The
+ * following comparison operators can be used in the condition") and CBool's expression
+ * (APPFN's example CBool([attribute1] = [attribute2])). */
+static bool takes_condition(const expr_fn_def *f, expr_core core)
+{
+  return core == CORE_IIF || strcmp(f->name, "CBool") == 0;
 }
 
 static int parse_call(parser *P, expr_tok name, expr_node **out)
@@ -355,7 +363,7 @@ static int parse_call(parser *P, expr_tok name, expr_node **out)
           P->e->nslots = P->nscopes;
         pushed = true;
       }
-      rc = parse_expr(P, core == CORE_IIF && nargs == 0, &arg);
+      rc = parse_expr(P, nargs == 0 && takes_condition(f, core), &arg);
       if (pushed) {
         P->nscopes--;
         pushed = false;
@@ -548,7 +556,7 @@ static int infix_error(parser *P)
 {
   return expr_parse_error(P->err, P->tok.off,
                           "operator '%s': infix operators are not supported in the cloud "
-                          "dialect (only one comparison, inside an IIF condition)",
+                          "dialect (only one comparison, as the condition of IIF or CBool)",
                           expr_op_text(P->tok.op));
 }
 

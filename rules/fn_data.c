@@ -297,18 +297,20 @@ static int fn_stringfromsid(expr_call *c, const mvs_value *args, size_t n, mvs_v
   return expr_ret_str(c, text, (size_t)used, out);
 }
 
-/* Not(source) (Cloud): "False" when source is true, "True" otherwise, as documented; the
- * result is text like the "True"/"False" strings it takes.  NULL stays NULL, so that an
- * absent flag never turns into "True". */
+/* Not(source) (Cloud): "Flips the boolean value of the source. If source value is True,
+ * returns False. Otherwise, returns True." (APPFN, CSFN).  The result is a boolean, so that
+ * Cloud Sync's accountDisabled <- Not([accountEnabled]) writes a boolean attribute.  NULL stays
+ * NULL (outside the documented "True"/"False" inputs), so an absent flag never turns into True. */
 static int fn_not(expr_call *c, const mvs_value *args, size_t n, mvs_value *out)
 {
   bool b;
+  (void)c;
   (void)n;
   if (mvs_is_null(args[0]))
     return ret_null(out);
   if (to_truth(args[0], &b) != 0)
     b = false; /* not a boolean: "otherwise" */
-  return expr_ret_str(c, b ? "False" : "True", b ? 5 : 4, out);
+  return ret_bool(out, !b);
 }
 
 /* ---- evaluation: each answers True or False, never NULL ---- */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rules/dsl_int.h"
 
@@ -30,18 +31,52 @@ typedef struct schema {
   const rule_attr_decl *attrs;
   size_t n;
   char owner[160];   /* connector "contoso.com" / metaverse object type 'group' */
+  const rule_connector *catalog_of; /* declares nothing: check against a catalog */
+  rule_connector_type catalog;      /* ... of this connector type */
 } schema;
+
+static bool ends_with(const char *s, const char *suffix)
+{
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* The catalog a connector's names are checked against: its type's, or for a file connector
+ * the type its shape imitates (the `shape` setting, else the snapshot's extension, as the
+ * file connector decides: .ldif is ad, .json entra).  False when there is none. */
+static bool catalog_type(const rule_connector *conn, rule_connector_type *t)
+{
+  const char *shape = NULL, *path = NULL;
+  size_t i;
+
+  *t = conn->type;
+  if (conn->type != RULE_CONN_FILE)
+    return rule_catalog_exists(conn->type);
+  for (i = 0; i < conn->n_settings; i++) {
+    if (strcmp(conn->settings[i].key, "shape") == 0)
+      shape = conn->settings[i].value.text;
+    else if (strcmp(conn->settings[i].key, "path") == 0)
+      path = conn->settings[i].value.text;
+  }
+  if (shape ? strcasecmp(shape, "ad") == 0 : path && ends_with(path, ".ldif"))
+    *t = RULE_CONN_AD;
+  else if (shape ? strcasecmp(shape, "entra") == 0 : path && ends_with(path, ".json"))
+    *t = RULE_CONN_ENTRA;
+  return *t != RULE_CONN_FILE;
+}
 
 static void connector_schema(const rule_connector *conn, schema *s)
 {
   s->attrs = conn ? conn->attrs : NULL;
   s->n = conn ? conn->n_attrs : 0;
+  s->catalog_of = conn && !conn->n_attrs && catalog_type(conn, &s->catalog) ? conn : NULL;
   if (conn)
     snprintf(s->owner, sizeof s->owner, "connector \"%s\"", conn->name);
 }
 
 static void mv_schema(const rule_mv_object *o, schema *s)
 {
+  s->catalog_of = NULL;
   s->attrs = o ? o->attrs : NULL;
   s->n = o ? o->n_attrs : 0;
   if (o)
@@ -51,6 +86,7 @@ static void mv_schema(const rule_mv_object *o, schema *s)
 /* A collection's metaverse object: the attributes the engine gives it. */
 static void collection_schema(schema *s)
 {
+  s->catalog_of = NULL;
   s->attrs = rule_collection_attrs;
   s->n = rule_n_collection_attrs;
   snprintf(s->owner, sizeof s->owner, "metaverse object type '%s' (kept by collections)",
@@ -62,12 +98,35 @@ static bool is_collection_type(const char *type)
   return type && strcmp(type, RULE_COLLECTION_TYPE) == 0;
 }
 
+/* A connector that declares no attributes is checked against its type's catalog; an unknown
+ * name there is a warning, not an error: directories extend their schemas (a custom AD
+ * attribute, a Graph extension property) and declaring the attribute settles it. */
+static void check_catalog_attr(checker *c, const schema *s, const char *name, size_t n,
+                               rule_pos pos)
+{
+  rule_suggest sg;
+  char hint[160];
+
+  if (rule_catalog_has(s->catalog, name, n))
+    return;
+  rule_suggest_init(&sg, name, n);
+  rule_catalog_suggest(s->catalog, &sg);
+  report(c, pos, RULE_SEV_WARNING,
+         "'%.*s' is not an attribute of the %s catalog (connector \"%s\" declares no "
+         "attributes)%s", (int)n, name, rule_connector_type_names[s->catalog],
+         s->catalog_of->name, rule_suggest_hint(&sg, '\'', hint, sizeof hint));
+}
+
 static void check_attr(checker *c, const schema *s, const char *name, size_t n, rule_pos pos)
 {
   rule_suggest sg;
   char hint[160];
   size_t i;
 
+  if (s->catalog_of) {
+    check_catalog_attr(c, s, name, n, pos);
+    return;
+  }
   if (!s->n)
     return;
   for (i = 0; i < s->n; i++)

@@ -161,3 +161,14 @@ CREATE TABLE mv_collection (
   name  TEXT PRIMARY KEY,
   mv_id INTEGER NOT NULL UNIQUE
 );
+
+-- migration 3
+
+-- Creates sent whose outcome was never recorded (a crash or a deadline while they were in
+-- flight): committed before the create is sent, removed once its result is recorded as done.
+-- The next export asks the connector to look such an object up before creating it again
+-- (docs/safety.md, "Idempotent creates").
+CREATE TABLE export_inflight (
+  cs_id INTEGER PRIMARY KEY,
+  since TEXT NOT NULL
+);

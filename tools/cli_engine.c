@@ -1,11 +1,15 @@
 /* cli_engine — the engine's commands: init, import, sync, export, cycle, staging, preview,
  * pending, show, runs, dump.  Global options --store PATH (default $MVSYNC_STORE or
  * ./mvsync.db) and --rules PATH (default $MVSYNC_RULES or ./rules) may appear anywhere.
+ * Commands that write take the store's writer lock (--wait waits for it); runs have a
+ * deadline (--timeout) with a last-resort watchdog thread.
  * Memory: the engine and every buffer are freed before returning. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/run.h"
@@ -19,7 +23,23 @@ typedef struct engine_args {
   const char *pos[3];   /* positional arguments */
   int n_pos;
   bool full, delta, initial, dry_run, json, csv, commit, allow_deletes, allow_mass_delete;
+  int64_t wait_ms;      /* --wait[=SECONDS]: 0 fails at once when busy, < 0 waits unbounded */
+  int64_t timeout_ms;   /* --timeout DURATION: the run's deadline (0: none) */
+  bool wait_given, timeout_given;
 } engine_args;
+
+/* A scheduled cycle runs every 30 minutes or so; a run still going after 2 hours is stuck
+ * (docs/cli.md). */
+#define DEFAULT_TIMEOUT_MS (2 * 3600 * INT64_C(1000))
+/* How long past its deadline a run blocked where the engine cannot check (inside a
+ * connector call) may go on before the watchdog ends the process: a minute, or the
+ * timeout itself when that is shorter. */
+#define WATCHDOG_GRACE_MS (60 * INT64_C(1000))
+
+static int64_t watchdog_grace(int64_t timeout_ms)
+{
+  return timeout_ms < WATCHDOG_GRACE_MS ? timeout_ms : WATCHDOG_GRACE_MS;
+}
 
 static const char *const usage_text =
     "usage: mvsync init\n"
@@ -28,8 +48,9 @@ static const char *const usage_text =
     "       mvsync export CONNECTOR [--allow-deletes] [--dry-run] [--json]\n"
     "       mvsync cycle [--initial|--delta] [--dry-run] [--json] [--allow-deletes]\n"
     "                    [--allow-mass-delete]\n"
-    "       mvsync staging on|off\n"
-    "       mvsync preview CONNECTOR OBJECT [--commit] [--json]\n"
+    "       (import, sync, export, cycle: [--timeout DURATION] [--wait[=SECONDS]])\n"
+    "       mvsync staging on|off [--wait[=SECONDS]]\n"
+    "       mvsync preview CONNECTOR OBJECT [--commit] [--json] [--wait[=SECONDS]]\n"
     "       mvsync pending [CONNECTOR] [--json|--csv]\n"
     "       mvsync show cs|mv ID [--json]\n"
     "       mvsync runs [--json]\n"
@@ -41,6 +62,60 @@ static int usage_error(const char *cmd, const char *msg, const char *arg)
 {
   fprintf(stderr, "mvsync %s: %s%s%s\n%s", cmd, msg, arg ? " " : "", arg ? arg : "", usage_text);
   return MVS_EXIT_USAGE;
+}
+
+/* A duration: whole seconds, or numbers with units s, m, h, d ("90", "30m", "1h30m").
+ * Milliseconds, or -1 when it is not one. */
+static int64_t parse_duration(const char *s)
+{
+  int64_t total = 0;
+  if (!*s)
+    return -1;
+  while (*s) {
+    char *end;
+    long long n;
+    int64_t unit;
+    errno = 0;
+    n = strtoll(s, &end, 10);
+    if (end == s || n < 0 || errno || n > 100LL * 365 * 86400)
+      return -1;
+    switch (*end) {
+    case '\0': case 's': unit = 1000; break;
+    case 'm': unit = 60 * 1000; break;
+    case 'h': unit = 3600 * 1000; break;
+    case 'd': unit = 86400 * 1000; break;
+    default: return -1;
+    }
+    total += n * unit;
+    s = *end ? end + 1 : end;
+  }
+  return total;
+}
+
+/* --wait, --wait=SECONDS, --timeout D, --timeout=D: 1 when s was one (i advanced past its
+ * value), 0 when not, -1 on a bad value. */
+static int parse_valued(int argc, char **argv, int *i, engine_args *a)
+{
+  const char *s = argv[*i], *v = NULL;
+  if (strcmp(s, "--wait") == 0) {
+    a->wait_ms = -1;
+    a->wait_given = true;
+    return 1;
+  }
+  if (strncmp(s, "--wait=", 7) == 0) {
+    a->wait_ms = parse_duration(s + 7);
+    a->wait_given = true;
+    return a->wait_ms < 0 ? -1 : 1;
+  }
+  if (strncmp(s, "--timeout=", 10) == 0)
+    v = s + 10;
+  else if (strcmp(s, "--timeout") == 0 && *i + 1 < argc)
+    v = argv[++*i];
+  if (!v)
+    return 0;
+  a->timeout_given = true;
+  a->timeout_ms = parse_duration(v);
+  return a->timeout_ms < 0 ? -1 : 1;
 }
 
 static int parse_args(int argc, char **argv, engine_args *a)
@@ -63,8 +138,14 @@ static int parse_args(int argc, char **argv, engine_args *a)
   a->cmd = argv[0];
   a->store = getenv("MVSYNC_STORE") ? getenv("MVSYNC_STORE") : "mvsync.db";
   a->rules = getenv("MVSYNC_RULES") ? getenv("MVSYNC_RULES") : "rules";
+  a->timeout_ms = DEFAULT_TIMEOUT_MS;
   for (i = 1; i < argc; i++) {
     const char *s = argv[i];
+    int valued = parse_valued(argc, argv, &i, a);
+    if (valued < 0)
+      return usage_error(a->cmd, "bad duration (seconds, or with a unit: 90s, 30m, 2h) in", s);
+    if (valued)
+      continue;
     if ((strcmp(s, "--store") == 0 || strcmp(s, "--rules") == 0) && i + 1 < argc) {
       *(s[2] == 's' ? &a->store : &a->rules) = argv[++i];
       continue;
@@ -88,6 +169,9 @@ static int parse_args(int argc, char **argv, engine_args *a)
   }
   if ((a->full && a->delta) || (a->initial && a->delta))
     return usage_error(a->cmd, "give one of --full/--initial and --delta", NULL);
+  /* init writes a store or nothing: a dry run of it would still create the file. */
+  if (strcmp(a->cmd, "init") == 0 && a->dry_run)
+    return usage_error(a->cmd, "has no --dry-run: it creates the store or migrates it", NULL);
   return 0;
 }
 
@@ -154,7 +238,8 @@ static int print_result(const engine_args *a, mvs_engine *e, const char *what,
     if (log[0])
       fputs(log, stderr);
   }
-  if (diff_failed && rc == ENGINE_OK)
+  /* A truncated diff outranks per-object errors: the run's result is not all there. */
+  if (diff_failed && (rc == ENGINE_OK || rc == ENGINE_PARTIAL || rc == ENGINE_ALL_FAILED))
     rc = ENGINE_SYSTEM;
   /* A safety stop explains itself in the log. */
   if (rc != ENGINE_OK && rc != ENGINE_STOPPED && rc != ENGINE_IMPORT_STOPPED)
@@ -162,6 +247,50 @@ static int print_result(const engine_args *a, mvs_engine *e, const char *what,
   fwrite(out.p ? out.p : "", 1, out.len, stdout);
   buf_free(&out);
   return rc;
+}
+
+/* The last resort behind the engine's own deadline checks: a run blocked where the engine
+ * cannot check (a connector call that ignores the deadline) is ended WATCHDOG_GRACE_MS
+ * after it.  Ending the process is safe: the store's transactions are atomic (an
+ * uncommitted step is rolled back, as after kill -9) and the writer lock dies with it. */
+typedef struct watchdog {
+  const char *cmd;
+  mvs_engine *e;
+  int64_t timeout_ms;
+  struct timespec at;
+} watchdog;
+
+static void *watchdog_main(void *u)
+{
+  watchdog *w = u;
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &w->at, NULL) == EINTR)
+    ;
+  /* dprintf, not stdio: the main thread may hold stderr's lock. */
+  dprintf(2, "mvsync %s: the run's deadline (--timeout %llds) passed %llds ago and it is "
+          "still blocked in %s: ended; the store keeps its last committed step\n", w->cmd,
+          (long long)(w->timeout_ms / 1000), (long long)(watchdog_grace(w->timeout_ms) / 1000),
+          engine_activity(w->e));
+  _exit(MVS_EXIT_TIMEOUT);
+}
+
+static void start_watchdog(const engine_args *a, mvs_engine *e)
+{
+  static watchdog w;
+  pthread_t t;
+  int64_t at;
+
+  engine_set_timeout(e, a->timeout_ms);
+  if (a->timeout_ms <= 0)
+    return;
+  clock_gettime(CLOCK_MONOTONIC, &w.at);
+  at = (int64_t)w.at.tv_sec * 1000 + w.at.tv_nsec / 1000000 + a->timeout_ms + watchdog_grace(a->timeout_ms);
+  w.at.tv_sec = at / 1000;
+  w.at.tv_nsec = (at % 1000) * 1000000;
+  w.cmd = a->cmd;
+  w.e = e;
+  w.timeout_ms = a->timeout_ms;
+  if (pthread_create(&t, NULL, watchdog_main, &w) == 0)
+    pthread_detach(t);
 }
 
 static int run_command(const engine_args *a, mvs_engine *e)
@@ -173,6 +302,7 @@ static int run_command(const engine_args *a, mvs_engine *e)
   int rc;
 
   memset(&r, 0, sizeof r);
+  start_watchdog(a, e);
   if (a->dry_run && (rc = engine_dry_begin(e, a->json)) != ENGINE_OK) {
     fprintf(stderr, "mvsync %s: %s\n", a->cmd, engine_error(e));
     return exit_code(rc);
@@ -210,6 +340,13 @@ static bool needs_rules(const char *cmd)
   return false;
 }
 
+/* Commands that write to the store (dry runs and preview too: they write inside a
+ * transaction they roll back) take the writer lock; readers never wait for it. */
+static bool takes_lock(const engine_args *a)
+{
+  return needs_rules(a->cmd) || (strcmp(a->cmd, "staging") == 0 && a->n_pos);
+}
+
 int cli_engine(int argc, char **argv)
 {
   engine_args a;
@@ -222,16 +359,31 @@ int cli_engine(int argc, char **argv)
     return rc < 0 ? MVS_EXIT_OK : rc;
   if (strcmp(a.cmd, "dump") == 0 && !a.json)
     return usage_error(a.cmd, "the dump is JSON: give --json", NULL);
+  if (a.wait_given && !takes_lock(&a))
+    return usage_error(a.cmd, "takes no --wait: it never waits for a run", NULL);
+  if (a.timeout_given && !(needs_rules(a.cmd) && strcmp(a.cmd, "preview") != 0))
+    return usage_error(a.cmd, "takes no --timeout (import, sync, export and cycle do)", NULL);
+  if (strcmp(a.cmd, "init") == 0) {
+    if ((rc = engine_init(a.store, &err)) == ENGINE_OK)
+      printf("store %s ready (schema version %d)\n", a.store, store_schema_version());
+    else
+      fprintf(stderr, "mvsync init: %s\n", err);
+    free(err);
+    return exit_code(rc);
+  }
   if ((rc = engine_open(a.store, needs_rules(a.cmd) ? a.rules : NULL, &e, &err)) != ENGINE_OK) {
     fprintf(stderr, "mvsync %s: %s\n", a.cmd, err ? err : "cannot open");
     free(err);
     return exit_code(rc);
   }
+  if (takes_lock(&a) && (rc = engine_lock(e, a.wait_ms)) != ENGINE_OK) {
+    fprintf(stderr, "mvsync %s: %s\n", a.cmd, engine_error(e));
+    engine_close(e);
+    return exit_code(rc);
+  }
   buf_init(&out, 0);
   rc = ENGINE_OK;
-  if (strcmp(a.cmd, "init") == 0) {
-    buf_printf(&out, "store %s ready (schema version %d)\n", a.store, store_schema_version());
-  } else if (needs_rules(a.cmd) && strcmp(a.cmd, "preview") != 0) {
+  if (needs_rules(a.cmd) && strcmp(a.cmd, "preview") != 0) {
     int code = run_command(&a, e);
     engine_close(e);
     buf_free(&out);

@@ -573,21 +573,65 @@ def render(o, names, fill_null):
     return out
 
 
+# $filter on lists: the eq comparisons Graph serves without advanced query parameters
+# (learn.microsoft.com/graph/aad-advanced-queries: "eq" on these properties is a default
+# capability), joined with "and"; strings compare ignoring case, as the directory does.
+LIST_FILTER_STRINGS = {
+    "group": {"displayName", "mailNickname", "mail"},
+    "user": {"displayName", "userPrincipalName", "mail", "mailNickname", "givenName", "surname",
+             "jobTitle", "employeeId"},
+}
+LIST_FILTER_BOOLS = {"group": {"securityEnabled", "mailEnabled"}, "user": {"accountEnabled"}}
+FILTER_CLAUSE = re.compile(r"\s*([A-Za-z][A-Za-z0-9]*)\s+eq\s+('(?:[^']|'')*'|true|false)\s*")
+
+
+def parse_list_filter(peer, kind, text):
+    """$filter=P eq 'v' [and …] on a users or groups list → [(property, value)], a string
+    literal with its doubled quotes undone (OData ABNF: SQUOTE-in-string = SQUOTE SQUOTE)."""
+    clauses = []
+    for part in re.split(r"\s+and\s+", text.strip()):
+        m = FILTER_CLAUSE.fullmatch(part)
+        if not m:
+            raise GraphError(400, "BadRequest", "Invalid filter clause")
+        name, lit = peer.canon(kind, m.group(1)), m.group(2)
+        is_str = lit.startswith("'")
+        if name not in (LIST_FILTER_STRINGS if is_str else LIST_FILTER_BOOLS)[kind]:
+            raise GraphError(400, "Request_UnsupportedQuery",
+                             "Unsupported or invalid query filter clause specified for property "
+                             "'%s' of resource '%s'." % (m.group(1), kind.capitalize()))
+        clauses.append((name, lit[1:-1].replace("''", "'") if is_str else lit == "true"))
+    return clauses
+
+
+def filter_match(o, clauses):
+    for name, want in clauses:
+        have = o.props.get(name)
+        if isinstance(want, str):
+            if not isinstance(have, str) or have.casefold() != want.casefold():
+                return False
+        elif have is not want:
+            return False
+    return True
+
+
 def list_page(peer, version, kind, base, q, headers, items_of, typed=False):
     """One page of a list: items_of(start) yields (position, object); skiptoken = position.
     typed: a directoryObjects list (group members), items carry @odata.type."""
     if q.has("skiptoken"):
         tok = decode_token(q.get("skiptoken"), "l")
-        sel, size, start = tok["sel"], tok["top"], tok["pos"]
+        sel, size, start, flt = tok["sel"], tok["top"], tok["pos"], tok.get("flt")
     else:
-        for opt in ("filter", "orderby", "expand", "search", "skip", "count"):
+        for opt in ("orderby", "expand", "search", "skip", "count") + (("filter",) if typed else ()):
             if q.has(opt):
                 raise GraphError(400, "Request_UnsupportedQuery",
-                                 "mvsync graph peer: $%s is not supported on lists." % opt)
+                                 "mvsync graph peer: $%s is not supported on this list." % opt)
         sel = parse_select(peer, kind, q.get("select"))
-        size, start = page_size(peer, q, headers, True), 0
+        size, start, flt = page_size(peer, q, headers, True), 0, q.get("filter")
+    clauses = parse_list_filter(peer, kind, flt) if flt is not None else []
     value, nxt = [], None
     for pos, o in items_of(start):
+        if clauses and not filter_match(o, clauses):
+            continue
         if len(value) == size:
             nxt = pos
             break
@@ -597,7 +641,7 @@ def list_page(peer, version, kind, base, q, headers, items_of, typed=False):
             if typed else context_url(peer, version, kind, sel)}
     if nxt is not None:
         page["@odata.nextLink"] = "%s?$skiptoken=%s" % (base, encode_token(
-            {"t": "l", "sel": sel, "top": size, "pos": nxt}))
+            {"t": "l", "sel": sel, "top": size, "pos": nxt, "flt": flt}))
     page["value"] = value
     return page
 

@@ -17,6 +17,7 @@
 #define BATCH_MAX 20
 
 typedef enum sub_kind {
+  SUB_LOOKUP, /* GET /groups?$filter=mailNickname eq '…': a create that may have happened */
   SUB_CREATE,
   SUB_PATCH,
   SUB_REF_ADD,
@@ -37,7 +38,7 @@ typedef struct sub {
   bool ok;
   long status;
   char *failure; /* "METHOD url: HTTP status code: message" */
-  char *new_id;  /* SUB_CREATE: the id Graph gave */
+  char *new_id;  /* SUB_CREATE: the id Graph gave; SUB_LOOKUP: the group found, or NULL */
 } sub;
 
 typedef struct subs {
@@ -261,6 +262,69 @@ static int ref_subs(ctx *x, size_t i, const char *coll, const char *id, bool who
   return 0;
 }
 
+static int plan_create(ctx *x, size_t i)
+{
+  char *body = NULL;
+  if (props_body(x->c, &x->changes[i], &body) != 0)
+    return -1;
+  return add_sub(x, i, SUB_CREATE, "POST", strdup("/groups"), body ? body : strdup("{}"), -1);
+}
+
+/* A copy of the string the change sets attribute name to; NULL when it sets none (or out
+ * of memory: the caller's lookup then fails safe, nothing is created). */
+static char *replaced_str(const conn_export *ch, const char *name)
+{
+  for (size_t k = 0; k < ch->n_attrs; k++) {
+    const conn_attr *at = &ch->attrs[k];
+    if (at->op == CONN_ATTR_REPLACE && strcasecmp(at->name, name) == 0 &&
+        at->value.type == MVS_V_STR)
+      return strndup(at->value.u.s.p, at->value.u.s.n);
+  }
+  return NULL;
+}
+
+char *graph_eq_filter(const char *prop, const char *value)
+{
+  buf lit;
+  char *out = NULL;
+  buf_init(&lit, 0);
+  if (buf_printf(&lit, "%s eq '", prop) != BUF_OK)
+    goto done;
+  for (const char *p = value; *p; p++)
+    if (buf_addc(&lit, *p) != BUF_OK || (*p == '\'' && buf_addc(&lit, '\'') != BUF_OK))
+      goto done;
+  if (buf_addc(&lit, '\'') == BUF_OK)
+    out = gh_query_escape(lit.p);
+done:
+  buf_free(&lit);
+  return out;
+}
+
+/* A create that an earlier run may have made (its answer was lost): look the group up by
+ * its mailNickname first (Graph requires one on every group; the match is confirmed on
+ * displayName when the reply comes). */
+static int plan_lookup(ctx *x, size_t i)
+{
+  char *nick = replaced_str(&x->changes[i], "mailNickname"), *filter;
+  int rc;
+  if (!nick) {
+    fail_change(x, i, 400,
+                graph_printf("a create that may already have happened needs a mailNickname "
+                             "to be looked up: not sent again"));
+    return 0;
+  }
+  filter = graph_eq_filter("mailNickname", nick);
+  free(nick);
+  if (!filter)
+    return -1;
+  rc = add_sub(x, i, SUB_LOOKUP, "GET",
+               graph_printf("/groups?$filter=%s&$select=id,displayName,mailNickname&$top=999",
+                            filter),
+               NULL, -1);
+  free(filter);
+  return rc;
+}
+
 /* The requests of change i (creates' members come after the create, in a second round). */
 static int plan_change(ctx *x, size_t i)
 {
@@ -280,9 +344,7 @@ static int plan_change(ctx *x, size_t i)
      * becomes of its members (a failed add would create the group again next run). */
     if (!refs_writable(x, i, true))
       return 0;
-    if (props_body(x->c, ch, &body) != 0)
-      return -1;
-    return add_sub(x, i, SUB_CREATE, "POST", strdup("/groups"), body ? body : strdup("{}"), -1);
+    return ch->maybe_created ? plan_lookup(x, i) : plan_create(x, i);
   case CONN_EXPORT_UPDATE:
     if (!url_safe(ch->anchor)) {
       fail_change(x, i, 404, graph_printf("no Graph id to update"));
@@ -359,7 +421,7 @@ int graph_batch_items(const char *json, graph_batch_fn fn, void *u)
   for (size_t k = 0; k < YAJL_GET_ARRAY(items)->len; k++) {
     yajl_val it = YAJL_GET_ARRAY(items)->values[k], body, hdrs, e;
     yajl_val st = yajl_tree_get(it, (const char *[]){"status", NULL}, yajl_t_number);
-    graph_batch_item item = {obj_str(it, "id"), 0, -1, "", "", NULL};
+    graph_batch_item item = {obj_str(it, "id"), 0, -1, "", "", NULL, NULL};
     if (!item.id || !st || !YAJL_IS_INTEGER(st))
       continue;
     item.status = (long)YAJL_GET_INTEGER(st);
@@ -370,6 +432,7 @@ int graph_batch_items(const char *json, graph_batch_fn fn, void *u)
       item.message = obj_str(e, "message") ? obj_str(e, "message") : "";
     }
     item.new_id = body ? obj_str(body, "id") : NULL;
+    item.body = body;
     for (size_t h = 0; hdrs && h < YAJL_GET_OBJECT(hdrs)->len; h++) {
       yajl_val hv = YAJL_GET_OBJECT(hdrs)->values[h];
       if (strcasecmp(YAJL_GET_OBJECT(hdrs)->keys[h], "Retry-After") == 0 && YAJL_IS_STRING(hv))
@@ -379,6 +442,40 @@ int graph_batch_items(const char *json, graph_batch_fn fn, void *u)
   }
   yajl_tree_free(root);
   return 0;
+}
+
+/* The reply of a lookup: one group with the change's displayName (the create happened: it
+ * is taken, new_id), none (it did not: created now), or several (failed: which one is
+ * this object is not for mvsync to guess). */
+static void take_lookup(ctx *x, sub *s, yajl_val body)
+{
+  yajl_val list = yajl_tree_get(body, (const char *[]){"value", NULL}, yajl_t_array);
+  char *name = replaced_str(&x->changes[s->change], "displayName");
+  const char *why = !list                                 ? "no \"value\" list in the reply"
+                    : !name                               ? "no displayName to confirm a match"
+                    : obj_str(body, "@odata.nextLink") ? "more matches than one page"
+                                                          : NULL;
+  size_t found = 0;
+
+  for (size_t k = 0; !why && k < YAJL_GET_ARRAY(list)->len; k++) {
+    yajl_val g = YAJL_GET_ARRAY(list)->values[k];
+    const char *id = obj_str(g, "id"), *dn = obj_str(g, "displayName");
+    if (!id || !dn || strcmp(dn, name) != 0)
+      continue;
+    if (++found == 1 && (!url_safe(id) || !(s->new_id = strdup(id))))
+      why = "unusable \"id\" in the reply";
+  }
+  if (!why && found > 1) {
+    free(s->new_id);
+    s->new_id = NULL;
+    s->failure = graph_printf("%s %s: %zu groups have this mailNickname and the displayName "
+                              "\"%s\": not created again (join the right one by hand)",
+                              s->method, s->url, found, name);
+  } else if (why) {
+    s->failure = graph_printf("%s %s: %s: not created again", s->method, s->url, why);
+  }
+  s->ok = !s->failure;
+  free(name);
 }
 
 typedef struct reply_ctx {
@@ -413,6 +510,8 @@ static void on_item(void *u, const graph_batch_item *it)
     return;
   }
   settle(s, it->status, it->code, it->message);
+  if (s->ok && s->kind == SUB_LOOKUP)
+    take_lookup(x, s, it->body);
   if (s->ok && s->kind == SUB_CREATE &&
       (!it->new_id || !url_safe(it->new_id) || !(s->new_id = strdup(it->new_id)))) {
     s->ok = false;
@@ -583,11 +682,21 @@ int graph_export(connector *c, const conn_export *changes, size_t n, conn_export
       goto out;
   if ((rc = send_pending(&x)) != CONN_OK)
     goto out;
-  /* Second round: the members of the groups just created. */
+  /* Creates looked up and not found are made now. */
+  first_round = x.s.n;
+  for (size_t i = 0; i < first_round; i++)
+    if (x.s.v[i].kind == SUB_LOOKUP && x.s.v[i].ok && !x.s.v[i].new_id &&
+        plan_create(&x, x.s.v[i].change) != 0) {
+      rc = CONN_ERR_NOMEM;
+      goto out;
+    }
+  if ((rc = send_pending(&x)) != CONN_OK)
+    goto out;
+  /* Second round: the members of the groups just created (or found). */
   first_round = x.s.n;
   for (size_t i = 0; i < first_round; i++) {
     sub *s = &x.s.v[i];
-    if (s->kind == SUB_CREATE && s->ok && s->new_id) {
+    if ((s->kind == SUB_CREATE || s->kind == SUB_LOOKUP) && s->ok && s->new_id) {
       char *id = strdup(s->new_id);
       int r;
       if (!id) {
@@ -609,13 +718,15 @@ int graph_export(connector *c, const conn_export *changes, size_t n, conn_export
   for (size_t i = 0; i < x.s.n; i++) {
     sub *s = &x.s.v[i];
     conn_export_result *r = &results[s->change];
-    if (s->kind == SUB_CREATE && s->ok && !(r->anchor = strdup(s->new_id))) {
+    if ((s->kind == SUB_CREATE || s->kind == SUB_LOOKUP) && s->ok && s->new_id &&
+        !(r->anchor = strdup(s->new_id))) {
       rc = CONN_ERR_NOMEM;
       goto out;
     }
     if (s->ok)
       continue;
-    if (changes[s->change].op == CONN_EXPORT_ADD && s->kind != SUB_CREATE) {
+    if (changes[s->change].op == CONN_EXPORT_ADD && s->kind != SUB_CREATE &&
+        s->kind != SUB_LOOKUP) {
       if (!r->message) {
         r->message = s->failure;
         s->failure = NULL;

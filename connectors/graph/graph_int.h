@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <time.h>
+#include <yajl/yajl_tree.h>
 
 #include "connectors/connector.h"
 #include "connectors/file/change.h"
@@ -86,18 +87,23 @@ int graph_token_parse(const char *body, char **token, long *expires_in);
 void graph_error_of(const gh_reply *r, char *code, size_t codelen, char *msg, size_t msglen);
 
 /* One item of a $batch reply: its id and status, Retry-After (< 0: none), the error code and
- * message ("" when none), and the "id" of its body (a created object's), or NULL. */
+ * message ("" when none), the "id" of its body (a created object's), or NULL, and the body
+ * itself (an object, or NULL; valid during the callback). */
 typedef struct graph_batch_item {
   const char *id;
   long status;
   double retry_after;
   const char *code, *message;
   const char *new_id;
+  yajl_val body;
 } graph_batch_item;
 typedef void (*graph_batch_fn)(void *u, const graph_batch_item *it);
 /* Call fn for each item of a $batch reply body (any order); -1 when it is not one. */
 int graph_batch_items(const char *json, graph_batch_fn fn, void *u);
 
+/* The query value of $filter=PROP eq 'VALUE': VALUE as an OData string literal (a quote
+ * doubled), the whole percent-encoded.  malloc'd; NULL when out of memory. */
+char *graph_eq_filter(const char *prop, const char *value);
 /* The deltaLink a watermark ("mvsync-entra-delta 1\nusers <link>\ngroups <link>\n") stores
  * for collection coll (the first line after the header naming it), malloc'd; NULL when none. */
 char *graph_watermark_link(const char *wm, const char *coll);

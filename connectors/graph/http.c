@@ -106,6 +106,26 @@ double gh_parse_retry_after(const char *v, size_t n)
   return t > time(NULL) ? difftime(t, time(NULL)) : 0;
 }
 
+char *gh_query_escape(const char *s)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  char *out = malloc(3 * strlen(s) + 1), *o = out;
+  if (!out)
+    return NULL;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+        strchr("-._~", *p)) {
+      *o++ = (char)*p;
+    } else {
+      *o++ = '%';
+      *o++ = hex[*p >> 4];
+      *o++ = hex[*p & 15];
+    }
+  }
+  *o = '\0';
+  return out;
+}
+
 int gh_origin(const char *url, char *out, size_t outlen)
 {
   CURLU *u = curl_url();

@@ -51,6 +51,10 @@ void gh_reply_free(gh_reply *r);
  * HTTP-date (then relative to now, 0 when past); < 0 when unreadable. */
 double gh_parse_retry_after(const char *v, size_t n);
 
+/* s percent-encoded for a URL query: every byte but the unreserved (RFC 3986: ALPHA /
+ * DIGIT / "-" / "." / "_" / "~") as %XX.  malloc'd; NULL when out of memory. */
+char *gh_query_escape(const char *s);
+
 /* The origin (lowercase "scheme://host:port", default ports made explicit) of an absolute
  * http(s) URL into out; -1 when it is not one. */
 int gh_origin(const char *url, char *out, size_t outlen);

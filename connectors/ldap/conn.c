@@ -7,12 +7,19 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/socket.h>
+
 #include "connectors/dn.h"
 #include "connectors/ldap/ldap_int.h"
 
 bool lc_is_down(int rc)
 {
-  return rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR || rc == LDAP_TIMEOUT;
+  return rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR;
+}
+
+int lc_conn_code(int rc)
+{
+  return rc == LDAP_TIMEOUT ? CONN_ERR_TIMEOUT : CONN_ERR_IO;
 }
 
 void lc_result_text(connector *c, int rc, const char *diag, buf *out)
@@ -22,7 +29,10 @@ void lc_result_text(connector *c, int rc, const char *diag, buf *out)
       ldap_get_option(c->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &opt) == LDAP_OPT_SUCCESS)
     diag = opt;
   buf_adds(out, ldap_err2string(rc));
-  if (diag && *diag)
+  /* A deadline names the server even where the caller's text names only an entry. */
+  if (rc == LDAP_TIMEOUT)
+    buf_printf(out, " (no answer from %s within %d s)", c->url, c->timeout);
+  else if (diag && *diag)
     buf_printf(out, ": %s", diag);
   ldap_memfree(opt);
 }
@@ -70,6 +80,40 @@ void lc_disconnect(connector *c)
   c->ld = NULL;
 }
 
+int lc_socket_prepare(const connector *c, Sockbuf *sb)
+{
+  struct timeval tv = {c->timeout, 0};
+  ber_len_t max = LC_ENTRY_MAX;
+  ber_socket_t fd = -1;
+  if (ber_sockbuf_ctrl(sb, LBER_SB_OPT_SET_MAX_INCOMING, &max) != 1 ||
+      ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) != 1 || fd < 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
+    return LDAP_CONNECT_ERROR;
+  return 0;
+}
+
+/* Called by libldap once the TCP connection is up, before the TLS handshake.
+ * LDAP_OPT_NETWORK_TIMEOUT bounds only the connect, and libldap runs the handshake on a
+ * blocking socket: a server that accepts and then says nothing (a hung or stopped DC) would
+ * hold it forever.  A read that times out fails with EAGAIN, which libldap takes as "wait"
+ * and then bounds with the network timeout. */
+static int socket_deadline(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
+                           struct ldap_conncb *ctx)
+{
+  (void)ld;
+  (void)srv;
+  (void)addr;
+  return lc_socket_prepare(ctx->lc_arg, sb);
+}
+
+static void socket_closed(LDAP *ld, Sockbuf *sb, struct ldap_conncb *ctx)
+{
+  (void)ld;
+  (void)sb;
+  (void)ctx;
+}
+
 /* Options of a fresh handle: protocol 3, no referral chasing, timeouts, TLS verification. */
 static int set_options(connector *c, LDAP *ld)
 {
@@ -80,7 +124,9 @@ static int set_options(connector *c, LDAP *ld)
   if ((rc = ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3)) != LDAP_OPT_SUCCESS ||
       (rc = ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF)) != LDAP_OPT_SUCCESS ||
       (rc = ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv)) != LDAP_OPT_SUCCESS ||
-      (rc = ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv)) != LDAP_OPT_SUCCESS)
+      (rc = ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv)) != LDAP_OPT_SUCCESS ||
+      (rc = ldap_set_option(ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON)) != LDAP_OPT_SUCCESS ||
+      (rc = ldap_set_option(ld, LDAP_OPT_CONNECT_CB, &c->deadline_cb)) != LDAP_OPT_SUCCESS)
     return rc;
   if (c->tls == LC_TLS_NONE)
     return LDAP_SUCCESS;
@@ -93,13 +139,31 @@ static int set_options(connector *c, LDAP *ld)
   return LDAP_SUCCESS;
 }
 
+static double now_seconds(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A connection that failed after the deadline passed was cut by it (libldap reports a
+ * handshake that timed out as "can't contact"): LDAP_TIMEOUT, so it is said and not retried. */
+static int deadline_code(const connector *c, int rc, double started)
+{
+  return lc_is_down(rc) && now_seconds() - started >= c->timeout ? LDAP_TIMEOUT : rc;
+}
+
 int lc_connect(connector *c, char **err)
 {
   struct berval cred;
+  double started = now_seconds();
   int rc;
 
   if (c->ld)
     return CONN_OK;
+  c->deadline_cb.lc_add = socket_deadline;
+  c->deadline_cb.lc_del = socket_closed;
+  c->deadline_cb.lc_arg = c;
   if ((rc = ldap_initialize(&c->ld, c->url)) != LDAP_SUCCESS) {
     c->ld = NULL;
     *err = lc_errmsg(c, rc, "%s", c->url);
@@ -110,6 +174,7 @@ int lc_connect(connector *c, char **err)
     goto fail;
   }
   if (c->tls == LC_TLS_STARTTLS && (rc = ldap_start_tls_s(c->ld, NULL, NULL)) != LDAP_SUCCESS) {
+    rc = deadline_code(c, rc, started);
     *err = lc_errmsg(c, rc, "%s: StartTLS", c->url);
     goto fail;
   }
@@ -120,16 +185,19 @@ int lc_connect(connector *c, char **err)
   rc = ldap_sasl_bind_s(c->ld, c->bind_dn ? c->bind_dn : "", LDAP_SASL_SIMPLE, &cred, NULL, NULL,
                         NULL);
   if (rc != LDAP_SUCCESS) {
-    *err = lc_errmsg(c, rc, "%s: bind as %s", c->url, c->bind_dn ? c->bind_dn : "(anonymous)");
+    rc = deadline_code(c, rc, started);
+    *err = lc_errmsg(c, rc, "%s: %sbind as %s", c->url,
+                     c->tls == LC_TLS_LDAPS && rc == LDAP_TIMEOUT ? "TLS handshake and " : "",
+                     c->bind_dn ? c->bind_dn : "(anonymous)");
     goto fail;
   }
   return CONN_OK;
 fail:
   lc_disconnect(c);
-  return CONN_ERR_IO;
+  return lc_conn_code(rc);
 }
 
-int lc_recover(connector *c, int *attempts)
+int lc_recover(connector *c, int *attempts, int *lrc)
 {
   char *err = NULL;
   lc_disconnect(c);
@@ -137,11 +205,18 @@ int lc_recover(connector *c, int *attempts)
     /* A short, growing pause: a restarting server gets a moment, a dead one fails fast. */
     long ms = 250L * ++*attempts;
     struct timespec ts = {ms / 1000, ms % 1000 * 1000000L};
+    int rc;
     nanosleep(&ts, NULL);
-    if (lc_connect(c, &err) == CONN_OK)
+    if ((rc = lc_connect(c, &err)) == CONN_OK)
       return 0;
     free(err);
     err = NULL;
+    /* A server that accepts and does not answer is hung, not restarting: the deadline is
+     * not waited out again for each retry. */
+    if (rc == CONN_ERR_TIMEOUT) {
+      *lrc = LDAP_TIMEOUT;
+      break;
+    }
   }
   return -1;
 }

@@ -88,12 +88,12 @@ static int read_usn(connector *c, char inv[GUID_TEXT_LEN + 1], int64_t *usn, cha
     ldap_msgfree(res2);
     if (rc == CONN_OK)
       return CONN_OK;
-    if (!lc_is_down(lrc) || lc_recover(c, &attempts) != 0)
+    if (!lc_is_down(lrc) || lc_recover(c, &attempts, &lrc) != 0)
       break;
   }
   *err = lc_errmsg(c, lrc == LDAP_SUCCESS ? LDAP_NO_SUCH_ATTRIBUTE : lrc, "%s: reading %s",
                    c->url, what);
-  return CONN_ERR_IO;
+  return lc_conn_code(lrc);
 }
 
 /* Whole objects delivered by where they are now: in the containers an ADD (an add or an
@@ -236,16 +236,16 @@ static int dirsync_run(dirsync *d, int *lrc_out, char **err)
     if (lc_is_down(lrc)) {
       /* The cookie is ours, not the connection's: reconnect and ask again. */
       ldap_msgfree(res);
-      if (lc_recover(c, &attempts) == 0)
+      if (lc_recover(c, &attempts, &lrc) == 0)
         continue;
       *err = lc_errmsg(c, lrc, "%s: DirSync", c->url);
-      return CONN_ERR_IO;
+      return lc_conn_code(lrc);
     }
     if (lrc != LDAP_SUCCESS) {
       *lrc_out = lrc;
       *err = lc_errmsg(c, lrc, "%s: DirSync", c->url);
       ldap_msgfree(res);
-      return CONN_ERR_IO;
+      return lc_conn_code(lrc);
     }
     /* An entry may lose the connection for good (c->ld NULL): no next entry then. */
     for (LDAPMessage *m = ldap_first_entry(c->ld, res); d->deliver && m && rc == CONN_OK;
@@ -255,6 +255,7 @@ static int dirsync_run(dirsync *d, int *lrc_out, char **err)
     if (rc == CONN_OK &&
         (ldap_parse_result(c->ld, res, &code, NULL, NULL, NULL, &rctrls, 0) != LDAP_SUCCESS ||
          !(resp = ldap_control_find(LDAP_CONTROL_X_DIRSYNC, rctrls, NULL)) ||
+         !resp->ldctl_value.bv_len || /* libldap crashes on a control with an empty value */
          ldap_parse_dirsync_control(c->ld, resp, &more, &next) != LDAP_SUCCESS)) {
       *err = lc_errmsg(c, LDAP_CONTROL_NOT_FOUND, "%s: DirSync response", c->url);
       rc = CONN_ERR_IO;

@@ -178,7 +178,7 @@ static int fetch_range(connector *c, const char *dn, const char *attr, shape_syn
       ldap_msgfree(res);
       *err = lc_errmsg(c, lrc != LDAP_SUCCESS ? lrc : LDAP_NO_SUCH_OBJECT,
                        "%s: reading %s (the entry changed during ranged retrieval)", dn, desc);
-      return CONN_ERR_IO;
+      return lc_conn_code(lrc);
     }
     for (char *a = ldap_first_attribute(c->ld, e, &ber); a; a = ldap_next_attribute(c->ld, e, ber)) {
       bool ranged;
@@ -352,7 +352,7 @@ int lc_read_object(connector *c, const char *dn, lc_entry *out, bool *found, cha
     rc = lc_is_down(lrc) ? LC_ERR_DOWN : CONN_OK;
     if (lrc != LDAP_SUCCESS && rc == CONN_OK) {
       *err = lc_errmsg(c, lrc, "%s: reading the object", dn);
-      rc = CONN_ERR_IO;
+      rc = lc_conn_code(lrc);
     }
     if (rc == CONN_OK && e) {
       *found = true;
@@ -361,9 +361,9 @@ int lc_read_object(connector *c, const char *dn, lc_entry *out, bool *found, cha
     ldap_msgfree(res);
     if (rc != LC_ERR_DOWN)
       return rc;
-    if (lc_recover(c, &attempts) != 0) {
-      *err = lc_errmsg(c, LDAP_SERVER_DOWN, "%s: reading %s", c->url, dn);
-      return CONN_ERR_IO;
+    if (lc_recover(c, &attempts, &lrc) != 0) {
+      *err = lc_errmsg(c, lrc, "%s: reading %s", c->url, dn);
+      return lc_conn_code(lrc);
     }
   }
 }

@@ -177,13 +177,20 @@ static void fail_result(connector *c, int lrc, conn_export_result *res, const ch
   res->message = buf_detach(&b);
 }
 
-/* A write that failed: the object's result; LC_ERR_DOWN when the connection is gone (the rest
- * of the batch is not attempted). */
+/* What a failed call means for the batch: LC_ERR_DOWN when the connection is gone,
+ * CONN_ERR_TIMEOUT when the server did not answer in time (the rest of the batch is not
+ * attempted: a hung server would cost the deadline once per object), else CONN_OK. */
+static int batch_code(int lrc)
+{
+  return lrc == LDAP_TIMEOUT ? CONN_ERR_TIMEOUT : lc_is_down(lrc) ? LC_ERR_DOWN : CONN_OK;
+}
+
+/* A write that failed: the object's result; what it means for the batch (batch_code). */
 static int write_failed(connector *c, int lrc, conn_export_result *res)
 {
   fail_result(c, lrc, res,
               lrc == LDAP_TIMEOUT ? "no answer in time (the change may yet be applied)" : NULL);
-  return lrc != LDAP_TIMEOUT && lc_is_down(lrc) ? LC_ERR_DOWN : CONN_OK;
+  return batch_code(lrc);
 }
 
 /* A connection-level retry loop around one synchronous read. */
@@ -192,7 +199,7 @@ static int write_failed(connector *c, int lrc, conn_export_result *res)
     int attempts_ = 0;                                                                         \
     do                                                                                         \
       (lrc) = (call);                                                                          \
-    while (lc_is_down(lrc) && lc_recover((c), &attempts_) == 0);                               \
+    while (lc_is_down(lrc) && lc_recover((c), &attempts_, &(lrc)) == 0);                       \
   } while (0)
 
 /* The same around a write.  *resent: the result answers a write sent again after the
@@ -212,7 +219,7 @@ static int write_failed(connector *c, int lrc, conn_export_result *res)
         lc_disconnect(c);                                                                      \
         break;                                                                                 \
       }                                                                                        \
-      if (!lc_is_down(lrc) || lc_recover((c), &attempts_) != 0)                                \
+      if (!lc_is_down(lrc) || lc_recover((c), &attempts_, &(lrc)) != 0)                        \
         break;                                                                                 \
       sent_ = sent_ || live_;                                                                  \
     }                                                                                          \
@@ -392,7 +399,7 @@ static int export_add(connector *c, const conn_export *ex, conn_export_result *r
     struct berval **vals = mvs_arena_alloc(c->arena, 2 * sizeof *vals);
     if ((lrc = derive_sam(c, ex, sam, sizeof sam)) != LDAP_SUCCESS) {
       fail_result(c, lrc, res, "choosing a sAMAccountName");
-      return lc_is_down(lrc) ? LC_ERR_DOWN : CONN_OK;
+      return batch_code(lrc);
     }
     if (!vals || !(sv = mvs_arena_alloc(c->arena, sizeof *sv)))
       return CONN_ERR_NOMEM;
@@ -408,8 +415,11 @@ static int export_add(connector *c, const conn_export *ex, conn_export_result *r
   /* A missing parent comes back from the server as the object's error: never created here. */
   WITH_WRITE(c, lrc, resent,
              c->ld ? ldap_add_ext_s(c->ld, ex->dn, m.items, NULL, NULL) : LDAP_SERVER_DOWN);
-  if (resent && lrc == LDAP_ALREADY_EXISTS)
-    lrc = LDAP_SUCCESS; /* the first send made it: its anchor is read back below */
+  /* Sent again (here, or by a run that died before recording it): the first send made it,
+   * and its anchor is read back below.  The engine refuses the anchor if another
+   * metaverse object holds it. */
+  if ((resent || ex->maybe_created) && lrc == LDAP_ALREADY_EXISTS)
+    lrc = LDAP_SUCCESS;
   if (lrc == LDAP_SUCCESS)
     lrc = more_rounds(c, ex, true, ex->dn, NULL, more);
   if (lrc != LDAP_SUCCESS)
@@ -507,10 +517,13 @@ int lc_export(connector *c, const conn_export *changes, size_t n, conn_export_re
   for (size_t i = 0; i < n; i++) {
     if ((rc = export_one(c, &changes[i], &results[i])) == CONN_OK)
       continue;
-    /* The directory is gone (after the bounded reconnects): what is left was not attempted. */
+    /* The directory is gone (after the bounded reconnects) or hung: what is left was not
+     * attempted; results[i] says how change i failed. */
     for (size_t j = i + 1; j < n; j++)
       memset(&results[j], 0, sizeof results[j]);
-    *err = rc == LC_ERR_DOWN ? lc_errmsg(c, LDAP_SERVER_DOWN, "%s: export", c->url) : NULL;
+    if (rc == LC_ERR_DOWN || rc == CONN_ERR_TIMEOUT)
+      *err = lc_errmsg(c, rc == LC_ERR_DOWN ? LDAP_SERVER_DOWN : LDAP_TIMEOUT, "%s: export of %s",
+                       c->url, changes[i].dn ? changes[i].dn : "(no DN)");
     return rc == LC_ERR_DOWN ? CONN_ERR_IO : rc;
   }
   return CONN_OK;

@@ -53,7 +53,7 @@ static int request_page(connector *c, const lc_search *s, struct berval *cookie,
   if (lc_is_down(lrc))
     return LC_ERR_DOWN;
   *err = lc_errmsg(c, lrc, "search of %s", s->base);
-  return CONN_ERR_IO;
+  return lc_conn_code(lrc);
 }
 
 /* Wait for a whole page (*res, the caller frees) and its result: the next page's cookie
@@ -71,9 +71,14 @@ static int receive_page(connector *c, const lc_search *s, int msgid, LDAPMessage
 
   cookie->bv_val = NULL;
   cookie->bv_len = 0;
-  /* 0: nothing for `timeout` seconds; -1: the connection is gone. */
-  if (ldap_result(c->ld, msgid, LDAP_MSG_ALL, &tv, res) <= 0)
+  /* 0: nothing for `timeout` seconds (a deadline, not retried); -1: the connection is gone. */
+  switch (ldap_result(c->ld, msgid, LDAP_MSG_ALL, &tv, res)) {
+  case 0:
+    *err = lc_errmsg(c, LDAP_TIMEOUT, "%s: search of %s", c->url, s->base);
+    return CONN_ERR_TIMEOUT;
+  case -1:
     return LC_ERR_DOWN;
+  }
   for (m = ldap_first_message(c->ld, *res); m && lrc == -1; m = ldap_next_message(c->ld, m))
     if (ldap_msgtype(m) == LDAP_RES_SEARCH_RESULT)
       lrc = ldap_parse_result(c->ld, m, &code, NULL, NULL, NULL, &rctrls, 0);
@@ -87,6 +92,7 @@ static int receive_page(connector *c, const lc_search *s, int msgid, LDAPMessage
                      lrc == -1 ? "no search result" : "unreadable search result");
     rc = CONN_ERR_IO;
   } else if (!(pr = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, rctrls, NULL)) ||
+             !pr->ldctl_value.bv_len || /* libldap crashes on a control with an empty value */
              ldap_parse_pageresponse_control(c->ld, pr, &count, cookie) != LDAP_SUCCESS) {
     ber_memfree(cookie->bv_val);
     cookie->bv_val = NULL;
@@ -128,13 +134,13 @@ static int paged_once(connector *c, const lc_search *s, int (*fn)(void *u, LDAPM
 int lc_paged(connector *c, const lc_search *s, int (*fn)(void *u, LDAPMessage *e), void *u,
              char **err)
 {
-  int attempts = 0, rc;
+  int attempts = 0, lrc = LDAP_SERVER_DOWN, rc;
   /* A paged search's cookie belongs to its connection: after a reconnect it starts over. */
   while ((rc = paged_once(c, s, fn, u, err)) == LC_ERR_DOWN)
-    if (lc_recover(c, &attempts) != 0) {
-      *err = lc_errmsg(c, LDAP_SERVER_DOWN, "%s: search of %s (after %d reconnects)", c->url,
-                       s->base, attempts);
-      return CONN_ERR_IO;
+    if (lc_recover(c, &attempts, &lrc) != 0) {
+      *err = lc_errmsg(c, lrc, "%s: search of %s (after %d reconnects)", c->url, s->base,
+                       attempts);
+      return lc_conn_code(lrc);
     }
   return rc;
 }

@@ -13,9 +13,6 @@
 #include "connectors/ldap/escape.h"
 #include "connectors/ldap/ldap_int.h"
 
-/* One entry's values: a group of about a million members fits (DNs of ~80 bytes). */
-#define ENTRY_ARENA_CAP ((size_t)256 << 20)
-
 static int config_error(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int config_error(char **err, const char *fmt, ...)
 {
@@ -282,7 +279,7 @@ static int lc_open(const conn_config *cfg, bool ad, connector **out, char **err)
     return CONN_ERR_NOMEM;
   c->ad = ad;
   c->shape = shape_find(ad ? "ad" : "ldap");
-  if (!(c->name = strdup(cfg->name ? cfg->name : "")) || !(c->arena = mvs_arena_new(ENTRY_ARENA_CAP))) {
+  if (!(c->name = strdup(cfg->name ? cfg->name : "")) || !(c->arena = mvs_arena_new(LC_ENTRY_MAX))) {
     rc = CONN_ERR_NOMEM;
     goto fail;
   }

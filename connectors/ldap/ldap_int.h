@@ -34,11 +34,17 @@ struct connector {
   char *type_filter;        /* the object types as a filter */
   char **dirsync_attrs;     /* attrs plus "name" (a rename or move brings it back) */
   LDAP *ld;                 /* NULL until connected */
+  struct ldap_conncb deadline_cb; /* bounds the socket's reads and writes (conn.c) */
   mvs_arena *arena;         /* one entry's values, reset per entry */
   bool holds_sigpipe;       /* counted in lc_sigpipe_hold */
   conn_attr *av;            /* one entry's attributes (grown, reused) */
   size_t av_cap;
 };
+
+/* The most one entry may hold: its values in the arena (a group of about a million members,
+ * DNs of ~80 bytes), and one LDAP message read (libldap would otherwise allocate whatever
+ * length a server declares). */
+#define LC_ENTRY_MAX ((size_t)256 << 20)
 
 /* Internal return code: the connection dropped (the caller reconnects and retries). */
 #define LC_ERR_DOWN 100
@@ -46,14 +52,23 @@ struct connector {
 /* SIGPIPE ignored while a connector is open (counted; the old disposition comes back). */
 void lc_sigpipe_hold(void);
 void lc_sigpipe_release(void);
-/* Return codes of an LDAP call that mean the connection is gone (a reconnect may help). */
+/* Return codes of an LDAP call that mean the connection is gone (a reconnect may help).
+ * LDAP_TIMEOUT is not one: a deadline is an error, never retried. */
 bool lc_is_down(int ldap_rc);
-/* Connect and bind (a no-op when connected).  CONN_OK, or CONN_ERR_IO with *err. */
+/* The CONN_* code of a failed call: CONN_ERR_TIMEOUT for LDAP_TIMEOUT, else CONN_ERR_IO. */
+int lc_conn_code(int ldap_rc);
+/* Connect and bind (a no-op when connected): the TCP connect, the TLS handshake and each
+ * operation are bounded by `timeout`.  CONN_OK, or CONN_ERR_IO / CONN_ERR_TIMEOUT with *err. */
 int lc_connect(connector *c, char **err);
 void lc_disconnect(connector *c);
+/* What a fresh connection's socket gets before anything is read (lc_connect's connect
+ * callback): messages capped at LC_ENTRY_MAX, reads and writes bounded by `timeout`.
+ * 0, or LDAP_CONNECT_ERROR. */
+int lc_socket_prepare(const connector *c, Sockbuf *sb);
 /* After an operation failed with a connection-down code: when *attempts < retries, wait a
- * little, reconnect and return 0 (retry the operation); else -1. */
-int lc_recover(connector *c, int *attempts);
+ * little, reconnect and return 0 (retry the operation); else -1, with *lrc set to
+ * LDAP_TIMEOUT when a reconnect ran into the deadline (which ends the retries). */
+int lc_recover(connector *c, int *attempts, int *lrc);
 /* "what: ldap_err2string(rc): server diagnostic" (malloc'd). */
 char *lc_errmsg(connector *c, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* ldap_err2string(rc) plus the server's diagnostic, into out. */

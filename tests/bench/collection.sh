@@ -43,6 +43,7 @@ rule "Out to AD - Dept 1x group" {
 }
 RULES
   fi
+  "$B/mvsync" init --store store.db >/dev/null || exit 1
   step "full import ad" import ad --full
   step "full import entra" import entra --full
   step "full sync" sync --full

@@ -33,6 +33,7 @@ step() {
     /Maximum resident set size/ { rss = $NF }
     END { printf "%-34s %9.2f %14.0f %7.0f MiB\n", name, s, (s > 0 ? objs / s : 0), rss / 1024 }' time.txt
 }
+"$MVSYNC" init --store store.db >/dev/null || exit 1
 step "full import ad" $((CS - N)) import ad --full
 step "full import entra" "$N" import entra --full
 step "full sync" "$CS" sync --full

@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         {"tls", "none"},   {"retries", "0"},   {"timeout", "5"},
                         {"page-size", "2"}, {"delta", "dirsync"}, {"range-size", "0"}};
   conn_config cfg = {"ad", "ad", NULL, set, sizeof set / sizeof *set, attrs, 7, refs, 2,
-                     "user,group"};
+                     "user,group", 0};
   conn_sink sink = {on_object, on_error, on_log, NULL};
   const connector_ops *ops = connector_find("ad");
   connector *c = NULL;
@@ -81,6 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   const uint8_t *p = data + 1, *end = data + size;
   int sv[2] = {-1, -1}, v3 = LDAP_VERSION3, rc;
   pthread_t drainer;
+  Sockbuf *sb = NULL;
 
   if (size < 1 || size > 1 << 16)
     return 0;
@@ -108,8 +109,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   shutdown(sv[1], SHUT_WR);
   if (pthread_create(&drainer, NULL, drain, &sv[1]) != 0)
     abort();
+  /* The connection as lc_connect leaves it: prepared as its connect callback does. */
   if (ldap_init_fd(sv[0], LDAP_PROTO_TCP, "ldap://fuzz.invalid", &c->ld) != LDAP_SUCCESS ||
-      ldap_set_option(c->ld, LDAP_OPT_PROTOCOL_VERSION, &v3) != LDAP_OPT_SUCCESS)
+      ldap_set_option(c->ld, LDAP_OPT_PROTOCOL_VERSION, &v3) != LDAP_OPT_SUCCESS ||
+      ldap_get_option(c->ld, LDAP_OPT_SOCKBUF, &sb) != LDAP_OPT_SUCCESS ||
+      lc_socket_prepare(c, sb) != 0)
     abort();
   rc = ops->import(c, delta ? CONN_IMPORT_DELTA : CONN_IMPORT_FULL, wm, &sink, &new_wm, &err);
   if (rc == CONN_OK &&

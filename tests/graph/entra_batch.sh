@@ -5,7 +5,8 @@
 # dependsOn), a removal of a non-member (404, counted done), a PATCH of a missing group (404
 # recorded), refusals that send nothing (a create with a malformed member id included), a
 # create with its members, a create whose member is missing (done: the group exists; the
-# member's 404 reported), a $batch whose connection drops or that gets a 504 (its items fail;
+# member's 404 reported), creates that may have happened (looked up by mailNickname and
+# displayName: taken, created, or refused when two match), a $batch whose connection drops or that gets a 504 (its items fail;
 # never resent, they may have happened), Retry-After: 0 storms, bounded by
 # max-retry-seconds; Retry-After: 2.128 waited exactly (the $batch POST and an item); and
 # SSLKEYLOGFILE is ignored (no TLS keys written).
@@ -89,6 +90,51 @@ NEW=$(echo "$out" | sed -n 's/^2: ok \([^ ]*\) -- POST \/groups\/.*\/members\/\$
 [ -n "$NEW" ] || { echo "FAILED: change 2 should be done, with its anchor and the member's 404"; exit 1; }
 check "not any(g['props'].get('displayName') == 'Probe bad ref' for g in state['groups'])" "the add with a malformed member sent nothing"
 check "[g['id'] for g in state['groups'] if g['props'].get('displayName') == 'Probe missing member'] == ['$NEW'] and peer_members('$NEW') == ['$U4']" "one group created, its existing member added"
+
+echo "== creates that may have happened (maybe-created): looked up by mailNickname, confirmed on displayName"
+peer_ctl POST /_fake/groups '{"value": [
+  {"displayName": "Probe earlier", "mailNickname": "probeearlier", "securityEnabled": true, "mailEnabled": false},
+  {"displayName": "Twin", "mailNickname": "twin", "securityEnabled": true, "mailEnabled": false},
+  {"displayName": "Twin", "mailNickname": "twin", "securityEnabled": true, "mailEnabled": false},
+  {"displayName": "Not the probe", "mailNickname": "probeother", "securityEnabled": true, "mailEnabled": false}]}' >"$WORK/made.json"
+EARLIER=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["value"][0]["id"])' "$WORK/made.json")
+OTHER=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["value"][3]["id"])' "$WORK/made.json")
+log_mark
+out=$(probe x "$PROBE" <<IN
+add group probe-earlier maybe-created
+  replace displayName "Probe earlier"
+  replace mailNickname "probeearlier"
+  replace mailEnabled false
+  replace securityEnabled true
+  replace members [{"ref": "$U4"}]
+add group probe-never maybe-created
+  replace displayName "Probe never"
+  replace mailNickname "probenever"
+  replace mailEnabled false
+  replace securityEnabled true
+add group twin maybe-created
+  replace displayName "Twin"
+  replace mailNickname "twin"
+  replace mailEnabled false
+  replace securityEnabled true
+add group probe-other maybe-created
+  replace displayName "Probe other"
+  replace mailNickname "probeother"
+  replace mailEnabled false
+  replace securityEnabled true
+IN
+)
+echo "$out"
+echo "$out" | grep -qx "1: ok $EARLIER" || { echo "FAILED: the earlier create should be taken"; exit 1; }
+NEVER=$(echo "$out" | sed -n 's/^2: ok \([^ ]*\)$/\1/p')
+[ -n "$NEVER" ] || { echo "FAILED: a create that did not happen should be made"; exit 1; }
+echo "$out" | grep -q '^3: failed 200 GET /groups?$filter=mailNickname%20eq%20%27twin%27.*: 2 groups have this mailNickname and the displayName "Twin": not created again' || { echo "FAILED: twins should fail"; exit 1; }
+OTHER_NEW=$(echo "$out" | sed -n 's/^4: ok \([^ ]*\)$/\1/p')
+[ -n "$OTHER_NEW" ] && [ "$OTHER_NEW" != "$OTHER" ] || { echo "FAILED: another displayName is not this group"; exit 1; }
+check "[i['url'] for e in log for i in e.get('batch_items', []) if i['method'] == 'POST' and i['url'] == '/groups'] == ['/groups', '/groups']" "two creates sent (probe-never, probe-other), none for the group found nor the twins"
+check "sum(1 for e in log for i in e.get('batch_items', []) if i['method'] == 'GET' and i['url'].startswith('/groups?\$filter=mailNickname%20eq%20%27')) == 4 and all(i['status'] == 200 for e in log for i in e.get('batch_items', []) if i['method'] == 'GET')" "four lookups, each answered by the peer's \$filter"
+check "peer_members('$EARLIER') == ['$U4']" "the group found got its members"
+check "sum(1 for g in state['groups'] if g['props'].get('mailNickname') == 'probeearlier') == 1" "no second probeearlier"
 
 echo "== a 504 to the \$batch POST: its items fail, not resent"
 log_mark

@@ -505,5 +505,33 @@ token_secret
 follow "$PEER_GRAPH_URL/v1.0/users?\$top=999&\$select=displayName,onPremisesObjectIdentifier"
 ok generated-list 'len(E) == 2000 and len(P) == 3 and any(e["onPremisesObjectIdentifier"] for e in E)'
 
+# ---- $filter on lists (default eq capabilities; what Graph refuses, refused) ---------------
+peer_ctl POST /_fake/reset >/dev/null
+token_secret
+ctl POST /_fake/groups '{"value": [
+  {"displayName": "Team A", "mailNickname": "teamA", "securityEnabled": true, "mailEnabled": false},
+  {"displayName": "Team A", "mailNickname": "teama2", "securityEnabled": true, "mailEnabled": false},
+  {"displayName": "O'"'"'Brien", "mailNickname": "obrien", "securityEnabled": true, "mailEnabled": false},
+  {"displayName": "Mail", "mailNickname": "mailgrp", "securityEnabled": false, "mailEnabled": true, "groupTypes": ["Unified"]}]}'
+g GET "/v1.0/groups?\$filter=mailNickname%20eq%20'TEAMA'&\$select=id,displayName"
+ok filter-eq-ignores-case '''s == 200 and [e["displayName"] for e in j["value"]] == ["Team A"] and sorted(j["value"][0]) == ["displayName", "id"]'''
+g GET "/v1.0/groups?\$filter=displayName%20eq%20'O''Brien'"
+ok filter-quote-doubled '''s == 200 and [e["mailNickname"] for e in j["value"]] == ["obrien"]'''
+g GET "/v1.0/groups?\$filter=displayName%20eq%20'Team%20A'%20and%20securityEnabled%20eq%20true&\$top=1"
+next=$(py 'j.get("@odata.nextLink", "")')
+ok filter-and-paged '''s == 200 and len(j["value"]) == 1 and "$skiptoken=" in j["@odata.nextLink"]'''
+req GET "$next" -H "Authorization: Bearer $TOKEN"
+ok filter-kept-by-skiptoken '''s == 200 and [e["mailNickname"] for e in j["value"]] == ["teama2"] and "@odata.nextLink" not in j'''
+g GET "/v1.0/groups?\$filter=mailNickname%20eq%20'nobody'"
+ok filter-none '''s == 200 and j["value"] == []'''
+g GET "/v1.0/groups?\$filter=description%20eq%20'x'"
+ok filter-unsupported-property '''s == 400 and j["error"]["code"] == "Request_UnsupportedQuery" and "description" in j["error"]["message"]'''
+g GET "/v1.0/groups?\$filter=mailNickname%20eq%20'unterminated"
+ok filter-syntax '''s == 400 and j["error"]["code"] == "BadRequest"'''
+g GET "/v1.0/groups?\$filter=mailNickname%20eq%20'a'%20or%20mailNickname%20eq%20'b'"
+ok filter-or-refused 's == 400'
+g GET "/v1.0/groups/00000000-0000-4000-8000-00000000dead/members?\$filter=displayName%20eq%20'x'"
+ok filter-members-refused 's == 400 or s == 404'
+
 echo "peer_conformance: $((n - fails))/$n checks passed"
 [ "$fails" -eq 0 ]

@@ -140,7 +140,10 @@ export MVSYNC_STORE=$work/s.db MVSYNC_RULES=$work/ad.rules
 G="CN=Sales_e9305786a271,$CG"
 
 # --- provisioning -------------------------------------------------------------------------------
-"$mvsync" cycle --initial >"$work/out" 2>&1 || true
+rc=0; "$mvsync" cycle --initial >"$work/out" 2>&1 || rc=$?
+# One add refused (no parent OU: LDAP 32), the others done: "completed with errors".
+[ "$rc" = 7 ] && grep -q "^initial cycle: completed-errors" "$work/out" &&
+  ok "a partly refused export exits 7 (completed-errors)" || { bad "initial cycle exited $rc, want 7"; cat "$work/out"; }
 samba_ldap ldapsearch -LLL -b "$G" -s base groupType sAMAccountName msDS-ExternalDirectoryObjectId \
   member objectGUID >"$work/g" 2>&1 || { bad "the group was not created"; cat "$work/out" "$work/g"; }
 grep -q "^groupType: -2147483640$" "$work/g" && ok "universal security group (groupType -2147483640)" ||
@@ -162,7 +165,10 @@ grep -q "No such object" "$work/pending" && ok "rejected export keeps the server
   bad "no server message in pending"
 
 # --- confirming import --------------------------------------------------------------------------
-"$mvsync" cycle --delta >"$work/out" 2>&1 || true
+rc=0; "$mvsync" cycle --delta >"$work/out" 2>&1 || rc=$?
+# Only the refused add is left to send, and it is refused again: every export failed.
+[ "$rc" = 8 ] && grep -q "^delta cycle: all-exports-failed" "$work/out" &&
+  ok "an export that sent nothing exits 8 (all-exports-failed)" || { bad "confirming cycle exited $rc, want 8"; cat "$work/out"; }
 [ "$(cs_anchor "$G")" = "$(ad_guid "$G")" ] && ok "the new objectGUID is the anchor" ||
   { bad "anchor $(cs_anchor "$G") vs $(ad_guid "$G")"; cat "$work/out"; }
 "$mvsync" pending test.lan --json | jq -e --arg dn "$G" '[.. | objects | select(.dn? == $dn)] | length == 0' \

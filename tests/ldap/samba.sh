@@ -6,6 +6,7 @@
 #   samba_start [base|big]     # exports SAMBA_* (below); installs the EXIT trap
 #   samba_ldap ldapsearch -b "$SAMBA_BASE" '(sAMAccountName=x)'   # ldap-utils: ldaps, CA, bind preset
 #   samba_halt; samba_restart  # stop / start the same DC (same data, same IP), for outage tests
+#   samba_freeze; samba_thaw   # SIGSTOP / SIGCONT the DC: it accepts TCP and answers nothing
 #   samba_stop                 # stops the DC, removes the temp copy, releases the IP
 #
 # Exported by samba_start: SAMBA_DIR SAMBA_IP SAMBA_LDAP_URL SAMBA_LDAPS_URL SAMBA_CA SAMBA_BASE
@@ -56,6 +57,7 @@ _samba_dc_kill() {
   pid=$(cat "$dir/run/samba.pid" 2>/dev/null) || return 0
   [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = samba ] || return 0
   kill -TERM "$pid" 2>/dev/null || return 0
+  kill -CONT "$pid" 2>/dev/null || true   # a frozen DC (samba_freeze) must see the TERM
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null || true
 }
@@ -276,6 +278,18 @@ samba_restart() {
   samba_halt
   _samba_dc_run "$_samba_dir" "$_samba_ip"
 }
+
+# Freeze / thaw the DC (one process: -M single): frozen, the kernel still accepts connections
+# on its ports, and nothing answers — a hung domain controller.
+_samba_dc_signal() {
+  local pid
+  [ -n "${_samba_dir:-}" ] || { _samba_say "no DC started by this script"; return 1; }
+  pid=$(cat "$_samba_dir/run/samba.pid" 2>/dev/null) || return 1
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = samba ] || return 1
+  kill "-$1" "$pid"
+}
+samba_freeze() { _samba_dc_signal STOP; }
+samba_thaw() { _samba_dc_signal CONT; }
 
 samba_stop() {
   [ -n "${_samba_dir:-}" ] || return 0

@@ -557,6 +557,16 @@ static int run_case(runner *r)
     return 1;
   }
   r->last_rc = -1;
+  /* As a user starts: only `mvsync init` creates a store. */
+  {
+    char *init[] = {"init"};
+    if (run_mvsync(r, init, 1) != 0 || r->last_rc != 0) {
+      fprintf(stderr, "%s: mvsync init failed: %s\n", r->case_dir, r->err ? r->err : "");
+      free(text);
+      return 1;
+    }
+    r->rc_checked = true;
+  }
   for (line = text; line && rc == 0; line = next) {
     char *c;
     if ((next = strchr(line, '\n')))

@@ -259,7 +259,7 @@ int main(void)
   obj_set(o, "securityEnabled", false, 1, (const char *[]){"true"});
   obj_set(o, "members", true, 3, (const char *[]){"e1", "e2", "e3"});
 
-  if (engine_open(store, path, &e, &err) != ENGINE_OK) {
+  if (engine_init(store, &err) != ENGINE_OK || engine_open(store, path, &e, &err) != ENGINE_OK) {
     fprintf(stderr, "open: %s\n", err);
     return 1;
   }

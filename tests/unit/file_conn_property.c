@@ -438,7 +438,7 @@ static int write_file(const char *path, const char *mode, const buf *b)
 static int import(const char *path, conn_import_mode mode, char **wm, model *m, char **err)
 {
   conn_setting s[] = {{"path", path}};
-  conn_config cfg = {"prop", "file", NULL, s, 1, NULL, 0, NULL, 0, NULL};
+  conn_config cfg = {"prop", "file", NULL, s, 1, NULL, 0, NULL, 0, NULL, 0};
   const connector_ops *ops = connector_find("file");
   conn_sink sink = {sink_object, sink_error, sink_log, m};
   connector *c;

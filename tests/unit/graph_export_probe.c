@@ -2,7 +2,7 @@
  * tests/graph/entra_batch.sh: orders and failures the engine does not produce on its own).
  * Settings are KEY=VALUE arguments (secrets read from the files named by client-secret-file);
  * changes come on stdin, one per block:
- *     update|delete TYPE ANCHOR        add TYPE DN
+ *     update|delete TYPE ANCHOR        add TYPE DN [maybe-created]
  *       replace|add|delete ATTR JSON   (JSON as tools/value_json.h reads it)
  * and each result prints as "N: ok [anchor][ -- message]" or "N: failed CODE MESSAGE".  Memory: one run. */
 #include <stdio.h>
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
   cfg.n_settings = ns;
   cfg.object_types_csv = "user,group";
   while (fgets(line, sizeof line, stdin)) {
-    char op[16], type[32], key[1024], name[256];
+    char op[16], type[32], key[1024], name[256], flag[16] = "";
     int off = 0;
     line[strcspn(line, "\n")] = '\0';
     if (line[0] == ' ' && n > 0 && sscanf(line, " %15s %255s %n", op, name, &off) == 2) {
@@ -82,8 +82,9 @@ int main(int argc, char **argv)
       }
       continue;
     }
-    if (sscanf(line, "%15s %31s %1023s", op, type, key) != 3 || n == MAX)
+    if (sscanf(line, "%15s %31s %1023s %15s", op, type, key, flag) < 3 || n == MAX)
       continue;
+    x[n].maybe_created = strcmp(flag, "maybe-created") == 0;
     x[n].op = strcmp(op, "add") == 0      ? CONN_EXPORT_ADD
               : strcmp(op, "delete") == 0 ? CONN_EXPORT_DELETE
                                           : CONN_EXPORT_UPDATE;

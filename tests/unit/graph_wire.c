@@ -2,13 +2,16 @@
  * inputs and expected outputs written from the specifications, not from mvsync's output:
  * Retry-After (RFC 9110 §10.2.3: "Retry-After: Fri, 31 Dec 1999 23:59:59 GMT" and
  * "Retry-After: 120"; Microsoft Graph throttling guidance,
- * https://learn.microsoft.com/graph/throttling: "Retry-After: 2.128"). */
+ * https://learn.microsoft.com/graph/throttling: "Retry-After: 2.128"), and the $filter of a
+ * lookup (OData ABNF: a quote inside a string literal is doubled, SQUOTE-in-string = SQUOTE
+ * SQUOTE; RFC 3986: all but the unreserved characters percent-encoded). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "connectors/graph/http.h"
+#include "connectors/graph/graph_int.h"
 
 typedef struct ra_case {
   const char *in;
@@ -65,11 +68,43 @@ static int check_retry_after(void)
   return bad;
 }
 
+typedef struct filter_case {
+  const char *prop, *value, *want;
+} filter_case;
+
+static const filter_case filter_cases[] = {
+    {"mailNickname", "team01", "mailNickname%20eq%20%27team01%27"},
+    {"mailNickname", "O'Brien", "mailNickname%20eq%20%27O%27%27Brien%27"},
+    {"displayName", "''", "displayName%20eq%20%27%27%27%27%27%27"},
+    {"displayName", "a&b=c#d+e/f?g", "displayName%20eq%20%27a%26b%3Dc%23d%2Be%2Ff%3Fg%27"},
+    {"displayName", "x' or 1 eq 1 or id eq '", /* stays one literal */
+     "displayName%20eq%20%27x%27%27%20or%201%20eq%201%20or%20id%20eq%20%27%27%27"},
+    {"displayName", "Zo\xc3\xab ~-._", "displayName%20eq%20%27Zo%C3%AB%20~-._%27"},
+    {"displayName", "", "displayName%20eq%20%27%27"},
+};
+
+static int check_filters(void)
+{
+  int bad = 0;
+  for (size_t i = 0; i < sizeof filter_cases / sizeof *filter_cases; i++) {
+    const filter_case *c = &filter_cases[i];
+    char *got = graph_eq_filter(c->prop, c->value);
+    if (!got || strcmp(got, c->want) != 0) {
+      fprintf(stderr, "FAIL $filter %s eq \"%s\": got %s, want %s\n", c->prop, c->value,
+              got ? got : "NULL", c->want);
+      bad++;
+    }
+    free(got);
+  }
+  return bad;
+}
+
 int main(void)
 {
-  int bad = check_retry_after();
+  int bad = check_retry_after() + check_filters();
   if (bad)
     return 1;
-  printf("ok: %zu Retry-After cases and a future HTTP-date\n", sizeof ra_cases / sizeof *ra_cases);
+  printf("ok: %zu Retry-After cases and a future HTTP-date, %zu $filter literals\n",
+         sizeof ra_cases / sizeof *ra_cases, sizeof filter_cases / sizeof *filter_cases);
   return 0;
 }

@@ -10,7 +10,10 @@ fail() { echo "FAIL: $*" >&2; echo "work dir kept: $W" >&2; exit 1; }
 ms() { date +%s%3N; }
 
 mkdir "$W/fixture" && "$GEN" "$W/fixture" "$USERS" 0 >/dev/null || fail "generator"
-fresh() { rm -rf "$W/run" && cp -r "$W/fixture" "$W/run"; }
+fresh() {
+  rm -rf "$W/run" && cp -r "$W/fixture" "$W/run" &&
+    "$MVSYNC" init --store "$W/run/store.db" >/dev/null || fail "init"
+}
 # Converge: the interrupted cycle again, then a delta cycle that confirms what was exported.
 finish() {
   (cd "$W/run" && "$MVSYNC" cycle --initial --store store.db --rules rules.rules &&

@@ -196,13 +196,34 @@ static void write_rules(const char *out)
   close_out(f);
 }
 
+/* A member add or delete of one AD group for u. */
+static void ad_member(FILE *f, int g, const user *u, bool add)
+{
+  fprintf(f, "dn: CN=ADGroup%d,OU=Groups,DC=contoso,DC=com\nchangetype: modify\n%s: member\n"
+          "member: ", g, add ? "add" : "delete");
+  ad_dn(f, u);
+  fprintf(f, "\n-\n\n");
+}
+
+/* u deleted: dropped from its groups first, as AD does. */
+static void ad_delete(FILE *f, user *u)
+{
+  for (int k = 0; k < N_GROUPS; k++)
+    if (u->member[k])
+      ad_member(f, k, u, false);
+  fprintf(f, "dn: ");
+  ad_dn(f, u);
+  fprintf(f, "\nchangetype: delete\n\n");
+  u->exists = false;
+}
+
 /* One random change to the AD side, appended as LDIF change records. */
 static void ad_change(dir *ad, FILE *f, int *next_emp)
 {
   user *u = pick(ad);
   int g = (int)rnd(N_GROUPS);
 
-  switch (u ? rnd(6) : 0) {
+  switch (u ? rnd(8) : 0) {
   case 0:  /* add */
     if (ad->n < MAX_USERS) {
       new_user(ad, rnd(2) ? (*next_emp)++ : (int)rnd((uint32_t)*next_emp));
@@ -210,18 +231,8 @@ static void ad_change(dir *ad, FILE *f, int *next_emp)
       ad_entry(f, &ad->u[ad->n - 1], true);
     }
     break;
-  case 1:  /* delete: drop it from the groups first, as AD does */
-    for (int k = 0; k < N_GROUPS; k++)
-      if (u->member[k]) {
-        fprintf(f, "dn: CN=ADGroup%d,OU=Groups,DC=contoso,DC=com\nchangetype: modify\n"
-                "delete: member\nmember: ", k);
-        ad_dn(f, u);
-        fprintf(f, "\n-\n\n");
-      }
-    fprintf(f, "dn: ");
-    ad_dn(f, u);
-    fprintf(f, "\nchangetype: delete\n\n");
-    u->exists = false;
+  case 1:  /* delete */
+    ad_delete(f, u);
     break;
   case 2:  /* attribute change, possibly a scope change (Leavers) */
     u->dept = (int)rnd(4);
@@ -252,12 +263,104 @@ static void ad_change(dir *ad, FILE *f, int *next_emp)
     ad_dn(f, u);
     fprintf(f, "\nchangetype: modify\nreplace: employeeID\nemployeeID: E%d\n-\n\n", u->emp);
     break;
+  case 5:  /* add + member add in one step */
+    if (ad->n < MAX_USERS) {
+      new_user(ad, rnd(2) ? (*next_emp)++ : (int)rnd((uint32_t)*next_emp));
+      u = &ad->u[ad->n - 1];
+      memset(u->member, 0, sizeof u->member);
+      u->member[g] = true;
+      ad_entry(f, u, true);
+      ad_member(f, g, u, true);
+    }
+    break;
+  case 6:  /* type change: the user leaves its groups and comes back as a contact, same GUID */
+    ad_delete(f, u);
+    fprintf(f, "dn: ");
+    ad_dn(f, u);
+    fprintf(f, "\nchangetype: add\nobjectClass: top\nobjectClass: contact\n"
+            "objectGUID: 00000000-0000-0000-0000-%012d\ndisplayName: Contact %d\n"
+            "employeeID: E%d\n\n", u->guid, u->guid, u->emp);
+    break;
   default:  /* member add or remove (group 0 drives a scope) */
     u->member[g] = !u->member[g];
-    fprintf(f, "dn: CN=ADGroup%d,OU=Groups,DC=contoso,DC=com\nchangetype: modify\n%s: member\n"
-            "member: ", g, u->member[g] ? "add" : "delete");
-    ad_dn(f, u);
-    fprintf(f, "\n-\n\n");
+    ad_member(f, g, u, u->member[g]);
+    break;
+  }
+}
+
+/* A group's members@delta item for one user: added, or removed when the user is not (or no
+ * longer) a member. */
+static void entra_member_delta(FILE *f, int g, const user *u)
+{
+  fprintf(f, "{\"@odata.type\": \"#microsoft.graph.group\", \"id\": "
+          "\"10000000-0000-0000-0000-%012d\", \"members@delta\": [{\"@odata.type\": "
+          "\"#microsoft.graph.user\", \"id\": \"10000000-0000-0000-0000-%012d\"%s}]}",
+          900000 + g, u->guid, u->member[g] && u->exists ? "" : ", \"@removed\": {\"reason\": \"deleted\"}");
+}
+
+static void entra_user_deleted(FILE *f, const user *u)
+{
+  fprintf(f, "{\"@odata.type\": \"#microsoft.graph.user\", \"id\": "
+          "\"10000000-0000-0000-0000-%012d\", \"@removed\": {\"reason\": \"deleted\"}}", u->guid);
+}
+
+/* Compound changes in one delta page (issue 11 item 5: each change alone was right, together
+ * they were not), items in either order. */
+static void entra_compound(dir *en, FILE *f, user *u, int *next_emp)
+{
+  int g = (int)rnd(N_GROUPS);
+  bool swap = rnd(2);
+
+  switch (u ? rnd(3) : 2) {
+  case 0:  /* delete + its removal from a group it was in */
+    for (g = 0; g < N_GROUPS && !u->member[g]; g++)
+      ;
+    if (g == N_GROUPS)
+      g = (int)rnd(N_GROUPS);
+    u->exists = false;
+    if (swap)
+      entra_member_delta(f, g, u);
+    else
+      entra_user_deleted(f, u);
+    fprintf(f, ", ");
+    if (swap)
+      entra_user_deleted(f, u);
+    else
+      entra_member_delta(f, g, u);
+    u->member[g] = false;
+    break;
+  case 1:  /* rename (a new join key too) + a member change of that user */
+    u->name++;
+    u->emp = (int)rnd((uint32_t)*next_emp);
+    u->member[g] = !u->member[g];
+    if (swap) {
+      entra_member_delta(f, g, u);
+      fprintf(f, ", ");
+    }
+    fprintf(f, "{\"@odata.type\": \"#microsoft.graph.user\", \"id\": "
+            "\"10000000-0000-0000-0000-%012d\", \"displayName\": \"Cloud %d-%d\", "
+            "\"employeeId\": \"E%d\"}", u->guid, u->guid, u->name, u->emp);
+    if (!swap) {
+      fprintf(f, ", ");
+      entra_member_delta(f, g, u);
+    }
+    break;
+  default:  /* add + member add in one page */
+    if (en->n >= MAX_USERS)
+      break;
+    new_user(en, rnd(2) ? (*next_emp)++ : (int)rnd((uint32_t)*next_emp));
+    u = &en->u[en->n - 1];
+    memset(u->member, 0, sizeof u->member);
+    u->member[g] = true;
+    if (swap) {
+      entra_member_delta(f, g, u);
+      fprintf(f, ", ");
+    }
+    entra_user(f, u, true);
+    if (!swap) {
+      fprintf(f, ", ");
+      entra_member_delta(f, g, u);
+    }
     break;
   }
 }
@@ -269,7 +372,7 @@ static void entra_change(dir *en, FILE *f, int *next_emp)
   int g = (int)rnd(N_GROUPS);
 
   fprintf(f, "{\"value\": [");
-  switch (u ? rnd(6) : 0) {
+  switch (u ? rnd(8) : 0) {
   case 0:
     if (en->n < MAX_USERS) {
       new_user(en, rnd(2) ? (*next_emp)++ : (int)rnd((uint32_t)*next_emp));
@@ -279,9 +382,7 @@ static void entra_change(dir *en, FILE *f, int *next_emp)
     break;
   case 1:
     u->exists = false;
-    fprintf(f, "{\"@odata.type\": \"#microsoft.graph.user\", \"id\": "
-            "\"10000000-0000-0000-0000-%012d\", \"@removed\": {\"reason\": \"deleted\"}}",
-            u->guid);
+    entra_user_deleted(f, u);
     break;
   case 2:  /* accountEnabled drives the Entra rule's scope */
     u->enabled = !u->enabled;
@@ -303,12 +404,13 @@ static void entra_change(dir *en, FILE *f, int *next_emp)
             "\"10000000-0000-0000-0000-%012d\", \"displayName\": \"%s %d\"}", 900000 + g,
             en->group_name[g] % 2 ? "Cloud" : "Team", g);
     break;
+  case 5:
+  case 6:
+    entra_compound(en, f, u, next_emp);
+    break;
   default:
     u->member[g] = !u->member[g];
-    fprintf(f, "{\"@odata.type\": \"#microsoft.graph.group\", \"id\": "
-            "\"10000000-0000-0000-0000-%012d\", \"members@delta\": [{\"@odata.type\": "
-            "\"#microsoft.graph.user\", \"id\": \"10000000-0000-0000-0000-%012d\"%s}]}",
-            900000 + g, u->guid, u->member[g] ? "" : ", \"@removed\": {\"reason\": \"deleted\"}");
+    entra_member_delta(f, g, u);
     break;
   }
   fprintf(f, "]}\n");

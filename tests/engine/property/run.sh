@@ -26,6 +26,7 @@ copy_store() { # from to: the store file and its WAL, as the closed process left
   return 0
 }
 step=0
+"$MVSYNC" init --store A.db >/dev/null || fail "init"
 run A.db import ad --full
 run A.db import entra --full
 run A.db sync --full
@@ -45,6 +46,7 @@ while [ "$step" -le "$STEPS" ]; do
   "$CMP" compare b.json a.json 2> diff.txt ||
     fail "delta sync differs from full sync (expected = full, got = delta): $(cat diff.txt)
 changes of this step: $W/step-$step.ldif $W/step-$step.json"
+  [ $((step % 500)) -eq 0 ] && echo "step $step: delta = full" >&2
   step=$((step + 1))
 done
 echo "ok: $STEPS steps, seed $SEED, $USERS users per directory"
