@@ -602,8 +602,7 @@ int import_run(mvs_engine *e, conn_info *c, bool full, const run_opts *o)
     engine_errorf(e, "cannot begin a transaction: %s", store_errmsg(e->st));
     goto out;
   }
-  if (engine_conn_id(e, c, &ic.cid) != 0 || store_cs_count_live(e->st, ic.cid, &live) != STORE_OK ||
-      (!full && store_watermark_get(e->st, ic.cid, &wm) != STORE_OK))
+  if (engine_conn_id(e, c, &ic.cid) != 0 || (!full && store_watermark_get(e->st, ic.cid, &wm) != STORE_OK))
     goto fail;
   if (!full && !wm) {
     engine_logf(e, "%s: no watermark yet: running a full import", c->rc->name);
@@ -611,7 +610,9 @@ int import_run(mvs_engine *e, conn_info *c, bool full, const run_opts *o)
   }
   for (;;) {
     ic.full = full;
-    if (full && store_seen_reset(e->st) != STORE_OK)
+    /* The import guard's base: what the directory held before this full import. */
+    if (full && (store_seen_reset(e->st) != STORE_OK ||
+                 store_cs_count_live(e->st, ic.cid, &live) != STORE_OK))
       goto fail;
     crc = oc.ops->import(oc.conn, full ? CONN_IMPORT_FULL : CONN_IMPORT_DELTA, full ? NULL : wm,
                          &sink, &new_wm, &err);
