@@ -3,8 +3,9 @@
 # 6,000 members): the group imported through ranged retrieval (range-size 1500, as AD's
 # MaxValRange answers), copied to another OU by a second ad connector (an add with the first
 # chunk of members, then modifies of member-chunk values each), 1,500 member removals and
-# 1,200 additions carried by DirSync and written in chunks; then the DC stopped in the middle
-# of a paged import: the run fails cleanly, the store is unchanged, the next run completes.
+# 1,200 additions carried by DirSync, held by the export threshold, then written in chunks
+# with --allow-deletes; then the DC stopped in the middle of a paged import: the run fails
+# cleanly, the store is unchanged, the next run completes.
 # Usage: tests/ldap/ad_big.sh MVSYNC
 set -euo pipefail
 mvsync=$(realpath "$1")
@@ -100,8 +101,14 @@ awk -v g="$SAMBA_BENCH_GROUP" -v ou="$B" 'BEGIN {
   for (i = 10001; i <= 11200; i++) printf "member: CN=Bench User %05d,%s\n", i, ou
   print "-" }' | samba_ldap ldapmodify >/dev/null
 want=$((SAMBA_BENCH_MEMBERS - 1500 + 1200))
-"$mvsync" cycle --delta >"$work/out" 2>&1 || { bad "delta cycle failed"; tail -5 "$work/out"; }
-grep -q "src: delta import" "$work/out" && ok "member changes came as a delta" || bad "not a delta"
+# 1,500 value removals are more than the default export threshold of 500 changes (docs/safety.md):
+# the first cycle must stop with nothing written; the intended change then goes with --allow-deletes.
+rc=0
+"$mvsync" cycle --delta >"$work/out0" 2>&1 || rc=$?
+[ "$rc" = 4 ] && ok "1,500 removals stop at the deletion threshold (exit 4)" || { bad "exit $rc, want 4"; tail -5 "$work/out0"; }
+[ "$(members "$copy")" = "$SAMBA_BENCH_MEMBERS" ] && ok "the stop wrote nothing" || bad "the stop wrote $(members "$copy") members"
+"$mvsync" cycle --delta --allow-deletes >"$work/out" 2>&1 || { bad "delta cycle failed"; tail -5 "$work/out"; }
+grep -q "src: delta import" "$work/out0" && ok "member changes came as a delta" || bad "not a delta"
 [ "$(members "$copy")" = "$want" ] && ok "chunked modify: the copy has $want members" ||
   { bad "chunked modify: $(members "$copy") members, want $want"; tail -5 "$work/out"; }
 samba_ldap ldapsearch -LLL -b "$copy" -s base member | grep -q "^member: CN=Bench User 00001," &&
