@@ -445,10 +445,14 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
         (cs.mv_id && store_mv_ref_referrers(e->st, cs.mv_id, &w->mv_out) != STORE_OK))
       goto out;
     /* Its old metaverse object may now be free for another object of this connector that
-     * an ambiguous join kept out. */
-    if (old_mv && (id_list_add(&w->mv_in, old_mv) != 0 ||
-                   store_mv_ref_referrers(e->st, old_mv, &w->mv_out) != STORE_OK ||
-                   queue_mv_key_matches(e, old_mv, w) != 0))
+     * an ambiguous join kept out.  Its import flow is recomputed now, not in a later round:
+     * the disconnectors queued here are evaluated before that round, and must see the
+     * values the object has without this one (attribute recall, as Connect does it when
+     * the disconnecting object is synced), or a delta sync joins them to keys a full sync
+     * no longer finds. */
+    if (old_mv && (store_mv_ref_referrers(e->st, old_mv, &w->mv_out) != STORE_OK ||
+                   queue_mv_key_matches(e, old_mv, w) != 0 ||
+                   sync_in_mv(e, old_mv, 0, 0, w) != 0))
       goto out;
   }
   if (cs.import_state != IMPORT_NONE &&
