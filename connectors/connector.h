@@ -146,6 +146,14 @@ typedef struct connector_ops {
   int (*export)(connector *c, const conn_export *changes, size_t n,
                 conn_export_result *results, char **err);
   void (*close)(connector *c);
+  /* SelectUniqueValue asks the directory itself (read-only; a dry run asks too): *taken is
+   * true when an object other than except_anchor (NULL: none excepted) holds value in attr,
+   * compared as the directory compares (an equality filter).  object_type is the target
+   * object's type ("user", "group": Graph searches that collection; a directory searches
+   * its whole base, as AD keeps sAMAccountName unique across types).  NULL: the connector
+   * cannot be asked.  CONN_OK, or a CONN_ERR_* code with *err. */
+  int (*value_taken)(connector *c, const char *object_type, const char *attr, const char *value,
+                     const char *except_anchor, bool *taken, char **err);
 } connector_ops;
 
 /* The registered connector types; NULL when unknown. */

@@ -256,3 +256,35 @@ void connector_close_for(open_connector *oc)
   free(oc->types_csv);
   memset(oc, 0, sizeof *oc);
 }
+
+int connector_value_taken(mvs_engine *e, conn_info *c, const char *object_type,
+                          const char *attr, const char *value, const char *except_anchor,
+                          bool *taken)
+{
+  char *err = NULL;
+  int rc;
+
+  *taken = false;
+  if (!c->asked) {
+    const connector_ops *ops = connector_find(rule_connector_type_name(c->rc->type));
+    if (!ops || !ops->value_taken)
+      return ENGINE_OK;
+    if (!(c->asked = calloc(1, sizeof *c->asked)))
+      return ENGINE_SYSTEM;
+    if ((rc = connector_open_for(e, c, c->asked)) != ENGINE_OK) {
+      connector_close_for(c->asked);
+      free(c->asked);
+      c->asked = NULL;
+      return rc;
+    }
+  }
+  if (!c->asked->ops->value_taken)
+    return ENGINE_OK;
+  if (c->asked->ops->value_taken(c->asked->conn, object_type, attr, value, except_anchor, taken,
+                                 &err) != CONN_OK) {
+    engine_errorf(e, "connector \"%s\": %s", c->rc->name, err ? err : "lookup failed");
+    free(err);
+    return ENGINE_INVALID;
+  }
+  return ENGINE_OK;
+}

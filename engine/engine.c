@@ -379,6 +379,10 @@ void engine_close(mvs_engine *e)
     store_rollback(e->st);
   store_close(e->st);
   for (i = 0; i < e->n_conns; i++) {
+    if (e->conns[i].asked) {
+      connector_close_for(e->conns[i].asked);
+      free(e->conns[i].asked);
+    }
     free(e->conns[i].in_rules);
     free(e->conns[i].out_rules);
     free(e->conns[i].key_attrs);

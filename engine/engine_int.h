@@ -35,6 +35,9 @@ typedef struct conn_info {
   int64_t deletion_threshold;
   int64_t deletion_threshold_pct;
   int64_t import_delete_pct;
+  /* Opened on first use to ask the directory whether a SelectUniqueValue candidate is
+   * taken (connector_ops.value_taken); closed by engine_close.  NULL until then. */
+  struct open_connector *asked;
 } conn_info;
 
 /* One attribute change for the dry-run diff and the preview trace. */
@@ -233,6 +236,7 @@ typedef struct obj_view {
   int64_t out_connector;      /* outbound: references render as DNs in this connector */
   int64_t out_cs_id;          /* outbound: the target object (its own values are not taken) */
   const char *unique_attr;    /* outbound: the flow's target, for SelectUniqueValue */
+  const char *unique_type;    /* outbound: the rule's target object type, likewise */
   mvs_arena *arena;
 } obj_view;
 int view_load_cs(mvs_engine *e, obj_view *v, const cs_row *cs, mvs_arena *a);
@@ -334,6 +338,12 @@ typedef struct open_connector {
   char *types_csv;
 } open_connector;
 int connector_open_for(mvs_engine *e, conn_info *c, open_connector *oc);
+/* SelectUniqueValue: whether the directory of c holds value in attr on an object other than
+ * except_anchor (NULL: none excepted), through connector_ops.value_taken (c->asked is opened
+ * on first use).  A connector that cannot be asked answers not taken.  ENGINE_* codes. */
+int connector_value_taken(mvs_engine *e, conn_info *c, const char *object_type,
+                          const char *attr, const char *value, const char *except_anchor,
+                          bool *taken);
 /* The data shape of a connector (its "shape" setting, else its type); NULL when none. */
 const struct shape *engine_conn_shape(const conn_info *c);
 void connector_close_for(open_connector *oc);

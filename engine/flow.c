@@ -174,30 +174,54 @@ bool flow_ref_source(obj_view *v, const rule_flow *f, const char **attr)
 
 /* SelectUniqueValue in an outbound flow (Connect's semantics): a candidate is taken when
  * another object of the target connector holds it (its connector space, indexed in cs_key as
- * a key attribute, case-insensitively) or is about to get it (a pending add or replace). */
+ * a key attribute, case-insensitively), is about to get it (a pending add or replace, this
+ * run's earlier adds included), or holds it in the directory itself (connector_ops
+ * value_taken, asked in dry runs too; values added there since the last import).  The
+ * object's own value is not taken: when its connector-space object holds the candidate, the
+ * directory is not asked again. */
 static int view_is_unique(void *u, mvs_value val)
 {
   obj_view *v = u;
   buf b;
-  int taken = 0, rc = -1;
+  int taken = 0, own = 0, rc = -1;
+  const char *text;
+  size_t n;
+  cs_row cs;
+  bool held = false;
 
   buf_init(&b, 0);
   if (attr_fold(val, &b) != 0 ||
       store_cs_key_taken(v->e->st, v->out_connector, v->unique_attr, b.p ? b.p : "",
-                         v->out_cs_id, &taken) != STORE_OK)
-    goto out;
+                         v->out_cs_id, &taken) != STORE_OK ||
+      (!taken && v->out_cs_id &&
+       store_cs_key_taken(v->e->st, v->out_connector, v->unique_attr, b.p ? b.p : "", 0,
+                          &own) != STORE_OK))
+    goto store_error;
   buf_reset(&b);
   if (!taken && (attr_value_encode(val, &b) != 0 ||
                  store_pe_value_taken(v->e->st, v->out_connector, v->unique_attr, b.p, b.len,
                                       v->out_cs_id, &taken) != STORE_OK))
-    goto out;
-  rc = !taken;
-out:
-  if (rc < 0)
-    engine_errorf(v->e, "SelectUniqueValue: cannot look %s up: %s", v->unique_attr,
-                  store_errmsg(v->e->st));
+    goto store_error;
+  if (taken || own) {
+    buf_free(&b);
+    return !taken;
+  }
+  buf_reset(&b);
+  if (value_text(v->arena, val, &text, &n) != 0 || buf_add(&b, text, n) != BUF_OK ||
+      buf_addc(&b, '\0') != BUF_OK ||
+      (v->out_cs_id && store_cs_get(v->e->st, v->out_cs_id, v->arena, &cs) != STORE_OK))
+    goto store_error;
+  if (connector_value_taken(v->e, engine_conn_by_id(v->e, v->out_connector), v->unique_type,
+                            v->unique_attr, b.p, v->out_cs_id ? cs.anchor : NULL,
+                            &held) == ENGINE_OK)
+    rc = !held;
   buf_free(&b);
   return rc;
+store_error:
+  engine_errorf(v->e, "SelectUniqueValue: cannot look %s up: %s", v->unique_attr,
+                store_errmsg(v->e->st));
+  buf_free(&b);
+  return -1;
 }
 
 int flow_eval(obj_view *v, const rule *r, const rule_flow *f, mvs_value *out)
@@ -230,6 +254,7 @@ int flow_eval(obj_view *v, const rule *r, const rule_flow *f, mvs_value *out)
   if (v->out_connector) {
     env.is_unique = view_is_unique;
     v->unique_attr = f->target;
+    v->unique_type = r->target_type;
   }
   rc = expr_eval(f->expr, &env, v->arena, out, &err);
   if (rc != EXPR_OK) {

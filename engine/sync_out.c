@@ -526,7 +526,7 @@ static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_ro
                          obj_view *mvv, sync_work *w)
 {
   scope_env env;
-  const rule *in_scope[64], *pr = NULL, *jr = NULL;
+  const rule **in_scope, *pr = NULL, *jr = NULL;
   size_t n = 0, i;
   bool noflow = false, created = false, drift;
   int64_t cid, cs_id;
@@ -542,7 +542,12 @@ static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_ro
   mvv->out_connector = cid;
   mvv->out_cs_id = cs_id;
   env = view_scope_env(mvv);
-  for (i = 0; i < c->n_out && n < 64; i++) {
+  /* Sized by the connector's rule count: every rule is evaluated (no fixed cap). */
+  if (!(in_scope = mvs_arena_alloc(mvv->arena, (c->n_out ? c->n_out : 1) * sizeof *in_scope))) {
+    engine_errorf(e, "out of memory scoping %zu rules", c->n_out);
+    return -1;
+  }
+  for (i = 0; i < c->n_out; i++) {
     const rule *r = c->out_rules[i];
     scope_verdict v;
     if (!r->source_type || strcasecmp(r->source_type, mv->object_type) != 0)
@@ -752,10 +757,12 @@ static bool delta_copies(conn_info *c, const mv_row *mv, obj_view *mvv,
                          size_t *n_copies, size_t max)
 {
   scope_env env = view_scope_env(mvv);
-  const rule *in_scope[64];
+  const rule **in_scope = mvs_arena_alloc(mvv->arena, (c->n_out ? c->n_out : 1) * sizeof *in_scope);
   size_t n_in = 0, i, j, k, r2, f2;
 
   *n_copies = 0;
+  if (!in_scope)
+    return false;   /* the full evaluation reports what memory it lacks */
   for (i = 0; i < c->n_out; i++) {
     const rule *r = c->out_rules[i];
     scope_verdict v;
@@ -764,7 +771,7 @@ static bool delta_copies(conn_info *c, const mv_row *mv, obj_view *mvv,
     for (j = 0; j < n; j++)
       if (reads_otherwise(mvv, r, ch[j].attr))
         return false;
-    if (rule_scope_eval(r, &env, &v) != 0 || n_in == 64)
+    if (rule_scope_eval(r, &env, &v) != 0)
       return false;
     if (!v.in_scope)
       continue;

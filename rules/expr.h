@@ -57,7 +57,8 @@ typedef struct expr_env {
   int64_t now;        /* Now(), in ticks (see value.h) */
   uint64_t seed;      /* seeds Guid(), RandomNum(), RandomString() */
   uint64_t max_steps; /* 0: 1,000,000 evaluation steps */
-  /* SelectUniqueValue: 1 when v is not yet taken in the target, 0 when taken.
+  /* SelectUniqueValue: 1 when v is not yet taken in the target, 0 when taken, -1 when the
+   * target cannot tell (the evaluation fails).
    * NULL: every candidate counts as unique (the first non-empty rule wins). */
   int (*is_unique)(void *u, mvs_value v);
 } expr_env;

@@ -636,7 +636,10 @@ static int fn_selectunique(expr_call *c, const mvs_value *args, size_t n, mvs_va
     if (args[i].type == MVS_V_MV)
       return expr_fail(c, "rule %zu gave %zu values; a candidate must be one value", i + 1,
                        mvs_count(args[i]));
-    if (!env->is_unique || env->is_unique(env->u, args[i]) > 0) {
+    int unique = env->is_unique ? env->is_unique(env->u, args[i]) : 1;
+    if (unique < 0)
+      return expr_fail(c, "cannot tell whether candidate %zu is taken in the target", i + 1);
+    if (unique > 0) {
       *out = args[i];
       return EXPR_OK;
     }

@@ -398,4 +398,5 @@ int fc_watermark_check(connector *c, const char *wm, const fingerprint *fp, int6
   return CONN_OK;
 }
 
-const connector_ops file_connector_ops = {"file", file_open, fc_import, fc_export, file_close};
+const connector_ops file_connector_ops = {"file", file_open, fc_import, fc_export, file_close,
+                                           NULL /* a file holds what the import read */};

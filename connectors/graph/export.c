@@ -756,3 +756,49 @@ out:
   free(x.s.v);
   return rc;
 }
+
+int graph_value_taken(connector *c, const char *object_type, const char *attr,
+                      const char *value, const char *except_anchor, bool *taken, char **err)
+{
+  char *filter = graph_eq_filter(attr, value), *url = NULL, ebuf[64], code[128], msg[512];
+  const char *path[] = {"value", NULL};
+  yajl_val root = NULL, list;
+  gh_reply rep;
+  int rc = CONN_ERR_NOMEM;
+
+  *taken = false;
+  memset(&rep, 0, sizeof rep);
+  if (!filter || !(url = graph_printf("%s/%s?$filter=%s&$select=id&$top=999", c->graph_base,
+                                      collection_of(object_type), filter)))
+    goto out;
+  if ((rc = graph_call(c, "GET", url, NULL, NULL, NULL, &rep, err)) != CONN_OK)
+    goto out;
+  if (rep.status != 200) {
+    graph_error_of(&rep, code, sizeof code, msg, sizeof msg);
+    *err = graph_printf("looking up %s eq '%s': HTTP %ld %s%s%s", attr, value, rep.status, code,
+                        msg[0] ? ": " : "", msg);
+    rc = CONN_ERR_IO;
+    goto out;
+  }
+  root = rep.body.p ? yajl_tree_parse(rep.body.p, ebuf, sizeof ebuf) : NULL;
+  if (!(list = yajl_tree_get(root, path, yajl_t_array))) {
+    *err = graph_printf("looking up %s eq '%s': the reply holds no value list", attr, value);
+    rc = CONN_ERR_DATA;
+    goto out;
+  }
+  /* Objects other than the one being written hold it (Graph ids compare ignoring case). */
+  for (size_t i = 0; i < list->u.array.len && !*taken; i++) {
+    const char *id_path[] = {"id", NULL};
+    yajl_val id = yajl_tree_get(list->u.array.values[i], id_path, yajl_t_string);
+    *taken = !except_anchor || !id || strcasecmp(id->u.string, except_anchor) != 0;
+  }
+  rc = CONN_OK;
+out:
+  if (rc == CONN_ERR_NOMEM && !*err)
+    *err = graph_printf("out of memory");
+  yajl_tree_free(root);
+  gh_reply_free(&rep);
+  free(filter);
+  free(url);
+  return rc;
+}

@@ -336,4 +336,4 @@ fail:
 }
 
 const connector_ops entra_connector_ops = {"entra", entra_open, graph_import, graph_export,
-                                           entra_close};
+                                           entra_close, graph_value_taken};

@@ -261,27 +261,58 @@ static const conn_attr *find_attr(const conn_export *ex, const char *name)
   return NULL;
 }
 
-/* Whether some object in the domain has this sAMAccountName (an escaped filter). */
-static int sam_taken(connector *c, const char *name, bool *taken)
+/* Whether an object under the base other than except_anchor holds value in attr (an escaped
+ * equality filter, compared as the directory compares).  An LDAP result code. */
+static int held_by_other(connector *c, const char *attr, const char *value,
+                         const char *except_anchor, bool *taken)
 {
   buf f;
-  char *none[] = {(char *)LDAP_NO_ATTRS, NULL};
-  LDAPMessage *res = NULL;
+  char *want[] = {(char *)c->shape->anchor_attr, NULL};
+  LDAPMessage *res = NULL, *e;
   int lrc;
+
+  *taken = false;
   buf_init(&f, 0);
-  if (buf_adds(&f, "(sAMAccountName=") || ldap_escape_filter(&f, name, strlen(name)) ||
+  if (buf_printf(&f, "(%s=", attr) || ldap_escape_filter(&f, value, strlen(value)) ||
       buf_addc(&f, ')')) {
     buf_free(&f);
     return LDAP_NO_MEMORY;
   }
   WITH_RETRY(c, lrc,
-             c->ld ? ldap_search_ext_s(c->ld, c->base, LDAP_SCOPE_SUBTREE, f.p, none, 0, NULL,
+             c->ld ? ldap_search_ext_s(c->ld, c->base, LDAP_SCOPE_SUBTREE, f.p, want, 0, NULL,
                                        NULL, NULL, 0, &res)
                    : LDAP_SERVER_DOWN);
-  *taken = lrc == LDAP_SUCCESS && ldap_count_entries(c->ld, res) > 0;
+  for (e = lrc == LDAP_SUCCESS ? ldap_first_entry(c->ld, res) : NULL; e && !*taken;
+       e = ldap_next_entry(c->ld, e)) {
+    struct berval **bv = except_anchor ? ldap_get_values_len(c->ld, e, c->shape->anchor_attr)
+                                       : NULL;
+    char anchor[GUID_TEXT_LEN + 1];
+    *taken = !bv || !bv[0] || lc_anchor_text(c, bv[0], anchor) != 0 ||
+             strcasecmp(anchor, except_anchor) != 0;
+    ldap_value_free_len(bv);
+  }
   ldap_msgfree(res);
   buf_free(&f);
   return lrc;
+}
+
+static int sam_taken(connector *c, const char *name, bool *taken)
+{
+  return held_by_other(c, "sAMAccountName", name, NULL, taken);
+}
+
+int lc_value_taken(connector *c, const char *object_type, const char *attr, const char *value,
+                   const char *except_anchor, bool *taken, char **err)
+{
+  int rc, lrc;
+  (void)object_type;
+  if ((rc = lc_connect(c, err)) != CONN_OK)
+    return rc;
+  if ((lrc = held_by_other(c, attr, value, except_anchor, taken)) != LDAP_SUCCESS) {
+    *err = lc_errmsg(c, lrc, "looking up %s=%s", attr, value);
+    return lrc == LDAP_NO_MEMORY ? CONN_ERR_NOMEM : lc_conn_code(lrc);
+  }
+  return CONN_OK;
 }
 
 /* A unique sAMAccountName from the cn (or the DN's RDN value): characters AD refuses become

@@ -334,5 +334,7 @@ static int ldap_open(const conn_config *cfg, connector **out, char **err)
   return lc_open(cfg, false, out, err);
 }
 
-const connector_ops ad_connector_ops = {"ad", ad_open, lc_import, lc_export, lc_close};
-const connector_ops ldap_connector_ops = {"ldap", ldap_open, lc_import, lc_export, lc_close};
+const connector_ops ad_connector_ops = {"ad", ad_open, lc_import, lc_export, lc_close,
+                                        lc_value_taken};
+const connector_ops ldap_connector_ops = {"ldap", ldap_open, lc_import, lc_export,
+                                          lc_close, lc_value_taken};

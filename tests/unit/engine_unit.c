@@ -148,7 +148,7 @@ static int mem_export(connector *c, const conn_export *x, size_t n, conn_export_
 
 static void mem_close(connector *c) { free(c); }
 
-static const connector_ops mem_ops = {"mem", mem_open, mem_import, mem_export, mem_close};
+static const connector_ops mem_ops = {"mem", mem_open, mem_import, mem_export, mem_close, NULL};
 
 const connector_ops *connector_find(const char *type)
 {
