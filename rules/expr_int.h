@@ -107,6 +107,7 @@ typedef enum expr_core {
   CORE_WITH,
   CORE_IMPORTED,
   CORE_SWITCH,
+  CORE_VALUECOUNT,
   CORE_NONE
 } expr_core;
 

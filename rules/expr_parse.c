@@ -396,11 +396,14 @@ close:
     return expr_parse_error(P->err, name.off,
                             "Switch takes conditions and values in pairs, got %zu arguments",
                             nargs);
-  if (core == CORE_IMPORTED) {
+  if (core == CORE_IMPORTED || core == CORE_VALUECOUNT) {
+    /* The attribute is named, not read: the name must be known before evaluation, so the
+     * rule's attribute list (expr_attrs) holds it. */
     if (args[0]->kind != EN_STR)
       return expr_parse_error(P->err, args[0]->off,
-                              "ImportedValue takes a string literal naming an attribute, "
-                              "as in ImportedValue(\"mail\")");
+                              "%s takes a string literal naming an attribute, "
+                              "as in %s(\"%s\")", f->name, f->name,
+                              core == CORE_IMPORTED ? "mail" : "member");
     rc = add_attr(P, args[0]->u.s.p, args[0]->u.s.n);
     if (rc)
       return rc;
