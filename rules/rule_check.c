@@ -328,7 +328,8 @@ static void check_rule(checker *c, const rule *r, rule_date today)
   if (c->rs->n_metaverse && r->fields[RULE_F_DIRECTION].valid &&
       r->fields[RULE_F_SOURCE].valid) {
     const char *mv_type = r->direction == RULE_OUTBOUND ? r->source_type : r->target_type;
-    if (!rule_set_mv_object(c->rs, mv_type) && !is_collection_type(mv_type)) {
+    if (!rule_set_mv_object(c->rs, mv_type) && !is_collection_type(mv_type) &&
+        strcmp(mv_type, RULE_ANY_TYPE) != 0) {
       rule_suggest_init(&sg, mv_type, strlen(mv_type));
       for (i = 0; i < c->rs->n_metaverse; i++)
         for (k = 0; k < c->rs->metaverse[i].n_objects; k++)
@@ -339,6 +340,14 @@ static void check_rule(checker *c, const rule *r, rule_date today)
     }
   }
 
+  /* Connect ships `*` only on an inbound join rule; it names no type to provision into. */
+  if (r->fields[RULE_F_SOURCE].valid && r->target_type &&
+      strcmp(r->target_type, RULE_ANY_TYPE) == 0 &&
+      (r->direction != RULE_INBOUND || r->link == RULE_LINK_PROVISION))
+    report(c, r->fields[RULE_F_SOURCE].pos, RULE_SEV_ERROR,
+           "rule \"%s\": the target type * (any metaverse type) is for inbound rules that "
+           "join, not for %s", r->name,
+           r->direction != RULE_INBOUND ? "outbound rules" : "link provision");
   if (r->link == RULE_LINK_JOINNOFLOW && r->n_flows)
     report(c, r->flows[0].pos, RULE_SEV_ERROR,
            "rule \"%s\" has link joinnoflow, which flows no attributes; remove its flows or "
