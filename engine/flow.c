@@ -16,6 +16,7 @@ int view_load_cs(mvs_engine *e, obj_view *v, const cs_row *cs, mvs_arena *a)
   v->arena = a;
   v->cs_id = cs->id;
   v->connector = cs->connector;
+  v->dn = cs->dn;
   attrset_init(&v->attrs, a);
   if (attrset_decode(&v->attrs, cs->attrs, cs->attrs_len) != 0) {
     engine_errorf(e, "connector-space object %lld: corrupt attributes", (long long)cs->id);
@@ -105,6 +106,10 @@ static mvs_value view_attr(void *u, const char *name, size_t n)
 {
   obj_view *v = u;
   const attr_entry *ae = attrset_get(&v->attrs, name, n);
+  /* [dn] reads the object's DN even where the connector does not list dn as an attribute,
+   * as in Connect (Microsoft's cloudFiltered flows test DNComponent(CRef([dn]), 1)). */
+  if (!ae && v->dn && n == 2 && memcmp(name, "dn", 2) == 0)
+    return mvs_str_ref(v->dn, strlen(v->dn));
   if (!ae)
     return mvs_null();
   return (ae->flags & ATTR_REF) ? ref_value(v, ae) : ae->value;

@@ -32,6 +32,7 @@ typedef struct schema {
   size_t n;
   char owner[160];   /* connector "contoso.com" / metaverse object type 'group' */
   const rule_connector *catalog_of; /* declares nothing: check against a catalog */
+  bool has_dn;                      /* a connector: Connect's pseudo-attribute dn is known */
   rule_connector_type catalog;      /* ... of this connector type */
 } schema;
 
@@ -70,6 +71,7 @@ static void connector_schema(const rule_connector *conn, schema *s)
   s->attrs = conn ? conn->attrs : NULL;
   s->n = conn ? conn->n_attrs : 0;
   s->catalog_of = conn && !conn->n_attrs && catalog_type(conn, &s->catalog) ? conn : NULL;
+  s->has_dn = conn != NULL;
   if (conn)
     snprintf(s->owner, sizeof s->owner, "connector \"%s\"", conn->name);
 }
@@ -77,6 +79,7 @@ static void connector_schema(const rule_connector *conn, schema *s)
 static void mv_schema(const rule_mv_object *o, schema *s)
 {
   s->catalog_of = NULL;
+  s->has_dn = false;
   s->attrs = o ? o->attrs : NULL;
   s->n = o ? o->n_attrs : 0;
   if (o)
@@ -123,6 +126,8 @@ static void check_attr(checker *c, const schema *s, const char *name, size_t n, 
   char hint[160];
   size_t i;
 
+  if (s->has_dn && n == 2 && memcmp(name, "dn", 2) == 0)
+    return;
   if (s->catalog_of) {
     check_catalog_attr(c, s, name, n, pos);
     return;
