@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine/engine_int.h"
 #include "rules/expr.h"
@@ -16,6 +17,7 @@ int view_load_cs(mvs_engine *e, obj_view *v, const cs_row *cs, mvs_arena *a)
   v->arena = a;
   v->cs_id = cs->id;
   v->connector = cs->connector;
+  v->dn = cs->dn;
   attrset_init(&v->attrs, a);
   if (attrset_decode(&v->attrs, cs->attrs, cs->attrs_len) != 0) {
     engine_errorf(e, "connector-space object %lld: corrupt attributes", (long long)cs->id);
@@ -105,6 +107,10 @@ static mvs_value view_attr(void *u, const char *name, size_t n)
 {
   obj_view *v = u;
   const attr_entry *ae = attrset_get(&v->attrs, name, n);
+  /* [dn] reads the object's DN even where the connector does not list dn as an attribute,
+   * as in Connect (Microsoft's cloudFiltered flows test DNComponent(CRef([dn]), 1)). */
+  if (!ae && v->dn && n == 2 && memcmp(name, "dn", 2) == 0)
+    return mvs_str_ref(v->dn, strlen(v->dn));
   if (!ae)
     return mvs_null();
   return (ae->flags & ATTR_REF) ? ref_value(v, ae) : ae->value;
@@ -224,6 +230,55 @@ store_error:
   return -1;
 }
 
+/* The DNS name of a DN's DC components: DC=contoso,DC=com is contoso.com. */
+static int dn_to_fqdn(mvs_arena *a, const char *dn, mvs_value *out)
+{
+  buf b;
+  const char *p = dn;
+  int rc = 0;
+
+  buf_init(&b, 0);
+  while (*p && rc == 0) {
+    size_t n = strcspn(p, ",");
+    if (n > 3 && strncasecmp(p, "DC=", 3) == 0)
+      rc = (b.len && buf_addc(&b, '.')) || buf_add(&b, p + 3, n - 3);
+    p += n + (p[n] == ',');
+    while (*p == ' ')
+      p++;
+  }
+  rc = rc || !b.len ? -1 : mvs_str_copy(a, b.p, b.len, out);
+  buf_free(&b);
+  return rc;
+}
+
+/* Connect's %NAME% parameters, from the rule's connector (docs/rules.md, "Parameters"): a
+ * setting whose key is the parameter's name (Domain.Netbios "CONTOSO"); Connector.Name is the
+ * connector's name; an ad connector's Domain.FQDN defaults to the DC components of its base. */
+static int view_param(void *u, const char *name, size_t n, mvs_value *out)
+{
+  const obj_view *v = u;
+  const rule_connector *c = v->rule_conn;
+  const char *base = NULL;
+  size_t i;
+
+  if (!c)
+    return -1;
+  for (i = c->n_settings; i-- > 0;) {
+    const rule_setting *s = &c->settings[i];
+    if (strlen(s->key) == n && memcmp(s->key, name, n) == 0)
+      return s->value.kind == RULE_VAL_STRING ? mvs_str_copy(v->arena, s->value.text,
+                                                             s->value.len, out) : -1;
+    if (!base && strcmp(s->key, "base") == 0 && s->value.kind == RULE_VAL_STRING)
+      base = s->value.text;
+  }
+  if (n == strlen("Connector.Name") && memcmp(name, "Connector.Name", n) == 0)
+    return mvs_str_copy(v->arena, c->name, strlen(c->name), out);
+  if (c->type == RULE_CONN_AD && base && n == strlen("Domain.FQDN") &&
+      memcmp(name, "Domain.FQDN", n) == 0)
+    return dn_to_fqdn(v->arena, base, out);
+  return -1;
+}
+
 int flow_eval(obj_view *v, const rule *r, const rule_flow *f, mvs_value *out)
 {
   expr_env env;
@@ -246,7 +301,9 @@ int flow_eval(obj_view *v, const rule *r, const rule_flow *f, mvs_value *out)
   }
   memset(&env, 0, sizeof env);
   env.attr = view_attr;
+  env.param = view_param;
   env.u = v;
+  v->rule_conn = r->connector ? rule_set_connector(v->e->rs, r->connector) : NULL;
   env.now = v->e->now;
   /* Random functions are seeded per object and target so that a rerun (and a delta sync)
    * computes what a full sync computes. */

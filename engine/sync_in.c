@@ -39,7 +39,7 @@ static int scope_rules(mvs_engine *e, mvs_arena *a, const rule **rules, size_t n
   for (i = 0; i < n; i++) {
     const rule *r = rules[i];
     if (!r->source_type || strcasecmp(r->source_type, src_type) != 0 ||
-        (target_type && strcasecmp(r->target_type, target_type) != 0))
+        (target_type && !rule_targets_type(r, target_type)))
       continue;
     if (rule_scope_eval(r, &env, &h->v[h->n]) != 0) {
       engine_errorf(e, "rule \"%s\": scope cannot be evaluated", r->name);
@@ -131,7 +131,7 @@ static int find_join(mvs_engine *e, obj_view *cs, const rule *r, int64_t *mv_id)
       int m;
       mvs_arena_reset(e->scratch2);
       if (store_mv_get(e->st, cand.ids[j], e->scratch2, &mv) != STORE_OK ||
-          strcasecmp(mv.object_type, r->target_type) != 0)
+          !rule_targets_type(r, mv.object_type))
         continue;
       if (view_load_mv(e, &mvv, &mv, e->scratch2) != 0) {
         id_list_free(&cand);
@@ -334,11 +334,11 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
     if (store_mv_get(e->st, cs.mv_id, e->scratch2, &mv) != STORE_OK)
       goto out;
     for (i = 0; i < h.n && !keep; i++)
-      if (h.in_scope[i] && strcasecmp(h.r[i]->target_type, mv.object_type) == 0 &&
+      if (h.in_scope[i] && rule_targets_type(h.r[i], mv.object_type) &&
           (!cs.link_rule || strcmp(h.r[i]->name, cs.link_rule) == 0))
         keep = h.r[i];
     for (i = 0; i < h.n && !keep; i++)
-      if (h.in_scope[i] && strcasecmp(h.r[i]->target_type, mv.object_type) == 0)
+      if (h.in_scope[i] && rule_targets_type(h.r[i], mv.object_type))
         keep = h.r[i];
     if (!keep) {
       if (e->trace)

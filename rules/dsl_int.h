@@ -87,7 +87,7 @@ void rule_literal_type(rule_literal *lit);
 
 typedef enum tok_kind {
   TOK_EOF = 0,
-  TOK_WORD,     /* [A-Za-z0-9_] then [A-Za-z0-9_.:/-]*; a leading '-' before a digit */
+  TOK_WORD,     /* [A-Za-z0-9_] then [A-Za-z0-9_.:/-]*; a leading '-' before a digit; or "*" */
   TOK_STRING,   /* "..." with \" \\ \n \t escapes; s/slen hold the value */
   TOK_LBRACE, TOK_RBRACE, TOK_LPAREN, TOK_RPAREN, TOK_COMMA,
   TOK_ARROW,    /* -> */

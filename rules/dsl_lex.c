@@ -184,6 +184,10 @@ void lex_next(lexer *lx, token *t)
       adv(lx);
       adv(lx);
       t->kind = TOK_ARROW;
+    } else if (c == '*') {
+      /* Connect's "any type" target (RULE_ANY_TYPE): a word only the target type accepts. */
+      adv(lx);
+      t->kind = TOK_WORD;
     } else if (c && strchr("{}(),", c)) {
       adv(lx);
       t->kind = c == '{' ? TOK_LBRACE : c == '}' ? TOK_RBRACE : c == '(' ? TOK_LPAREN

@@ -1119,6 +1119,11 @@ static int field_source(parser *p, rule *r)
     return -1;
   }
   advance(p);
+  if (p->tok.kind == TOK_WORD && p->tok.len == 1 && p->tok.p[0] == RULE_ANY_TYPE[0]) {
+    r->target_type = RULE_ANY_TYPE;
+    advance(p);
+    return 0;
+  }
   return (r->target_type = parse_identifier(p, "the target object type")) ? 0 : -1;
 }
 static int field_link(parser *p, rule *r)

@@ -13,6 +13,7 @@ const expr_fn_def expr_fn_core[] = {
     [CORE_WITH] = {"With", EXPR_D_CONNECT, 3, 3, EXPR_ARGS_ALL, NULL},
     [CORE_IMPORTED] = {"ImportedValue", EXPR_D_CONNECT, 1, 1, EXPR_ARGS_ALL, NULL},
     [CORE_SWITCH] = {"Switch", EXPR_D_CONNECT, 2, -1, EXPR_ARGS_ALL, NULL},
+    [CORE_VALUECOUNT] = {"ValueCount", EXPR_D_CONNECT, 1, 1, EXPR_ARGS_ALL, NULL},
     [CORE_NONE] = {NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -576,6 +577,10 @@ static int ev(expr_ctx *x, const expr_node *n, mvs_value *out)
     case CORE_SWITCH: return ev_switch(x, n, out);
     case CORE_IMPORTED:
       *out = read_attr(x, true, n->u.call.args[0]->u.s.p, n->u.call.args[0]->u.s.n);
+      return EXPR_OK;
+    case CORE_VALUECOUNT:
+      *out = mvs_num((int64_t)mvs_count(
+        read_attr(x, false, n->u.call.args[0]->u.s.p, n->u.call.args[0]->u.s.n)));
       return EXPR_OK;
     case CORE_NONE: return ev_call(x, n, out);
     }

@@ -40,7 +40,8 @@ typedef struct expr_fn_def {
 /* Tables, each ended by an entry with name == NULL. */
 extern const expr_fn_def expr_fn_text[];  /* fn_text.c: strings, DNs, encodings */
 extern const expr_fn_def expr_fn_data[];  /* fn_data.c: conversion, dates, math, tests, multi-valued, flow */
-extern const expr_fn_def expr_fn_core[];  /* expr_eval.c: IIF, Select, Where, With, ImportedValue */
+extern const expr_fn_def expr_fn_core[];  /* expr_eval.c: IIF, Select, Where, With, ImportedValue,
+                                              * Switch, ValueCount */
 
 /* Lookup by exact name for a dialect; NULL when unknown.  *other is set (may be NULL) to a
  * same-named function of the other dialect or a case-insensitive match, for "did you mean". */

@@ -33,6 +33,10 @@ typedef enum expr_op {
 
 const char *expr_op_text(expr_op op);
 bool expr_op_is_cmp(expr_op op);
+/* Binding tier: 0 for & + - * (tightest), 1 for comparisons, 2 for && || (loosest).  Within a
+ * tier operators evaluate left to right (docs/internals/expr.md says why). */
+#define EXPR_OP_TIERS 3
+int expr_op_tier(expr_op op);
 
 /* ---- tokens ---- */
 
@@ -92,7 +96,7 @@ typedef enum expr_node_kind {
   EN_PARAM,    /* s: parameter name */
   EN_VAR,      /* s: variable name; slot */
   EN_CALL,     /* call */
-  EN_CHAIN     /* chain: operands joined by operators, evaluated left to right */
+  EN_CHAIN     /* chain: operands joined by operators of one tier, evaluated left to right */
 } expr_node_kind;
 
 /* Special forms of expr_fn_core, by index in that table. */
@@ -103,6 +107,7 @@ typedef enum expr_core {
   CORE_WITH,
   CORE_IMPORTED,
   CORE_SWITCH,
+  CORE_VALUECOUNT,
   CORE_NONE
 } expr_core;
 

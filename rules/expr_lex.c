@@ -26,6 +26,8 @@ const char *expr_op_text(expr_op op) { return op_text[op]; }
 
 bool expr_op_is_cmp(expr_op op) { return op >= OP_EQ && op <= OP_GE; }
 
+int expr_op_tier(expr_op op) { return op == OP_AND || op == OP_OR ? 2 : expr_op_is_cmp(op); }
+
 static int is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 static int is_ident(char c) { return is_alpha(c) || is_digit(c) || c == '_'; }

@@ -396,11 +396,14 @@ close:
     return expr_parse_error(P->err, name.off,
                             "Switch takes conditions and values in pairs, got %zu arguments",
                             nargs);
-  if (core == CORE_IMPORTED) {
+  if (core == CORE_IMPORTED || core == CORE_VALUECOUNT) {
+    /* The attribute is named, not read: the name must be known before evaluation, so the
+     * rule's attribute list (expr_attrs) holds it. */
     if (args[0]->kind != EN_STR)
       return expr_parse_error(P->err, args[0]->off,
-                              "ImportedValue takes a string literal naming an attribute, "
-                              "as in ImportedValue(\"mail\")");
+                              "%s takes a string literal naming an attribute, "
+                              "as in %s(\"%s\")", f->name, f->name,
+                              core == CORE_IMPORTED ? "mail" : "member");
     rc = add_attr(P, args[0]->u.s.p, args[0]->u.s.n);
     if (rc)
       return rc;
@@ -560,9 +563,79 @@ static int infix_error(parser *P)
                           expr_op_text(P->tok.op));
 }
 
+/* Tier of a chain node: all its operators share one (see expr_op_tier). */
+static int chain_tier(const expr_node *n) { return expr_op_tier(n->u.chain.ops[0]); }
+
+/* A chain node over copies of operands[0..cnt) and ops/offs[0..cnt-1), all of one tier.  A
+ * parenthesised chain of the same tier in first position is spliced in, since it means the
+ * same written without its parentheses; splicing keeps the AST (and the printer) canonical. */
+static int new_chain(parser *P, expr_node *const *operands, const expr_op *ops,
+                     const size_t *offs, size_t cnt, expr_node **out)
+{
+  const expr_node *first = operands[0];
+  size_t fn = first->kind == EN_CHAIN && chain_tier(first) == expr_op_tier(ops[0])
+                ? first->u.chain.n : 1;
+  size_t total = fn + cnt - 1;
+  expr_node *n = new_node(P, EN_CHAIN, first->off);
+  expr_node **no = mvs_arena_alloc(P->e->arena, total * sizeof *no);
+  expr_op *nop = mvs_arena_alloc(P->e->arena, (total - 1) * sizeof *nop);
+  size_t *nof = mvs_arena_alloc(P->e->arena, (total - 1) * sizeof *nof);
+
+  if (!n || !no || !nop || !nof)
+    return nomem(P);
+  if (fn > 1) {
+    memcpy(no, first->u.chain.operands, fn * sizeof *no);
+    memcpy(nop, first->u.chain.ops, (fn - 1) * sizeof *nop);
+    memcpy(nof, first->u.chain.op_off, (fn - 1) * sizeof *nof);
+  } else {
+    no[0] = operands[0];
+  }
+  memcpy(no + fn, operands + 1, (cnt - 1) * sizeof *no);
+  memcpy(nop + fn - 1, ops, (cnt - 1) * sizeof *nop);
+  memcpy(nof + fn - 1, offs, (cnt - 1) * sizeof *nof);
+  n->u.chain.operands = no;
+  n->u.chain.ops = nop;
+  n->u.chain.op_off = nof;
+  n->u.chain.n = total;
+  *out = n;
+  return EXPR_OK;
+}
+
+/* Turn the flat operand/operator list of one parenthesis level into nested chains, one per
+ * run of operators of the same tier, tightest tier first (docs/internals/expr.md: operators
+ * of one tier evaluate left to right; & + - * bind tighter than comparisons, comparisons
+ * tighter than && and ||, as Microsoft's shipped rules need).  Compacts the arrays in place. */
+static int group_tiers(parser *P, expr_node **operands, expr_op *ops, size_t *offs,
+                       size_t cnt, expr_node **out)
+{
+  size_t i, j, m;
+  int tier, rc;
+
+  for (tier = 0; cnt > 1 && tier < EXPR_OP_TIERS; tier++) {
+    for (i = 0, m = 0; i < cnt; i = j + 1, m++) {
+      for (j = i; j + 1 < cnt && expr_op_tier(ops[j]) == tier; j++)
+        ;
+      if (j > i) {
+        if ((rc = new_chain(P, operands + i, ops + i, offs + i, j - i + 1, &operands[m])) !=
+            EXPR_OK)
+          return rc;
+      } else {
+        operands[m] = operands[i];
+      }
+      if (j + 1 < cnt) {
+        ops[m] = ops[j];
+        offs[m] = offs[j];
+      }
+    }
+    cnt = m;
+  }
+  *out = operands[0];
+  return EXPR_OK;
+}
+
 static int parse_expr(parser *P, bool allow_cmp, expr_node **out)
 {
-  expr_node *first = NULL, *opnd, *n;
+  expr_node *first = NULL, *opnd;
   expr_node **operands = NULL;
   expr_op *ops = NULL;
   size_t *offs = NULL;
@@ -584,19 +657,9 @@ static int parse_expr(parser *P, bool allow_cmp, expr_node **out)
     rc = infix_error(P);
     goto out;
   }
-  /* A parenthesised chain in first position means the same spliced in, since every
-   * operator evaluates left to right; splicing keeps the AST (and the printer) canonical. */
-  if (first->kind == EN_CHAIN) {
-    operands = first->u.chain.operands;
-    ops = first->u.chain.ops;
-    offs = first->u.chain.op_off;
-    cnt = cap_a = first->u.chain.n;
-    cap_o = cap_f = cnt - 1;
-  } else {
-    if ((rc = grow(P, (void **)&operands, &cap_a, 1, sizeof *operands)) != EXPR_OK)
-      goto out;
-    operands[cnt++] = first;
-  }
+  if ((rc = grow(P, (void **)&operands, &cap_a, 1, sizeof *operands)) != EXPR_OK)
+    goto out;
+  operands[cnt++] = first;
   while (P->tok.kind == TK_OP) {
     if (P->e->d == EXPR_CLOUD && cnt == 2) {
       rc = infix_error(P);
@@ -612,16 +675,7 @@ static int parse_expr(parser *P, bool allow_cmp, expr_node **out)
       goto out;
     operands[cnt++] = opnd;
   }
-  n = new_node(P, EN_CHAIN, first->off);
-  if (!n) {
-    rc = nomem(P);
-    goto out;
-  }
-  n->u.chain.operands = operands;
-  n->u.chain.ops = ops;
-  n->u.chain.op_off = offs;
-  n->u.chain.n = cnt;
-  *out = n;
+  rc = group_tiers(P, operands, ops, offs, cnt, out);
 out:
   P->depth--;
   return rc;

@@ -22,6 +22,19 @@ static int std_prec(expr_op op)
 
 static int print_node(buf *b, const expr *e, const expr_node *n, size_t depth);
 
+/* Whether operand i of a chain prints in parentheses: when it binds looser than its parent,
+ * or as loose on the right (a - (b - c)).  A tighter one, as a comparison between ||, reads
+ * the same without them. */
+static bool operand_wrapped(const expr_node *chain, size_t i)
+{
+  const expr_node *r = chain->u.chain.operands[i];
+  int inner, outer = expr_op_tier(chain->u.chain.ops[0]);
+  if (r->kind != EN_CHAIN)
+    return false;
+  inner = expr_op_tier(r->u.chain.ops[0]);
+  return inner > outer || (i > 0 && inner == outer);
+}
+
 /* Parser nesting (expr_parse's depth count) the text of n needs beyond the level it
  * starts at, printed without clarifying parentheses: one level per call argument and per
  * parenthesised chain on the right of an operator. */
@@ -35,7 +48,7 @@ static size_t flat_height(const expr_node *n)
   } else if (n->kind == EN_CHAIN) {
     for (i = 0; i < n->u.chain.n; i++) {
       const expr_node *r = n->u.chain.operands[i];
-      if ((k = (i > 0 && r->kind == EN_CHAIN) + flat_height(r)) > h)
+      if ((k = operand_wrapped(n, i) + flat_height(r)) > h)
         h = k;
     }
   }
@@ -70,6 +83,15 @@ static bool wrap_before(const expr_op *ops, size_t i)
   return i > 0 && std_prec(ops[i]) > std_prec(ops[i - 1]);
 }
 
+static int print_operand(buf *b, const expr *e, const expr_node *chain, size_t i, size_t depth)
+{
+  bool wrap = operand_wrapped(chain, i);
+  int rc = wrap ? buf_addc(b, '(') : 0;
+  if (!rc)
+    rc = print_node(b, e, chain->u.chain.operands[i], depth + wrap);
+  return !rc && wrap ? buf_addc(b, ')') : rc;
+}
+
 /* depth: the parser's nesting level at which the chain's text starts.  Clarifying
  * parentheses nest one level each, so they are left out where they would take the text past
  * the parser's limit: the chain then prints flat, which means the same. */
@@ -87,20 +109,14 @@ static int print_chain(buf *b, const expr *e, const expr_node *n, size_t depth)
     if (wrap_before(ops, i))
       rc = buf_addc(b, '(');
   if (!rc)
-    rc = print_node(b, e, n->u.chain.operands[0], clarify ? depth + wraps : depth);
+    rc = print_operand(b, e, n, 0, clarify ? depth + wraps : depth);
   for (i = 0; i + 1 < cnt && !rc; i++) {
-    const expr_node *r = n->u.chain.operands[i + 1];
     if (clarify && wrap_before(ops, i))
       rc = buf_addc(b, ')');
     if (!rc)
       rc = buf_printf(b, " %s ", expr_op_text(ops[i]));
-    /* A chain on the right came from parentheses and needs them back. */
-    if (!rc && r->kind == EN_CHAIN)
-      rc = buf_addc(b, '(');
     if (!rc)
-      rc = print_node(b, e, r, depth + (r->kind == EN_CHAIN));
-    if (!rc && r->kind == EN_CHAIN)
-      rc = buf_addc(b, ')');
+      rc = print_operand(b, e, n, i + 1, depth);
   }
   return rc;
 }

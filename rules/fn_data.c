@@ -721,6 +721,20 @@ out:
   return rc;
 }
 
+/* CBin and Thumbprint: Microsoft's "In from AAD - User NGCKey" rule uses them on
+ * searchableDeviceKey, and Microsoft documents neither (MicrosoftDocs/azure-docs issue
+ * 101660, closed undocumented).  They are known, so such a rule parses and its flow gives
+ * NULL where searchableDeviceKey is absent (every object from AD); computing them would mean
+ * guessing, so a present value is an error that says so. */
+static int fn_undocumented(expr_call *c, const mvs_value *args, size_t n, mvs_value *out)
+{
+  (void)args;
+  (void)n;
+  (void)out;
+  return expr_fail(c, "not documented by Microsoft, so mvsync does not compute it "
+                      "(docs/functions.md)");
+}
+
 /* ---- the table ---- */
 
 #define ARG0 EXPR_ARG(0)
@@ -733,6 +747,8 @@ const expr_fn_def expr_fn_data[] = {
     {"CNum", EXPR_D_CONNECT, 1, 1, 0, fn_cnum},
     {"CRef", EXPR_D_CONNECT, 1, 1, 0, fn_cref},
     {"CStr", EXPR_D_BOTH, 1, 1, 0, fn_cstr},
+    {"CBin", EXPR_D_CONNECT, 2, 2, 0, fn_undocumented},
+    {"Thumbprint", EXPR_D_CONNECT, 1, 1, 0, fn_undocumented},
     {"Not", EXPR_D_CLOUD, 1, 1, 0, fn_not},
     {"StringFromGuid", EXPR_D_CONNECT, 1, 1, 0, fn_stringfromguid},
     /* Cloud Sync's reference spells it both ways */

@@ -1658,10 +1658,22 @@ static int to_base64(buf *b, const char *p, size_t n)
   return rc;
 }
 
+/* A binary value is encoded as its bytes: Microsoft's sourceAnchor flow
+ * ConvertToBase64([objectGUID]) gives the base64 of the GUID's 16 bytes, the
+ * onPremisesImmutableId Entra ID shows. */
 static int fn_converttobase64(expr_call *c, const mvs_value *args, size_t n, mvs_value *out)
 {
+  buf b;
+  int rc;
+
   (void)n;
-  return xform_arg0(c, args, to_base64, NULL, out);
+  if (args[0].type != MVS_V_BIN)
+    return xform_arg0(c, args, to_base64, NULL, out);
+  if ((rc = expr_call_steps(c, args[0].u.s.n)) != EXPR_OK)
+    return rc;
+  buf_init(&b, TEXT_MAX);
+  rc = base64_encode(&b, (const unsigned char *)args[0].u.s.p, args[0].u.s.n);
+  return finish(c, &b, rc, out);
 }
 
 static int b64_value(char ch)

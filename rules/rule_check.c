@@ -32,6 +32,7 @@ typedef struct schema {
   size_t n;
   char owner[160];   /* connector "contoso.com" / metaverse object type 'group' */
   const rule_connector *catalog_of; /* declares nothing: check against a catalog */
+  bool has_dn;                      /* a connector: Connect's pseudo-attribute dn is known */
   rule_connector_type catalog;      /* ... of this connector type */
 } schema;
 
@@ -70,6 +71,7 @@ static void connector_schema(const rule_connector *conn, schema *s)
   s->attrs = conn ? conn->attrs : NULL;
   s->n = conn ? conn->n_attrs : 0;
   s->catalog_of = conn && !conn->n_attrs && catalog_type(conn, &s->catalog) ? conn : NULL;
+  s->has_dn = conn != NULL;
   if (conn)
     snprintf(s->owner, sizeof s->owner, "connector \"%s\"", conn->name);
 }
@@ -77,6 +79,7 @@ static void connector_schema(const rule_connector *conn, schema *s)
 static void mv_schema(const rule_mv_object *o, schema *s)
 {
   s->catalog_of = NULL;
+  s->has_dn = false;
   s->attrs = o ? o->attrs : NULL;
   s->n = o ? o->n_attrs : 0;
   if (o)
@@ -123,6 +126,8 @@ static void check_attr(checker *c, const schema *s, const char *name, size_t n, 
   char hint[160];
   size_t i;
 
+  if (s->has_dn && n == 2 && memcmp(name, "dn", 2) == 0)
+    return;
   if (s->catalog_of) {
     check_catalog_attr(c, s, name, n, pos);
     return;
@@ -328,7 +333,8 @@ static void check_rule(checker *c, const rule *r, rule_date today)
   if (c->rs->n_metaverse && r->fields[RULE_F_DIRECTION].valid &&
       r->fields[RULE_F_SOURCE].valid) {
     const char *mv_type = r->direction == RULE_OUTBOUND ? r->source_type : r->target_type;
-    if (!rule_set_mv_object(c->rs, mv_type) && !is_collection_type(mv_type)) {
+    if (!rule_set_mv_object(c->rs, mv_type) && !is_collection_type(mv_type) &&
+        strcmp(mv_type, RULE_ANY_TYPE) != 0) {
       rule_suggest_init(&sg, mv_type, strlen(mv_type));
       for (i = 0; i < c->rs->n_metaverse; i++)
         for (k = 0; k < c->rs->metaverse[i].n_objects; k++)
@@ -339,6 +345,14 @@ static void check_rule(checker *c, const rule *r, rule_date today)
     }
   }
 
+  /* Connect ships `*` only on an inbound join rule; it names no type to provision into. */
+  if (r->fields[RULE_F_SOURCE].valid && r->target_type &&
+      strcmp(r->target_type, RULE_ANY_TYPE) == 0 &&
+      (r->direction != RULE_INBOUND || r->link == RULE_LINK_PROVISION))
+    report(c, r->fields[RULE_F_SOURCE].pos, RULE_SEV_ERROR,
+           "rule \"%s\": the target type * (any metaverse type) is for inbound rules that "
+           "join, not for %s", r->name,
+           r->direction != RULE_INBOUND ? "outbound rules" : "link provision");
   if (r->link == RULE_LINK_JOINNOFLOW && r->n_flows)
     report(c, r->flows[0].pos, RULE_SEV_ERROR,
            "rule \"%s\" has link joinnoflow, which flows no attributes; remove its flows or "

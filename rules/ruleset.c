@@ -119,6 +119,11 @@ const rule_mv_object *rule_set_mv_object(const rule_set *rs, const char *name)
   return NULL;
 }
 
+bool rule_targets_type(const rule *r, const char *type)
+{
+  return strcmp(r->target_type, RULE_ANY_TYPE) == 0 || strcasecmp(r->target_type, type) == 0;
+}
+
 /* ---- diagnostics ---- */
 
 void rule_diags_init(rule_diags *d) { memset(d, 0, sizeof *d); }

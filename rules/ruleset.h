@@ -380,6 +380,14 @@ const rule_connector *rule_set_connector(const rule_set *rs, const char *name);
 const rule_mv_object *rule_set_mv_object(const rule_set *rs, const char *name);
 const rule_collection *rule_set_collection(const rule_set *rs, const char *name);
 
+/* Connect's target type `*` ("In from AD - ForeignSecurityPrincipal Join User",
+ * foreignSecurityPrincipal -> *): an inbound join rule that joins a metaverse object of any
+ * type. */
+#define RULE_ANY_TYPE "*"
+/* Whether inbound rule r flows to metaverse objects of `type`: its target type, in any case,
+ * or any type for RULE_ANY_TYPE. */
+bool rule_targets_type(const rule *r, const char *type);
+
 /* Canonical spellings, as the formatter prints them ("inbound", "joinnoflow", "ISNOTNULL",
  * "mergecaseinsensitive", "reference", "entra", "cloud"). */
 const char *rule_direction_name(rule_direction d);

@@ -23,12 +23,25 @@ typedef struct attr_table {
 
 static mvs_value table_attr(void *u, const char *name, size_t n)
 {
-  attr_table *t = u;
+  const attr_table *t = u;
   size_t i;
   for (i = 0; i < t->n; i++)
     if (strlen(t->e[i].name) == n && memcmp(t->e[i].name, name, n) == 0)
       return t->e[i].v;
   return mvs_null();
+}
+
+static mvs_value attr_of_tables(void *u, const char *name, size_t n)
+{
+  return table_attr(((attr_table *const *)u)[0], name, n);
+}
+
+/* %NAME% from --param: the value given, -1 (unknown parameter) otherwise. */
+static int table_param(void *u, const char *name, size_t n, mvs_value *out)
+{
+  attr_table *params = ((attr_table *const *)u)[1];
+  *out = table_attr(params, name, n);
+  return out->type == MVS_V_NULL ? -1 : 0;
 }
 
 /* Add one value to `name`: a second value makes the attribute multi-valued. */
@@ -67,7 +80,8 @@ static void expr_usage(void)
 {
   fprintf(stderr,
           "usage: mvsync expr [--dialect connect|cloud|auto] [--attr NAME=VALUE]... "
-          "[--object FILE.json] [--now ISO8601] [--seed N] [--json] EXPRESSION\n");
+          "[--param NAME=VALUE]... [--object FILE.json] [--now ISO8601] [--seed N] [--json] "
+          "EXPRESSION\n");
 }
 
 /* Column (1-based, in characters) and line of a byte offset in src. */
@@ -128,7 +142,8 @@ static int print_json(mvs_value v)
 int cli_expr(int argc, char **argv)
 {
   mvs_arena *a = mvs_arena_new(0);
-  attr_table attrs = {0};
+  attr_table attrs = {0}, params = {0};
+  attr_table *tables[2] = {&attrs, &params};
   expr_dialect dialect = EXPR_CONNECT;
   int auto_dialect = 1;
   const char *src = NULL, *object_path = NULL;
@@ -161,17 +176,18 @@ int cli_expr(int argc, char **argv)
         fprintf(stderr, "mvsync expr: unknown dialect '%s' (expected connect, cloud or auto)\n", d);
         goto out;
       }
-    } else if (strcmp(arg, "--attr") == 0 && i + 1 < argc) {
+    } else if ((strcmp(arg, "--attr") == 0 || strcmp(arg, "--param") == 0) && i + 1 < argc) {
+      /* --param names a %NAME% parameter (Connect's Domain.FQDN, Connector.Name, ...). */
       const char *kv = argv[++i], *eq = strchr(kv, '=');
       mvs_value v;
       char *name;
       if (!eq || eq == kv) {
-        fprintf(stderr, "mvsync expr: --attr takes NAME=VALUE, got '%s'\n", kv);
+        fprintf(stderr, "mvsync expr: %s takes NAME=VALUE, got '%s'\n", arg, kv);
         goto out;
       }
       name = mvs_arena_memdup(a, kv, (size_t)(eq - kv));
       if (!name || mvs_str_copy(a, eq + 1, strlen(eq + 1), &v) != 0 ||
-          table_add(&attrs, a, name, v) != 0) {
+          table_add(arg[2] == 'a' ? &attrs : &params, a, name, v) != 0) {
         rc = MVS_EXIT_SYSTEM;
         goto out;
       }
@@ -252,7 +268,8 @@ int cli_expr(int argc, char **argv)
     goto out;
   }
   {
-    expr_env env = {.attr = table_attr, .u = &attrs, .now = now, .seed = seed};
+    expr_env env = {.attr = attr_of_tables, .param = table_param, .u = tables, .now = now,
+                    .seed = seed};
     rc = expr_eval(e, &env, a, &result, &err);
   }
   if (rc != EXPR_OK) {

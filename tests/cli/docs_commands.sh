@@ -110,11 +110,14 @@ doc "mvsync expr --dialect cloud --json 'Join(\",\", [m])' --attr m=a --attr m=b
 run 0 expr --dialect cloud --json 'Join(",", [m])' --attr m=a --attr m=b
 same "$out" '{"value": "a,b"}'
 doc 'mvsync expr'
-doc 'mvsync expr [--dialect connect|cloud|auto] [--attr NAME=VALUE]... [--object FILE.json]'
+doc 'mvsync expr [--dialect connect|cloud|auto] [--attr NAME=VALUE]... [--param NAME=VALUE]...'
 printf '{"b": ["x", "y"], "n": 7}' >"$work/obj.json"
 run 0 expr --dialect connect --attr a=1 --object obj.json --now 2026-01-15T10:30:00Z --seed 3 --json \
   'Join([b], "-") & [a] & FormatDateTime(Now(), "yyyy")'
 same "$out" '{"value": "x-y12026"}'
+doc "mvsync expr --attr sAMAccountName=jdoe --param Domain.FQDN=contoso.com '[sAMAccountName] & \"@\" & %Domain.FQDN%'"
+run 0 expr --attr sAMAccountName=jdoe --param Domain.FQDN=contoso.com '[sAMAccountName] & "@" & %Domain.FQDN%'
+same "$out" "jdoe@contoso.com"
 run 1 expr 'Left([a]'                                 # a parse error: expr:1:COL: error:
 has "$err" "expr:1:"
 

@@ -30,6 +30,14 @@ expect mv-plain 0 $'SMTP:a@x\nsmtp:b@x' "" -- expr \
   'IIF(InStr([proxyAddresses],"SIP:")=1,NULL,[proxyAddresses])' \
   --attr proxyAddresses=SMTP:a@x --attr proxyAddresses=SIP:a@x --attr proxyAddresses=smtp:b@x
 
+# --param supplies %NAME%, Connect's UPN fallback of "In from AD - User Join"; without it the
+# parameter is unknown.
+expect param-upn 0 "jdoe@contoso.com" "" -- expr \
+  'IIF(IsPresent([userPrincipalName]),[userPrincipalName], IIF(IsPresent([sAMAccountName]),([sAMAccountName]&"@"&%Domain.FQDN%),Error("AccountName is not present")))' \
+  --attr sAMAccountName=jdoe --param Domain.FQDN=contoso.com
+expect param-missing 1 "" "unknown parameter %Domain.FQDN%" -- expr '%Domain.FQDN%'
+expect param-malformed 2 "" "--param takes NAME=VALUE" -- expr --param Domain.FQDN '%Domain.FQDN%'
+
 # NULL prints nothing; --json prints null.
 expect null-plain 0 "" "" -- expr '[missing]'
 expect null-json 0 '{"value": null}' "" -- expr --json '[missing]'
