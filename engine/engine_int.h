@@ -263,8 +263,6 @@ int export_order(mvs_engine *e, id_list *ids);
 int dump_mv_label(mvs_engine *e, int64_t mv_id, mvs_arena *a, const char **label);
 int dump_cs_label(mvs_engine *e, const cs_row *cs, mvs_arena *a, const char **label);
 
-#endif
-
 /* ---- contributions (flow.c): what rules flow to one object, merged per attribute ---- */
 typedef struct contrib {
   const char *attr;
@@ -337,3 +335,5 @@ int connector_open_for(mvs_engine *e, conn_info *c, open_connector *oc);
 /* The data shape of a connector (its "shape" setting, else its type); NULL when none. */
 const struct shape *engine_conn_shape(const conn_info *c);
 void connector_close_for(open_connector *oc);
+
+#endif

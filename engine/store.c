@@ -459,7 +459,7 @@ int store_schema_version(void)
   int v = 0;
   while ((p = strstr(p, "\n-- migration ")) != NULL) {
     p += 14;
-    v = atoi(p);
+    v = (int)strtol(p, NULL, 10);
   }
   return v;
 }
@@ -475,7 +475,7 @@ static int migrate(sqlite3 *db, int from, char **err)
     goto out;
   while (p) {
     const char *next = strstr(p + 1, "\n-- migration ");
-    int n = atoi(p + 14);
+    int n = (int)strtol(p + 14, NULL, 10);
     size_t len = next ? (size_t)(next - p) : strlen(p);
     if (n > from) {
       if (!(section = strndup(p, len)) ||

@@ -218,6 +218,7 @@ static int finish_object(reader *r)
   conn_attr *attrs;
   size_t k = 0;
   char *origin;
+  size_t origin_size;
   const char *why = NULL;
   int rc;
 
@@ -232,11 +233,12 @@ static int finish_object(reader *r)
   } else {
     ch.type = r->coll_type ? r->coll_type : r->o->type ? r->o->type : r->page_type;
   }
-  origin = mvs_arena_alloc(r->arena, strlen(r->o->name) + 24);
+  origin_size = strlen(r->o->name) + 24;
+  origin = mvs_arena_alloc(r->arena, origin_size);
   attrs = mvs_arena_alloc(r->arena, (r->n_props + 1) * sizeof *attrs);
   if (!origin || !attrs)
     return too_big(r);
-  sprintf(origin, "%s:%ld", r->o->name, r->obj_line);
+  snprintf(origin, origin_size, "%s:%ld", r->o->name, r->obj_line);
   ch.origin = origin;
   ch.offset = r->obj_off;
   ch.kind = r->removed ? FCH_DELETE : FCH_UPSERT;
@@ -821,13 +823,14 @@ static int gen_removed(yajl_gen g)
 static int gen_delta(yajl_gen g, const fchange *ch, size_t first, size_t *next)
 {
   const char *name = ch->attrs[first].name;
-  char *key = malloc(strlen(name) + 7);
+  size_t key_size = strlen(name) + 7;
+  char *key = malloc(key_size);
   size_t i;
   int rc = -1;
 
   if (!key)
     return -1;
-  sprintf(key, "%s@delta", name);
+  snprintf(key, key_size, "%s@delta", name);
   if (gen_str(g, key, strlen(key)) != 0 || yajl_gen_array_open(g) != yajl_gen_status_ok)
     goto out;
   for (i = first; i < ch->n_attrs && ch->attrs[i].op != CONN_ATTR_REPLACE &&
