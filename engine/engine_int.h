@@ -11,7 +11,7 @@
 
 #include "connectors/connector.h"
 #include "engine/attrset.h"
-#include "engine/run.h"
+#include "engine/engine.h"
 #include "engine/store.h"
 #include "rules/ruleset.h"
 #include "rules/scope.h"

@@ -15,9 +15,16 @@ fresh() {
   cp -r "$src"/schema "$src"/rules "$src"/connectors "$src"/engine "$src"/tools "$tmp/tree/"
 }
 
-# expect NAME FILE RULE: checksrc on the planted tree exits 1 with "FILE:LINE: RULE:".
-expect() {
-  local name=$1 file=$2 rule=$3 rc=0
+# plant NAME FILE RULE HOW TEXT: in a fresh copy, plant one violation in FILE (HOW: "append"
+# the line TEXT, or "edit" it with the sed script TEXT); checksrc must exit 1 naming
+# "FILE:LINE: RULE:".
+plant() {
+  local name=$1 file=$2 rule=$3 how=$4 text=$5 rc=0
+  fresh
+  case $how in
+    append) printf '%s\n' "$text" >>"$tmp/tree/$file" ;;
+    edit) sed -i "$text" "$tmp/tree/$file" ;;
+  esac
   "$src/tools/checksrc" "$tmp/tree" >"$tmp/out" 2>&1 || rc=$?
   if [ "$rc" -eq 1 ] && grep -Eq "^${file//./\\.}:[0-9]+: ${rule}:" "$tmp/out"; then
     echo "ok   $name"
@@ -35,53 +42,18 @@ else
   echo "FAIL clean copy:"; cat "$tmp/out"; fails=$((fails + 1))
 fi
 
-fresh
-printf 'static void planted(char *d) { strcpy(d, "x"); }\n' >>"$tmp/tree/schema/buf.c"
-expect "banned strcpy" schema/buf.c banned
-
-fresh
-printf 'static int planted(const char *s) { return atoi(s); }\n' >>"$tmp/tree/connectors/dn.c"
-expect "banned atoi" connectors/dn.c banned
-
-fresh
-sed -i 's/^#ifndef MVS_BUF_H$/#ifndef BUF_H/' "$tmp/tree/schema/buf.h"
-expect "guard name" schema/buf.h guard
-
-fresh
-printf 'extern int planted;\n' >>"$tmp/tree/schema/value.h"
-expect "guard closed early" schema/value.h guard
-
-fresh
-sed -i '1s|^/\* utf8 — |/* UTF-8 helpers: |' "$tmp/tree/schema/utf8.h"
-expect "header first line" schema/utf8.h header
-
-fresh
-sed -i '1,5s/Memory:/Owner:/' "$tmp/tree/connectors/base64.h"
-expect "header memory ownership" connectors/base64.h header
-
-fresh
-printf 'void *planted(void);\nvoid *planted(void) { return sqlite3_malloc(1); }\n' >>"$tmp/tree/engine/diff.c"
-expect "sqlite outside store.c" engine/diff.c sqlite
-
-fresh
-printf 'void planted(void);\nvoid planted(void) { puts("x"); }\n' >>"$tmp/tree/rules/scope.c"
-expect "I/O in rules/" rules/scope.c rules-io
-
-fresh
-printf 'void *planted(void);\nvoid *planted(void) { return fopen("x", "r"); }\n' >>"$tmp/tree/rules/catalog.c"
-expect "fopen in rules/" rules/catalog.c rules-io
-
-fresh
-sed -i '0,/^#include "/s//#include "engine\/store.h"\n#include "/' "$tmp/tree/connectors/dn.c"
-expect "connector includes engine/" connectors/dn.c connectors
-
-fresh
-sed -i '0,/^#include "/s//#include "rules\/expr.h"\n#include "/' "$tmp/tree/connectors/ldap/escape.c"
-expect "connector includes rules/" connectors/ldap/escape.c connectors
-
-fresh
-sed -i '0,/^#include "/s//#include "tools\/cli.h"\n#include "/' "$tmp/tree/schema/value.c"
-expect "schema includes tools/" schema/value.c tools
+plant "banned strcpy" schema/buf.c banned append 'static void planted(char *d) { strcpy(d, "x"); }'
+plant "banned atoi" connectors/dn.c banned append 'static int planted(const char *s) { return atoi(s); }'
+plant "guard name" schema/buf.h guard edit 's/^#ifndef MVS_BUF_H$/#ifndef BUF_H/'
+plant "guard closed early" schema/value.h guard append 'extern int planted;'
+plant "header first line" schema/utf8.h header edit '1s|^/\* utf8 — |/* UTF-8 helpers: |'
+plant "header memory ownership" connectors/base64.h header edit '1,5s/Memory:/Owner:/'
+plant "sqlite outside store.c" engine/diff.c sqlite append 'void *planted(void) { return sqlite3_malloc(1); }'
+plant "I/O in rules/" rules/scope.c rules-io append 'void planted(void) { puts("x"); }'
+plant "fopen in rules/" rules/catalog.c rules-io append 'void *planted(void) { return fopen("x", "r"); }'
+plant "connector includes engine/" connectors/dn.c connectors edit '0,/^#include "/s//#include "engine\/store.h"\n#include "/'
+plant "connector includes rules/" connectors/ldap/escape.c connectors edit '0,/^#include "/s//#include "rules\/expr.h"\n#include "/'
+plant "schema includes tools/" schema/value.c tools edit '0,/^#include "/s//#include "tools\/cli.h"\n#include "/'
 
 [ "$fails" -eq 0 ] || { echo "$fails case(s) failed"; exit 1; }
 echo "all planted violations caught"
