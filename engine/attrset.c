@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "schema/array.h"
 #include "schema/utf8.h"
 
 #define BLOB_MAGIC 0xA1
@@ -109,14 +110,8 @@ int attrset_set(attrset *s, const char *name, mvs_value v, unsigned flags, const
     s->items[i] = e;
     return 0;
   }
-  if (s->n == s->cap) {
-    size_t ncap = s->cap ? s->cap * 2 : 16;
-    attr_entry *np = realloc(s->items, ncap * sizeof *np);
-    if (!np)
-      return -1;
-    s->items = np;
-    s->cap = ncap;
-  }
+  if (array_reserve(&s->items, &s->cap, s->n + 1, sizeof *s->items) != 0)
+    return -1;
   i = -i - 1;
   memmove(&s->items[i + 1], &s->items[i], (s->n - (size_t)i) * sizeof *s->items);
   s->items[i] = e;

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "engine/engine_int.h"
-#include "tools/value_json.h"
+#include "schema/array.h"
+#include "schema/json_str.h"
+#include "schema/value_json.h"
 
 /* Every loss is recorded: a diff missing an entry must fail the run, never pass as complete. */
 static void diff_fail(diff_log *d, const char *what)
@@ -62,15 +64,9 @@ diff_entry *diff_add(mvs_engine *e, const char *kind, const char *where, const c
   diff_entry *x;
   if (!d)
     return NULL;
-  if (d->n == d->cap) {
-    size_t ncap = d->cap ? d->cap * 2 : 64;
-    diff_entry **np = realloc(d->items, ncap * sizeof *np);
-    if (!np) {
-      diff_fail(d, "out of memory");
-      return NULL;
-    }
-    d->items = np;
-    d->cap = ncap;
+  if (array_reserve(&d->items, &d->cap, d->n + 1, sizeof *d->items) != 0) {
+    diff_fail(d, "out of memory");
+    return NULL;
   }
   if (!(x = mvs_arena_alloc(d->arena, sizeof *x))) {
     diff_fail(d, "one object's changes exceed the diff's memory limit");
@@ -153,26 +149,26 @@ static int render_entry(const diff_entry *x, bool json, bool first, buf *out)
 
   if (json) {
     buf_printf(out, "%s\n {\"kind\": \"%s\", \"where\": ", first ? "" : ",", x->kind);
-    value_json_write_str(out, x->where, strlen(x->where));
+    json_str_write(out, x->where, strlen(x->where));
     buf_adds(out, ", \"object\": ");
-    value_json_write_str(out, x->object, strlen(x->object));
+    json_str_write(out, x->object, strlen(x->object));
     buf_printf(out, ", \"op\": \"%s\"%s", x->op, x->drift ? ", \"drift\": true" : "");
     if (x->detail) {
       buf_adds(out, ", \"detail\": ");
-      value_json_write_str(out, x->detail, strlen(x->detail));
+      json_str_write(out, x->detail, strlen(x->detail));
     }
     buf_adds(out, ", \"changes\": [");
     for (j = 0; j < x->n_changes; j++) {
       const diff_change *c = &x->changes[j];
       buf_printf(out, "%s{\"attr\": ", j ? ", " : "");
-      value_json_write_str(out, c->attr, strlen(c->attr));
+      json_str_write(out, c->attr, strlen(c->attr));
       buf_adds(out, ", \"old\": ");
       value_json_write(out, c->old_v);
       buf_adds(out, ", \"new\": ");
       value_json_write(out, c->new_v);
       if (c->rule) {
         buf_adds(out, ", \"rule\": ");
-        value_json_write_str(out, c->rule, strlen(c->rule));
+        json_str_write(out, c->rule, strlen(c->rule));
       }
       if (c->drift)
         buf_adds(out, ", \"drift\": true");

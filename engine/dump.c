@@ -8,7 +8,9 @@
 #include <strings.h>
 
 #include "engine/engine_int.h"
-#include "tools/value_json.h"
+#include "schema/array.h"
+#include "schema/json_str.h"
+#include "schema/value_json.h"
 
 static const char *const import_names[] = {"none", "add", "update", "delete", "delete-add"};
 static const char *const op_names[] = {"add", "update", "delete", "rename"};
@@ -124,14 +126,8 @@ typedef struct items {
 
 static int items_add(items *l, buf *key, buf *text)
 {
-  if (l->n == l->cap) {
-    size_t ncap = l->cap ? l->cap * 2 : 64;
-    item *np = realloc(l->v, ncap * sizeof *np);
-    if (!np)
-      return -1;
-    l->v = np;
-    l->cap = ncap;
-  }
+  if (array_reserve(&l->v, &l->cap, l->n + 1, sizeof *l->v) != 0)
+    return -1;
   l->v[l->n].key = buf_detach(key);
   l->v[l->n].text = buf_detach(text);
   if (!l->v[l->n].key || !l->v[l->n].text)
@@ -217,7 +213,7 @@ static int write_attrs(mvs_engine *e, buf *b, const attrset *s, const ref_rows *
     mvs_value *vals;
     if (!(ae->flags & ATTR_REF)) {
       buf_printf(b, "%s", first ? "" : ", ");
-      value_json_write_str(b, ae->name, strlen(ae->name));
+      json_str_write(b, ae->name, strlen(ae->name));
       buf_adds(b, ": ");
       value_json_write(b, ae->value);
       first = false;
@@ -247,7 +243,7 @@ static int write_attrs(mvs_engine *e, buf *b, const attrset *s, const ref_rows *
       vals[n++].type = MVS_V_REF;
     }
     buf_printf(b, "%s", first ? "" : ", ");
-    value_json_write_str(b, ae->name, strlen(ae->name));
+    json_str_write(b, ae->name, strlen(ae->name));
     buf_adds(b, ": ");
     write_values(b, vals, n, (ae->flags & ATTR_MULTI) != 0);
     first = false;
@@ -281,22 +277,22 @@ static int dump_connector(mvs_engine *e, int64_t cid, buf *out)
     buf_printf(&key, "%s\x01%s", cs.anchor ? cs.anchor : "\x7f", cs.dn ? cs.dn : "");
     buf_adds(&text, "{\"anchor\": ");
     if (cs.anchor)
-      value_json_write_str(&text, cs.anchor, strlen(cs.anchor));
+      json_str_write(&text, cs.anchor, strlen(cs.anchor));
     else
       buf_adds(&text, "null");
     buf_adds(&text, ", \"dn\": ");
     if (cs.dn)
-      value_json_write_str(&text, cs.dn, strlen(cs.dn));
+      json_str_write(&text, cs.dn, strlen(cs.dn));
     else
       buf_adds(&text, "null");
     buf_adds(&text, ", \"type\": ");
-    value_json_write_str(&text, cs.object_type, strlen(cs.object_type));
+    json_str_write(&text, cs.object_type, strlen(cs.object_type));
     buf_printf(&text, ", \"import\": \"%s\", \"joined\": %s, \"attrs\": ",
                import_names[cs.import_state], cs.mv_id ? "true" : "false");
     rc = write_attrs(e, &text, &s, &refs, false, e->scratch);
     if (cs.error) {
       buf_adds(&text, ", \"error\": ");
-      value_json_write_str(&text, cs.error, strlen(cs.error));
+      json_str_write(&text, cs.error, strlen(cs.error));
     }
     buf_addc(&text, '}');
     attrset_free(&s);
@@ -345,13 +341,13 @@ static int dump_metaverse(mvs_engine *e, buf *out)
         goto out;
       }
       buf_adds(&text, "{\"type\": ");
-      value_json_write_str(&text, mv.object_type, strlen(mv.object_type));
+      json_str_write(&text, mv.object_type, strlen(mv.object_type));
       buf_adds(&text, ", \"links\": [");
       for (j = 0; j < nl; j++) {
         buf_printf(&key, "%s%s", j ? "\x01" : "", links[j]);
         if (j)
           buf_adds(&text, ", ");
-        value_json_write_str(&text, links[j], strlen(links[j]));
+        json_str_write(&text, links[j], strlen(links[j]));
       }
       buf_adds(&text, "], \"attrs\": ");
       free(links);
@@ -391,23 +387,23 @@ static int pending_json(mvs_engine *e, int64_t cs_id, buf *key, buf *text)
     goto out;
   buf_printf(key, "%s\x01%s\x01%d", conn, cs.dn ? cs.dn : "", pe.op);
   buf_adds(text, "{\"connector\": ");
-  value_json_write_str(text, conn, strlen(conn));
+  json_str_write(text, conn, strlen(conn));
   buf_adds(text, ", \"dn\": ");
   if (cs.dn)
-    value_json_write_str(text, cs.dn, strlen(cs.dn));
+    json_str_write(text, cs.dn, strlen(cs.dn));
   else
     buf_adds(text, "null");
   buf_printf(text, ", \"op\": \"%s\"", op_names[pe.op & 3]);
   if (pe.new_dn) {
     buf_adds(text, ", \"new_dn\": ");
-    value_json_write_str(text, pe.new_dn, strlen(pe.new_dn));
+    json_str_write(text, pe.new_dn, strlen(pe.new_dn));
   }
   buf_adds(text, ", \"attrs\": {");
   for (i = 0; i < vals.n;) {
     const char *attr = vals.items[i].attr;
     int prev_mode = -1;
     buf_printf(text, "%s", i ? ", " : "");
-    value_json_write_str(text, attr, strlen(attr));
+    json_str_write(text, attr, strlen(attr));
     buf_adds(text, ": {");
     for (j = i; j < vals.n && strcmp(vals.items[j].attr, attr) == 0; j++) {
       const pe_value_row *v = &vals.items[j];
@@ -430,7 +426,7 @@ static int pending_json(mvs_engine *e, int64_t cs_id, buf *key, buf *text)
   buf_printf(text, "}, \"status\": \"%s\"", pe.status == PE_SENT ? "sent" : "pending");
   if (pe.error) {
     buf_adds(text, ", \"error\": ");
-    value_json_write_str(text, pe.error, strlen(pe.error));
+    json_str_write(text, pe.error, strlen(pe.error));
   }
   rc = buf_addc(text, '}') ? -1 : 0;
 out:
@@ -476,7 +472,7 @@ int engine_dump_json(mvs_engine *e, buf *out)
     if (store_connector_name(e->st, conns.ids[i], e->scratch2, &name) != STORE_OK)
       goto out;
     buf_printf(out, "%s\n  ", i ? "," : "");
-    value_json_write_str(out, name, strlen(name));
+    json_str_write(out, name, strlen(name));
     buf_adds(out, ": [");
     if (dump_connector(e, conns.ids[i], out) != 0)
       goto out;
@@ -610,19 +606,19 @@ int engine_show(mvs_engine *e, bool metaverse, int64_t id, bool json, buf *out)
     }
     if (json) {
       buf_printf(out, "{\"id\": %lld, \"type\": ", (long long)id);
-      value_json_write_str(out, mv.object_type, strlen(mv.object_type));
+      json_str_write(out, mv.object_type, strlen(mv.object_type));
       buf_adds(out, ", \"links\": [");
       for (i = 0; i < nl; i++) {
         buf_adds(out, i ? ", " : "");
-        value_json_write_str(out, links[i], strlen(links[i]));
+        json_str_write(out, links[i], strlen(links[i]));
       }
       buf_printf(out, "], \"attrs\": %s, \"contributors\": {", attrs.p);
       for (i = 0; i < s.n; i++) {
         buf_adds(out, i ? ", " : "");
-        value_json_write_str(out, s.items[i].name, strlen(s.items[i].name));
+        json_str_write(out, s.items[i].name, strlen(s.items[i].name));
         buf_adds(out, ": ");
         if (s.items[i].src)
-          value_json_write_str(out, s.items[i].src, strlen(s.items[i].src));
+          json_str_write(out, s.items[i].src, strlen(s.items[i].src));
         else
           buf_adds(out, "null");
       }
@@ -652,14 +648,14 @@ int engine_show(mvs_engine *e, bool metaverse, int64_t id, bool json, buf *out)
       goto out;
     if (json) {
       buf_printf(out, "{\"id\": %lld, \"connector\": ", (long long)id);
-      value_json_write_str(out, conn, strlen(conn));
+      json_str_write(out, conn, strlen(conn));
       buf_adds(out, ", \"anchor\": ");
-      cs.anchor ? value_json_write_str(out, cs.anchor, strlen(cs.anchor)) : buf_adds(out, "null");
+      cs.anchor ? json_str_write(out, cs.anchor, strlen(cs.anchor)) : buf_adds(out, "null");
       buf_adds(out, ", \"dn\": ");
-      cs.dn ? value_json_write_str(out, cs.dn, strlen(cs.dn)) : buf_adds(out, "null");
+      cs.dn ? json_str_write(out, cs.dn, strlen(cs.dn)) : buf_adds(out, "null");
       buf_printf(out, ", \"type\": \"%s\", \"import\": \"%s\", \"mv_id\": %lld, \"link_rule\": ",
                  cs.object_type, import_names[cs.import_state], (long long)cs.mv_id);
-      cs.link_rule ? value_json_write_str(out, cs.link_rule, strlen(cs.link_rule)) : buf_adds(out, "null");
+      cs.link_rule ? json_str_write(out, cs.link_rule, strlen(cs.link_rule)) : buf_adds(out, "null");
       buf_printf(out, ", \"provisioned\": %s, \"attrs\": %s}\n", cs.provisioned ? "true" : "false",
                  attrs.p);
     } else {
@@ -701,14 +697,14 @@ int engine_runs(mvs_engine *e, bool json, buf *out)
     if (json) {
       buf_printf(out, "%s\n {\"id\": %lld, \"profile\": \"%s\", \"connector\": ", i ? "," : "",
                  (long long)r->id, r->profile);
-      r->connector ? value_json_write_str(out, r->connector, strlen(r->connector)) : buf_adds(out, "null");
+      r->connector ? json_str_write(out, r->connector, strlen(r->connector)) : buf_adds(out, "null");
       buf_printf(out, ", \"started\": \"%s\", \"duration_ms\": %lld, \"adds\": %lld, "
                  "\"updates\": %lld, \"deletes\": %lld, \"errors\": %lld, \"skipped_refs\": %lld, "
                  "\"drift\": %lld, \"ruleset_hash\": \"%s\", \"status\": \"%s\", \"log\": ",
                  r->started, (long long)r->duration_ms, (long long)r->adds, (long long)r->updates,
                  (long long)r->deletes, (long long)r->errors, (long long)r->skipped_refs,
                  (long long)r->drift, r->ruleset_hash ? r->ruleset_hash : "", r->status);
-      value_json_write_str(out, r->log ? r->log : "", r->log ? strlen(r->log) : 0);
+      json_str_write(out, r->log ? r->log : "", r->log ? strlen(r->log) : 0);
       buf_addc(out, '}');
     } else {
       buf_printf(out,

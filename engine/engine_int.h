@@ -11,7 +11,7 @@
 
 #include "connectors/connector.h"
 #include "engine/attrset.h"
-#include "engine/run.h"
+#include "engine/engine.h"
 #include "engine/store.h"
 #include "rules/ruleset.h"
 #include "rules/scope.h"
@@ -269,8 +269,6 @@ int export_order(mvs_engine *e, id_list *ids);
 int dump_mv_label(mvs_engine *e, int64_t mv_id, mvs_arena *a, const char **label);
 int dump_cs_label(mvs_engine *e, const cs_row *cs, mvs_arena *a, const char **label);
 
-#endif
-
 /* ---- contributions (flow.c): what rules flow to one object, merged per attribute ---- */
 typedef struct contrib {
   const char *attr;
@@ -349,3 +347,5 @@ int connector_value_taken(mvs_engine *e, conn_info *c, const char *object_type,
 /* The data shape of a connector (its "shape" setting, else its type); NULL when none. */
 const struct shape *engine_conn_shape(const conn_info *c);
 void connector_close_for(open_connector *oc);
+
+#endif

@@ -9,6 +9,7 @@
 
 #include "engine/engine_int.h"
 #include "rules/expr.h"
+#include "schema/array.h"
 
 int view_load_cs(mvs_engine *e, obj_view *v, const cs_row *cs, mvs_arena *a)
 {
@@ -341,14 +342,8 @@ int value_text(mvs_arena *a, mvs_value v, const char **p, size_t *n)
 
 contrib *contribs_add(contribs *c)
 {
-  if (c->n == c->cap) {
-    size_t ncap = c->cap ? c->cap * 2 : 16;
-    contrib *np = realloc(c->items, ncap * sizeof *np);
-    if (!np)
-      return NULL;
-    c->items = np;
-    c->cap = ncap;
-  }
+  if (array_reserve(&c->items, &c->cap, c->n + 1, sizeof *c->items) != 0)
+    return NULL;
   memset(&c->items[c->n], 0, sizeof *c->items);
   return &c->items[c->n++];
 }

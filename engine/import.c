@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "engine/engine_int.h"
+#include "schema/array.h"
 
 typedef struct import_ctx {
   mvs_engine *e;
@@ -49,14 +50,8 @@ static int fold_copy(import_ctx *ic, const char *p, size_t n, const char **out)
 static int ref_vals_add(import_ctx *ic, ref_vals *rv, const char *attr, mvs_value v)
 {
   ref_val *r;
-  if (rv->n == rv->cap) {
-    size_t ncap = rv->cap ? rv->cap * 2 : 64;
-    ref_val *np = realloc(rv->items, ncap * sizeof *np);
-    if (!np)
-      return -1;
-    rv->items = np;
-    rv->cap = ncap;
-  }
+  if (array_reserve(&rv->items, &rv->cap, rv->n + 1, sizeof *rv->items) != 0)
+    return -1;
   r = &rv->items[rv->n];
   r->attr = attr;
   if (!(r->key = mvs_arena_memdup(ic->e->scratch, v.u.s.p, v.u.s.n)) ||

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "engine/engine_int.h"
-#include "tools/value_json.h"
+#include "schema/json_str.h"
 
 static int find_object(mvs_engine *e, int64_t cid, const char *object, cs_row *cs)
 {
@@ -80,7 +80,7 @@ int engine_preview(mvs_engine *e, const char *conn_name, const char *object, boo
     for (; line && *line; line = nl + 1, i++) {
       nl = strchr(line, '\n');
       buf_adds(out, i ? ", " : "");
-      value_json_write_str(out, line, (size_t)(nl - line));
+      json_str_write(out, line, (size_t)(nl - line));
     }
     buf_printf(out, "], \"committed\": %s, \"changes\": ", commit ? "true" : "false");
     if (diff_render(e->diff, true, out) != 0)

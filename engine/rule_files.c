@@ -8,18 +8,13 @@
 #include <sys/stat.h>
 
 #include "engine/rule_files.h"
+#include "schema/array.h"
 
 static int add_one(rule_files *l, char *path)
 {
-  if (l->n == l->cap) {
-    size_t ncap = l->cap ? l->cap * 2 : 16;
-    char **np = realloc(l->paths, ncap * sizeof *np);
-    if (!np) {
-      free(path);
-      return RULE_FILES_NOMEM;
-    }
-    l->paths = np;
-    l->cap = ncap;
+  if (array_reserve(&l->paths, &l->cap, l->n + 1, sizeof *l->paths) != 0) {
+    free(path);
+    return RULE_FILES_NOMEM;
   }
   l->paths[l->n++] = path;
   return RULE_FILES_OK;

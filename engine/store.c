@@ -2,6 +2,7 @@
  * the handle; every value is bound, never formatted into SQL text.
  * Memory: rows are copied into the caller's arena before the statement is reset. */
 #include "engine/store.h"
+#include "schema/array.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -410,14 +411,8 @@ static int exec_insert(store *st, sqlite3_stmt *s, int64_t *id)
 
 int id_list_add(id_list *l, int64_t id)
 {
-  if (l->n == l->cap) {
-    size_t ncap = l->cap ? l->cap * 2 : 64;
-    int64_t *np = realloc(l->ids, ncap * sizeof *np);
-    if (!np)
-      return -1;
-    l->ids = np;
-    l->cap = ncap;
-  }
+  if (array_reserve(&l->ids, &l->cap, l->n + 1, sizeof *l->ids) != 0)
+    return -1;
   l->ids[l->n++] = id;
   return 0;
 }
@@ -459,7 +454,7 @@ int store_schema_version(void)
   int v = 0;
   while ((p = strstr(p, "\n-- migration ")) != NULL) {
     p += 14;
-    v = atoi(p);
+    v = (int)strtol(p, NULL, 10);
   }
   return v;
 }
@@ -475,7 +470,7 @@ static int migrate(sqlite3 *db, int from, char **err)
     goto out;
   while (p) {
     const char *next = strstr(p + 1, "\n-- migration ");
-    int n = atoi(p + 14);
+    int n = (int)strtol(p + 14, NULL, 10);
     size_t len = next ? (size_t)(next - p) : strlen(p);
     if (n > from) {
       if (!(section = strndup(p, len)) ||
@@ -944,14 +939,8 @@ void ref_rows_free(ref_rows *r)
 
 static int ref_rows_add(ref_rows *r, ref_row *row)
 {
-  if (r->n == r->cap) {
-    size_t ncap = r->cap ? r->cap * 2 : 32;
-    ref_row *np = realloc(r->items, ncap * sizeof *np);
-    if (!np)
-      return -1;
-    r->items = np;
-    r->cap = ncap;
-  }
+  if (array_reserve(&r->items, &r->cap, r->n + 1, sizeof *r->items) != 0)
+    return -1;
   r->items[r->n++] = *row;
   return 0;
 }
@@ -1287,14 +1276,8 @@ static int row_pe_value(sqlite3_stmt *s, const rd *c)
   v.value = col_blob(s, 2, c->a, &v.value_len);
   if (!v.attr)
     return -1;
-  if (out->n == out->cap) {
-    size_t ncap = out->cap ? out->cap * 2 : 16;
-    pe_value_row *np = realloc(out->items, ncap * sizeof *np);
-    if (!np)
-      return -1;
-    out->items = np;
-    out->cap = ncap;
-  }
+  if (array_reserve(&out->items, &out->cap, out->n + 1, sizeof *out->items) != 0)
+    return -1;
   out->items[out->n++] = v;
   return 0;
 }
@@ -1428,14 +1411,8 @@ static int row_run(sqlite3_stmt *s, const rd *c)
 {
   run_acc *acc = c->out;
   run_row *r;
-  if (acc->n == acc->cap) {
-    size_t ncap = acc->cap ? acc->cap * 2 : 32;
-    run_row *nv = realloc(acc->v, ncap * sizeof *nv);
-    if (!nv)
-      return -1;
-    acc->v = nv;
-    acc->cap = ncap;
-  }
+  if (array_reserve(&acc->v, &acc->cap, acc->n + 1, sizeof *acc->v) != 0)
+    return -1;
   r = &acc->v[acc->n++];
   r->id = sqlite3_column_int64(s, 0);
   r->profile = col_text(s, 1, c->a);

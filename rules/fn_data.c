@@ -12,6 +12,7 @@
 
 #include "rules/expr_fn.h"
 #include "schema/buf.h"
+#include "schema/json_str.h"
 #include "schema/utf8.h"
 
 /* SCIM role objects are short; the cap only bounds a hostile role value. */
@@ -657,22 +658,6 @@ static int fn_singlerole(expr_call *c, const mvs_value *args, size_t n, mvs_valu
   return EXPR_OK;
 }
 
-static int json_text(buf *b, const char *s, size_t n)
-{
-  size_t i;
-  int rc = buf_addc(b, '"');
-  for (i = 0; rc == 0 && i < n; i++) {
-    unsigned char ch = (unsigned char)s[i];
-    if (ch == '"' || ch == '\\')
-      rc = buf_addc(b, '\\') || buf_addc(b, (char)ch);
-    else if (ch < 0x20)
-      rc = buf_printf(b, "\\u%04x", ch);
-    else
-      rc = buf_addc(b, (char)ch);
-  }
-  return rc ? rc : buf_addc(b, '"');
-}
-
 /* AppRoleAssignmentsComplex([appRoleAssignments]): each distinct role value as the SCIM role
  * object the provisioning service sends, all non-primary as documented:
  * {"primary":false,"type":"WindowsAzureActiveDirectoryRole","display":R,"value":R}. */
@@ -704,7 +689,7 @@ static int fn_rolescomplex(expr_call *c, const mvs_value *args, size_t n, mvs_va
     if (mvs_to_str(a, role, &p, &len) != 0 ||
         buf_adds(&b, "{\"primary\":false,\"type\":\"WindowsAzureActiveDirectoryRole\","
                      "\"display\":") ||
-        json_text(&b, p, len) || buf_adds(&b, ",\"value\":") || json_text(&b, p, len) ||
+        json_str_write(&b, p, len) || buf_adds(&b, ",\"value\":") || json_str_write(&b, p, len) ||
         buf_addc(&b, '}') || mvs_str_copy(a, b.p, b.len, &obj) != 0) {
       rc = expr_nomem(c);
       goto out;

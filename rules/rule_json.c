@@ -3,34 +3,18 @@
 #include <string.h>
 
 #include "rules/dsl_int.h"
-#include "schema/utf8.h"
+#include "schema/json_str.h"
 
 typedef struct json_out {
   rule_printer pr;
   bool positions;
 } json_out;
 
-/* The inside of a JSON string; bytes that are not UTF-8 become U+FFFD. */
+/* The inside of a JSON string (json_str.h: bytes that are not UTF-8 become U+FFFD). */
 static void jchars(json_out *j, const char *s, size_t n)
 {
-  size_t i = 0, len;
-  while (i < n && !j->pr.rc) {
-    unsigned char c = (unsigned char)s[i];
-    uint32_t cp = utf8_decode(s + i, n - i, &len);
-    if (c == '"' || c == '\\')
-      rule_put(&j->pr, "\\%c", c);
-    else if (c == '\n')
-      rule_put(&j->pr, "\\n");
-    else if (c == '\t')
-      rule_put(&j->pr, "\\t");
-    else if (c < 0x20)
-      rule_put(&j->pr, "\\u%04x", c);
-    else if (cp == 0xFFFD && len == 1)
-      rule_put(&j->pr, "\\ufffd");
-    else
-      j->pr.rc = buf_add(j->pr.b, s + i, len);
-    i += len;
-  }
+  if (!j->pr.rc)
+    j->pr.rc = json_str_chars(j->pr.b, s, n);
 }
 
 /* A JSON string, or null for NULL. */

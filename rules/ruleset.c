@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "rules/dsl_int.h"
+#include "schema/array.h"
 #include "schema/utf8.h"
 #include "schema/value.h"
 
@@ -16,19 +17,8 @@ void *rule_vec_push(mvs_arena *a, rule_vec *v, size_t size)
 {
   char *slot;
 
-  if (v->n == v->cap) {
-    size_t ncap = v->cap ? v->cap * 2 : 4;
-    void *np;
-    if (ncap > SIZE_MAX / size)
-      return NULL;
-    np = mvs_arena_alloc(a, ncap * size);
-    if (!np)
-      return NULL;
-    if (v->n)
-      memcpy(np, v->p, v->n * size);
-    v->p = np;
-    v->cap = ncap;
-  }
+  if (array_reserve_in(a, &v->p, v->n, &v->cap, v->n + 1, size) != 0)
+    return NULL;
   slot = (char *)v->p + v->n * size;
   memset(slot, 0, size);
   v->n++;
@@ -144,14 +134,8 @@ int rule_diag_vadd(rule_diags *d, rule_pos pos, rule_severity sev, const char *f
 
   if (!d->arena && !(d->arena = mvs_arena_new(0)))
     return -1;
-  if (d->n == d->cap) {
-    size_t ncap = d->cap ? d->cap * 2 : 16;
-    rule_diag *ni = realloc(d->items, ncap * sizeof *ni);
-    if (!ni)
-      return -1;
-    d->items = ni;
-    d->cap = ncap;
-  }
+  if (array_reserve(&d->items, &d->cap, d->n + 1, sizeof *d->items) != 0)
+    return -1;
   vsnprintf(msg, sizeof msg, fmt, ap);
   it = &d->items[d->n];
   /* Consecutive diagnostics mostly name the same file: share its copy. */

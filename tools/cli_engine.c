@@ -12,10 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/run.h"
+#include "engine/engine.h"
 #include "engine/store.h"
 #include "tools/cli.h"
-#include "tools/value_json.h"
+#include "schema/json_str.h"
 
 typedef struct engine_args {
   const char *cmd;
@@ -204,14 +204,14 @@ static int print_result(const engine_args *a, mvs_engine *e, const char *what,
   buf_init(&out, 0);
   if (a->json) {
     buf_adds(&out, "{\"run\": ");
-    value_json_write_str(&out, what, strlen(what));
+    json_str_write(&out, what, strlen(what));
     buf_printf(&out, ", \"status\": \"%s\", \"dry_run\": %s, \"adds\": %lld, \"updates\": %lld, "
                "\"deletes\": %lld, \"errors\": %lld, \"skipped_refs\": %lld, \"drift\": %lld, "
                "\"log\": ",
                status, a->dry_run ? "true" : "false",
                (long long)r->adds, (long long)r->updates, (long long)r->deletes,
                (long long)r->errors, (long long)r->skipped_refs, (long long)r->drift);
-    value_json_write_str(&out, log, strlen(log));
+    json_str_write(&out, log, strlen(log));
     if (a->dry_run) {
       buf_adds(&out, ", \"changes\": ");
       fwrite(out.p, 1, out.len, stdout);

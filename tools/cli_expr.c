@@ -7,9 +7,10 @@
 
 #include "engine/rule_files.h"
 #include "rules/expr.h"
+#include "schema/array.h"
 #include "schema/utf8.h"
 #include "tools/cli.h"
-#include "tools/value_json.h"
+#include "schema/value_json.h"
 
 typedef struct attr_entry {
   const char *name;
@@ -60,16 +61,8 @@ static int table_add(attr_table *t, mvs_arena *a, const char *name, mvs_value v)
       items[n] = v;
       return mvs_mv_make(a, items, n + 1, &t->e[i].v);
     }
-  if (t->n == t->cap) {
-    size_t ncap = t->cap ? t->cap * 2 : 8;
-    attr_entry *ne = mvs_arena_alloc(a, ncap * sizeof *ne);
-    if (!ne)
-      return -1;
-    if (t->n)
-      memcpy(ne, t->e, t->n * sizeof *ne);
-    t->e = ne;
-    t->cap = ncap;
-  }
+  if (array_reserve_in(a, &t->e, t->n, &t->cap, t->n + 1, sizeof *t->e) != 0)
+    return -1;
   t->e[t->n].name = name;
   t->e[t->n].v = v;
   t->n++;

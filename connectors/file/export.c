@@ -17,7 +17,7 @@
 #include "connectors/dn.h"
 #include "connectors/file/file_int.h"
 #include "connectors/file/fobj.h"
-#include "connectors/file/graph_json.h"
+#include "connectors/graph_json.h"
 #include "connectors/file/ldif_map.h"
 #include "connectors/guid.h"
 

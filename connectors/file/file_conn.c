@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "connectors/file/file_int.h"
-#include "connectors/file/graph_json.h"
+#include "connectors/graph_json.h"
 #include "connectors/file/ldif_map.h"
 
 #define DEFAULT_MAX_LINE ((size_t)1 << 20)

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "connectors/file/change.h"
+#include "connectors/change.h"
 #include "connectors/file/state.h"
 
 struct connector {

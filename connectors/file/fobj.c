@@ -6,7 +6,8 @@
 #include <strings.h>
 
 #include "connectors/dn.h"
-#include "connectors/file/hmap.h"
+#include "connectors/hmap.h"
+#include "schema/array.h"
 
 static int copy_value(mvs_value in, mvs_value *out)
 {
@@ -141,14 +142,8 @@ static fattr *attr_get(fobj *o, const char *name, bool incr)
   for (size_t i = 0; i < o->n; i++)
     if (strcasecmp(o->a[i].name, name) == 0)
       return &o->a[i];
-  if (o->n == o->cap) {
-    size_t ncap = o->cap ? o->cap * 2 : 8;
-    fattr *na = realloc(o->a, ncap * sizeof *na);
-    if (!na)
-      return NULL;
-    o->a = na;
-    o->cap = ncap;
-  }
+  if (array_reserve(&o->a, &o->cap, o->n + 1, sizeof *o->a) != 0)
+    return NULL;
   memset(&o->a[o->n], 0, sizeof o->a[o->n]);
   o->a[o->n].name = strdup(name);
   if (!o->a[o->n].name)

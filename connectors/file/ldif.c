@@ -10,6 +10,7 @@
 
 #include "connectors/base64.h"
 #include "connectors/shape.h"
+#include "schema/array.h"
 
 #define READ_CHUNK 65536
 
@@ -314,21 +315,24 @@ static int text_value(ldif_reader *r, const parsed *pl, size_t off, size_t len, 
   return 0;
 }
 
+/* Room for one more item in a reader array, charged before it is made so the reader stays
+ * within its memory budget (growing a full array adds its capacity, or the first one). */
+static int grow_charged(ldif_reader *r, void *items, size_t n, size_t *cap, size_t size)
+{
+  int rc;
+  if (n < *cap)
+    return 0;
+  if ((rc = charge(r, (*cap ? *cap : ARRAY_FIRST_CAP) * size)) != 0)
+    return rc;
+  return array_reserve(items, cap, n + 1, size) != 0 ? nomem(r) : 0;
+}
+
 static int add_val(ldif_reader *r, const parsed *pl)
 {
   size_t aoff, voff, vlen;
   int rc;
-  if (r->n_vals == r->cap_vals) {
-    size_t ncap = r->cap_vals ? r->cap_vals * 2 : 32;
-    ldif_attrval *nv;
-    if ((rc = charge(r, (ncap - r->cap_vals) * sizeof *nv)) != 0)
-      return rc;
-    nv = realloc(r->vals, ncap * sizeof *nv);
-    if (!nv)
-      return nomem(r);
-    r->vals = nv;
-    r->cap_vals = ncap;
-  }
+  if ((rc = grow_charged(r, &r->vals, r->n_vals, &r->cap_vals, sizeof *r->vals)) != 0)
+    return rc;
   if ((rc = keep(r, pl->attr, pl->attr_len, &aoff)) != 0 ||
       (rc = keep_value(r, pl, &voff, &vlen)) != 0)
     return rc;
@@ -342,17 +346,8 @@ static int add_mod(ldif_reader *r, ldif_modop op, const parsed *pl)
 {
   size_t aoff;
   int rc;
-  if (r->n_mods == r->cap_mods) {
-    size_t ncap = r->cap_mods ? r->cap_mods * 2 : 8;
-    ldif_mod *nm;
-    if ((rc = charge(r, (ncap - r->cap_mods) * sizeof *nm)) != 0)
-      return rc;
-    nm = realloc(r->mods, ncap * sizeof *nm);
-    if (!nm)
-      return nomem(r);
-    r->mods = nm;
-    r->cap_mods = ncap;
-  }
+  if ((rc = grow_charged(r, &r->mods, r->n_mods, &r->cap_mods, sizeof *r->mods)) != 0)
+    return rc;
   if ((rc = keep(r, pl->val, pl->val_len, &aoff)) != 0)
     return rc;
   r->mods[r->n_mods++] = (ldif_mod){op, (const char *)(uintptr_t)aoff, r->n_vals, 0, r->line_at};

@@ -229,13 +229,14 @@ static int moddn_change(const ldif_record *rec, const ftyper *t, mvs_arena *a, f
 int ldif_to_change(const ldif_record *rec, const char *file, const ftyper *t, mvs_arena *a,
                    fchange *out, char *err, size_t errlen)
 {
-  char *origin = mvs_arena_alloc(a, strlen(file) + 24);
+  size_t origin_size = strlen(file) + 24;
+  char *origin = mvs_arena_alloc(a, origin_size);
   const char *why = NULL;
   int rc = 0;
 
   if (!origin)
     return -2;
-  sprintf(origin, "%s:%ld", file, rec->line);
+  snprintf(origin, origin_size, "%s:%ld", file, rec->line);
   if (!dn_valid(rec->dn, rec->dn_len))
     return fail(err, errlen, file, rec->line, "not a DN (attribute=value, ...)");
   memset(out, 0, sizeof *out);

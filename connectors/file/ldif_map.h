@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "connectors/file/change.h"
+#include "connectors/change.h"
 #include "connectors/file/ldif.h"
 
 /* Most attributes an entry may have: keeps grouping values by attribute linear. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "connectors/dn.h"
+#include "schema/array.h"
 
 fstate *fstate_new(const shape *s, bool keep_attrs)
 {
@@ -128,14 +129,9 @@ static int touch_key(fstate *st, const char *dn)
   while ((v = hmap_next(&st->touched, h, &it)) != 0)
     if (strcmp((const char *)v, k) == 0)
       return 0;
-  if (st->n_touched == st->cap_touched) {
-    size_t ncap = st->cap_touched ? st->cap_touched * 2 : 64;
-    char **nk = realloc(st->touched_keys, ncap * sizeof *nk);
-    if (!nk)
-      return -1;
-    st->touched_keys = nk;
-    st->cap_touched = ncap;
-  }
+  if (array_reserve(&st->touched_keys, &st->cap_touched, st->n_touched + 1,
+                    sizeof *st->touched_keys) != 0)
+    return -1;
   if (!(st->touched_keys[st->n_touched] = strdup(k)))
     return -1;
   if (hmap_put(&st->touched, h, (uintptr_t)st->touched_keys[st->n_touched]) != 0) {
@@ -212,14 +208,8 @@ static int create(fstate *st, const fchange *ch, const char *key, fentry **out)
 {
   fentry *e;
 
-  if (st->n == st->cap) {
-    size_t ncap = st->cap ? st->cap * 2 : 256;
-    fentry **ne = realloc(st->e, ncap * sizeof *ne);
-    if (!ne)
-      return -2;
-    st->e = ne;
-    st->cap = ncap;
-  }
+  if (array_reserve(&st->e, &st->cap, st->n + 1, sizeof *st->e) != 0)
+    return -2;
   if (!(e = calloc(1, sizeof *e)))
     return -2;
   e->anchor = strdup(ch->anchor);

@@ -7,9 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "connectors/file/change.h"
+#include "connectors/change.h"
 #include "connectors/file/fobj.h"
-#include "connectors/file/hmap.h"
+#include "connectors/hmap.h"
 
 typedef struct fentry {
   char *anchor;

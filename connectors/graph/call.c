@@ -213,7 +213,7 @@ int graph_token_parse(const char *body, char **token, long *expires_in)
     /* expires_in is a number (Microsoft once sent it as a string); clamped, so a zero or
      * negative one cannot make every request fetch a token, nor a huge one overflow. */
     *expires_in = exp && YAJL_IS_INTEGER(exp)  ? (long)YAJL_GET_INTEGER(exp)
-                  : exp && YAJL_IS_STRING(exp) ? atol(exp->u.string)
+                  : exp && YAJL_IS_STRING(exp) ? strtol(exp->u.string, NULL, 10)
                                                : 3599;
     *expires_in = *expires_in < 60 ? 60 : *expires_in > 86400 ? 86400 : *expires_in;
     rc = (*token = strdup(tok->u.string)) ? 0 : -2;

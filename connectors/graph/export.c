@@ -11,8 +11,9 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-#include "connectors/file/graph_json.h"
+#include "connectors/graph_json.h"
 #include "connectors/graph/graph_int.h"
+#include "schema/array.h"
 
 #define BATCH_MAX 20
 
@@ -90,16 +91,10 @@ static int add_sub(ctx *x, size_t change, sub_kind kind, const char *method, cha
     free(body);
     return -1;
   }
-  if (x->s.n == x->s.cap) {
-    size_t ncap = x->s.cap ? x->s.cap * 2 : 64;
-    sub *nv = realloc(x->s.v, ncap * sizeof *nv);
-    if (!nv) {
-      free(url);
-      free(body);
-      return -1;
-    }
-    x->s.v = nv;
-    x->s.cap = ncap;
+  if (array_reserve(&x->s.v, &x->s.cap, x->s.n + 1, sizeof *x->s.v) != 0) {
+    free(url);
+    free(body);
+    return -1;
   }
   s = &x->s.v[x->s.n++];
   memset(s, 0, sizeof *s);

@@ -9,7 +9,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "connectors/connector.h"
-#include "connectors/file/change.h"
+#include "connectors/change.h"
 #include "connectors/graph/http.h"
 #include "connectors/graph/jwt.h"
 

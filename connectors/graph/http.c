@@ -96,10 +96,10 @@ double gh_parse_retry_after(const char *v, size_t n)
     if (k == i + 1 || k != n)
       return -1;
     tmp[i] = '\0';
-    return i > 9 ? 1e9 : (double)atol(tmp) + frac;
+    return i > 9 ? 1e9 : (double)strtol(tmp, NULL, 10) + frac;
   }
   if (i == n)
-    return i > 9 ? 1e9 : (double)atol(tmp);
+    return i > 9 ? 1e9 : (double)strtol(tmp, NULL, 10);
   /* An HTTP-date: the wait is until then (none if it has passed). */
   if ((t = curl_getdate(tmp, NULL)) < 0)
     return -1;

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors/file/graph_json.h"
-#include "connectors/file/hmap.h"
+#include "connectors/graph_json.h"
+#include "connectors/hmap.h"
 #include "connectors/graph/graph_int.h"
 
 #define WATERMARK_HEADER "mvsync-entra-delta 1"

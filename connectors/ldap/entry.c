@@ -13,6 +13,7 @@
 #include "connectors/guid.h"
 #include "connectors/ldap/escape.h"
 #include "connectors/ldap/ldap_int.h"
+#include "schema/array.h"
 
 /* Values of one attribute being gathered (ranged retrieval appends). */
 typedef struct vals {
@@ -22,14 +23,8 @@ typedef struct vals {
 
 static int vals_add(vals *v, mvs_value x)
 {
-  if (v->n == v->cap) {
-    size_t ncap = v->cap ? v->cap * 2 : 16;
-    mvs_value *np = realloc(v->items, ncap * sizeof *np);
-    if (!np)
-      return -1;
-    v->items = np;
-    v->cap = ncap;
-  }
+  if (array_reserve(&v->items, &v->cap, v->n + 1, sizeof *v->items) != 0)
+    return -1;
   v->items[v->n++] = x;
   return 0;
 }
@@ -214,14 +209,8 @@ static int fetch_range(connector *c, const char *dn, const char *attr, shape_syn
 static int push_attr(connector *c, size_t *n, const char *name, conn_attr_op op, const vals *v)
 {
   conn_attr *a;
-  if (*n == c->av_cap) {
-    size_t ncap = c->av_cap ? c->av_cap * 2 : 32;
-    conn_attr *np = realloc(c->av, ncap * sizeof *np);
-    if (!np)
-      return CONN_ERR_NOMEM;
-    c->av = np;
-    c->av_cap = ncap;
-  }
+  if (array_reserve(&c->av, &c->av_cap, *n + 1, sizeof *c->av) != 0)
+    return CONN_ERR_NOMEM;
   a = &c->av[(*n)++];
   a->name = name;
   a->op = op;

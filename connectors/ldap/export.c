@@ -13,6 +13,7 @@
 #include "connectors/guid.h"
 #include "connectors/ldap/escape.h"
 #include "connectors/ldap/ldap_int.h"
+#include "schema/array.h"
 
 #define UNIVERSAL_SECURITY_GROUP "-2147483640" /* 0x80000008 */
 #define SAM_MAX 64                              /* bytes of a derived sAMAccountName */
@@ -26,16 +27,9 @@ typedef struct mods {
 static int mods_push(connector *c, mods *m, int op, const char *name, struct berval **vals)
 {
   LDAPMod *mod;
-  if (m->n + 1 >= m->cap) {
-    size_t ncap = m->cap ? m->cap * 2 : 16;
-    LDAPMod **np = mvs_arena_alloc(c->arena, ncap * sizeof *np);
-    if (!np)
-      return -1;
-    if (m->n)
-      memcpy(np, m->items, m->n * sizeof *np);
-    m->items = np;
-    m->cap = ncap;
-  }
+  /* Room for this one and the NULL that ends the list. */
+  if (array_reserve_in(c->arena, &m->items, m->n, &m->cap, m->n + 2, sizeof *m->items) != 0)
+    return -1;
   if (!(mod = mvs_arena_alloc(c->arena, sizeof *mod)))
     return -1;
   mod->mod_op = op | LDAP_MOD_BVALUES;

@@ -102,7 +102,8 @@ int lc_entry_read(connector *c, LDAPMessage *e, lc_read_mode mode, lc_entry *out
  * *found; out as lc_entry_read. */
 int lc_read_object(connector *c, const char *dn, lc_entry *out, bool *found, char **err);
 
-/* ---- import (import.c, delta.c) ---- */
+/* ---- import (search.c: the paged search and entry delivery both imports use; import.c: full;
+ * delta.c: DirSync or USN) ---- */
 
 typedef struct lc_search {
   const char *base;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "connectors/file/fobj.h"
-#include "connectors/file/graph_json.h"
+#include "connectors/graph_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

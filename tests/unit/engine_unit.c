@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "connectors/connector.h"
-#include "engine/run.h"
+#include "engine/engine.h"
 
 /* ---- the in-memory directory: a list of objects per connector name ---- */
 

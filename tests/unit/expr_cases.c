@@ -9,7 +9,7 @@
 
 #include "rules/expr.h"
 #include "schema/utf8.h"
-#include "tools/value_json.h"
+#include "schema/value_json.h"
 
 #define MAX_ATTRS 64
 

@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 #include "connectors/connector.h"
-#include "tools/value_json.h"
+#include "schema/json_str.h"
+#include "schema/value_json.h"
 #include "test_file.h"
 
 #define MAX_SETTINGS 32
@@ -98,10 +99,10 @@ static int sink_object(void *u, const conn_object *o)
   memcpy(attrs, o->attrs, o->n_attrs * sizeof *attrs);
   qsort(attrs, o->n_attrs, sizeof *attrs, cmp_attr);
   buf_printf(&b, "{\"change\": \"%s\", \"anchor\": ", change_name(o->change));
-  value_json_write_str(&b, o->anchor, strlen(o->anchor));
+  json_str_write(&b, o->anchor, strlen(o->anchor));
   buf_adds(&b, ", \"dn\": ");
   if (o->dn)
-    value_json_write_str(&b, o->dn, strlen(o->dn));
+    json_str_write(&b, o->dn, strlen(o->dn));
   else
     buf_adds(&b, "null");
   buf_printf(&b, ", \"type\": \"%s\", \"origin\": \"%s\", \"attrs\": {", o->object_type,
@@ -110,7 +111,7 @@ static int sink_object(void *u, const conn_object *o)
     bool same = i > 0 && strcasecmp(attrs[i - 1].name, attrs[i].name) == 0;
     if (!same) {
       buf_adds(&b, i ? "}, " : "");
-      value_json_write_str(&b, attrs[i].name, strlen(attrs[i].name));
+      json_str_write(&b, attrs[i].name, strlen(attrs[i].name));
       buf_adds(&b, ": {");
     } else {
       buf_adds(&b, ", ");

@@ -12,7 +12,7 @@
 
 #include "connectors/connector.h"
 #include "connectors/dn.h"
-#include "tools/value_json.h"
+#include "schema/value_json.h"
 
 int main(int argc, char **argv);
 

@@ -3,14 +3,14 @@
  * Settings are KEY=VALUE arguments (secrets read from the files named by client-secret-file);
  * changes come on stdin, one per block:
  *     update|delete TYPE ANCHOR        add TYPE DN [maybe-created]
- *       replace|add|delete ATTR JSON   (JSON as tools/value_json.h reads it)
+ *       replace|add|delete ATTR JSON   (JSON as schema/value_json.h reads it)
  * and each result prints as "N: ok [anchor][ -- message]" or "N: failed CODE MESSAGE".  Memory: one run. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "connectors/connector.h"
-#include "tools/value_json.h"
+#include "schema/value_json.h"
 
 #define MAX 64
 

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "connectors/file/graph_json.h"
+#include "connectors/graph_json.h"
 #include "connectors/graph/graph_int.h"
-#include "tools/value_json.h"
+#include "schema/value_json.h"
 #include "test_file.h"
 
 #define CHUNKINGS 64

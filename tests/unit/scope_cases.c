@@ -7,7 +7,7 @@
 #include <strings.h>
 
 #include "rules/scope.h"
-#include "tools/value_json.h"
+#include "schema/value_json.h"
 
 #define MAX_ITEMS 32
 

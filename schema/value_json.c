@@ -1,6 +1,8 @@
 /* value_json — JSON <-> typed values using yajl's tree parser.  See value_json.h.
  * Memory: values are copied out of the yajl tree into the caller's arena. */
-#include "tools/value_json.h"
+#include "schema/value_json.h"
+
+#include "schema/json_str.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,28 +185,6 @@ out:
   return rc;
 }
 
-int value_json_write_str(buf *b, const char *s, size_t n)
-{
-  size_t i;
-  int rc = buf_addc(b, '"');
-  for (i = 0; rc == 0 && i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    switch (c) {
-    case '"': rc = buf_adds(b, "\\\""); break;
-    case '\\': rc = buf_adds(b, "\\\\"); break;
-    case '\n': rc = buf_adds(b, "\\n"); break;
-    case '\r': rc = buf_adds(b, "\\r"); break;
-    case '\t': rc = buf_adds(b, "\\t"); break;
-    default:
-      if (c < 0x20)
-        rc = buf_printf(b, "\\u%04x", c);
-      else
-        rc = buf_addc(b, (char)c);
-    }
-  }
-  return rc ? rc : buf_addc(b, '"');
-}
-
 int value_json_write(buf *b, mvs_value v)
 {
   size_t i;
@@ -216,7 +196,7 @@ int value_json_write(buf *b, mvs_value v)
   case MVS_V_IGNORE:
     return buf_adds(b, "null");
   case MVS_V_STR:
-    return value_json_write_str(b, v.u.s.p, v.u.s.n);
+    return json_str_write(b, v.u.s.p, v.u.s.n);
   case MVS_V_NUM:
     return buf_printf(b, "%lld", (long long)v.u.num);
   case MVS_V_BOOL:
@@ -234,7 +214,7 @@ int value_json_write(buf *b, mvs_value v)
   case MVS_V_REF:
     rc = buf_adds(b, "{\"ref\": ");
     if (rc == 0)
-      rc = value_json_write_str(b, v.u.s.p, v.u.s.n);
+      rc = json_str_write(b, v.u.s.p, v.u.s.n);
     return rc ? rc : buf_addc(b, '}');
   case MVS_V_MV:
     rc = buf_addc(b, '[');

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <yajl/yajl_gen.h>
 
-#include "connectors/file/change.h"
+#include "connectors/change.h"
 
 typedef struct gj_opts {
   const char *name; /* the file, for origins and messages */

@@ -1,4 +1,6 @@
-/* value_json — JSON text <-> typed values, for the CLI (`mvsync expr --object`) and tests.
+/* value_json — JSON text <-> typed values: the JSON form of values the engine prints (diff,
+ * dump, preview), the CLI reads (`mvsync expr --object`) and the tests use.  Below the engine
+ * (library mvs_json, on yajl); strings are escaped by json_str.h.
  * Memory: parsed values live in the arena passed in; rendered JSON is appended to a buf. */
 #ifndef MVS_VALUE_JSON_H
 #define MVS_VALUE_JSON_H
@@ -24,7 +26,5 @@ int value_json_parse_object(mvs_arena *a, const char *json, size_t n,
 /* Append v as JSON (the inverse of value_json_parse).  AuthoritativeNull and IgnoreThisFlow
  * render as null: callers report them separately. */
 int value_json_write(buf *b, mvs_value v);
-/* Append s as a JSON string literal. */
-int value_json_write_str(buf *b, const char *s, size_t n);
 
 #endif

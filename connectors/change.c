@@ -1,5 +1,5 @@
 /* change — typing raw values and identifying complete objects.  See change.h. */
-#include "connectors/file/change.h"
+#include "connectors/change.h"
 
 #include <string.h>
 #include <strings.h>

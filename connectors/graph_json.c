@@ -3,7 +3,7 @@
  * an object, and inside an object the property arrays, nested objects and "X@delta" lists it
  * understands; anything else is skipped by counting nesting.  Every byte fed and every byte
  * of memory one object takes is capped. */
-#include "connectors/file/graph_json.h"
+#include "connectors/graph_json.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "connectors/base64.h"
+#include "schema/array.h"
 
 #define READ_CHUNK 65536
 /* The deepest the reader looks: page, collection, object, property list, reference (deeper
@@ -107,23 +108,6 @@ static int too_big(reader *r)
   return fail(r, r->line, "object larger than %zu bytes", r->o->max_object);
 }
 
-/* Grow an arena-allocated vector to hold n + 1 items (the old block stays in the arena,
- * which at most doubles what the vector takes). */
-static void *grow(reader *r, void *p, size_t n, size_t *cap, size_t size)
-{
-  size_t ncap = *cap ? *cap * 2 : 8;
-  void *np;
-  if (n < *cap)
-    return p;
-  np = mvs_arena_alloc(r->arena, ncap * size);
-  if (!np)
-    return NULL;
-  if (n)
-    memcpy(np, p, n * size);
-  *cap = ncap;
-  return np;
-}
-
 static mvs_value ref_value(const char *id)
 {
   mvs_value v = mvs_str_ref(id, strlen(id));
@@ -139,8 +123,8 @@ static long new_prop(reader *r, const char *name, conn_attr_op op, long line)
     fail(r, line, "more than %d properties in one object", MAX_PROPS);
     return -1;
   }
-  r->props = grow(r, r->props, r->n_props, &r->cap_props, sizeof *r->props);
-  if (!r->props) {
+  if (array_reserve_in(r->arena, &r->props, r->n_props, &r->cap_props, r->n_props + 1,
+                       sizeof *r->props) != 0) {
     too_big(r);
     return -1;
   }
@@ -177,8 +161,7 @@ static long delta_prop(reader *r, const char *name, conn_attr_op op, long line)
 static int add_value(reader *r, long i, mvs_value v)
 {
   gprop *p = &r->props[i];
-  p->vals = grow(r, p->vals, p->n, &p->cap, sizeof *p->vals);
-  if (!p->vals)
+  if (array_reserve_in(r->arena, &p->vals, p->n, &p->cap, p->n + 1, sizeof *p->vals) != 0)
     return too_big(r);
   p->vals[p->n++] = v;
   return 1;
@@ -218,6 +201,7 @@ static int finish_object(reader *r)
   conn_attr *attrs;
   size_t k = 0;
   char *origin;
+  size_t origin_size;
   const char *why = NULL;
   int rc;
 
@@ -232,11 +216,12 @@ static int finish_object(reader *r)
   } else {
     ch.type = r->coll_type ? r->coll_type : r->o->type ? r->o->type : r->page_type;
   }
-  origin = mvs_arena_alloc(r->arena, strlen(r->o->name) + 24);
+  origin_size = strlen(r->o->name) + 24;
+  origin = mvs_arena_alloc(r->arena, origin_size);
   attrs = mvs_arena_alloc(r->arena, (r->n_props + 1) * sizeof *attrs);
   if (!origin || !attrs)
     return too_big(r);
-  sprintf(origin, "%s:%ld", r->o->name, r->obj_line);
+  snprintf(origin, origin_size, "%s:%ld", r->o->name, r->obj_line);
   ch.origin = origin;
   ch.offset = r->obj_off;
   ch.kind = r->removed ? FCH_DELETE : FCH_UPSERT;
@@ -401,8 +386,8 @@ static int nested_value(reader *r, frame *f, enum vkind k, mvs_value v)
   }
   if (k == V_MAP || k == V_ARRAY || is_annotation(r->key))
     return skip_value(r, k);
-  f->flats = grow(r, f->flats, f->n_flats, &f->cap_flats, sizeof *f->flats);
-  if (!f->flats)
+  if (array_reserve_in(r->arena, &f->flats, f->n_flats, &f->cap_flats, f->n_flats + 1,
+                       sizeof *f->flats) != 0)
     return too_big(r);
   f->flats[f->n_flats++] = (flat){r->key, k == V_NULL ? mvs_null() : v, r->line};
   return 1;
@@ -821,13 +806,14 @@ static int gen_removed(yajl_gen g)
 static int gen_delta(yajl_gen g, const fchange *ch, size_t first, size_t *next)
 {
   const char *name = ch->attrs[first].name;
-  char *key = malloc(strlen(name) + 7);
+  size_t key_size = strlen(name) + 7;
+  char *key = malloc(key_size);
   size_t i;
   int rc = -1;
 
   if (!key)
     return -1;
-  sprintf(key, "%s@delta", name);
+  snprintf(key, key_size, "%s@delta", name);
   if (gen_str(g, key, strlen(key)) != 0 || yajl_gen_array_open(g) != yajl_gen_status_ok)
     goto out;
   for (i = first; i < ch->n_attrs && ch->attrs[i].op != CONN_ATTR_REPLACE &&

@@ -1,8 +1,8 @@
 /* change — one record of a file directory in either format (snapshot entry, LDIF change record,
  * Graph delta object) with typed values.  Memory: a change and what it points to belong to
  * whoever built it (a reader until its next record). */
-#ifndef MVS_FILE_CHANGE_H
-#define MVS_FILE_CHANGE_H
+#ifndef MVS_CHANGE_H
+#define MVS_CHANGE_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* hmap — linear-probing multimap of hashes to values.  See hmap.h. */
-#include "connectors/file/hmap.h"
+#include "connectors/hmap.h"
 
 #include <stdlib.h>
 

@@ -1,10 +1,10 @@
-/* run — the engine's public API: open a store with a rule set, run profiles (full/delta
- * import, full/delta sync, export), Connect's cycle, staging, dry runs, preview, dump and
- * inspection.  Memory: an mvs_engine owns the store, the rule set and everything it
- * compiled (engine_close); results and rendered text are malloc'd or appended to the
- * caller's buf and owned by the caller. */
-#ifndef MVS_RUN_H
-#define MVS_RUN_H
+/* engine — the engine's public API, its engine_* entry points in one header: open a store
+ * with a rule set, run profiles (full/delta import, full/delta sync, export), Connect's cycle,
+ * staging, dry runs, preview, dump and inspection.  Memory: an mvs_engine owns the store, the
+ * rule set and everything it compiled (engine_close); results and rendered text are malloc'd
+ * or appended to the caller's buf and owned by the caller. */
+#ifndef MVS_ENGINE_H
+#define MVS_ENGINE_H
 
 #include <stdbool.h>
 #include <stdio.h>
