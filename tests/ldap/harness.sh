@@ -141,7 +141,8 @@ for how in exit term kill; do
   [ -s "$work/$how.info" ] || continue
   read -r ip pid dir <"$work/$how.info"
   ips+=("$ip")
-  for _ in $(seq 150); do
+  # Up to 60 s: on a loaded machine a DC stopping beside ldap_ad_big took over 15 s.
+  for _ in $(seq 600); do
     [ -d "/proc/$pid" ] || [ -d "$dir" ] || [ -d "$_samba_ips/$ip" ] || break
     sleep 0.1
   done
