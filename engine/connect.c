@@ -278,8 +278,6 @@ int connector_value_taken(mvs_engine *e, conn_info *c, const char *object_type,
       return rc;
     }
   }
-  if (!c->asked->ops->value_taken)
-    return ENGINE_OK;
   if (c->asked->ops->value_taken(c->asked->conn, object_type, attr, value, except_anchor, taken,
                                  &err) != CONN_OK) {
     engine_errorf(e, "connector \"%s\": %s", c->rc->name, err ? err : "lookup failed");

@@ -233,7 +233,7 @@ typedef struct obj_view {
   bool refs_loaded;
   int64_t cs_id, connector;   /* connector-space object, for ISMEMBEROF */
   const char *dn;             /* its DN: Connect's pseudo-attribute dn (NULL: none) */
-  const rule_connector *rule_conn; /* the evaluated rule's connector: its %parameters% */
+  const char *rule_conn;      /* the evaluated rule's connector name: its %parameters% */
   int64_t mv_id;              /* metaverse object (outbound) */
   int64_t out_connector;      /* outbound: references render as DNs in this connector */
   int64_t out_cs_id;          /* outbound: the target object (its own values are not taken) */

@@ -258,7 +258,8 @@ static int dn_to_fqdn(mvs_arena *a, const char *dn, mvs_value *out)
 static int view_param(void *u, const char *name, size_t n, mvs_value *out)
 {
   const obj_view *v = u;
-  const rule_connector *c = v->rule_conn;
+  /* Looked up here, not per flow: parameters are rare, flows are the hot path. */
+  const rule_connector *c = v->rule_conn ? rule_set_connector(v->e->rs, v->rule_conn) : NULL;
   const char *base = NULL;
   size_t i;
 
@@ -304,7 +305,7 @@ int flow_eval(obj_view *v, const rule *r, const rule_flow *f, mvs_value *out)
   env.attr = view_attr;
   env.param = view_param;
   env.u = v;
-  v->rule_conn = r->connector ? rule_set_connector(v->e->rs, r->connector) : NULL;
+  v->rule_conn = r->connector;
   env.now = v->e->now;
   /* Random functions are seeded per object and target so that a rerun (and a delta sync)
    * computes what a full sync computes. */
