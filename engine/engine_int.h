@@ -89,6 +89,7 @@ struct mvs_engine {
   bool in_tx;                 /* a dry run's outer transaction is open */
   bool rebuild_keys;          /* full sync after the join-key attributes changed */
   bool full_sync;             /* a full sync re-reads everything: no value deltas */
+  bool import_was_full;       /* the last import ran a full import (asked or turned into one) */
   run_result *res;
   buf log;
   diff_log *diff;             /* non-NULL: collect changes (dry runs, preview) */
@@ -224,9 +225,30 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o);
  * delete (export_order.c).  0, or -1 on a store or memory failure. */
 int export_order(mvs_engine *e, id_list *ids);
 
+/* ---- schedule.c: Connect's scheduler rules (docs/monitoring.md) ---- */
+/* Whether c's next import must be a full one, and why (reason; "" when not due): never
+ * fully imported, no delta watermark, its settings changed or it imports an attribute or
+ * object type it did not at its last full import, or its watermark is older than its
+ * directory keeps changes (delta-max-age).  ENGINE_OK, ENGINE_INVALID (a bad delta-max-age)
+ * or ENGINE_SYSTEM, with e->errmsg. */
+int schedule_import_due(mvs_engine *e, conn_info *c, char *reason, size_t len, bool *due);
+/* Whether the next sync must be a full one (never synced, or the rule set changed), why. */
+int schedule_sync_due(mvs_engine *e, char *reason, size_t len);
+/* After a committed import of c (full: it was a full one): remember when its watermark was
+ * issued and, for a full import, what it read.  0, or -1 on a store error. */
+int schedule_note_import(mvs_engine *e, conn_info *c, bool full);
+/* After a cycle that ran every step (errors per object allowed): when it ended. */
+int schedule_note_cycle(mvs_engine *e);
+/* "YYYY-MM-DDTHH:MM:SSZ" (the runs' times) as seconds since the epoch, -1 when it is not
+ * one; and back (out: 32 bytes). */
+int64_t schedule_epoch(const char *iso);
+void schedule_iso(int64_t epoch, char out[32]);
+
 /* ---- dump.c ---- */
 int dump_mv_label(mvs_engine *e, int64_t mv_id, mvs_arena *a, const char **label);
 int dump_cs_label(mvs_engine *e, const cs_row *cs, mvs_arena *a, const char **label);
+/* A run as `mvsync runs --json` and `mvsync status --json` print it (one JSON object). */
+void dump_run_json(buf *out, const run_row *r);
 
 /* ---- contributions (flow.c): what rules flow to one object, merged per attribute ---- */
 typedef struct contrib {
@@ -297,6 +319,10 @@ typedef struct open_connector {
   char *types_csv;
 } open_connector;
 int connector_open_for(mvs_engine *e, conn_info *c, open_connector *oc);
+/* What an import of c reads: the attributes (oc->attrs, oc->ref_attrs, counted in oc->cfg)
+ * and the object types (oc->types_csv; NULL: every type), from its declarations and rules,
+ * into a zeroed oc (connector_close_for frees them).  0, or -1 when out of memory. */
+int connector_import_list(conn_info *c, open_connector *oc);
 /* SelectUniqueValue: whether the directory of c holds value in attr on an object other than
  * except_anchor (NULL: none excepted), through connector_ops.value_taken (c->asked is opened
  * on first use).  A connector that cannot be asked answers not taken.  ENGINE_* codes. */
