@@ -9,7 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/connect.h"
+#include "engine/diff.h"
 #include "engine/engine_int.h"
+#include "engine/import.h"
 #include "schema/array.h"
 
 typedef struct import_ctx {
@@ -558,7 +561,7 @@ static int import_guard(import_ctx *ic, const id_list *unseen, int64_t live, con
     buf_printf(&msg, "%s %s", i ? ";" : " Would delete:", cs.dn ? cs.dn : cs.anchor);
     /* An Entra object's DN is its id: its name says more to a person. */
     name = attrset_get(&set, "displayName", strlen("displayName"));
-    if (name && value_text(e->scratch, name->value, &p, &n) == 0 && n)
+    if (name && attr_value_text(e->scratch, name->value, &p, &n) == 0 && n)
       buf_printf(&msg, " (%.*s)", (int)n, p);
     attrset_free(&set);
   }

@@ -10,7 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine/diff.h"
 #include "engine/engine_int.h"
+#include "engine/flow.h"
 #include "engine/work.h"
 
 /* True when name is a metaverse attribute some inbound join condition uses. */

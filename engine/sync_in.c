@@ -10,8 +10,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/collection.h"
+#include "engine/diff.h"
 #include "engine/engine_int.h"
+#include "engine/flow.h"
+#include "engine/label.h"
 #include "engine/mv.h"
+#include "engine/sync_in.h"
+#include "engine/work.h"
 
 /* Inbound rules of c for a connector-space type (and metaverse type, when given) with their
  * scope verdicts; the arrays live in the arena the caller evaluates the object in, sized by
@@ -243,7 +249,7 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
     return 0;   /* the other pass's object */
   old_mv = cs.mv_id;
   c = engine_conn_by_id(e, cs.connector);
-  if (dump_cs_label(e, &cs, e->scratch, &label) != 0)
+  if (label_cs(e, &cs, e->scratch, &label) != 0)
     return -1;
 
   if (cs.import_state == IMPORT_DELETE) {
@@ -562,7 +568,7 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
   /* Compare attribute by attribute (both sets are sorted by name). */
   {
     const char *label;
-    if ((e->diff || e->trace) && dump_mv_label(e, mv_id, e->scratch2, &label) == 0 && e->diff)
+    if ((e->diff || e->trace) && label_mv(e, mv_id, e->scratch2, &label) == 0 && e->diff)
       d = diff_add(e, "metaverse", mv.object_type, label, "update", NULL);
   }
   for (i = 0, j = 0; i < cur.n || j < now.n;) {

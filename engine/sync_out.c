@@ -11,8 +11,14 @@
 
 #include "connectors/dn.h"
 #include "connectors/shape.h"
+#include "engine/connect.h"
+#include "engine/diff.h"
 #include "engine/engine_int.h"
+#include "engine/flow.h"
+#include "engine/label.h"
 #include "engine/mv.h"
+#include "engine/sync_out.h"
+#include "engine/work.h"
 #include "rules/expr.h"
 
 static const char *const rdn_attrs[] = {"cn", "ou", "o", "uid"};
@@ -30,18 +36,18 @@ static int out_dn(mvs_engine *e, const merged_set *ms, const char **dn, const ch
   *dn = NULL;
   *rdn_attr = NULL;
   if (m && m->state == MERGED_VALUE && !m->is_ref) {
-    if (value_text(e->scratch, m->val, &p, &n) != 0)
+    if (attr_value_text(e->scratch, m->val, &p, &n) != 0)
       return -1;
     *dn = mvs_arena_memdup(e->scratch, p, n);
     return *dn ? 0 : -1;
   }
   parent = merged_get(ms, "parentDistinguishedName");
   if (!parent || parent->state != MERGED_VALUE ||
-      value_text(e->scratch, parent->val, &pp, &pn) != 0)
+      attr_value_text(e->scratch, parent->val, &pp, &pn) != 0)
     return 0;
   for (i = 0; i < sizeof rdn_attrs / sizeof rdn_attrs[0]; i++) {
     m = merged_get(ms, rdn_attrs[i]);
-    if (!m || m->state != MERGED_VALUE || m->is_ref || value_text(e->scratch, m->val, &p, &n) != 0)
+    if (!m || m->state != MERGED_VALUE || m->is_ref || attr_value_text(e->scratch, m->val, &p, &n) != 0)
       continue;
     buf_init(&b, 0);
     if (strcmp(rdn_attrs[i], "uid") == 0)
@@ -324,7 +330,7 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
   if (store_cs_get(e->st, cs_id, e->scratch, &cs) != STORE_OK ||
       view_load_cs(e, &cur, &cs, e->scratch) != 0)
     goto out_nov;
-  if (out_dn(e, ms, &dn, &rdn_attr) != 0 || dump_cs_label(e, &cs, e->scratch, &label) != 0)
+  if (out_dn(e, ms, &dn, &rdn_attr) != 0 || label_cs(e, &cs, e->scratch, &label) != 0)
     goto out;
   if ((rc = naming_refused(e, c, cs_id, ms, label)) != 0) {
     rc = rc > 0 ? 0 : -1;
@@ -659,7 +665,7 @@ static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_ro
     rc = rc == STORE_OK ? 0 : -1;
     goto out;
   }
-  /* Counted from the values this export computation stages; sync.c keeps the last
+  /* Counted from the values this export computation stages; work.c keeps the last
    * computation per object. */
   {
     int64_t skipped = 0;
@@ -864,7 +870,7 @@ static int out_connector_delta(mvs_engine *e, conn_info *c, int64_t mv_id, const
       changed = true;
       if (e->diff && !d) {
         const char *label;
-        if (dump_cs_label(e, &cs, e->scratch, &label) != 0)
+        if (label_cs(e, &cs, e->scratch, &label) != 0)
           goto out;
         d = diff_add(e, "export", c->rc->name, label, op_names[pe.op], pe.new_dn);
       }
