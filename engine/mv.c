@@ -9,6 +9,21 @@
 #include "engine/label.h"
 #include "engine/mv.h"
 
+int mv_create(mvs_engine *e, const char *type, int64_t *mv_id)
+{
+  buf empty;
+  attrset none;
+  int rc;
+
+  buf_init(&empty, 0);
+  attrset_init(&none, e->scratch);
+  rc = attrset_encode(&none, &empty) == 0 &&
+               store_mv_insert(e->st, type, empty.p, empty.len, mv_id) == STORE_OK
+           ? 0 : -1;
+  buf_free(&empty);
+  return rc;
+}
+
 bool mv_key_attr(mvs_engine *e, const char *name)
 {
   size_t i;
