@@ -541,13 +541,23 @@ static const cx_connector *find_connector(const connect_export *x, const char *g
   return NULL;
 }
 
-/* The connector name a rule's GUID stands for: the connector's name, or the GUID itself when
- * the export does not describe the connector (declared with placeholders then). */
+/* The connector a rule's reference names: a GUID (Connect's exports) or a name (PowerShell's
+ * $c = Get-ADSyncConnector -Name), matched against the connectors read; when none matches,
+ * the GUID or the name itself (declared with placeholders then). */
+static const cx_connector *ref_connector(connect_export *x, const char *ref)
+{
+  const cx_connector *c = find_connector(x, guid_key(x, ref));
+  for (size_t i = 0; !c && ref && i < x->n_connectors; i++)
+    if (x->connectors[i].name && strcasecmp(x->connectors[i].name, ref) == 0)
+      c = &x->connectors[i];
+  return c;
+}
+
 static const char *connector_name(connect_export *x, const char *ref)
 {
+  const cx_connector *c = ref_connector(x, ref);
   const char *g = guid_key(x, ref);
-  const cx_connector *c = find_connector(x, g);
-  return c && c->name && *c->name ? c->name : g;
+  return c && c->name && *c->name ? c->name : is_guid(g) ? g : ref;
 }
 
 static const char *param_value(const cx_connector *c, const char *name)
@@ -562,7 +572,7 @@ static const char *param_value(const cx_connector *c, const char *name)
  * same values as settings); NULL when not known. */
 static const char *rule_param(connect_export *x, const cx_rule *r, const char *name)
 {
-  const cx_connector *c = find_connector(x, guid_key(x, r->connector));
+  const cx_connector *c = ref_connector(x, r->connector);
   if (strcmp(name, "Connector.ID") == 0 && c && c->id) {
     char id[64];
     snprintf(id, sizeof id, "{%s}", c->id);
@@ -1110,15 +1120,16 @@ static int write_connectors(connect_export *x)
   for (size_t i = 0; i < x->n_connectors; i++)
     if (x->connectors[i].id && x->connectors[i].name && *x->connectors[i].name)
       put_connector(&w, &x->connectors[i]);
-  /* Rules of connectors the export does not describe: one declaration per GUID. */
+  /* Rules of connectors the export does not describe: one declaration each. */
   for (size_t i = 0; i < x->n_rules; i++) {
-    const char *g = guid_key(x, x->rules[i].connector);
+    const char *name = x->rules[i].connector;
     size_t k;
-    if (!g || !*g || find_connector(x, g))
+    if (!name || !*name || ref_connector(x, name))
       continue;
-    for (k = 0; k < n_unknown && strcmp(unknown[k], g) != 0; k++)
+    name = connector_name(x, name);
+    for (k = 0; k < n_unknown && strcmp(unknown[k], name) != 0; k++)
       ;
-    if (k == n_unknown && connect_push_str(x, &unknown, &n_unknown, &cap_unknown, g))
+    if (k == n_unknown && connect_push_str(x, &unknown, &n_unknown, &cap_unknown, name))
       w.rc = CONNECT_NOMEM;
   }
   if (n_unknown)
@@ -1126,12 +1137,15 @@ static int write_connectors(connect_export *x)
   for (size_t k = 0; k < n_unknown && !w.rc; k++) {
     char env[256];
     slug(env, sizeof env, unknown[k], true);
-    not_carried(&w, 0, unknown[k], "connector {%s}: the export does not describe it (give "
-                "--connectors DIR); declared by its GUID as type ldap with placeholders",
-                unknown[k]);
-    put(&w, "connector \"%s\" type ldap {\n  url \"ldaps://placeholder.example.invalid\"\n"
-        "  base \"DC=example,DC=invalid\"\n  password env:MVSYNC_%s_PASSWORD\n"
-        "  Connector.ID \"{%s}\"\n}\n\n", unknown[k], env, unknown[k]);
+    not_carried(&w, 0, unknown[k], "connector %s: the export does not describe it (give "
+                "--connectors DIR); declared as type ldap with placeholders", unknown[k]);
+    put(&w, "connector ");
+    put_quoted(&w, unknown[k]);
+    put(&w, " type ldap {\n  url \"ldaps://placeholder.example.invalid\"\n"
+        "  base \"DC=example,DC=invalid\"\n  password env:MVSYNC_%s_PASSWORD\n", env);
+    if (is_guid(unknown[k]))
+      put(&w, "  Connector.ID \"{%s}\"\n", unknown[k]);
+    put(&w, "}\n\n");
   }
   if (w.rc == CONNECT_OK)
     w.rc = add_file(x, "connectors.rules", &b);

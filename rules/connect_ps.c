@@ -42,7 +42,10 @@ typedef struct token {
 } token;
 
 /* A value: a string, a list, or an object a command made. */
-typedef enum pv_kind { PV_NONE, PV_STR, PV_LIST, PV_SCOPE, PV_JOIN, PV_CONNECTOR } pv_kind;
+/* PV_RULE: the rule New-ADSyncRule made (-OutVariable syncRule), passed on as $syncRule[0]. */
+typedef enum pv_kind {
+  PV_NONE, PV_STR, PV_LIST, PV_SCOPE, PV_JOIN, PV_CONNECTOR, PV_RULE
+} pv_kind;
 
 typedef struct pvalue {
   pv_kind kind;
@@ -415,8 +418,8 @@ static void unknown_params(reader *p, const command *c, const char *const *known
     for (k = 0; known[k] && strcasecmp(known[k], c->params[i].name) != 0; k++)
       ;
     if (!known[k])
-      note(p, c->line, "%s -%s is not read: mvsync does not know the parameter", c->name,
-           c->params[i].name);
+      note(p, c->line, "%s %s%s is not read: mvsync does not know the parameter", c->name,
+           *c->params[i].name ? "-" : "a value without a parameter", c->params[i].name);
   }
 }
 
@@ -429,19 +432,12 @@ static cx_rule *pending_rule(reader *p, const command *c)
   return &p->x->rules[p->pending];
 }
 
-/* The connector a rule names: a GUID, or $c.Identifier of $c = Get-ADSyncConnector -Name. */
-static const char *rule_connector(reader *p, const command *c)
+/* The connector a rule names: a GUID, or the name of $c = Get-ADSyncConnector -Name (the
+ * writer matches either against the connectors read). */
+static const char *rule_connector(const command *c)
 {
   const pvalue *v = arg(c, "Connector");
-  if (v && v->kind == PV_CONNECTOR) {
-    for (size_t i = 0; i < p->x->n_connectors; i++)
-      if (p->x->connectors[i].name && strcasecmp(p->x->connectors[i].name, v->s) == 0)
-        return p->x->connectors[i].id;
-    note(p, c->line, "connector \"%s\" is not described (give --connectors DIR): its rules "
-         "name it by name", v->s);
-    return v->s;
-  }
-  return v && v->kind == PV_STR ? v->s : NULL;
+  return v && (v->kind == PV_CONNECTOR || v->kind == PV_STR) ? v->s : NULL;
 }
 
 static void new_rule(reader *p, const command *c)
@@ -471,7 +467,7 @@ static void new_rule(reader *p, const command *c)
   r->precedence_before = arg_str(c, "PrecedenceBefore");
   r->source_type = arg_str(c, "SourceObjectType");
   r->target_type = arg_str(c, "TargetObjectType");
-  r->connector = rule_connector(p, c);
+  r->connector = rule_connector(c);
   r->link = arg_str(c, "LinkType");
   r->soft_delete = arg_str(c, "SoftDeleteExpiryInterval");
   r->immutable_tag = arg_str(c, "ImmutableTag");
@@ -588,10 +584,13 @@ static void add_group(reader *p, const command *c, bool scope)
 
 static void run_command(reader *p, const command *c)
 {
+  const char *out_var = arg_str(c, "OutVariable");
   static const char *const ignored[] = {"Get-ADSyncRule", "Import-Module", "Write-Host",
                                         "Write-Output", NULL};
   if (strcasecmp(c->name, "New-ADSyncRule") == 0) {
     new_rule(p, c);
+    if (out_var)
+      set_var(p, out_var, (pvalue){PV_RULE, NULL, NULL, 0, c->line});
   } else if (strcasecmp(c->name, "Add-ADSyncAttributeFlowMapping") == 0) {
     add_flow(p, c);
   } else if (strcasecmp(c->name, "New-Object") == 0) {
@@ -617,20 +616,19 @@ static int parse_params(reader *p, command *c)
 {
   while (p->tok.kind != T_NEWLINE && p->tok.kind != T_END && !p->rc) {
     param *slot;
-    if (p->tok.kind != T_PARAM) {
-      note(p, p->tok.line, "%s: expected a -Parameter, found %s", c->name,
-           p->tok.kind == T_BAD ? p->tok.text : "a value without one");
-      return -1;
-    }
+    bool positional = p->tok.kind != T_PARAM;
     if (array_reserve_in(p->x->arena, &c->params, c->n, &c->cap, c->n + 1, sizeof *c->params)) {
       p->rc = CONNECT_NOMEM;
       return -1;
     }
     slot = &c->params[c->n++];
     memset(slot, 0, sizeof *slot);
-    slot->name = p->tok.text;
-    next(p);
-    if (p->tok.kind == T_PARAM || p->tok.kind == T_NEWLINE || p->tok.kind == T_END)
+    /* A value without a -Parameter (Import-Module ADSync) is positional: named "". */
+    slot->name = positional ? "" : p->tok.text;
+    if (!positional)
+      next(p);
+    if (!positional &&
+        (p->tok.kind == T_PARAM || p->tok.kind == T_NEWLINE || p->tok.kind == T_END))
       slot->is_switch = true;
     else if (parse_value(p, &slot->value) != 0)
       return -1;

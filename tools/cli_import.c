@@ -303,6 +303,8 @@ static int run_import(const char *path, const char *connectors, const char *out_
   if (rc != MVS_EXIT_OK)
     goto out;
   if (!x->n_rules) {
+    for (size_t i = 0; i < x->n_notes; i++)
+      fprintf(stderr, "%s: %s\n", x->notes[i].where, x->notes[i].message);
     fprintf(stderr, "mvsync rules import: no synchronization rules in %s\n", path);
     rc = MVS_EXIT_INVALID;
     goto out;
