@@ -573,9 +573,12 @@ static const char *param_value(const cx_connector *c, const char *name)
 static const char *rule_param(connect_export *x, const cx_rule *r, const char *name)
 {
   const cx_connector *c = ref_connector(x, r->connector);
-  if (strcmp(name, "Connector.ID") == 0 && c && c->id) {
+  const char *g = c ? c->id : guid_key(x, r->connector);
+  /* The connector's GUID is known from the rule even when the export does not describe the
+   * connector (connectors.rules then declares it with the same Connector.ID). */
+  if (strcmp(name, "Connector.ID") == 0 && is_guid(g)) {
     char id[64];
-    snprintf(id, sizeof id, "{%s}", c->id);
+    snprintf(id, sizeof id, "{%s}", g);
     return connect_strdup(x, id, strlen(id));
   }
   if (strcmp(name, "Connector.Name") == 0)
@@ -793,6 +796,18 @@ static const char *rule_unwritable(const cx_rule *r)
   return NULL;
 }
 
+/* A scope or join block whose lines were written into `lines`: the block when it has a
+ * clause (an empty block is not valid), else only the comments of what was lost. */
+static void put_block(writer *w, const char *keyword, const buf *lines, bool any)
+{
+  if (any)
+    put(w, "  %s {\n", keyword);
+  if (lines->len)
+    put(w, "%s", lines->p);
+  if (any)
+    put(w, "  }\n");
+}
+
 static void put_rule(writer *w, const cx_rule *r)
 {
   const char *why = rule_unwritable(r), *where = where_at(w->x, r->file, r->line);
@@ -836,22 +851,27 @@ static void put_rule(writer *w, const cx_rule *r)
     put(w, "  soft-delete %s\n", soft_delete(r->soft_delete));
   if (r->password_sync)
     put(w, "  enable-password-sync\n");
-  if (r->n_scope) {
-    put(w, "  scope {\n");
+  if (r->n_scope || r->n_join) {
+    buf block;
+    buf *rule_text = w->b;
+    bool any = false;
+    buf_init(&block, 0);
+    w->b = &block;
     for (g = 0; g < r->n_scope; g++) {
       bool first = true;
       for (k = 0; k < r->scope[g].n; k++) {
-        const char *joiner = first ? (g ? "or " : "") : "and ";
+        const char *joiner = !any ? "" : first ? "or " : "and ";
         if (put_clause(w, r, &r->scope[g].clauses[k], joiner))
-          first = false;
+          first = false, any = true;
         else
           disable = true;
       }
     }
-    put(w, "  }\n");
-  }
-  if (r->n_join) {
-    put(w, "  join {\n");
+    w->b = rule_text;
+    put_block(w, "scope", &block, any);
+    buf_reset(&block);
+    w->b = &block;
+    any = false;
     for (g = 0; g < r->n_join; g++)
       for (k = 0; k < r->join[g].n; k++) {
         const cx_join_cond *c = &r->join[g].conds[k];
@@ -862,10 +882,13 @@ static void put_rule(writer *w, const cx_rule *r)
           disable = true;
           continue;
         }
-        put(w, "    %s%s = %s%s\n", k ? "and " : g ? "or " : "", c->cs, c->mv,
+        put(w, "    %s%s = %s%s\n", !any ? "" : k ? "and " : "or ", c->cs, c->mv,
             c->case_sensitive ? " case-sensitive" : "");
+        any = true;
       }
-    put(w, "  }\n");
+    w->b = rule_text;
+    put_block(w, "join", &block, any);
+    buf_free(&block);
   }
   if (disable && !r->disabled)
     not_carried(w, 1, where, "rule \"%s\" is disabled: a scope clause or join condition of it "
