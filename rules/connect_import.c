@@ -1220,7 +1220,8 @@ static int write_rules(connect_export *x)
     rule_file_name(x, &x->rules[i], slots[i].file, sizeof slots[i].file);
     slots[i].precedence = x->rules[i].precedence ? strtol(x->rules[i].precedence, NULL, 10) : 0;
   }
-  qsort(slots, x->n_rules, sizeof *slots, cmp_slot);
+  if (x->n_rules)
+    qsort(slots, x->n_rules, sizeof *slots, cmp_slot);
   for (i = 0; i < x->n_rules && w.rc == CONNECT_OK;) {
     const cx_rule *r = slots[i].r;
     bool in = r->direction && strcasecmp(r->direction, "Inbound") == 0;
@@ -1256,6 +1257,7 @@ int connect_export_write(connect_export *x)
   if ((rc = write_connectors(x)) != CONNECT_OK || (rc = write_metaverse(x)) != CONNECT_OK ||
       (rc = write_rules(x)) != CONNECT_OK)
     return rc;
-  qsort(x->files, x->n_files, sizeof *x->files, cmp_file);
+  if (x->n_files)
+    qsort(x->files, x->n_files, sizeof *x->files, cmp_file);
   return CONNECT_OK;
 }
