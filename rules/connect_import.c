@@ -608,6 +608,35 @@ static bool all_digits(const char *s)
   return true;
 }
 
+/* Whether `text` reads as rule-file text without errors; else the first message in why.  The
+ * writer's last guard: a piece it cannot vouch for becomes a note, never a broken file. */
+static bool dsl_reads(const char *text, size_t len, char *why, size_t cap)
+{
+  rule_set *rs = rule_set_new();
+  rule_diags d;
+  bool ok = false;
+
+  rule_diags_init(&d);
+  if (rs) {
+    ok = rule_set_parse(rs, "import", text, len, &d) == RULE_OK;
+    snprintf(why, cap, "%s", ok ? "" : d.n ? d.items[0].message : "out of memory");
+  }
+  rule_diags_free(&d);
+  rule_set_free(rs);
+  return ok;
+}
+
+/* Whether one line of a rule's body (a field or a flow) reads, tried inside a rule of its own. */
+static bool rule_line_reads(const char *line, char *why, size_t cap)
+{
+  buf t;
+  bool ok;
+  buf_init(&t, 0);
+  ok = buf_printf(&t, "rule \"t\" {\n%s}\n", line) == BUF_OK && dsl_reads(t.p, t.len, why, cap);
+  buf_free(&t);
+  return ok;
+}
+
 /* One scope clause; false when it cannot be carried (the rule is then disabled). */
 static bool put_clause(writer *w, const cx_rule *r, const cx_clause *c, const char *joiner)
 {
@@ -688,8 +717,8 @@ static const char *merge_option(const char *m)
   return NULL;
 }
 
-/* One flow; a note and a comment when it cannot be carried. */
-static void put_flow(writer *w, const cx_rule *r, const cx_flow *f, size_t index)
+/* One flow's line; a note and a comment when it cannot be carried. */
+static void flow_line(writer *w, const cx_rule *r, const cx_flow *f, size_t index)
 {
   const char *where = where_at(w->x, r->file, f->line), *merge = merge_option(f->merge);
   const char *type = f->type;
@@ -757,6 +786,25 @@ static void put_flow(writer *w, const cx_rule *r, const cx_flow *f, size_t index
   }
 }
 
+/* One flow, written only when its line reads back (a value or expression text the checks
+ * above let through, like a line break inside an expression's string, is a note instead). */
+static void put_flow(writer *w, const cx_rule *r, const cx_flow *f, size_t index)
+{
+  buf line, *rule_text = w->b;
+  char why[300];
+
+  buf_init(&line, 0);
+  w->b = &line;
+  flow_line(w, r, f, index);
+  w->b = rule_text;
+  if (line.len && strncmp(line.p, "  flow ", 7) == 0 && !rule_line_reads(line.p, why, sizeof why))
+    not_carried(w, 1, where_at(w->x, r->file, f->line), "flow to '%s' of rule \"%s\": mvsync "
+                "cannot read the line written for it (%s)", f->dest ? f->dest : "", r->name, why);
+  else if (line.len)
+    put(w, "%s", line.p);     /* the flow, or the comments of why it is not carried */
+  buf_free(&line);
+}
+
 static const char *link_name(const char *l)
 {
   static const char *const links[] = {"Join", "StickyJoin", "Provision", "JoinNoFlow"};
@@ -808,7 +856,7 @@ static void put_block(writer *w, const char *keyword, const buf *lines, bool any
     put(w, "  }\n");
 }
 
-static void put_rule(writer *w, const cx_rule *r)
+static void rule_text(writer *w, const cx_rule *r)
 {
   const char *why = rule_unwritable(r), *where = where_at(w->x, r->file, r->line);
   const char *id = guid_key(w->x, r->id);
@@ -847,8 +895,15 @@ static void put_rule(writer *w, const cx_rule *r)
     put_quoted(w, r->immutable_tag);
     put(w, "\n");
   }
-  if (soft_delete(r->soft_delete))
-    put(w, "  soft-delete %s\n", soft_delete(r->soft_delete));
+  if (soft_delete(r->soft_delete)) {
+    char line[512], problem[300] = "control characters";
+    snprintf(line, sizeof line, "  soft-delete %s\n", soft_delete(r->soft_delete));
+    if (quotable(line) && rule_line_reads(line, problem, sizeof problem))
+      put(w, "%s", line);
+    else
+      not_carried(w, 1, where, "the soft-delete interval '%s' of rule \"%s\": %s",
+                  soft_delete(r->soft_delete), r->name, problem);
+  }
   if (r->password_sync)
     put(w, "  enable-password-sync\n");
   if (r->n_scope || r->n_join) {
@@ -899,6 +954,32 @@ static void put_rule(writer *w, const cx_rule *r)
   for (k = 0; k < r->n_flows; k++)
     put_flow(w, r, &r->flows[k], k);
   put(w, "}\n\n");
+}
+
+/* A rule, written only when its text reads back; otherwise kept as comment lines under a
+ * note, so a file is never broken by what a check above missed. */
+static void put_rule(writer *w, const cx_rule *r)
+{
+  buf text, *file_text = w->b;
+  char why[300];
+
+  buf_init(&text, 0);
+  w->b = &text;
+  rule_text(w, r);
+  w->b = file_text;
+  if (w->rc == CONNECT_OK && text.len && !dsl_reads(text.p, text.len, why, sizeof why)) {
+    not_carried(w, 0, where_at(w->x, r->file, r->line), "rule \"%s\": mvsync cannot read the "
+                "text written for it (%s); kept as a comment", r->name ? r->name : "", why);
+    for (char *line = text.p, *end; line && *line; line = end ? end + 1 : NULL) {
+      if ((end = strchr(line, '\n')))
+        *end = '\0';
+      put_comment(w, 0, "%s", line);
+    }
+    put(w, "\n");
+  } else if (text.len) {
+    put(w, "%s", text.p);
+  }
+  buf_free(&text);
 }
 
 /* ---- files ---- */
