@@ -241,41 +241,46 @@ static int make_dirs(const char *dir)
   return is_dir(dir) ? 0 : -1;
 }
 
-/* Check the written rule set as `rules check` would; print its diagnostics.  Returns the
- * number of errors, or -1 when memory ran out. */
-static long check_output(const connect_export *x, size_t *n_rules, size_t *n_flows)
+/* Check the written rule set as `rules check` would: print its errors (named by their path
+ * in the output folder), count its warnings.  Returns the number of errors, or -1 when memory
+ * ran out. */
+static long check_output(const connect_export *x, const char *out_dir, size_t *n_rules,
+                         size_t *n_flows, size_t *n_warnings)
 {
   rule_set *rs = rule_set_new();
   rule_diags d;
   time_t now = time(NULL);
   struct tm tm;
-  buf b;
   long errors = -1;
 
   rule_diags_init(&d);
-  buf_init(&b, 0);
   gmtime_r(&now, &tm);
   if (!rs)
     goto out;
-  for (size_t i = 0; i < x->n_files; i++)
-    if (rule_set_parse(rs, x->files[i].name, x->files[i].text, x->files[i].len, &d) ==
-        RULE_NOMEM)
+  for (size_t i = 0; i < x->n_files; i++) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", out_dir, x->files[i].name);
+    if (rule_set_parse(rs, path, x->files[i].text, x->files[i].len, &d) == RULE_NOMEM)
       goto out;
+  }
   if (rule_set_check(rs, (rule_date){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday}, &d) ==
       RULE_NOMEM)
     goto out;
   rule_diags_sort(&d);
-  if (rule_diags_format(&d, &b) != 0)
-    goto out;
-  if (b.len)
-    fputs(b.p, stderr);
+  *n_warnings = 0;
+  for (size_t i = 0; i < d.n; i++) {
+    if (d.items[i].severity == RULE_SEV_ERROR)
+      fprintf(stderr, "%s:%u:%u: error: %s\n", d.items[i].file, d.items[i].line, d.items[i].col,
+              d.items[i].message);
+    else
+      (*n_warnings)++;
+  }
   *n_rules = rs->n_rules;
   *n_flows = 0;
   for (size_t i = 0; i < rs->n_rules; i++)
     *n_flows += rs->rules[i].n_flows;
   errors = (long)d.n_errors;
 out:
-  buf_free(&b);
   rule_diags_free(&d);
   rule_set_free(rs);
   return errors;
@@ -284,7 +289,7 @@ out:
 static int run_import(const char *path, const char *connectors, const char *out_dir)
 {
   connect_export *x = connect_export_new();
-  size_t n_read = 0, n_rules = 0, n_flows = 0, in_flows = 0;
+  size_t n_read = 0, n_rules = 0, n_flows = 0, in_flows = 0, n_warnings = 0;
   long errors;
   int rc = MVS_EXIT_SYSTEM;
 
@@ -324,14 +329,18 @@ static int run_import(const char *path, const char *connectors, const char *out_
               strerror(errno));
       goto out;
     }
-  if ((errors = check_output(x, &n_rules, &n_flows)) < 0)
+  if ((errors = check_output(x, out_dir, &n_rules, &n_flows, &n_warnings)) < 0)
     goto out;
   printf("imported %zu of %zu rules and %zu of %zu flows from %zu files into %s (%zu files)\n",
          n_rules, x->n_rules, n_flows, in_flows, n_read, out_dir, x->n_files);
   printf("not carried: %zu\n", x->n_notes);
   for (size_t i = 0; i < x->n_notes; i++)
     printf("  %s: %s\n", x->notes[i].where, x->notes[i].message);
-  printf("rules check: %s\n", errors ? "errors (above)" : "ok");
+  printf("rules check: %s", errors ? "errors (above)" : "ok");
+  if (n_warnings)
+    printf(", %zu warning%s (`mvsync rules check %s` lists them)", n_warnings,
+           n_warnings == 1 ? "" : "s", out_dir);
+  printf("\n");
   rc = errors ? MVS_EXIT_INVALID : MVS_EXIT_OK;
 out:
   if (rc == MVS_EXIT_SYSTEM && !x)
