@@ -63,6 +63,8 @@ int connect_note_add(connect_export *x, const char *where, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  if (!where)   /* its own copy failed: memory is out */
+    return CONNECT_NOMEM;
   if (!(note = push(x, &x->notes, &x->n_notes, &x->cap_notes, sizeof *note)) ||
       !(note->where = connect_strdup(x, where, strlen(where))) ||
       !(note->message = connect_strdup(x, msg, strlen(msg))))
@@ -825,8 +827,6 @@ static const char *soft_delete(const char *s)
 /* Why a rule cannot be written at all, or NULL. */
 static const char *rule_unwritable(const cx_rule *r)
 {
-  char *end;
-  long p;
   if (!r->name || !*r->name || !quotable(r->name))
     return "it has no usable name";
   if (!r->direction || (strcasecmp(r->direction, "Inbound") && strcasecmp(r->direction, "Outbound")))
@@ -838,8 +838,8 @@ static const char *rule_unwritable(const cx_rule *r)
   if (!dsl_name(r->source_type) ||
       !(dsl_name(r->target_type) || (r->target_type && strcmp(r->target_type, "*") == 0)))
     return "its object types are not names";
-  if (!r->precedence || (p = strtol(r->precedence, &end, 10), *end) || p < 0 || p > 2147483647L ||
-      !*r->precedence)
+  if (!r->precedence || !all_digits(r->precedence) || strlen(r->precedence) > 10 ||
+      strtoll(r->precedence, NULL, 10) > 2147483647LL)
     return "its precedence is not a number from 0 to 2147483647";
   return NULL;
 }
