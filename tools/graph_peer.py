@@ -611,7 +611,7 @@ def render(o, names, fill_null):
 LIST_FILTER_STRINGS = {
     "group": {"displayName", "mailNickname", "mail"},
     "user": {"displayName", "userPrincipalName", "mail", "mailNickname", "givenName", "surname",
-             "jobTitle", "employeeId"},
+             "jobTitle", "employeeId", "onPremisesImmutableId"},
 }
 LIST_FILTER_BOOLS = {"group": {"securityEnabled", "mailEnabled"}, "user": {"accountEnabled"}}
 FILTER_CLAUSE = re.compile(r"\s*([A-Za-z][A-Za-z0-9]*)\s+eq\s+('(?:[^']|'')*'|true|false)\s*")

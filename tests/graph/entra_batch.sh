@@ -54,8 +54,8 @@ IN
 echo "$out"
 echo "$out" | grep -qx '1: ok' || { echo "FAILED: change 1"; exit 1; }
 echo "$out" | grep -q "^2: failed 404 PATCH /groups/$MISSING: HTTP 404 Request_ResourceNotFound" || { echo "FAILED: change 2"; exit 1; }
-echo "$out" | grep -q '^3: failed 400 only groups can be created' || { echo "FAILED: change 3"; exit 1; }
-echo "$out" | grep -q '^4: failed 400 proxyAddresses: Graph cannot add or remove single values' || { echo "FAILED: change 4"; exit 1; }
+echo "$out" | grep -q '^3: failed 400 a user create needs a userPrincipalName' || { echo "FAILED: change 3"; exit 1; }
+echo "$out" | grep -q '^4: failed 400 proxyAddresses: not written to Entra groups (read-only)' || { echo "FAILED: change 4"; exit 1; }
 NEW=$(echo "$out" | sed -n 's/^5: ok \(.*\)$/\1/p')
 [ -n "$NEW" ] || { echo "FAILED: change 5"; exit 1; }
 check "peer_members('$G') == sorted(['$U1', '$U2', '$U3'])" "U1 removed and added again (in that order), U3 added"
