@@ -46,6 +46,7 @@ typedef struct sub {
   long status;
   char *failure; /* "METHOD url: HTTP status code: message" */
   char *new_id;  /* SUB_CREATE: the id Graph gave; SUB_LOOKUP: the object found, or NULL */
+  bool by_anchor; /* SUB_LOOKUP of a user by onPremisesImmutableId */
 } sub;
 
 typedef struct subs {
@@ -56,6 +57,9 @@ typedef struct subs {
 typedef struct ctx {
   connector *c;
   const conn_export *changes; /* as Graph takes them (translate) */
+  size_t n;
+  bool *refs_later; /* an update whose references name objects this export creates: its
+                       $ref requests go in the second round, once those have ids */
   conn_export_result *results;
   subs s;
   char *err; /* why the export stopped (a deadline, the retry budget, TLS) */
@@ -227,6 +231,28 @@ static void fail_change(ctx *x, size_t i, int code, char *message)
   r->message = message ? message : graph_printf("export failed");
 }
 
+/* The add of this export whose display key (the DN the engine gave it) a reference value
+ * names, or -1: an object created in the same export is referred to by that key until Graph
+ * gives it an id (the engine sends members after the objects they name). */
+static long add_named(const ctx *x, const char *value)
+{
+  for (size_t j = 0; j < x->n; j++)
+    if (x->changes[j].op == CONN_EXPORT_ADD && x->changes[j].dn &&
+        strcasecmp(x->changes[j].dn, value) == 0)
+      return (long)j;
+  return -1;
+}
+
+/* The Graph id of the object add j created or found, or NULL (not created). */
+static const char *created_id(const ctx *x, long j)
+{
+  for (size_t k = 0; k < x->s.n; k++)
+    if (x->s.v[k].change == (size_t)j && x->s.v[k].ok && x->s.v[k].new_id &&
+        (x->s.v[k].kind == SUB_CREATE || x->s.v[k].kind == SUB_LOOKUP))
+      return x->s.v[k].new_id;
+  return NULL;
+}
+
 /* Whether change i's reference values can be written as $ref requests (whole: an add, every
  * value an addition); if not, the change fails here, before anything of it is sent. */
 static bool refs_writable(ctx *x, size_t i, bool whole)
@@ -255,7 +281,10 @@ static bool refs_writable(ctx *x, size_t i, bool whole)
       mvs_value mv = mvs_item(a->value, v);
       char *mid =
           mv.type == MVS_V_REF || mv.type == MVS_V_STR ? strndup(mv.u.s.p, mv.u.s.n) : NULL;
-      bool safe = url_safe(mid);
+      long j = mid ? add_named(x, mid) : -1;
+      bool safe = j >= 0 || url_safe(mid);
+      if (j >= 0 && !whole)
+        x->refs_later[i] = true;
       if (!safe)
         fail_change(x, i, 400,
                     graph_printf("%s: \"%s\" is not a Graph object id", a->name, mid ? mid : "?"));
@@ -293,10 +322,27 @@ static int ref_subs(ctx *x, size_t i, const char *coll, const char *id, bool who
       for (size_t v = 0; v < mvs_count(a->value); v++) {
         mvs_value mv = mvs_item(a->value, v);
         char *mid = strndup(mv.u.s.p, mv.u.s.n);
-        long dep = -1;
+        long dep = -1, j = mid ? add_named(x, mid) : -1;
         int rc;
         if (!mid)
           return -1;
+        if (j >= 0) { /* an object this export created: by the id Graph gave it */
+          const char *id_of = created_id(x, j);
+          if (!id_of) {
+            char *why = graph_printf("%s: %s was not created: not written", a->name, mid);
+            if (!whole)
+              fail_change(x, i, 424, why);
+            else if (!x->results[i].message) /* the add is done once its object exists */
+              x->results[i].message = why;
+            else
+              free(why);
+            free(mid);
+            continue;
+          }
+          free(mid);
+          if (!(mid = strdup(id_of)))
+            return -1;
+        }
         if (single) {
           rc = add_sub(x, i, SUB_REF_PUT, "PUT", graph_printf("/%s/%s/manager/$ref", coll, id),
                        ref_body(c, mid), -1);
@@ -349,16 +395,17 @@ done:
 
 /* Look the object of an add up before creating it.  A user, always, as Connect matches a
  * cloud user before it provisions one: by onPremisesImmutableId (the sourceAnchor, unique in
- * the directory) when the add sets it, else by userPrincipalName (unique too).  A group, when
- * an earlier run may have created it (its answer was lost): by its mailNickname (Graph
- * requires one on every group; the match is confirmed on displayName when the reply comes). */
-static int plan_lookup(ctx *x, size_t i)
+ * the directory: a hard match) when the add sets it and by_upn is false, else by
+ * userPrincipalName (unique too: a soft match).  A group, when an earlier run may have
+ * created it (its answer was lost): by its mailNickname (Graph requires one on every group;
+ * the match is confirmed on displayName when the reply comes). */
+static int plan_lookup(ctx *x, size_t i, bool by_upn)
 {
   bool user = is_user(x->changes[i].object_type);
-  const char *key = user ? "onPremisesImmutableId" : "mailNickname";
+  const char *key = !user ? "mailNickname" : by_upn ? "userPrincipalName" : "onPremisesImmutableId";
   char *value = replaced_str(&x->changes[i], key), *filter;
   int rc;
-  if (!value && user)
+  if (!value && user && !by_upn)
     value = replaced_str(&x->changes[i], key = "userPrincipalName");
   if (!value) {
     fail_change(x, i, 400,
@@ -381,6 +428,8 @@ static int plan_lookup(ctx *x, size_t i)
                                    filter),
                NULL, -1);
   free(filter);
+  if (rc == 0)
+    x->s.v[x->s.n - 1].by_anchor = user && strcmp(key, "onPremisesImmutableId") == 0;
   return rc;
 }
 
@@ -397,7 +446,8 @@ static int plan_change(ctx *x, size_t i)
      * becomes of its members or manager (a failed add would create it again next run). */
     if (!refs_writable(x, i, true))
       return 0;
-    return ch->maybe_created || is_user(ch->object_type) ? plan_lookup(x, i) : plan_create(x, i);
+    return ch->maybe_created || is_user(ch->object_type) ? plan_lookup(x, i, false)
+                                                         : plan_create(x, i);
   case CONN_EXPORT_UPDATE:
     if (!url_safe(ch->anchor)) {
       fail_change(x, i, 404, graph_printf("no Graph id to update"));
@@ -418,7 +468,7 @@ static int plan_change(ctx *x, size_t i)
     if (body &&
         add_sub(x, i, SUB_PATCH, "PATCH", graph_printf("/%s/%s", coll, ch->anchor), body, -1) != 0)
       return -1;
-    return ref_subs(x, i, coll, ch->anchor, false);
+    return x->refs_later[i] ? 0 : ref_subs(x, i, coll, ch->anchor, false);
   case CONN_EXPORT_DELETE:
     if (!url_safe(ch->anchor)) {
       fail_change(x, i, 404, graph_printf("no Graph id to delete"));
@@ -787,8 +837,10 @@ int graph_export(connector *c, const conn_export *changes, size_t n, conn_export
   memset(&x, 0, sizeof x);
   x.c = c;
   x.changes = tx;
+  x.n = n;
   x.results = results;
-  if (!tx)
+  x.refs_later = calloc(n ? n : 1, sizeof *x.refs_later);
+  if (!tx || !x.refs_later)
     goto out;
   for (size_t i = 0; i < n; i++)
     results[i].ok = 1;
@@ -800,16 +852,28 @@ int graph_export(connector *c, const conn_export *changes, size_t n, conn_export
       goto out;
   if ((rc = send_pending(&x)) != CONN_OK)
     goto out;
-  /* Creates looked up and not found are made now. */
-  first_round = x.s.n;
-  for (size_t i = 0; i < first_round; i++)
-    if (x.s.v[i].kind == SUB_LOOKUP && x.s.v[i].ok && !x.s.v[i].new_id &&
-        plan_create(&x, x.s.v[i].change) != 0) {
-      rc = CONN_ERR_NOMEM;
-      goto out;
+  /* Creates looked up and not found: a user not found by its onPremisesImmutableId is looked
+   * up by its userPrincipalName (Connect's soft match: the cloud user found takes the
+   * immutableId), anything else is created now; then the users not found that way. */
+  for (size_t from = 0, round = 0; round < 2; round++) {
+    first_round = x.s.n;
+    for (size_t i = from; i < first_round; i++) {
+      const sub *s = &x.s.v[i];
+      int r;
+      if (s->kind != SUB_LOOKUP || !s->ok || s->new_id)
+        continue;
+      r = s->by_anchor && replaced(&tx[s->change], "userPrincipalName")
+              ? plan_lookup(&x, s->change, true)
+              : plan_create(&x, s->change);
+      if (r != 0) {
+        rc = CONN_ERR_NOMEM;
+        goto out;
+      }
     }
-  if ((rc = send_pending(&x)) != CONN_OK)
-    goto out;
+    if ((rc = send_pending(&x)) != CONN_OK)
+      goto out;
+    from = first_round;
+  }
   /* Second round: the members or manager of the objects just created (or found), the
    * properties of the users found. */
   first_round = x.s.n;
@@ -832,6 +896,12 @@ int graph_export(connector *c, const conn_export *changes, size_t n, conn_export
       }
     }
   }
+  for (size_t i = 0; i < n; i++) /* updates naming objects created above */
+    if (x.refs_later[i] && results[i].ok &&
+        ref_subs(&x, i, collection_of(tx[i].object_type), tx[i].anchor, false) != 0) {
+      rc = CONN_ERR_NOMEM;
+      goto out;
+    }
   if ((rc = send_pending(&x)) != CONN_OK)
     goto out;
   /* Per change: the first failed request, else done; a create is done once the object exists
@@ -881,6 +951,7 @@ out:
   for (size_t i = 0; tx && i < n; i++)
     free((void *)tx[i].attrs);
   free(tx);
+  free(x.refs_later);
   return rc;
 }
 
