@@ -402,7 +402,9 @@ done:
 static int plan_lookup(ctx *x, size_t i, bool by_upn)
 {
   bool user = is_user(x->changes[i].object_type);
-  const char *key = !user ? "mailNickname" : by_upn ? "userPrincipalName" : "onPremisesImmutableId";
+  const char *key = !user   ? "mailNickname"
+                    : by_upn ? "userPrincipalName"
+                             : "onPremisesImmutableId";
   char *value = replaced_str(&x->changes[i], key), *filter;
   int rc;
   if (!value && user && !by_upn)
