@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "engine/engine_int.h"
+#include "engine/mv.h"
 
 #define PAGE 512
 
@@ -159,7 +160,7 @@ static int drop_removed(mvs_engine *e, sync_work *w)
     goto out;
   for (i = 0; i < rows.n; i++)
     if (!rule_set_collection(e->rs, rows.items[i].attr) &&
-        (sync_mv_delete(e, rows.items[i].target_mv, w) != 0 ||
+        (mv_delete(e, rows.items[i].target_mv, w) != 0 ||
          store_collection_delete(e->st, rows.items[i].target_mv) != STORE_OK))
       goto out;
   rc = 0;
@@ -194,7 +195,7 @@ int collection_sync_all(mvs_engine *e, sync_work *w)
       d = diff_add(e, "metaverse", RULE_COLLECTION_TYPE, label, created ? "add" : "update", NULL);
     /* No outbound work to queue: the full sync's outbound pass takes every object next. */
     rc = refresh_attrs(e, col, mv_id, d, &changed) == 0 && scan_members(e, col, &want) == 0 &&
-                 sync_write_mv_refs(e, mv_id, member_attr, &want, d, &changed) == 0
+                 mv_write_refs(e, mv_id, member_attr, &want, d, &changed) == 0
              ? 0 : -1;
     id_list_free(&want);
     if (rc != 0 || ((changed || created) && id_list_add(&w->mv_changed, mv_id) != 0))
@@ -229,7 +230,7 @@ int collection_sync_object(mvs_engine *e, const mv_row *mv, sync_work *w)
     if (!store_changes(e->st))
       continue;
     /* One member in or out: its exports change by that value alone. */
-    if (sync_note_ref_change(w, coll_mv, member_attr, mv->id, yes) != 0 ||
+    if (work_note_ref_change(w, coll_mv, member_attr, mv->id, yes) != 0 ||
         id_list_add(&w->mv_out_delta, coll_mv) != 0 || id_list_add(&w->mv_changed, coll_mv) != 0)
       return -1;
     e->res->updates++;

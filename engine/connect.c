@@ -133,17 +133,77 @@ const shape *engine_conn_shape(const conn_info *c)
   return shape_find(name);
 }
 
+int connector_import_list(conn_info *c, open_connector *oc)
+{
+  const rule_connector *rc = c->rc;
+  buf types;
+  size_t i, j, n_types = 0;
+  const char **type_list = NULL;
+
+  buf_init(&types, 0);
+  /* Attributes: the declared ones, plus what the rules read and write. */
+  for (i = 0; i < rc->n_attrs; i++) {
+    if (add_unique(&oc->attrs, &oc->cfg.n_attrs, rc->attrs[i].name) != 0 ||
+        (rc->attrs[i].syntax == RULE_SYN_REFERENCE &&
+         add_unique(&oc->ref_attrs, &oc->cfg.n_ref_attrs, rc->attrs[i].name) != 0))
+      goto fail;
+  }
+  for (i = 0; i < c->n_in; i++) {
+    const rule *r = c->in_rules[i];
+    if (add_unique(&type_list, &n_types, r->source_type) != 0)
+      goto fail;
+    for (j = 0; j < r->n_flows; j++) {
+      if (r->flows[j].type == RULE_FLOW_DIRECT &&
+          add_unique(&oc->attrs, &oc->cfg.n_attrs, r->flows[j].source) != 0)
+        goto fail;
+      if (r->flows[j].expr)
+        expr_attrs(r->flows[j].expr, add_expr_attr, oc);
+    }
+    if (add_rule_cs_attrs(oc, r) != 0)
+      goto fail;
+  }
+  for (i = 0; i < c->n_out; i++) {
+    const rule *r = c->out_rules[i];
+    if (add_unique(&type_list, &n_types, r->target_type) != 0)
+      goto fail;
+    for (j = 0; j < r->n_flows; j++)
+      if (add_unique(&oc->attrs, &oc->cfg.n_attrs, r->flows[j].target) != 0)
+        goto fail;
+    if (add_rule_cs_attrs(oc, r) != 0)
+      goto fail;
+  }
+  /* An ISMEMBEROF scope names no attribute, yet it reads the membership of the groups it
+   * names: import the connector's group membership attribute as a reference. */
+  if (c->n_member_groups) {
+    const shape *sh = engine_conn_shape(c);
+    if (sh && (add_unique(&oc->attrs, &oc->cfg.n_attrs, sh->member_attr) != 0 ||
+               add_unique(&oc->ref_attrs, &oc->cfg.n_ref_attrs, sh->member_attr) != 0))
+      goto fail;
+  }
+  oc->cfg.attrs = oc->attrs;
+  oc->cfg.ref_attrs = oc->ref_attrs;
+  for (i = 0; i < n_types; i++)
+    buf_printf(&types, "%s%s", i ? "," : "", type_list[i]);
+  /* ISMEMBEROF looks groups up in the connector space: every type is imported then. */
+  oc->types_csv = types.p && !c->n_member_groups ? buf_detach(&types) : NULL;
+  buf_free(&types);
+  oc->cfg.object_types_csv = oc->types_csv;
+  free(type_list);
+  return 0;
+fail:
+  free(type_list);
+  buf_free(&types);
+  return -1;
+}
+
 int connector_open_for(mvs_engine *e, conn_info *c, open_connector *oc)
 {
   const rule_connector *rc = c->rc;
   const char *type = rule_connector_type_name(rc->type);
   char *err = NULL;
-  buf types;
-  size_t i, j, n_types = 0;
-  const char **type_list = NULL;
+  size_t i;
 
   memset(oc, 0, sizeof *oc);
-  buf_init(&types, 0);
   if (!(oc->ops = connector_find(type))) {
     engine_errorf(e, "connector \"%s\": no implementation of connector type %s", rc->name, type);
     return ENGINE_INVALID;
@@ -181,55 +241,8 @@ int connector_open_for(mvs_engine *e, conn_info *c, open_connector *oc)
   oc->cfg.n_settings = rc->n_settings;
   oc->cfg.deadline_ms = e->deadline_ms;
 
-  /* Attributes: the declared ones, plus what the rules read and write. */
-  for (i = 0; i < rc->n_attrs; i++) {
-    if (add_unique(&oc->attrs, &oc->cfg.n_attrs, rc->attrs[i].name) != 0 ||
-        (rc->attrs[i].syntax == RULE_SYN_REFERENCE &&
-         add_unique(&oc->ref_attrs, &oc->cfg.n_ref_attrs, rc->attrs[i].name) != 0))
-      return ENGINE_SYSTEM;
-  }
-  for (i = 0; i < c->n_in; i++) {
-    const rule *r = c->in_rules[i];
-    if (add_unique(&type_list, &n_types, r->source_type) != 0)
-      return ENGINE_SYSTEM;
-    for (j = 0; j < r->n_flows; j++) {
-      if (r->flows[j].type == RULE_FLOW_DIRECT &&
-          add_unique(&oc->attrs, &oc->cfg.n_attrs, r->flows[j].source) != 0)
-        return ENGINE_SYSTEM;
-      if (r->flows[j].expr)
-        expr_attrs(r->flows[j].expr, add_expr_attr, oc);
-    }
-    if (add_rule_cs_attrs(oc, r) != 0)
-      return ENGINE_SYSTEM;
-  }
-  for (i = 0; i < c->n_out; i++) {
-    const rule *r = c->out_rules[i];
-    if (add_unique(&type_list, &n_types, r->target_type) != 0)
-      return ENGINE_SYSTEM;
-    for (j = 0; j < r->n_flows; j++)
-      if (add_unique(&oc->attrs, &oc->cfg.n_attrs, r->flows[j].target) != 0)
-        return ENGINE_SYSTEM;
-    if (add_rule_cs_attrs(oc, r) != 0)
-      return ENGINE_SYSTEM;
-  }
-  /* An ISMEMBEROF scope names no attribute, yet it reads the membership of the groups it
-   * names: import the connector's group membership attribute as a reference. */
-  if (c->n_member_groups) {
-    const shape *sh = shape_find(oc->cfg.shape);
-    if (sh && (add_unique(&oc->attrs, &oc->cfg.n_attrs, sh->member_attr) != 0 ||
-               add_unique(&oc->ref_attrs, &oc->cfg.n_ref_attrs, sh->member_attr) != 0))
-      return ENGINE_SYSTEM;
-  }
-  oc->cfg.attrs = oc->attrs;
-  oc->cfg.ref_attrs = oc->ref_attrs;
-  for (i = 0; i < n_types; i++)
-    buf_printf(&types, "%s%s", i ? "," : "", type_list[i]);
-  free(type_list);
-  /* ISMEMBEROF looks groups up in the connector space: every type is imported then. */
-  oc->types_csv = types.p && !c->n_member_groups ? buf_detach(&types) : NULL;
-  buf_free(&types);
-  oc->cfg.object_types_csv = oc->types_csv;
-
+  if (connector_import_list(c, oc) != 0)
+    return ENGINE_SYSTEM;
   if (oc->ops->open(&oc->cfg, &oc->conn, &err) != CONN_OK) {
     engine_errorf(e, "connector \"%s\": %s", rc->name, err ? err : "cannot open");
     free(err);

@@ -678,6 +678,21 @@ out:
   return engine_fail(e, rc, "show");
 }
 
+void dump_run_json(buf *out, const run_row *r)
+{
+  buf_printf(out, "{\"id\": %lld, \"profile\": \"%s\", \"connector\": ", (long long)r->id,
+             r->profile);
+  r->connector ? json_str_write(out, r->connector, strlen(r->connector)) : buf_adds(out, "null");
+  buf_printf(out, ", \"started\": \"%s\", \"duration_ms\": %lld, \"adds\": %lld, "
+             "\"updates\": %lld, \"deletes\": %lld, \"errors\": %lld, \"skipped_refs\": %lld, "
+             "\"drift\": %lld, \"ruleset_hash\": \"%s\", \"status\": \"%s\", \"log\": ",
+             r->started, (long long)r->duration_ms, (long long)r->adds, (long long)r->updates,
+             (long long)r->deletes, (long long)r->errors, (long long)r->skipped_refs,
+             (long long)r->drift, r->ruleset_hash ? r->ruleset_hash : "", r->status);
+  json_str_write(out, r->log ? r->log : "", r->log ? strlen(r->log) : 0);
+  buf_addc(out, '}');
+}
+
 int engine_runs(mvs_engine *e, bool json, buf *out)
 {
   run_row *rows = NULL;
@@ -695,17 +710,8 @@ int engine_runs(mvs_engine *e, bool json, buf *out)
   for (i = 0; i < n; i++) {
     run_row *r = &rows[i];
     if (json) {
-      buf_printf(out, "%s\n {\"id\": %lld, \"profile\": \"%s\", \"connector\": ", i ? "," : "",
-                 (long long)r->id, r->profile);
-      r->connector ? json_str_write(out, r->connector, strlen(r->connector)) : buf_adds(out, "null");
-      buf_printf(out, ", \"started\": \"%s\", \"duration_ms\": %lld, \"adds\": %lld, "
-                 "\"updates\": %lld, \"deletes\": %lld, \"errors\": %lld, \"skipped_refs\": %lld, "
-                 "\"drift\": %lld, \"ruleset_hash\": \"%s\", \"status\": \"%s\", \"log\": ",
-                 r->started, (long long)r->duration_ms, (long long)r->adds, (long long)r->updates,
-                 (long long)r->deletes, (long long)r->errors, (long long)r->skipped_refs,
-                 (long long)r->drift, r->ruleset_hash ? r->ruleset_hash : "", r->status);
-      json_str_write(out, r->log ? r->log : "", r->log ? strlen(r->log) : 0);
-      buf_addc(out, '}');
+      buf_adds(out, i ? ",\n " : "\n ");
+      dump_run_json(out, r);
     } else {
       buf_printf(out,
                  "%-4lld %-12s %-24s %-20s %8lld %6lld %6lld %6lld %6lld %6lld  %-16.16s %s\n",

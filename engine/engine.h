@@ -50,6 +50,12 @@ typedef struct run_opts {
   bool allow_deletes;   /* export: ignore the deletion threshold this once */
   bool allow_mass_delete; /* full import: ignore the import guard this once */
   bool progress;        /* progress lines on stderr */
+  /* Cycle: full steps forced this once, as Connect's Set-ADSyncSchedulerConnectorOverride
+   * (--full-sync, --full-import CONNECTOR); the scheduler rules (docs/monitoring.md) add
+   * the ones a change needs by themselves. */
+  bool full_sync;
+  const char *const *full_imports;
+  size_t n_full_imports;
 } run_opts;
 
 typedef struct run_result {
@@ -99,6 +105,14 @@ int engine_pending(mvs_engine *e, const char *conn_name, int format, buf *out);
 enum { PENDING_TEXT = 0, PENDING_JSON, PENDING_CSV };
 int engine_show(mvs_engine *e, bool metaverse, int64_t id, bool json, buf *out);
 int engine_runs(mvs_engine *e, bool json, buf *out);
+/* `mvsync status` (docs/monitoring.md): staging, rule-set hashes, the last run of each step,
+ * pending exports, the full steps the next cycle will run and why, object counts; as text,
+ * JSON or the Prometheus text format of the metrics file.  Reads only (safe beside a run).
+ * *health: ENGINE_OK healthy, ENGINE_PARTIAL degraded, or, failed, the code of the worst
+ * failure (ENGINE_IMPORT_STOPPED, ENGINE_STOPPED, ENGINE_ALL_FAILED, ENGINE_TIMEOUT,
+ * ENGINE_SYSTEM).  Returns ENGINE_* for reading the store itself. */
+enum { STATUS_TEXT = 0, STATUS_JSON, STATUS_METRICS };
+int engine_status(mvs_engine *e, int format, buf *out, int *health);
 
 /* The last error message (valid until the next call). */
 const char *engine_error(mvs_engine *e);

@@ -72,32 +72,9 @@ typedef struct diff_log {
   char error[256];          /* non-empty: an entry was lost; the run must fail */
 } diff_log;
 
-/* One metaverse reference value a delta sync added or removed by applying value deltas. */
-typedef struct ref_change {
-  int64_t mv_id;
-  const char *attr;         /* the rule set's name of the metaverse attribute */
-  int64_t target;           /* the metaverse object the value names */
-  bool added;
-} ref_change;
-
-/* Work a sync run still has to do; see docs/internals/sync.md. */
-typedef struct sync_work {
-  id_list cs;       /* connector-space objects to (re-)evaluate inbound */
-  id_list mv_in;    /* metaverse objects whose import flow must be recomputed */
-  id_list mv_out;   /* metaverse objects whose outbound rules must be re-evaluated */
-  id_list mv_out_delta;  /* ... whose only change is in ref_changes: exports take those */
-  /* Drift (docs/internals/sync.md): joined objects whose own import this sync takes, and
-   * metaverse objects this sync changed; sorted before each outbound pass. */
-  id_list drift_cs;
-  id_list mv_changed;
-  ref_change *changes;
-  size_t n_changes, cap_changes;
-  /* References each export computation left out, by connector-space object: an object
-   * recomputed in the same sync (a nested group created after its parent) counts once,
-   * with its last computation. */
-  struct skip_count *skips;
-  size_t n_skips, cap_skips;
-} sync_work;
+/* The work of a sync run (work.h). */
+typedef struct sync_work sync_work;
+typedef struct ref_change ref_change;
 
 struct mvs_engine {
   store *st;
@@ -112,6 +89,7 @@ struct mvs_engine {
   bool in_tx;                 /* a dry run's outer transaction is open */
   bool rebuild_keys;          /* full sync after the join-key attributes changed */
   bool full_sync;             /* a full sync re-reads everything: no value deltas */
+  bool import_was_full;       /* the last import ran a full import (asked or turned into one) */
   run_result *res;
   buf log;
   diff_log *diff;             /* non-NULL: collect changes (dry runs, preview) */
@@ -175,11 +153,6 @@ int import_run(mvs_engine *e, conn_info *c, bool full, const run_opts *o);
 int sync_run(mvs_engine *e, bool full);
 /* Process the listed connector-space objects (and everything they touch) to the end. */
 int sync_objects(mvs_engine *e, sync_work *w);
-void sync_work_free(sync_work *w);
-/* Sort the drift lists for lookups (before outbound work). */
-void sync_drift_ready(sync_work *w);
-/* Note that cs_id's export computation left out n references; 0 or -1 (no memory). */
-int sync_skips_note(sync_work *w, int64_t cs_id, int64_t n);
 
 /* ---- sync_in.c ---- */
 /* Inbound for one connector-space object: delete, join, project or disconnect it, then
@@ -195,17 +168,6 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w);
  * that object's value deltas instead of being re-read (0: re-read everything). */
 int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
                sync_work *w);
-/* Delete a metaverse object: disconnect everything, stage deletes of provisioned targets. */
-int sync_mv_delete(mvs_engine *e, int64_t mv_id, sync_work *w);
-/* Bring the reference rows of one attribute to want (sorted, unique; NULL: none), with
- * the changes in d (may be NULL); *changed set when a row changed. */
-int sync_write_mv_refs(mvs_engine *e, int64_t mv_id, const char *attr, const id_list *want,
-                       diff_entry *d, bool *changed);
-/* Note one reference value a sync added to or removed from a metaverse object, for the
- * value-level outbound of mv_out_delta. */
-int sync_note_ref_change(sync_work *w, int64_t mv_id, const char *attr, int64_t target,
-                         bool added);
-
 /* ---- collection.c ---- */
 /* Full sync, once inbound has settled: the object of every collection of the rule set
  * (created when missing, dropped when its block is gone), its attributes and all its
@@ -222,8 +184,6 @@ int sync_out_mv(mvs_engine *e, int64_t mv_id, sync_work *w);
  * connector is evaluated in full. */
 int sync_out_mv_delta(mvs_engine *e, int64_t mv_id, const ref_change *ch, size_t n,
                       sync_work *w);
-/* Stage the delete of a provisioned object and disconnect it. */
-int sync_out_deprovision(mvs_engine *e, const cs_row *cs, sync_work *w);
 
 /* ---- flow.c: evaluation shared by inbound and outbound ---- */
 typedef struct obj_view {
@@ -265,9 +225,30 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o);
  * delete (export_order.c).  0, or -1 on a store or memory failure. */
 int export_order(mvs_engine *e, id_list *ids);
 
+/* ---- schedule.c: Connect's scheduler rules (docs/monitoring.md) ---- */
+/* Whether c's next import must be a full one, and why (reason; "" when not due): never
+ * fully imported, no delta watermark, its settings changed or it imports an attribute or
+ * object type it did not at its last full import, or its watermark is older than its
+ * directory keeps changes (delta-max-age).  ENGINE_OK, ENGINE_INVALID (a bad delta-max-age)
+ * or ENGINE_SYSTEM, with e->errmsg. */
+int schedule_import_due(mvs_engine *e, conn_info *c, char *reason, size_t len, bool *due);
+/* Whether the next sync must be a full one (never synced, or the rule set changed), why. */
+int schedule_sync_due(mvs_engine *e, char *reason, size_t len);
+/* After a committed import of c (full: it was a full one): remember when its watermark was
+ * issued and, for a full import, what it read.  0, or -1 on a store error. */
+int schedule_note_import(mvs_engine *e, conn_info *c, bool full);
+/* After a cycle that ran every step (errors per object allowed): when it ended. */
+int schedule_note_cycle(mvs_engine *e);
+/* "YYYY-MM-DDTHH:MM:SSZ" (the runs' times) as seconds since the epoch, -1 when it is not
+ * one; and back (out: 32 bytes). */
+int64_t schedule_epoch(const char *iso);
+void schedule_iso(int64_t epoch, char out[32]);
+
 /* ---- dump.c ---- */
 int dump_mv_label(mvs_engine *e, int64_t mv_id, mvs_arena *a, const char **label);
 int dump_cs_label(mvs_engine *e, const cs_row *cs, mvs_arena *a, const char **label);
+/* A run as `mvsync runs --json` and `mvsync status --json` print it (one JSON object). */
+void dump_run_json(buf *out, const run_row *r);
 
 /* ---- contributions (flow.c): what rules flow to one object, merged per attribute ---- */
 typedef struct contrib {
@@ -338,6 +319,10 @@ typedef struct open_connector {
   char *types_csv;
 } open_connector;
 int connector_open_for(mvs_engine *e, conn_info *c, open_connector *oc);
+/* What an import of c reads: the attributes (oc->attrs, oc->ref_attrs, counted in oc->cfg)
+ * and the object types (oc->types_csv; NULL: every type), from its declarations and rules,
+ * into a zeroed oc (connector_close_for frees them).  0, or -1 when out of memory. */
+int connector_import_list(conn_info *c, open_connector *oc);
 /* SelectUniqueValue: whether the directory of c holds value in attr on an object other than
  * except_anchor (NULL: none excepted), through connector_ops.value_taken (c->asked is opened
  * on first use).  A connector that cannot be asked answers not taken.  ENGINE_* codes. */

@@ -655,6 +655,7 @@ int import_run(mvs_engine *e, conn_info *c, bool full, const run_opts *o)
   engine_logf(e, "%s: %s import: %lld adds, %lld updates, %lld deletes, %lld bad objects",
               c->rc->name, full ? "full" : "delta", (long long)e->res->adds,
               (long long)e->res->updates, (long long)e->res->deletes, (long long)ic.bad_objects);
+  e->import_was_full = full;
   rc = ENGINE_OK;
   goto out;
 fail:

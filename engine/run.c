@@ -106,6 +106,12 @@ static int run_outcome(mvs_engine *e, run_profile p, int rc, run_result *r)
   return rc;
 }
 
+/* A step's code that lets a cycle go on: its failures are per object. */
+static bool cycle_goes_on(int rc)
+{
+  return rc == ENGINE_OK || rc == ENGINE_PARTIAL || rc == ENGINE_ALL_FAILED;
+}
+
 int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_opts *o,
                run_result *r)
 {
@@ -130,8 +136,20 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
       return ENGINE_INVALID;
     }
   }
+  /* Connect's scheduler rules: a delta import that cannot see everything is a full one. */
+  if (p == RUN_DELTA_IMPORT) {
+    char why[300];
+    bool due;
+    if ((rc = schedule_import_due(e, c, why, sizeof why, &due)) != ENGINE_OK)
+      return rc;
+    if (due) {
+      engine_logf(e, "%s: %s: running a full import", c->rc->name, why);
+      p = RUN_FULL_IMPORT;
+    }
+  }
   snprintf(e->activity, sizeof e->activity, "%s%s%s", profile_names[p], c ? " " : "",
            c ? c->rc->name : "");
+  e->import_was_full = false;
   if (engine_deadline_passed(e))
     rc = ENGINE_TIMEOUT;
   else if (p == RUN_FULL_IMPORT || p == RUN_DELTA_IMPORT)
@@ -143,6 +161,12 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
   /* A dry run whose diff lost an entry has failed, whatever the step did. */
   if (e->diff && diff_flush(e) != 0 && rc != ENGINE_SYSTEM) {
     engine_errorf(e, "%s", e->diff->error);
+    rc = ENGINE_SYSTEM;
+  }
+  /* What the committed import read, for the next one's scheduler rules. */
+  if ((p == RUN_FULL_IMPORT || p == RUN_DELTA_IMPORT) && rc == ENGINE_OK &&
+      schedule_note_import(e, c, e->import_was_full) != 0) {
+    engine_errorf(e, "cannot record what the import read: %s", store_errmsg(e->st));
     rc = ENGINE_SYSTEM;
   }
   rc = run_outcome(e, p, rc, r);
@@ -164,10 +188,12 @@ static void add_result(run_result *total, const run_result *r)
   total->drift += r->drift;
 }
 
-/* A step's code that lets a cycle go on: its failures are per object. */
-static bool cycle_goes_on(int rc)
+static bool forced_full_import(const run_opts *o, const char *name)
 {
-  return rc == ENGINE_OK || rc == ENGINE_PARTIAL || rc == ENGINE_ALL_FAILED;
+  for (size_t i = 0; i < o->n_full_imports; i++)
+    if (strcmp(o->full_imports[i], name) == 0)
+      return true;
+  return false;
 }
 
 int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *total)
@@ -182,19 +208,29 @@ int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *tot
     engine_errorf(e, "a cycle needs a rule set (--rules)");
     return ENGINE_INVALID;
   }
+  for (i = 0; i < o->n_full_imports; i++)
+    if (!engine_conn(e, o->full_imports[i])) {
+      engine_errorf(e, "--full-import: no connector \"%s\" in the rule set", o->full_imports[i]);
+      return ENGINE_INVALID;
+    }
   /* Connect's order: every import, then the sync, then every export. */
   for (i = 0; i < e->n_conns; i++) {
+    bool full = initial || forced_full_import(o, e->conns[i].rc->name);
+    if (full && !initial)
+      engine_logf(e, "%s: full import asked for (--full-import)", e->conns[i].rc->name);
     if (o->progress)
-      fprintf(stderr, "%s import %s\n", initial ? "full" : "delta", e->conns[i].rc->name);
-    rc = engine_run(e, initial ? RUN_FULL_IMPORT : RUN_DELTA_IMPORT, e->conns[i].rc->name, o, &r);
+      fprintf(stderr, "%s import %s\n", full ? "full" : "delta", e->conns[i].rc->name);
+    rc = engine_run(e, full ? RUN_FULL_IMPORT : RUN_DELTA_IMPORT, e->conns[i].rc->name, o, &r);
     add_result(total, &r);
     /* An import guard stop ends the cycle here: no sync, no export acts on what is left. */
     if (!cycle_goes_on(rc))
       goto stop;
   }
+  if (o->full_sync && !initial)
+    engine_logf(e, "full sync asked for (--full-sync)");
   if (o->progress)
-    fprintf(stderr, "%s sync\n", initial ? "full" : "delta");
-  rc = engine_run(e, initial ? RUN_FULL_SYNC : RUN_DELTA_SYNC, NULL, o, &r);
+    fprintf(stderr, "%s sync\n", initial || o->full_sync ? "full" : "delta");
+  rc = engine_run(e, initial || o->full_sync ? RUN_FULL_SYNC : RUN_DELTA_SYNC, NULL, o, &r);
   add_result(total, &r);
   if (!cycle_goes_on(rc))
     goto stop;
@@ -223,6 +259,12 @@ int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *tot
            worst == ENGINE_STOPPED ? "stopped-deletion-threshold"
            : worst == ENGINE_ALL_FAILED ? "all-exports-failed"
            : worst == ENGINE_PARTIAL ? "completed-errors" : "success");
+  /* Every step ran and something of every export went through: a successful cycle
+   * (`mvsync status`, the metrics' last success). */
+  if ((worst == ENGINE_OK || worst == ENGINE_PARTIAL) && schedule_note_cycle(e) != 0) {
+    engine_errorf(e, "cannot record the cycle: %s", store_errmsg(e->st));
+    return ENGINE_SYSTEM;
+  }
   return worst;
 stop:
   snprintf(total->status, sizeof total->status, "%s", r.status);

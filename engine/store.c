@@ -40,6 +40,7 @@ enum stmt_id {
   Q_PE_VALUE_REMOVE, Q_PE_VALUE_ANY, Q_PE_RESTAGE,
   Q_INFLIGHT_MARK, Q_INFLIGHT_GET, Q_INFLIGHT_CLEAR,
   Q_RUN_INSERT, Q_RUN_LIST,
+  Q_CONN_INFO, Q_RUN_LAST, Q_PE_COUNTS, Q_MV_COUNT,
   Q_COUNT
 };
 
@@ -221,6 +222,15 @@ static const char *const stmt_sql[Q_COUNT] = {
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
   [Q_RUN_LIST] = "SELECT id, profile, connector, started, duration_ms, adds, updates, deletes, "
                  "errors, skipped_refs, ruleset_hash, status, log, drift FROM run ORDER BY id",
+  /* Status and metrics (engine/status.c). */
+  [Q_CONN_INFO] = "SELECT name, type FROM connector WHERE id = ?1",
+  [Q_RUN_LAST] = "SELECT id, profile, connector, started, duration_ms, adds, updates, deletes, "
+                 "errors, skipped_refs, ruleset_hash, status, log, drift FROM run "
+                 "WHERE connector IS ?1 AND profile IN (?2, ?3) ORDER BY id DESC LIMIT 1",
+  [Q_PE_COUNTS] = "SELECT p.op, count(*), count(p.error) FROM pending_export p "
+                  "JOIN cs_object c ON c.id = p.cs_id WHERE c.connector = ?1 AND p.status = 0 "
+                  "GROUP BY p.op",
+  [Q_MV_COUNT] = "SELECT count(*) FROM mv_object",
 };
 
 struct store {
@@ -1441,4 +1451,58 @@ int store_run_list(store *st, mvs_arena *a, run_row **rows, size_t *n)
   *rows = acc.v;
   *n = acc.n;
   return STORE_OK;
+}
+
+/* ---- status (engine/status.c) ---- */
+
+typedef struct name_type {
+  const char **name, **type;
+} name_type;
+
+static int row_name_type(sqlite3_stmt *s, const rd *c)
+{
+  name_type *nt = c->out;
+  *nt->name = col_text(s, 0, c->a);
+  *nt->type = col_text(s, 1, c->a);
+  return !*nt->name || !*nt->type;
+}
+
+int store_connector_info(store *st, int64_t id, mvs_arena *a, const char **name,
+                         const char **type)
+{
+  name_type nt = {name, type};
+  return read_row(STMT(st, Q_CONN_INFO, P_I(id)), row_name_type, a, &nt);
+}
+
+int store_run_last(store *st, const char *connector, const char *profile1,
+                   const char *profile2, mvs_arena *a, run_row *row)
+{
+  run_acc acc = {NULL, 0, 0};
+  int rc = read_row(STMT(st, Q_RUN_LAST, P_T(connector), P_T(profile1), P_T(profile2)), row_run,
+                    a, &acc);
+  if (rc == STORE_OK)
+    *row = acc.v[0];
+  free(acc.v);
+  return rc;
+}
+
+static int row_pe_count(sqlite3_stmt *s, const rd *c)
+{
+  pe_counts *pc = c->out;
+  int op = sqlite3_column_int(s, 0);
+  if (op >= 0 && op < 4)
+    pc->by_op[op] = sqlite3_column_int64(s, 1);
+  pc->errors += sqlite3_column_int64(s, 2);
+  return 0;
+}
+
+int store_pe_counts(store *st, int64_t connector, pe_counts *out)
+{
+  memset(out, 0, sizeof *out);
+  return read_rows(STMT(st, Q_PE_COUNTS, P_I(connector)), row_pe_count, NULL, out, false);
+}
+
+int store_mv_count(store *st, int64_t *n)
+{
+  return exec_id(S(st, Q_MV_COUNT), n);
 }

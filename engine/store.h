@@ -291,4 +291,21 @@ int store_run_insert(store *st, run_row *row);
 /* Runs, oldest first; *rows malloc'd (strings in the arena). */
 int store_run_list(store *st, mvs_arena *a, run_row **rows, size_t *n);
 
+/* ---- status and metrics (engine/status.c) ---- */
+/* A connector's name and type (in the arena). */
+int store_connector_info(store *st, int64_t id, mvs_arena *a, const char **name,
+                         const char **type);
+/* The last run of a connector (NULL: runs without one, the syncs) whose profile is profile1
+ * or profile2 (a kind's full and delta profiles; the same twice for one); strings in the
+ * arena; STORE_NOTFOUND when there is none. */
+int store_run_last(store *st, const char *connector, const char *profile1,
+                   const char *profile2, mvs_arena *a, run_row *row);
+/* A connector's exports still to send (not those sent and waiting for a confirming import),
+ * by op (PE_ADD .. PE_RENAME), and how many of them the directory refused last time. */
+typedef struct pe_counts {
+  int64_t by_op[4], errors;
+} pe_counts;
+int store_pe_counts(store *st, int64_t connector, pe_counts *out);
+int store_mv_count(store *st, int64_t *n);
+
 #endif

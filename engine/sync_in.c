@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "engine/engine_int.h"
+#include "engine/mv.h"
 
 /* Inbound rules of c for a connector-space type (and metaverse type, when given) with their
  * scope verdicts; the arrays live in the arena the caller evaluates the object in, sized by
@@ -70,11 +71,6 @@ static void trace_hits(mvs_engine *e, const rule_hits *h)
                  c->n_values ? c->values[0].text : "", c->pos.file, c->pos.line);
     }
   }
-}
-
-static int add_referrers(mvs_engine *e, int64_t cs_id, sync_work *w)
-{
-  return store_ref_referrer_mvs(e->st, cs_id, &w->mv_in) == STORE_OK ? 0 : -1;
 }
 
 /* Does a metaverse object satisfy every condition of a join group for this view? */
@@ -204,43 +200,6 @@ static void set_error(mvs_engine *e, const cs_row *cs, conn_info *c, const char 
   }
 }
 
-/* Queue the disconnectors whose join-key value matches a metaverse key value (attr, norm):
- * a value that appears can join them, one that goes can free them from an ambiguous match,
- * so a delta sync joins what a full sync would. */
-static int queue_key_matches(mvs_engine *e, const char *attr, const char *norm, sync_work *w)
-{
-  size_t k, r, g, cc;
-
-  for (k = 0; k < e->n_conns; k++) {
-    conn_info *c = &e->conns[k];
-    int64_t cid;
-    if (engine_conn_id(e, c, &cid) != 0)
-      return -1;
-    for (r = 0; r < c->n_in; r++)
-      for (g = 0; g < c->in_rules[r]->n_join; g++)
-        for (cc = 0; cc < c->in_rules[r]->join[g].n_conditions; cc++) {
-          const join_condition *jc = &c->in_rules[r]->join[g].conditions[cc];
-          if (strcasecmp(jc->mv_attr, attr) == 0 &&
-              store_cs_key_find(e->st, cid, jc->cs_attr, norm, &w->cs) != STORE_OK)
-            return -1;
-        }
-  }
-  return 0;
-}
-
-/* Queue the disconnectors matching a metaverse object's current key values (its links or
- * keys are about to change). */
-static int queue_mv_key_matches(mvs_engine *e, int64_t mv_id, sync_work *w)
-{
-  ref_rows keys = {0};
-  size_t i;
-  int rc = store_mv_key_list(e->st, mv_id, e->scratch2, &keys) == STORE_OK ? 0 : -1;
-  for (i = 0; i < keys.n && rc == 0; i++)
-    rc = queue_key_matches(e, keys.items[i].attr, keys.items[i].target_norm, w);
-  ref_rows_free(&keys);
-  return rc;
-}
-
 /* ISMEMBEROF makes a group's membership part of its members' scope: queue the members
  * whose membership changed — all of them when a group that scopes name came or went, else
  * the values the import added or removed.  A full sync visits everyone anyway. */
@@ -290,7 +249,8 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
   if (cs.import_state == IMPORT_DELETE) {
     if (e->diff)
       diff_add(e, "connector-space", c ? c->rc->name : "?", label, "delete", NULL);
-    if ((old_mv && (add_referrers(e, cs_id, w) != 0 || queue_mv_key_matches(e, old_mv, w) != 0 ||
+    if ((old_mv && (work_queue_referrers(e, cs_id, w) != 0 ||
+                    work_queue_mv_key_matches(e, old_mv, w) != 0 ||
                     store_mv_ref_referrers(e->st, old_mv, &w->mv_out) != STORE_OK)) ||
         queue_members(e, c, &cs, true, w) != 0 || store_cs_delete(e->st, cs_id) != STORE_OK)
       return -1;
@@ -441,7 +401,7 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
   if (cs.mv_id != old_mv) {
     /* Objects that reference this one (inbound), and the metaverse objects that reference
      * its old and new metaverse object (their exports name its DN in this connector). */
-    if (add_referrers(e, cs_id, w) != 0 ||
+    if (work_queue_referrers(e, cs_id, w) != 0 ||
         (cs.mv_id && store_mv_ref_referrers(e->st, cs.mv_id, &w->mv_out) != STORE_OK))
       goto out;
     /* Its old metaverse object may now be free for another object of this connector that
@@ -451,7 +411,7 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
      * the disconnecting object is synced), or a delta sync joins them to keys a full sync
      * no longer finds. */
     if (old_mv && (store_mv_ref_referrers(e->st, old_mv, &w->mv_out) != STORE_OK ||
-                   queue_mv_key_matches(e, old_mv, w) != 0 ||
+                   work_queue_mv_key_matches(e, old_mv, w) != 0 ||
                    sync_in_mv(e, old_mv, 0, 0, w) != 0))
       goto out;
   }
@@ -470,82 +430,6 @@ out:
 }
 
 /* ---- metaverse side ---- */
-
-/* Write the key rows of the metaverse attributes join conditions use; with queue, the
- * disconnectors matching the old or the new values are re-evaluated. */
-static int refresh_mv_keys(mvs_engine *e, int64_t mv_id, const attrset *now, bool queue,
-                           sync_work *w)
-{
-  size_t i, j;
-  buf norm;
-  int rc = 0;
-
-  if ((queue && queue_mv_key_matches(e, mv_id, w) != 0) ||
-      store_mv_key_delete(e->st, mv_id) != STORE_OK)
-    return -1;
-  buf_init(&norm, 0);
-  for (i = 0; i < e->n_mv_key_attrs && rc == 0; i++) {
-    const attr_entry *ae = attrset_get(now, e->mv_key_attrs[i], strlen(e->mv_key_attrs[i]));
-    for (j = 0; ae && j < mvs_count(ae->value) && rc == 0; j++) {
-      buf_reset(&norm);
-      if (attr_fold(mvs_item(ae->value, j), &norm) != 0 ||
-          store_mv_key_insert(e->st, e->mv_key_attrs[i], norm.p ? norm.p : "", mv_id) != STORE_OK ||
-          (queue && queue_key_matches(e, e->mv_key_attrs[i], norm.p ? norm.p : "", w) != 0))
-        rc = -1;
-    }
-  }
-  buf_free(&norm);
-  return rc;
-}
-
-static bool key_attr(mvs_engine *e, const char *name)
-{
-  size_t i;
-  for (i = 0; i < e->n_mv_key_attrs; i++)
-    if (strcasecmp(e->mv_key_attrs[i], name) == 0)
-      return true;
-  return false;
-}
-
-int sync_write_mv_refs(mvs_engine *e, int64_t mv_id, const char *attr, const id_list *want,
-                       diff_entry *d, bool *changed)
-{
-  id_list have = {0};
-  size_t i = 0, j = 0;
-  int rc = 0;
-
-  if (store_mv_ref_list(e->st, mv_id, attr, &have) != STORE_OK)
-    return -1;
-  while (rc == 0 && (i < have.n || j < (want ? want->n : 0))) {
-    int64_t h = i < have.n ? have.ids[i] : INT64_MAX;
-    int64_t wv = want && j < want->n ? want->ids[j] : INT64_MAX;
-    if (h == wv) {
-      i++;
-      j++;
-      continue;
-    }
-    *changed = true;
-    if (h < wv) {
-      rc = store_mv_ref_delete(e->st, mv_id, attr, h) == STORE_OK ? 0 : -1;
-      if (d && rc == 0) {
-        const char *label;
-        if (dump_mv_label(e, h, e->scratch2, &label) == 0)
-          diff_change_add(e, d, attr, mvs_str_ref(label, strlen(label)), mvs_null(), NULL);
-      }
-      i++;
-    } else {
-      rc = store_mv_ref_insert(e->st, mv_id, attr, wv) == STORE_OK ? 0 : -1;
-      if (d && rc == 0) {
-        const char *label;
-        if (dump_mv_label(e, wv, e->scratch2, &label) == 0)
-          diff_change_add(e, d, attr, mvs_null(), mvs_str_ref(label, strlen(label)), NULL);
-      }
-      j++;
-    }
-  }
-  id_list_free(&have);
-  return rc;
-}
 
 /* The targets of a lazy reference contribution, read now (sorted, unique). */
 static int lazy_refs(mvs_engine *e, contrib *ct, id_list *out)
@@ -582,79 +466,6 @@ static bool ref_delta_ok(const contribs *cb, const merged *m, const attr_entry *
     if (cb->items[i].r == m->src && strcasecmp(cb->items[i].attr, m->attr) == 0)
       n++;
   return n == 1;
-}
-
-int sync_note_ref_change(sync_work *w, int64_t mv_id, const char *attr, int64_t target,
-                         bool added)
-{
-  ref_change *c;
-  if (w->n_changes == w->cap_changes) {
-    size_t ncap = w->cap_changes ? w->cap_changes * 2 : 16;
-    ref_change *np = realloc(w->changes, ncap * sizeof *np);
-    if (!np)
-      return -1;
-    w->changes = np;
-    w->cap_changes = ncap;
-  }
-  c = &w->changes[w->n_changes++];
-  c->mv_id = mv_id;
-  c->attr = attr;
-  c->target = target;
-  c->added = added;
-  return 0;
-}
-
-/* Apply the value deltas of ct's object to the reference rows of attr (the stored name);
- * each change is noted for outbound under the rule set's name of the attribute.  Returns 1,
- * having changed nothing, when a removed value names an object that is no longer joined (or
- * no longer exists: deleted in the same delta): the metaverse value it stood for is unknown
- * now, so the caller re-reads the references. */
-static int apply_ref_delta(mvs_engine *e, int64_t mv_id, const char *attr, const contrib *ct,
-                           diff_entry *d, bool *changed, sync_work *w)
-{
-  ref_rows rr = {0};
-  size_t i;
-  int rc = -1, names;
-
-  if (store_ref_delta_list(e->st, ct->cs_id, ct->ref_attr, e->scratch2, &rr) != STORE_OK)
-    goto out;
-  for (i = 0; i < rr.n; i++)
-    if (rr.items[i].op != REF_ADDED && !rr.items[i].target_mv) {
-      rc = 1;
-      goto out;
-    }
-  for (i = 0; i < rr.n; i++) {
-    const ref_row *r = &rr.items[i];
-    bool add = r->op == REF_ADDED;
-    if (!r->target_mv)
-      continue;   /* an added value naming no joined object: not in the metaverse */
-    if (!add) {
-      /* Another value may name the same object. */
-      if (store_ref_names(e->st, ct->cs_id, ct->ref_attr, r->target_id, &names) != STORE_OK)
-        goto out;
-      if (names)
-        continue;
-    }
-    if ((add ? store_mv_ref_insert(e->st, mv_id, attr, r->target_mv)
-             : store_mv_ref_delete(e->st, mv_id, attr, r->target_mv)) != STORE_OK)
-      goto out;
-    if (!store_changes(e->st))
-      continue;
-    *changed = true;
-    if (sync_note_ref_change(w, mv_id, ct->attr, r->target_mv, add) != 0)
-      goto out;
-    if (d) {
-      const char *label;
-      if (dump_mv_label(e, r->target_mv, e->scratch2, &label) == 0) {
-        mvs_value lv = mvs_str_ref(label, strlen(label));
-        diff_change_add(e, d, attr, add ? mvs_null() : lv, add ? lv : mvs_null(), NULL);
-      }
-    }
-  }
-  rc = 0;
-out:
-  ref_rows_free(&rr);
-  return rc;
 }
 
 int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs, sync_work *w)
@@ -723,7 +534,7 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
     if (e->trace)
       buf_printf(e->trace, "metaverse object %lld: no Provision or StickyJoin rule in scope "
                  "keeps it: deleted\n", (long long)mv_id);
-    rc = sync_mv_delete(e, mv_id, w);
+    rc = mv_delete(e, mv_id, w);
     goto out;
   }
   if (contribs_merge(&cb, e->scratch2, &ms) != 0)
@@ -762,7 +573,7 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
                 ((!a->src && !b->src) || (a->src && b->src && strcmp(a->src, b->src) == 0));
     if (!same) {
       changed = true;
-      if (key_attr(e, name))
+      if (mv_key_attr(e, name))
         keys_changed = true;
       if (d && !((c <= 0 && (a->flags & ATTR_REF)) || (c >= 0 && (b->flags & ATTR_REF))))
         diff_change_add(e, d, name, c <= 0 ? a->value : mvs_null(), c >= 0 ? b->value : mvs_null(),
@@ -784,7 +595,7 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
           ref_delta_ok(&cb, m, c == 0 ? a : NULL)) {
         /* Same rule, same object: only its delta can have changed the rows. */
         int arc = m->lazy->cs_id != delta_cs
-                      ? 0 : apply_ref_delta(e, mv_id, name, m->lazy, d, &delta_changed, w);
+                      ? 0 : mv_apply_ref_delta(e, mv_id, name, m->lazy, d, &delta_changed, w);
         if (arc < 0)
           goto out;
         applied = arc == 0;
@@ -794,12 +605,12 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
       } else if (m && m->state == MERGED_VALUE && m->lazy) {
         id_list want = {0};
         int wrc = lazy_refs(e, m->lazy, &want) == 0 &&
-                          sync_write_mv_refs(e, mv_id, name, &want, d, &changed) == 0
+                          mv_write_refs(e, mv_id, name, &want, d, &changed) == 0
                       ? 0 : -1;
         id_list_free(&want);
         if (wrc != 0)
           goto out;
-      } else if (sync_write_mv_refs(e, mv_id, name,
+      } else if (mv_write_refs(e, mv_id, name,
                                     m && m->state == MERGED_VALUE ? &m->refs : NULL, d,
                                     &changed) != 0) {
         goto out;
@@ -825,7 +636,7 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
     goto out;
   /* After a rebuild of the key tables every object writes its keys; only changed values
    * can make a disconnector join. */
-  if ((keys_changed || e->rebuild_keys) && refresh_mv_keys(e, mv_id, &now, keys_changed, w) != 0)
+  if ((keys_changed || e->rebuild_keys) && mv_write_keys(e, mv_id, &now, keys_changed, w) != 0)
     goto out;
   /* Exports follow: in full, or only the reference values the deltas changed. */
   if ((changed || new_link) ? id_list_add(&w->mv_out, mv_id) != 0
@@ -844,38 +655,3 @@ out:
   return rc;
 }
 
-int sync_mv_delete(mvs_engine *e, int64_t mv_id, sync_work *w)
-{
-  id_list joined = {0};
-  const char *label;
-  size_t i;
-  int rc = -1;
-
-  if (store_cs_joined(e->st, mv_id, &joined) != STORE_OK ||
-      queue_mv_key_matches(e, mv_id, w) != 0)
-    goto out;
-  if (e->diff && dump_mv_label(e, mv_id, e->scratch2, &label) == 0)
-    diff_add(e, "metaverse", "object", label, "delete", NULL);
-  for (i = 0; i < joined.n; i++) {
-    cs_row cs;
-    if (store_cs_get(e->st, joined.ids[i], e->scratch2, &cs) != STORE_OK)
-      goto out;
-    if (cs.provisioned && cs.link_out) {
-      if (sync_out_deprovision(e, &cs, w) != 0)
-        goto out;
-    } else if (store_cs_set_link(e->st, cs.id, 0, NULL, 0, 0, cs.provisioned) != STORE_OK ||
-               add_referrers(e, cs.id, w) != 0) {
-      goto out;
-    }
-  }
-  /* Objects referencing this one lose the value: their exports change. */
-  if (store_mv_ref_referrers(e->st, mv_id, &w->mv_out) != STORE_OK ||
-      store_mv_ref_referrers(e->st, mv_id, &w->mv_changed) != STORE_OK ||
-      store_mv_delete(e->st, mv_id) != STORE_OK)
-    goto out;
-  e->res->deletes++;
-  rc = 0;
-out:
-  id_list_free(&joined);
-  return rc;
-}

@@ -12,6 +12,7 @@
 #include "connectors/dn.h"
 #include "connectors/shape.h"
 #include "engine/engine_int.h"
+#include "engine/mv.h"
 #include "rules/expr.h"
 
 static const char *const rdn_attrs[] = {"cn", "ou", "o", "uid"};
@@ -433,35 +434,6 @@ out_nov:
   return rc;
 }
 
-int sync_out_deprovision(mvs_engine *e, const cs_row *cs, sync_work *w)
-{
-  pe_row pe, old;
-  pe_values none = {0};
-  conn_info *c = engine_conn_by_id(e, cs->connector);
-  const char *label;
-
-  if (dump_cs_label(e, cs, e->scratch2, &label) != 0)
-    return -1;
-  if (e->trace)
-    buf_printf(e->trace, "deprovision: %s %s\n", c ? c->rc->name : "?", label);
-  if (e->diff)
-    diff_add(e, "export", c ? c->rc->name : "?", label, "delete", NULL);
-  if (store_mv_ref_referrers(e->st, cs->mv_id, &w->mv_out) != STORE_OK)
-    return -1;
-  e->res->deletes++;
-  /* Never sent to the directory: nothing to delete there. */
-  if (!cs->present && store_pe_get(e->st, cs->id, e->scratch2, &old) == STORE_OK &&
-      old.op == PE_ADD && old.status == PE_PENDING && !cs->anchor)
-    return store_cs_delete(e->st, cs->id) == STORE_OK ? 0 : -1;
-  memset(&pe, 0, sizeof pe);
-  pe.cs_id = cs->id;
-  pe.op = PE_DELETE;
-  pe.status = PE_PENDING;
-  return store_pe_put(e->st, &pe, &none, 0) == STORE_OK &&
-                 store_cs_set_link(e->st, cs->id, 0, NULL, 0, 0, 1) == STORE_OK
-             ? 0 : -1;
-}
-
 /* Join an unjoined metaverse object to an object of c by the rule's join conditions:
  * exactly one disconnector of the rule's target type whose values match. */
 static int out_join(mvs_engine *e, conn_info *c, obj_view *mvv, const rule *r, int64_t *cs_id)
@@ -571,7 +543,7 @@ static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_ro
   if (!n) {
     /* Out of every rule: deprovision what a Provision rule created; drop outbound joins. */
     if (cs_id && cs.link_out && cs.provisioned)
-      return sync_out_deprovision(e, &cs, w);
+      return mv_deprovision(e, &cs, w);
     if (cs_id && cs.link_out)
       return store_cs_set_link(e->st, cs_id, 0, NULL, 0, 0, 0) == STORE_OK &&
                      store_mv_ref_referrers(e->st, mv_id, &w->mv_out) == STORE_OK
@@ -694,7 +666,7 @@ static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_ro
     for (i = 0; i < ms.n; i++)
       if (ms.items[i].is_ref && ms.items[i].state != MERGED_KEEP)
         skipped += ms.items[i].skipped;
-    if (sync_skips_note(w, cs_id, skipped) != 0) {
+    if (work_note_skips(w, cs_id, skipped) != 0) {
       rc = -1;
       goto out;
     }

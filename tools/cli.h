@@ -21,7 +21,12 @@ enum mvs_exit {
 int cli_rules(int argc, char **argv);
 int cli_expr(int argc, char **argv);
 /* The engine's commands (init, import, sync, export, cycle, staging, preview, pending, show,
- * runs, dump): argv[0] says which. */
+ * runs, status, dump): argv[0] says which. */
 int cli_engine(int argc, char **argv);
+
+/* Write the metrics file (docs/monitoring.md) for the store e has open, atomically (a
+ * temporary file beside path, then rename).  0, or -1 after saying why on stderr. */
+struct mvs_engine;
+int cli_metrics_write(struct mvs_engine *e, const char *path);
 
 #endif

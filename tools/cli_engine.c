@@ -1,5 +1,5 @@
 /* cli_engine — the engine's commands: init, import, sync, export, cycle, staging, preview,
- * pending, show, runs, dump.  Global options --store PATH (default $MVSYNC_STORE or
+ * pending, show, runs, status, dump.  Global options --store PATH (default $MVSYNC_STORE or
  * ./mvsync.db) and --rules PATH (default $MVSYNC_RULES or ./rules) may appear anywhere.
  * Commands that write take the store's writer lock (--wait waits for it); runs have a
  * deadline (--timeout) with a last-resort watchdog thread.
@@ -23,9 +23,13 @@ typedef struct engine_args {
   const char *pos[3];   /* positional arguments */
   int n_pos;
   bool full, delta, initial, dry_run, json, csv, commit, allow_deletes, allow_mass_delete;
+  bool full_sync;       /* cycle --full-sync */
+  const char *full_imports[32]; /* cycle --full-import CONNECTOR, repeated */
+  size_t n_full_imports;
+  const char *metrics;  /* --metrics PATH (default $MVSYNC_METRICS): the metrics file */
   int64_t wait_ms;      /* --wait[=SECONDS]: 0 fails at once when busy, < 0 waits unbounded */
   int64_t timeout_ms;   /* --timeout DURATION: the run's deadline (0: none) */
-  bool wait_given, timeout_given;
+  bool wait_given, timeout_given, metrics_given;
 } engine_args;
 
 /* A scheduled cycle runs every 30 minutes or so; a run still going after 2 hours is stuck
@@ -47,8 +51,10 @@ static const char *const usage_text =
     "       mvsync sync [--full|--delta] [--dry-run] [--json]\n"
     "       mvsync export CONNECTOR [--allow-deletes] [--dry-run] [--json]\n"
     "       mvsync cycle [--initial|--delta] [--dry-run] [--json] [--allow-deletes]\n"
-    "                    [--allow-mass-delete]\n"
-    "       (import, sync, export, cycle: [--timeout DURATION] [--wait[=SECONDS]])\n"
+    "                    [--allow-mass-delete] [--full-sync] [--full-import CONNECTOR]...\n"
+    "       (import, sync, export, cycle: [--timeout DURATION] [--wait[=SECONDS]]\n"
+    "        [--metrics PATH]: write the metrics file after the run)\n"
+    "       mvsync status [--json] [--metrics PATH]   exit 0 healthy, 7 degraded, else failed\n"
     "       mvsync staging on|off [--wait[=SECONDS]]\n"
     "       mvsync preview CONNECTOR OBJECT [--commit] [--json] [--wait[=SECONDS]]\n"
     "       mvsync pending [CONNECTOR] [--json|--csv]\n"
@@ -92,6 +98,32 @@ static int64_t parse_duration(const char *s)
   return total;
 }
 
+/* --metrics PATH, --full-import CONNECTOR (repeated), and their =VALUE forms: 1 when s was
+ * one (i advanced past its value), 0 when not, -1 when too many. */
+static int valued_path(int argc, char **argv, int *i, engine_args *a)
+{
+  const char *s = argv[*i], *v = NULL;
+  bool metrics = strncmp(s, "--metrics", 9) == 0 && (s[9] == '\0' || s[9] == '=');
+  bool full_import = strncmp(s, "--full-import", 13) == 0 && (s[13] == '\0' || s[13] == '=');
+  if (!metrics && !full_import)
+    return 0;
+  if (strchr(s, '='))
+    v = strchr(s, '=') + 1;
+  else if (*i + 1 < argc)
+    v = argv[++*i];
+  if (!v || !*v)
+    return -1;
+  if (metrics) {
+    a->metrics = v;
+    a->metrics_given = true;
+    return 1;
+  }
+  if (a->n_full_imports == sizeof a->full_imports / sizeof a->full_imports[0])
+    return -1;
+  a->full_imports[a->n_full_imports++] = v;
+  return 1;
+}
+
 /* --wait, --wait=SECONDS, --timeout D, --timeout=D: 1 when s was one (i advanced past its
  * value), 0 when not, -1 on a bad value. */
 static int parse_valued(int argc, char **argv, int *i, engine_args *a)
@@ -112,7 +144,7 @@ static int parse_valued(int argc, char **argv, int *i, engine_args *a)
   else if (strcmp(s, "--timeout") == 0 && *i + 1 < argc)
     v = argv[++*i];
   if (!v)
-    return 0;
+    return valued_path(argc, argv, i, a);
   a->timeout_given = true;
   a->timeout_ms = parse_duration(v);
   return a->timeout_ms < 0 ? -1 : 1;
@@ -130,6 +162,7 @@ static int parse_args(int argc, char **argv, engine_args *a)
     {"--commit", offsetof(engine_args, commit)},
     {"--allow-deletes", offsetof(engine_args, allow_deletes)},
     {"--allow-mass-delete", offsetof(engine_args, allow_mass_delete)},
+    {"--full-sync", offsetof(engine_args, full_sync)},
   };
   int i;
   size_t f;
@@ -139,9 +172,13 @@ static int parse_args(int argc, char **argv, engine_args *a)
   a->store = getenv("MVSYNC_STORE") ? getenv("MVSYNC_STORE") : "mvsync.db";
   a->rules = getenv("MVSYNC_RULES") ? getenv("MVSYNC_RULES") : "rules";
   a->timeout_ms = DEFAULT_TIMEOUT_MS;
+  a->metrics = getenv("MVSYNC_METRICS") && *getenv("MVSYNC_METRICS") ? getenv("MVSYNC_METRICS")
+                                                                     : NULL;
   for (i = 1; i < argc; i++) {
     const char *s = argv[i];
     int valued = parse_valued(argc, argv, &i, a);
+    if (valued < 0 && (strncmp(s, "--metrics", 9) == 0 || strncmp(s, "--full-import", 13) == 0))
+      return usage_error(a->cmd, "needs a value (at most 32 --full-import):", s);
     if (valued < 0)
       return usage_error(a->cmd, "bad duration (seconds, or with a unit: 90s, 30m, 2h) in", s);
     if (valued)
@@ -296,7 +333,9 @@ static void start_watchdog(const engine_args *a, mvs_engine *e)
 static int run_command(const engine_args *a, mvs_engine *e)
 {
   run_opts o = {.dry_run = a->dry_run, .allow_deletes = a->allow_deletes,
-                .allow_mass_delete = a->allow_mass_delete, .progress = isatty(2) != 0};
+                .allow_mass_delete = a->allow_mass_delete, .progress = isatty(2) != 0,
+                .full_sync = a->full_sync, .full_imports = a->full_imports,
+                .n_full_imports = a->n_full_imports};
   run_result r;
   char what[256];
   int rc;
@@ -327,6 +366,9 @@ static int run_command(const engine_args *a, mvs_engine *e)
   rc = print_result(a, e, what, &r, rc);
   if (a->dry_run)
     engine_dry_end(e);
+  /* The metrics follow every run, failed ones too: they are how a failure is seen. */
+  if (a->metrics && cli_metrics_write(e, a->metrics) != 0 && rc == ENGINE_OK)
+    rc = ENGINE_SYSTEM;
   return exit_code(rc);
 }
 
@@ -363,6 +405,17 @@ int cli_engine(int argc, char **argv)
     return usage_error(a.cmd, "takes no --wait: it never waits for a run", NULL);
   if (a.timeout_given && !(needs_rules(a.cmd) && strcmp(a.cmd, "preview") != 0))
     return usage_error(a.cmd, "takes no --timeout (import, sync, export and cycle do)", NULL);
+  if ((a.full_sync || a.n_full_imports) && strcmp(a.cmd, "cycle") != 0)
+    return usage_error(a.cmd, "takes no --full-sync or --full-import (cycle does)", NULL);
+  /* $MVSYNC_METRICS is for the runs (a timer's); other commands leave the file alone. */
+  if (a.metrics && !(needs_rules(a.cmd) && strcmp(a.cmd, "preview") != 0) &&
+      strcmp(a.cmd, "status") != 0) {
+    if (a.metrics_given)
+      return usage_error(a.cmd, "takes no --metrics (import, sync, export, cycle and status do)", NULL);
+    a.metrics = NULL;
+  }
+  if (strcmp(a.cmd, "status") == 0 && !a.metrics_given)
+    a.metrics = NULL;
   if (strcmp(a.cmd, "init") == 0) {
     if ((rc = engine_init(a.store, &err)) == ENGINE_OK)
       printf("store %s ready (schema version %d)\n", a.store, store_schema_version());
@@ -371,7 +424,8 @@ int cli_engine(int argc, char **argv)
     free(err);
     return exit_code(rc);
   }
-  if ((rc = engine_open(a.store, needs_rules(a.cmd) ? a.rules : NULL, &e, &err)) != ENGINE_OK) {
+  if ((rc = engine_open(a.store, needs_rules(a.cmd) || strcmp(a.cmd, "status") == 0 ? a.rules : NULL,
+                        &e, &err)) != ENGINE_OK) {
     fprintf(stderr, "mvsync %s: %s\n", a.cmd, err ? err : "cannot open");
     free(err);
     return exit_code(rc);
@@ -422,6 +476,17 @@ int cli_engine(int argc, char **argv)
     }
   } else if (strcmp(a.cmd, "runs") == 0) {
     rc = engine_runs(e, a.json, &out);
+  } else if (strcmp(a.cmd, "status") == 0) {
+    int health = ENGINE_OK;
+    if ((rc = engine_status(e, a.json ? STATUS_JSON : STATUS_TEXT, &out, &health)) == ENGINE_OK &&
+        a.metrics && cli_metrics_write(e, a.metrics) != 0)
+      rc = ENGINE_SYSTEM;
+    if (rc == ENGINE_OK) {
+      fwrite(out.p ? out.p : "", 1, out.len, stdout);
+      engine_close(e);
+      buf_free(&out);
+      return exit_code(health);
+    }
   } else {
     rc = engine_dump_json(e, &out);
   }

@@ -23,6 +23,7 @@ static const struct {
   {"pending", cli_engine, "pending [CONNECTOR]            list pending exports (--json, --csv)"},
   {"show", cli_engine, "show cs|mv ID                  one connector-space or metaverse object"},
   {"runs", cli_engine, "runs [--json]                  run history"},
+  {"status", cli_engine, "status [--json]                health, last runs, pending, due full steps"},
   {"dump", cli_engine, "dump --json                    the whole store as JSON (for tests)"},
 };
 
