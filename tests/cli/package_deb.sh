@@ -157,6 +157,8 @@ doc 'runuser -u mvsync -- mvsync --store /var/lib/mvsync/mvsync.db runs'
 runs_before=$out
 [[ $runs_before == *"delta-sync"* ]] || fail "runs lacks the service's cycles: $runs_before"
 doc 'runuser -u mvsync -- mvsync --store /var/lib/mvsync/mvsync.db runs --json'
+doc 'runuser -u mvsync -- mvsync --store /var/lib/mvsync/mvsync.db --rules /etc/mvsync status'
+[[ $out == *staging* ]] || fail "status does not show staging mode: $out"
 
 # ---- back up and restore
 doc "runuser -u mvsync -- sqlite3 /var/lib/mvsync/mvsync.db \".backup '/var/lib/mvsync/backup.db'\""
