@@ -146,12 +146,28 @@ done
 service
 [ "$rc" = 6 ] || fail "the service's cycle beside a held lock: exit $rc, want 6: $out"
 [[ $out == *"a run is already in progress"* ]] || fail "no clear busy message: $out"
+# ... and in the journal it is a notice (<5>, sd-daemon(3)), not an error: stderr a file
+# JOURNAL_STREAM names, as systemd sets it.
+: >"$work/journal"
+(cd / && runuser -u mvsync -- env -i PATH=/usr/bin:/bin "${unitenv[@]}" \
+   JOURNAL_STREAM="$(stat -c %d:%i "$work/journal")" $execstart >/dev/null 2>>"$work/journal"); rc=$?
+[ "$rc" = 6 ] || fail "the journalled busy cycle: exit $rc"
+grep -q '^<5>mvsync cycle: .*a run is already in progress' "$work/journal" ||
+  fail "the busy line in the journal is not a notice: $(cat "$work/journal")"
 kill $holder; wait $holder 2>/dev/null; holder=
 
 doc 'runuser -u mvsync -- mvsync --store /var/lib/mvsync/mvsync.db staging off --wait'
 service
 [ "$rc" = 0 ] || fail "the service's cycle: exit $rc: $out"
 cmp -s "$work/ad-before" $adlog && fail "out of staging mode the service's cycle sent nothing"
+# The cron recipe, as operations.md writes it: its environment lines and its command, as its
+# user; --quiet: nothing printed for a successful cycle (cron would mail it).
+cron_env=$(awk '/^    MVSYNC_[A-Z]*=/ { sub(/^ +/, ""); print }' "$ops" | tr '\n' ' ')
+read -r _ _ _ _ _ cron_user cron_cmd < <(grep -E '^    \*/30 ' "$ops")
+[ "${cron_user:-}" = mvsync ] || fail "the cron line does not run as mvsync: ${cron_user:-none}"
+out=$(cd / && runuser -u "$cron_user" -- env -i PATH=/usr/bin:/bin $cron_env bash -c "$cron_cmd" 2>&1); rc=$?
+[ "$rc" = 0 ] && [ -z "$out" ] || fail "the cron line: exit $rc, printed: $out"
+
 doc 'runuser -u mvsync -- mvsync --store /var/lib/mvsync/mvsync.db staging on --wait'
 doc 'runuser -u mvsync -- mvsync --store /var/lib/mvsync/mvsync.db runs'
 runs_before=$out
