@@ -495,14 +495,17 @@ int cli_engine(int argc, char **argv)
     rc = engine_runs(e, a.json, &out);
   } else if (strcmp(a.cmd, "status") == 0) {
     int health = ENGINE_OK;
+    bool metrics_failed = false;
     if ((rc = engine_status(e, a.json ? STATUS_JSON : STATUS_TEXT, &out, &health)) == ENGINE_OK &&
-        a.metrics && cli_metrics_write(e, a.metrics) != 0)
-      rc = ENGINE_SYSTEM;
+        a.metrics)
+      metrics_failed = cli_metrics_write(e, a.metrics) != 0;
+    /* A metrics file that could not be written has said why: no second message. */
     if (rc == ENGINE_OK) {
-      fwrite(out.p ? out.p : "", 1, out.len, stdout);
+      if (!metrics_failed)
+        fwrite(out.p ? out.p : "", 1, out.len, stdout);
       engine_close(e);
       buf_free(&out);
-      return exit_code(health);
+      return metrics_failed ? MVS_EXIT_SYSTEM : exit_code(health);
     }
   } else {
     rc = engine_dump_json(e, &out);

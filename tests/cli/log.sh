@@ -8,6 +8,7 @@
 #    <7> debug (syslog(3)'s numbers); when JOURNAL_STREAM names another file, no prefix;
 #  - a failing run prints its error once, as an error;
 #  - a store held by another run: exit 6 with a notice, not an error; nothing with --quiet;
+#  - a metrics file that cannot be written: one error line;
 #  - an unknown command is an error line.
 # The per-object error lines of a run that completes with errors (exit 7) are checked in
 # store.sh, which has the fixture whose export the directory refuses.
@@ -100,6 +101,11 @@ lacks err 'error'
 run "$current" 6 cycle --delta --quiet
 [ -s "$work/err" ] && fail "[busy --quiet] printed: $(cat "$work/err")"
 kill "$holder"; wait "$holder" 2>/dev/null; holder=
+
+current=metrics
+run "$current" 3 status --metrics "$work/no-such-dir/mvsync.prom"
+[ "$(wc -l <"$work/err")" = 1 ] || fail "[metrics] want one error line: $(cat "$work/err")"
+has err '^mvsync: error: metrics .*no-such-dir/mvsync\.prom: '
 
 current=unknown
 JOURNAL=1 run "$current" 2 frobnicate
