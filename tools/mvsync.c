@@ -72,7 +72,7 @@ static int dispatch(int argc, char **argv)
     return argc < 2 ? MVS_EXIT_USAGE : MVS_EXIT_OK;
   }
   if (strcmp(argv[1], "--version") == 0) {
-    printf("mvsync 0.1.0\n");
+    printf("mvsync %s\n", MVSYNC_VERSION);
     return MVS_EXIT_OK;
   }
   for (i = 0; i < sizeof commands / sizeof commands[0]; i++)

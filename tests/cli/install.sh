@@ -53,5 +53,15 @@ if command -v systemd-analyze >/dev/null; then
   [ -z "$bad" ] || fail "systemd-analyze verify: $bad"
 fi
 
+# The timer runs every 30 minutes (docs/operations.md): systemd's own reading of its
+# OnCalendar expression gives elapses 30 minutes apart.
+oncal=$(sed -n 's/^OnCalendar=//p' "$unit/mvsync.timer")
+if command -v systemd-analyze >/dev/null; then
+  gaps=$(systemd-analyze calendar --iterations=4 "$oncal" 2>/dev/null |
+    sed -n 's/.*\(Next elapse\|Iter\. #[0-9]*\): ... \([0-9-]* [0-9:]*\) .*/\2/p' |
+    while read -r t; do date -u -d "$t" +%s; done | awk 'NR > 1 { print $1 - prev } { prev = $1 }' | sort -u)
+  [ "$gaps" = 1800 ] || fail "mvsync.timer OnCalendar=$oncal does not elapse every 1800 s: gaps '$gaps'"
+fi
+
 echo "install: $n files under $prefix, $fails failures"
 [ "$fails" = 0 ]

@@ -5,7 +5,8 @@
 #  - every page renders with `man -l` without a warning (man --warnings: groff -ww);
 #  - each command's page shows every option its `--help` shows, and its SYNOPSIS shows no
 #    option the command does not take;
-#  - mvsync(1)'s EXIT STATUS lists every exit code of tools/cli.h;
+#  - mvsync(1)'s EXIT STATUS lists every exit code of tools/cli.h, and every page names the
+#    version `mvsync --version` prints;
 #  - the bash completion (tools/packaging/mvsync.bash-completion), which reads the same help,
 #    completes commands and options.
 # The command and option lists are read by the completion's own functions, so the pages, the
@@ -33,7 +34,9 @@ section() { rendered "$1" | awk -v s="$2" '/^[A-Z]/ { on = ($0 == s); next } on'
 commands=$(_mvsync_commands "$mvsync")
 [ "$(wc -w <<<"$commands")" -ge 13 ] || fail "mvsync --help lists too few commands: $commands"
 
+version=$("$mvsync" --version | awk '{ print $2 }')
 for page in "$man"/*.[15]; do
+  grep -q "^\.TH .* \"mvsync $version\" " "$page" || fail "$(basename "$page") is not headed mvsync $version (mvsync --version)"
   warn=$(MANWIDTH=80 LC_ALL=C.UTF-8 man --warnings -l "$page" 2>&1 >/dev/null)
   [ -z "$warn" ] || fail "$(basename "$page") renders with warnings: $warn"
   name=$(basename "$page"); name=${name%.1}; name=${name#mvsync-}
