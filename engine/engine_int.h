@@ -73,6 +73,8 @@ struct mvs_engine {
 };
 
 /* ---- engine_int.c: helpers on the context ---- */
+/* One line of the run log.  A line that reports an error starts "error: ", a warning
+ * "warning: "; the rest are information (the CLI prints each at its level). */
 void engine_logf(mvs_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void engine_errorf(mvs_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* CLOCK_MONOTONIC milliseconds. */

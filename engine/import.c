@@ -490,7 +490,8 @@ static int import_object(import_ctx *ic, const conn_object *o)
   if (!o->anchor && !o->dn) {
     if (ic->e->res)
       ic->bad_objects++;
-    engine_logf(e, "%s: object without anchor or DN skipped", o->origin ? o->origin : ic->c->rc->name);
+    engine_logf(e, "warning: %s: object without anchor or DN skipped",
+                o->origin ? o->origin : ic->c->rc->name);
     return 0;
   }
   if ((o->dn && fold_copy(ic, o->dn, strlen(o->dn), &x.dn_key) != 0) || import_match(ic, &x) != 0)
@@ -549,7 +550,7 @@ static void sink_object_error(void *u, const char *origin, const char *message)
   import_ctx *ic = u;
   ic->bad_objects++;
   ic->e->res->errors++;
-  engine_logf(ic->e, "%s: %s", origin ? origin : ic->c->rc->name, message);
+  engine_logf(ic->e, "error: %s: %s", origin ? origin : ic->c->rc->name, message);
 }
 
 static void sink_log(void *u, const char *message)

@@ -200,7 +200,7 @@ static void set_error(mvs_engine *e, const cs_row *cs, conn_info *c, const char 
   store_cs_set_error(e->st, cs->id, msg);
   if (msg) {
     e->res->errors++;
-    engine_logf(e, "%s %s: %s", c->rc->name, cs->dn ? cs->dn : cs->anchor, msg);
+    engine_logf(e, "error: %s %s: %s", c->rc->name, cs->dn ? cs->dn : cs->anchor, msg);
     if (e->trace)
       buf_printf(e->trace, "error: %s\n", msg);
   }
