@@ -15,21 +15,12 @@ static const char *const profile_names[] = {"full-import", "delta-import", "full
 
 static int sync_profile(mvs_engine *e, bool full)
 {
-  char *last = NULL;
   int rc = ENGINE_SYSTEM;
 
   if (!e->rs) {
     engine_errorf(e, "sync needs a rule set (--rules)");
     return ENGINE_INVALID;
   }
-  if (store_meta_get(e->st, "sync_ruleset_hash", &last) != STORE_OK)
-    return ENGINE_SYSTEM;
-  if (!full && last && strcmp(last, e->ruleset_hash) != 0) {
-    engine_logf(e, "rule set changed since the last sync (%.12s -> %.12s): running a full sync",
-                last, e->ruleset_hash);
-    full = true;
-  }
-  free(last);
   if (engine_tx_begin(e) != STORE_OK) {
     engine_errorf(e, "cannot begin a transaction: %s", store_errmsg(e->st));
     return ENGINE_SYSTEM;
@@ -121,7 +112,7 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
   struct tm tm;
   int64_t t0 = engine_now_ms();
   size_t log_from = e->log.len;
-  int rc;
+  int rc, due;
 
   memset(r, 0, sizeof *r);
   e->res = r;
@@ -139,12 +130,21 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
   /* Connect's scheduler rules: a delta import that cannot see everything is a full one. */
   if (p == RUN_DELTA_IMPORT) {
     char why[300];
-    bool due;
-    if ((rc = schedule_import_due(e, c, why, sizeof why, &due)) != ENGINE_OK)
+    bool due_import;
+    if ((rc = schedule_import_due(e, c, why, sizeof why, &due_import)) != ENGINE_OK)
       return rc;
-    if (due) {
+    if (due_import) {
       engine_logf(e, "%s: %s: running a full import", c->rc->name, why);
       p = RUN_FULL_IMPORT;
+    }
+  }
+  if (p == RUN_DELTA_SYNC && e->rs) {
+    char why[200];
+    if ((due = schedule_sync_due(e, why, sizeof why)) < 0)
+      return engine_fail(e, ENGINE_SYSTEM, "sync");
+    if (due) {
+      engine_logf(e, "%s: running a full sync", why);
+      p = RUN_FULL_SYNC;
     }
   }
   snprintf(e->activity, sizeof e->activity, "%s%s%s", profile_names[p], c ? " " : "",
