@@ -195,6 +195,16 @@ status_is success 0 "$success"
 metrics_are "initial cycle's --metrics" "$work/d/cycle.prom" "$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.pop("status"); d.pop("between"); print(json.dumps(d))' "$success")"
 [ "$(stat -c %a "$work/d/cycle.prom")" = 644 ] || bad "metrics file mode $(stat -c %a "$work/d/cycle.prom") (want 644: the collector reads it)"
 ls "$work/d" | grep -q 'tmp-' && bad "a temporary metrics file was left: $(ls "$work/d")"
+# The metrics docs/monitoring.md lists and its sample alerts use are the ones written.
+doc=$(dirname "$check")/../../docs/monitoring.md
+names=$( (awk '/^```yaml$/,/^```$/' "$doc"; grep '^| `mvsync_' "$doc") | grep -o 'mvsync_[a-z_]*' | sort -u)
+[ "$(wc -l <<<"$names")" -ge 15 ] || bad "docs/monitoring.md names only $(wc -l <<<"$names") metrics"
+for m in $names; do
+  grep -q "^# TYPE $m gauge$" "$work/d/cycle.prom" || bad "docs/monitoring.md names $m, which the metrics file lacks"
+done
+for m in $(grep '^# TYPE ' "$work/d/cycle.prom" | cut -d' ' -f3); do
+  grep -qx "$m" <<<"$names" || bad "metric $m is not in docs/monitoring.md"
+done
 # Text form: the same facts for people.
 expect status-text 0 status
 grep -q "^health: healthy$" "$work/out" && grep -q "^connector entra (file): $USERS objects$" "$work/out" &&
