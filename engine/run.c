@@ -112,7 +112,7 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
   struct tm tm;
   int64_t t0 = engine_now_ms();
   size_t log_from = e->log.len;
-  int rc, due;
+  int rc;
 
   memset(r, 0, sizeof *r);
   e->res = r;
@@ -127,25 +127,21 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
       return ENGINE_INVALID;
     }
   }
-  /* Connect's scheduler rules: a delta import that cannot see everything is a full one. */
-  if (p == RUN_DELTA_IMPORT) {
+  /* Connect's scheduler rules: a delta step that would miss something (a changed rule set
+   * or connector, a newly imported attribute, an expired watermark) runs as a full one. */
+  if (p == RUN_DELTA_IMPORT || (p == RUN_DELTA_SYNC && e->rs)) {
     char why[300];
-    bool due_import;
-    if ((rc = schedule_import_due(e, c, why, sizeof why, &due_import)) != ENGINE_OK)
+    bool due;
+    rc = p == RUN_DELTA_IMPORT ? schedule_import_due(e, c, why, sizeof why, &due)
+                               : schedule_sync_due(e, why, sizeof why, &due);
+    if (rc != ENGINE_OK)
       return rc;
-    if (due_import) {
+    if (due && p == RUN_DELTA_IMPORT)
       engine_logf(e, "%s: %s: running a full import", c->rc->name, why);
-      p = RUN_FULL_IMPORT;
-    }
-  }
-  if (p == RUN_DELTA_SYNC && e->rs) {
-    char why[200];
-    if ((due = schedule_sync_due(e, why, sizeof why)) < 0)
-      return engine_fail(e, ENGINE_SYSTEM, "sync");
-    if (due) {
+    else if (due)
       engine_logf(e, "%s: running a full sync", why);
-      p = RUN_FULL_SYNC;
-    }
+    if (due)
+      p = p == RUN_DELTA_IMPORT ? RUN_FULL_IMPORT : RUN_FULL_SYNC;
   }
   snprintf(e->activity, sizeof e->activity, "%s%s%s", profile_names[p], c ? " " : "",
            c ? c->rc->name : "");

@@ -217,19 +217,20 @@ out:
   return rc;
 }
 
-int schedule_sync_due(mvs_engine *e, char *reason, size_t len)
+int schedule_sync_due(mvs_engine *e, char *reason, size_t len, bool *due)
 {
   char *last = NULL;
   reason[0] = '\0';
   if (store_meta_get(e->st, "sync_ruleset_hash", &last) != STORE_OK)
-    return -1;
+    return engine_fail(e, ENGINE_SYSTEM, "reading the last sync's rule set");
   if (!last)
     snprintf(reason, len, "never synced");
   else if (e->rs && strcmp(last, e->ruleset_hash) != 0)
     snprintf(reason, len, "the rule set changed since the last sync (%.12s -> %.12s)", last,
              e->ruleset_hash);
   free(last);
-  return reason[0] != '\0';
+  *due = reason[0] != '\0';
+  return ENGINE_OK;
 }
 
 static int meta_set_conn(mvs_engine *e, const char *what, const conn_info *c, const char *v)

@@ -129,12 +129,11 @@ static int read_status(mvs_engine *e, status *s)
   if (store_meta_get(e->st, "staging", &staging) != STORE_OK ||
       store_meta_get(e->st, "sync_ruleset_hash", &s->synced_hash) != STORE_OK ||
       store_meta_get(e->st, "last_cycle_success", &s->last_success) != STORE_OK ||
-      schedule_sync_due(e, s->sync_reason, sizeof s->sync_reason) < 0 ||
+      schedule_sync_due(e, s->sync_reason, sizeof s->sync_reason, &s->sync_due) != ENGINE_OK ||
       read_run(e, NULL, "full-sync", "delta-sync", &s->last_sync, &s->has_sync) ||
       store_mv_count(e->st, &s->mv_objects) != STORE_OK || store_connector_list(e->st, &ids) != STORE_OK)
     goto out;
   s->staging = staging && strcmp(staging, "on") == 0;
-  s->sync_due = s->sync_reason[0] != '\0';
   if (!(s->conns = calloc(e->n_conns + ids.n + 1, sizeof *s->conns)))
     goto out;
   for (i = 0; i < e->n_conns; i++) {
