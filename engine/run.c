@@ -159,9 +159,12 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
     engine_errorf(e, "%s", e->diff->error);
     rc = ENGINE_SYSTEM;
   }
+  /* A delta import the connector turned into a full one (a rejected watermark) is one. */
+  if (p == RUN_DELTA_IMPORT && e->import_was_full)
+    p = RUN_FULL_IMPORT;
   /* What the committed import read, for the next one's scheduler rules. */
   if ((p == RUN_FULL_IMPORT || p == RUN_DELTA_IMPORT) && rc == ENGINE_OK &&
-      schedule_note_import(e, c, e->import_was_full) != 0) {
+      schedule_note_import(e, c, p == RUN_FULL_IMPORT) != 0) {
     engine_errorf(e, "cannot record what the import read: %s", store_errmsg(e->st));
     rc = ENGINE_SYSTEM;
   }

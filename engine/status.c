@@ -38,7 +38,9 @@ typedef struct status {
   buf reasons;              /* why not healthy: one line each */
 } status;
 
-static const char *const pe_kinds[4] = {"adds", "updates", "deletes", "renames"};
+/* Pending exports by kind, in the order status prints them (indexes of pe_counts.by_op). */
+static const int kind_ops[4] = {PE_ADD, PE_UPDATE, PE_RENAME, PE_DELETE};
+static const char *const kind_names[4] = {"add", "update", "rename", "delete"};
 
 /* How bad a run's status is: 0 fine, ENGINE_PARTIAL, or the failure's code. */
 static int status_code(const char *s)
@@ -239,7 +241,7 @@ static void render_json(const status *s, buf *out)
     json_text_or_null(out, c->due ? c->due_reason : NULL);
     buf_adds(out, ", \"pending\": {");
     for (k = 0; k < 4; k++)
-      buf_printf(out, "\"%s\": %lld, ", pe_kinds[k], (long long)c->pending.by_op[k]);
+      buf_printf(out, "\"%ss\": %lld, ", kind_names[k], (long long)c->pending.by_op[kind_ops[k]]);
     buf_printf(out, "\"errors\": %lld}, \"threshold_stop\": %s, \"objects\": %lld}",
                (long long)c->pending.errors, c->threshold_stop ? "true" : "false",
                (long long)c->objects);
@@ -371,7 +373,6 @@ static size_t step_runs(const status *s, step_run *v)
 static void render_metrics(const status *s, const step_run *runs, size_t n_runs, buf *out)
 {
   static const char *const change[3] = {"add", "update", "delete"};
-  static const char *const kinds[4] = {"add", "update", "delete", "rename"};
   char num[32];
   size_t i, k;
 
@@ -415,8 +416,8 @@ static void render_metrics(const status *s, const step_run *runs, size_t n_runs,
   metric_head(out, "mvsync_pending_exports", "Exports still to send, by kind.");
   for (i = 0; i < s->n_conns; i++)
     for (k = 0; k < 4; k++) {
-      snprintf(num, sizeof num, "%lld", (long long)s->conns[i].pending.by_op[k]);
-      sample(out, "mvsync_pending_exports", s->conns[i].name, NULL, "kind", kinds[k], num);
+      snprintf(num, sizeof num, "%lld", (long long)s->conns[i].pending.by_op[kind_ops[k]]);
+      sample(out, "mvsync_pending_exports", s->conns[i].name, NULL, "kind", kind_names[k], num);
     }
   metric_head(out, "mvsync_pending_export_errors", "Exports still to send that failed when last sent.");
   for (i = 0; i < s->n_conns; i++)

@@ -333,6 +333,7 @@ status_is after-forced 0 "{\"status\": {\"connectors[entra].last_import.profile\
 expect forced-unknown 1 cycle --full-import nosuch
 grep -q 'no connector "nosuch" in the rule set' "$work/err" || bad "unknown --full-import: $(cat "$work/err")"
 expect status-no-full-sync 2 status --full-sync
+expect status-no-args 2 status entra
 expect runs-no-metrics 2 runs --metrics x.prom
 expect metrics-no-value 2 cycle --metrics
 # A metrics file that cannot be written: the run says so and exits 3.
