@@ -309,6 +309,9 @@ status_is after-new-attribute 0 "{\"status\": {\"full_sync_due\": false,
 # A changed setting of the connector block; a safety setting changes nothing imported.
 sed -i "s/^  deletion-threshold 2$/  deletion-threshold 3/" "$work/d/rules.rules"
 status_is safety-setting 0 "{\"status\": {$(adp .full_import_due): false}}"
+# How the directory is reached (here a page size, as an AD or Graph connector has): no full import.
+sed -i 's/^  deletion-threshold 3$/  deletion-threshold 3\n  page-size 500/' "$work/d/rules.rules"
+status_is connection-setting 0 "{\"status\": {$(adp .full_import_due): false}}"
 # (the AD snapshot moved to another file)
 cp "$work/d/ad.ldif" "$work/d/ad-2.ldif"
 sed -i 's/^  path "ad.ldif"$/  path "ad-2.ldif"/' "$work/d/rules.rules"
