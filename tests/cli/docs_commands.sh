@@ -216,6 +216,27 @@ run 0 runs --json
 python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); assert {"profile","connector","status"} <= set(r[0])' \
   <<<"$out" || fail "[$current] --json"
 
+doc 'mvsync cycle --full-import CONNECTOR --full-sync'
+run 0 cycle --full-import contoso.com --full-sync
+has "$err" "contoso.com: full import asked for (--full-import)"
+has "$err" "contoso.com: full import:"
+has "$err" "full sync asked for (--full-sync)"
+has "$err" "contoso.onmicrosoft.com: delta import"
+run 1 cycle --full-import nosuch
+has "$err" 'no connector "nosuch" in the rule set'
+
+doc 'mvsync status'
+doc 'mvsync status [--json] [--metrics PATH]'
+run 0 status                                          # every last run succeeded: healthy, 0
+has "$out" "health: healthy"
+has "$out" "connector contoso.com (file):"
+run 0 status --json --metrics "$work/mvsync.prom"
+python3 -c 'import json,sys; s=json.loads(sys.stdin.read()); assert s["health"] == "healthy" and s["last_sync"]["profile"] == "full-sync"' \
+  <<<"$out" || fail "[$current] --json"
+grep -q '^mvsync_health 0$' "$work/mvsync.prom" || fail "[$current] no metrics file"
+run 0 cycle --metrics "$work/cycle.prom"
+grep -q '^# TYPE mvsync_run_duration_seconds gauge$' "$work/cycle.prom" || fail "[$current] cycle --metrics"
+
 doc 'mvsync show cs|mv ID'
 doc 'mvsync show cs|mv ID [--json]'
 run 0 show mv 1
