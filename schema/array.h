@@ -27,6 +27,12 @@ static inline int array_reserve(void *items, size_t *cap, size_t need, size_t si
   return need <= *cap ? 0 : array_grow(items, cap, need, size);
 }
 
+static inline int array_reserve_from(void *items, size_t *cap, size_t need, size_t size,
+                                     size_t first)
+{
+  return need <= *cap ? 0 : array_grow_from(items, cap, need, size, first);
+}
+
 /* The same for an array in arena a holding n elements: a new block, the n copied. */
 int array_grow_in(mvs_arena *a, void *items, size_t n, size_t *cap, size_t need, size_t size);
 
