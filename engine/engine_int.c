@@ -118,7 +118,7 @@ bool engine_member_group(const conn_info *c, const char *dn)
 
   if (!c->n_member_groups || !dn)
     return false;
-  buf_init(&key, 0);
+  buf_init(&key, BUF_CAP_DN);
   if (text_fold(dn, strlen(dn), &key) == 0)
     for (i = 0; i < c->n_member_groups && !hit; i++)
       hit = strcmp(c->member_groups[i], key.p ? key.p : "") == 0;

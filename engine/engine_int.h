@@ -23,13 +23,13 @@ typedef struct conn_info {
   const char *dir;          /* directory of the declaring rule file (relative paths) */
   int64_t id;               /* store id; 0 until first used */
   const rule **in_rules;    /* inbound rules of this connector, by precedence */
-  size_t n_in;
+  size_t n_in, cap_in;
   const rule **out_rules;   /* outbound rules to this connector, by precedence */
-  size_t n_out;
+  size_t n_out, cap_out;
   const char **key_attrs;   /* connector-space attributes join conditions use */
-  size_t n_key_attrs;
+  size_t n_key_attrs, cap_key_attrs;
   char **member_groups;     /* group DNs (folded) its inbound ISMEMBEROF scopes name */
-  size_t n_member_groups;
+  size_t n_member_groups, cap_member_groups;
   /* Safety guards (docs/safety.md): destructive exports per run (count, and percent of
    * the connector space; 0 turns one off), and the share of the connector space a full
    * import may delete. */
@@ -50,7 +50,7 @@ struct mvs_engine {
   conn_info *conns;
   size_t n_conns;
   const char **mv_key_attrs;  /* metaverse attributes inbound join conditions use */
-  size_t n_mv_key_attrs;
+  size_t n_mv_key_attrs, cap_mv_key_attrs;
   char ruleset_hash[65];
 
   /* run context */

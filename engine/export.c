@@ -170,7 +170,7 @@ static int record_result(mvs_engine *e, conn_info *c, const conn_export *x, int6
     buf key;
     int rc;
     e->res->updates++;
-    buf_init(&key, 0);
+    buf_init(&key, BUF_CAP_DN);
     rc = text_fold(x->new_dn, strlen(x->new_dn), &key) == 0 &&
                  store_cs_set_dn(e->st, cs_id, x->new_dn, key.p ? key.p : "") == STORE_OK
              ? 0 : -1;
