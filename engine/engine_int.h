@@ -1,8 +1,8 @@
 /* engine_int — the context every engine module shares: the compiled view of the rule set
  * (connectors with their rules), the run context (store, counters, log, dry-run diff,
  * preview trace, deadline, scratch arenas) and its helpers (engine_int.c).  Each module's
- * entry points are in its own header; docs/internals/engine.md lists them and the order
- * they call each other in.  Memory: everything hangs off mvs_engine and is freed by
+ * entry points are in its own header; docs/internals/README.md draws the order they call
+ * each other in.  Memory: everything hangs off mvs_engine and is freed by
  * engine_close; per-object scratch lives in e->scratch and e->scratch2, reset between
  * objects. */
 #ifndef MVS_ENGINE_INT_H
