@@ -90,6 +90,9 @@ const rule_attr_decl *engine_conn_attr(const conn_info *c, const char *name);
 /* True when an inbound ISMEMBEROF / ISNOTMEMBEROF scope of c names the group with this DN:
  * its membership is part of its members' scope. */
 bool engine_member_group(const conn_info *c, const char *dn);
+/* Append name to the list *v of *n names (capacity *cap) unless it has it, case ignored
+ * (a NULL name is skipped); the list holds the pointer, not a copy.  0, or -1. */
+int engine_name_add(const char ***v, size_t *n, size_t *cap, const char *name);
 /* Step transactions: real ones, or nothing inside a dry run's outer transaction. */
 int engine_tx_begin(mvs_engine *e);
 int engine_tx_commit(mvs_engine *e);

@@ -58,16 +58,15 @@ out:
 
 /* ---- compiling the view of the rules ---- */
 
-static int add_name(const char ***v, size_t *n, size_t *cap, const char *name)
+/* The join-key attributes: of a connector's space, of the metaverse. */
+static int add_key_attr(conn_info *c, const char *name)
 {
-  size_t i;
-  for (i = 0; i < *n; i++)
-    if (strcasecmp((*v)[i], name) == 0)
-      return 0;
-  if (array_reserve(v, cap, *n + 1, sizeof **v) != 0)
-    return -1;
-  (*v)[(*n)++] = name;
-  return 0;
+  return engine_name_add(&c->key_attrs, &c->n_key_attrs, &c->cap_key_attrs, name);
+}
+
+static int add_mv_key_attr(mvs_engine *e, const char *name)
+{
+  return engine_name_add(&e->mv_key_attrs, &e->n_mv_key_attrs, &e->cap_mv_key_attrs, name);
 }
 
 static int add_rule(const rule ***v, size_t *n, size_t *cap, const rule *r)
@@ -157,7 +156,7 @@ static int compile(mvs_engine *e)
     for (j = 0; r->direction == RULE_OUTBOUND && j < r->n_flows; j++) {
       char *text = r->flows[j].expr ? expr_to_string(r->flows[j].expr) : NULL;
       int arc = text && strcasestr(text, "SelectUniqueValue(")
-                    ? add_name(&c->key_attrs, &c->n_key_attrs, &c->cap_key_attrs, r->flows[j].target) : 0;
+                    ? add_key_attr(c, r->flows[j].target) : 0;
       free(text);
       if (arc != 0)
         return ENGINE_SYSTEM;
@@ -165,9 +164,9 @@ static int compile(mvs_engine *e)
     for (j = 0; j < r->n_join; j++)
       for (k = 0; k < r->join[j].n_conditions; k++) {
         const join_condition *jc = &r->join[j].conditions[k];
-        if (add_name(&c->key_attrs, &c->n_key_attrs, &c->cap_key_attrs, jc->cs_attr) != 0 ||
+        if (add_key_attr(c, jc->cs_attr) != 0 ||
             (r->direction == RULE_INBOUND &&
-             add_name(&e->mv_key_attrs, &e->n_mv_key_attrs, &e->cap_mv_key_attrs, jc->mv_attr) != 0))
+             add_mv_key_attr(e, jc->mv_attr) != 0))
           return ENGINE_SYSTEM;
       }
   }
