@@ -88,7 +88,7 @@ int dn_key(const char *dn, size_t n, buf *out)
   size_t i = 0;
   int rc = BUF_OK;
 
-  buf_init(&part, 0);
+  buf_init(&part, BUF_CAP_DN);
   while (i < n && rc == BUF_OK) {
     char stop;
     /* The attribute type, up to '=' (text without '=' is one value: already in part). */
@@ -116,8 +116,8 @@ bool dn_equal(const char *a, size_t an, const char *b, size_t bn)
 {
   buf ka, kb;
   bool eq;
-  buf_init(&ka, 0);
-  buf_init(&kb, 0);
+  buf_init(&ka, BUF_CAP_DN);
+  buf_init(&kb, BUF_CAP_DN);
   eq = dn_key(a, an, &ka) == BUF_OK && dn_key(b, bn, &kb) == BUF_OK && ka.len == kb.len &&
        (ka.len == 0 || memcmp(ka.p, kb.p, ka.len) == 0);
   buf_free(&ka);

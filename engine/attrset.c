@@ -268,13 +268,8 @@ int attrset_decode(attrset *s, const void *blob, size_t n)
     return 0;
   if (*r.p++ != BLOB_MAGIC || get_varint(&r, &cnt) != 0 || cnt > n)
     return -1;
-  if (cnt > s->cap) {
-    attr_entry *np = realloc(s->items, cnt * sizeof *np);
-    if (!np)
-      return -1;
-    s->items = np;
-    s->cap = cnt;
-  }
+  if (array_reserve(&s->items, &s->cap, (size_t)cnt, sizeof *s->items) != 0)
+    return -1;
   for (s->n = 0; s->n < cnt; s->n++) {
     attr_entry *e = &s->items[s->n];
     const unsigned char *p;

@@ -13,15 +13,14 @@
 #include "connectors/shape.h"
 #include "engine/connect.h"
 #include "engine/engine_int.h"
+#include "schema/array.h"
 
 static char *own(open_connector *oc, char *s)
 {
-  char **np;
-  if (!s || !(np = realloc(oc->owned, (oc->n_owned + 1) * sizeof *np))) {
+  if (!s || array_reserve(&oc->owned, &oc->cap_owned, oc->n_owned + 1, sizeof *oc->owned) != 0) {
     free(s);
     return NULL;
   }
-  oc->owned = np;
   oc->owned[oc->n_owned++] = s;
   return s;
 }
@@ -81,20 +80,15 @@ out:
   return text;
 }
 
-static int add_unique(const char ***v, size_t *n, const char *s)
+/* The attributes the connector is asked for, and which of them are references. */
+static int add_attr(open_connector *oc, const char *name)
 {
-  size_t i;
-  const char **np;
-  if (!s)
-    return 0;
-  for (i = 0; i < *n; i++)
-    if (strcasecmp((*v)[i], s) == 0)
-      return 0;
-  if (!(np = realloc(*v, (*n + 1) * sizeof *np)))
-    return -1;
-  np[(*n)++] = s;
-  *v = np;
-  return 0;
+  return engine_name_add(&oc->attrs, &oc->cfg.n_attrs, &oc->cap_attrs, name);
+}
+
+static int add_ref_attr(open_connector *oc, const char *name)
+{
+  return engine_name_add(&oc->ref_attrs, &oc->cfg.n_ref_attrs, &oc->cap_ref_attrs, name);
 }
 
 /* expr_attrs callback: names are not NUL-terminated, so the list gets owned copies. */
@@ -103,7 +97,7 @@ static void add_expr_attr(void *u, const char *name, size_t n)
   open_connector *oc = u;
   char *copy = own(oc, strndup(name, n));
   if (copy)
-    add_unique(&oc->attrs, &oc->cfg.n_attrs, copy);
+    add_attr(oc, copy);
 }
 
 /* The connector-space attributes a rule reads outside its flows: inbound scope clauses and
@@ -115,11 +109,11 @@ static int add_rule_cs_attrs(open_connector *oc, const rule *r)
   if (r->direction == RULE_INBOUND)
     for (g = 0; g < r->n_scope; g++)
       for (k = 0; k < r->scope[g].n_clauses; k++)
-        if (add_unique(&oc->attrs, &oc->cfg.n_attrs, r->scope[g].clauses[k].attr) != 0)
+        if (add_attr(oc, r->scope[g].clauses[k].attr) != 0)
           return -1;
   for (g = 0; g < r->n_join; g++)
     for (k = 0; k < r->join[g].n_conditions; k++)
-      if (add_unique(&oc->attrs, &oc->cfg.n_attrs, r->join[g].conditions[k].cs_attr) != 0)
+      if (add_attr(oc, r->join[g].conditions[k].cs_attr) != 0)
         return -1;
   return 0;
 }
@@ -138,24 +132,24 @@ int connector_import_list(conn_info *c, open_connector *oc)
 {
   const rule_connector *rc = c->rc;
   buf types;
-  size_t i, j, n_types = 0;
+  size_t i, j, n_types = 0, cap_types = 0;
   const char **type_list = NULL;
 
   buf_init(&types, 0);
   /* Attributes: the declared ones, plus what the rules read and write. */
   for (i = 0; i < rc->n_attrs; i++) {
-    if (add_unique(&oc->attrs, &oc->cfg.n_attrs, rc->attrs[i].name) != 0 ||
+    if (add_attr(oc, rc->attrs[i].name) != 0 ||
         (rc->attrs[i].syntax == RULE_SYN_REFERENCE &&
-         add_unique(&oc->ref_attrs, &oc->cfg.n_ref_attrs, rc->attrs[i].name) != 0))
+         add_ref_attr(oc, rc->attrs[i].name) != 0))
       goto fail;
   }
   for (i = 0; i < c->n_in; i++) {
     const rule *r = c->in_rules[i];
-    if (add_unique(&type_list, &n_types, r->source_type) != 0)
+    if (engine_name_add(&type_list, &n_types, &cap_types, r->source_type) != 0)
       goto fail;
     for (j = 0; j < r->n_flows; j++) {
       if (r->flows[j].type == RULE_FLOW_DIRECT &&
-          add_unique(&oc->attrs, &oc->cfg.n_attrs, r->flows[j].source) != 0)
+          add_attr(oc, r->flows[j].source) != 0)
         goto fail;
       if (r->flows[j].expr)
         expr_attrs(r->flows[j].expr, add_expr_attr, oc);
@@ -165,10 +159,10 @@ int connector_import_list(conn_info *c, open_connector *oc)
   }
   for (i = 0; i < c->n_out; i++) {
     const rule *r = c->out_rules[i];
-    if (add_unique(&type_list, &n_types, r->target_type) != 0)
+    if (engine_name_add(&type_list, &n_types, &cap_types, r->target_type) != 0)
       goto fail;
     for (j = 0; j < r->n_flows; j++)
-      if (add_unique(&oc->attrs, &oc->cfg.n_attrs, r->flows[j].target) != 0)
+      if (add_attr(oc, r->flows[j].target) != 0)
         goto fail;
     if (add_rule_cs_attrs(oc, r) != 0)
       goto fail;
@@ -177,8 +171,8 @@ int connector_import_list(conn_info *c, open_connector *oc)
    * names: import the connector's group membership attribute as a reference. */
   if (c->n_member_groups) {
     const shape *sh = engine_conn_shape(c);
-    if (sh && (add_unique(&oc->attrs, &oc->cfg.n_attrs, sh->member_attr) != 0 ||
-               add_unique(&oc->ref_attrs, &oc->cfg.n_ref_attrs, sh->member_attr) != 0))
+    if (sh && (add_attr(oc, sh->member_attr) != 0 ||
+               add_ref_attr(oc, sh->member_attr) != 0))
       goto fail;
   }
   oc->cfg.attrs = oc->attrs;

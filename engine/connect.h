@@ -17,7 +17,8 @@ typedef struct open_connector {
   conn_config cfg;
   conn_setting *settings;   /* owned: values resolved (secrets, relative paths) */
   char **owned;             /* strings the settings point to */
-  size_t n_owned;
+  size_t n_owned, cap_owned;
+  size_t cap_attrs, cap_ref_attrs;  /* of attrs and ref_attrs (counts: cfg.n_attrs, ...) */
   const char **attrs, **ref_attrs;
   char *types_csv;
 } open_connector;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "engine/engine_int.h"
+#include "schema/array.h"
 
 void engine_logf(mvs_engine *e, const char *fmt, ...)
 {
@@ -118,12 +119,26 @@ bool engine_member_group(const conn_info *c, const char *dn)
 
   if (!c->n_member_groups || !dn)
     return false;
-  buf_init(&key, 0);
+  buf_init(&key, BUF_CAP_DN);
   if (text_fold(dn, strlen(dn), &key) == 0)
     for (i = 0; i < c->n_member_groups && !hit; i++)
       hit = strcmp(c->member_groups[i], key.p ? key.p : "") == 0;
   buf_free(&key);
   return hit;
+}
+
+int engine_name_add(const char ***v, size_t *n, size_t *cap, const char *name)
+{
+  size_t i;
+  if (!name)
+    return 0;
+  for (i = 0; i < *n; i++)
+    if (strcasecmp((*v)[i], name) == 0)
+      return 0;
+  if (array_reserve(v, cap, *n + 1, sizeof **v) != 0)
+    return -1;
+  (*v)[(*n)++] = name;
+  return 0;
 }
 
 int engine_tx_begin(mvs_engine *e) { return e->in_tx ? 0 : store_begin(e->st); }

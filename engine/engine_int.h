@@ -1,8 +1,8 @@
 /* engine_int — the context every engine module shares: the compiled view of the rule set
  * (connectors with their rules), the run context (store, counters, log, dry-run diff,
  * preview trace, deadline, scratch arenas) and its helpers (engine_int.c).  Each module's
- * entry points are in its own header; docs/internals/engine.md lists them and the order
- * they call each other in.  Memory: everything hangs off mvs_engine and is freed by
+ * entry points are in its own header; docs/internals/README.md draws the order they call
+ * each other in.  Memory: everything hangs off mvs_engine and is freed by
  * engine_close; per-object scratch lives in e->scratch and e->scratch2, reset between
  * objects. */
 #ifndef MVS_ENGINE_INT_H
@@ -23,13 +23,13 @@ typedef struct conn_info {
   const char *dir;          /* directory of the declaring rule file (relative paths) */
   int64_t id;               /* store id; 0 until first used */
   const rule **in_rules;    /* inbound rules of this connector, by precedence */
-  size_t n_in;
+  size_t n_in, cap_in;
   const rule **out_rules;   /* outbound rules to this connector, by precedence */
-  size_t n_out;
+  size_t n_out, cap_out;
   const char **key_attrs;   /* connector-space attributes join conditions use */
-  size_t n_key_attrs;
+  size_t n_key_attrs, cap_key_attrs;
   char **member_groups;     /* group DNs (folded) its inbound ISMEMBEROF scopes name */
-  size_t n_member_groups;
+  size_t n_member_groups, cap_member_groups;
   /* Safety guards (docs/safety.md): destructive exports per run (count, and percent of
    * the connector space; 0 turns one off), and the share of the connector space a full
    * import may delete. */
@@ -50,7 +50,7 @@ struct mvs_engine {
   conn_info *conns;
   size_t n_conns;
   const char **mv_key_attrs;  /* metaverse attributes inbound join conditions use */
-  size_t n_mv_key_attrs;
+  size_t n_mv_key_attrs, cap_mv_key_attrs;
   char ruleset_hash[65];
 
   /* run context */
@@ -93,6 +93,9 @@ const rule_attr_decl *engine_conn_attr(const conn_info *c, const char *name);
 /* True when an inbound ISMEMBEROF / ISNOTMEMBEROF scope of c names the group with this DN:
  * its membership is part of its members' scope. */
 bool engine_member_group(const conn_info *c, const char *dn);
+/* Append name to the list *v of *n names (capacity *cap) unless it has it, case ignored
+ * (a NULL name is skipped); the list holds the pointer, not a copy.  0, or -1. */
+int engine_name_add(const char ***v, size_t *n, size_t *cap, const char *name);
 /* Step transactions: real ones, or nothing inside a dry run's outer transaction. */
 int engine_tx_begin(mvs_engine *e);
 int engine_tx_commit(mvs_engine *e);

@@ -170,7 +170,7 @@ static int record_result(mvs_engine *e, conn_info *c, const conn_export *x, int6
     buf key;
     int rc;
     e->res->updates++;
-    buf_init(&key, 0);
+    buf_init(&key, BUF_CAP_DN);
     rc = text_fold(x->new_dn, strlen(x->new_dn), &key) == 0 &&
                  store_cs_set_dn(e->st, cs_id, x->new_dn, key.p ? key.p : "") == STORE_OK
              ? 0 : -1;
@@ -220,13 +220,110 @@ static int deletion_guard(mvs_engine *e, conn_info *c, int64_t cid, const run_op
   return 1;
 }
 
+/* A dry run shows what would be sent, and sends nothing: one diff entry per pending export,
+ * counted as the live run counts what the directory accepts, so the two summaries can be
+ * compared. */
+static int export_show(mvs_engine *e, conn_info *c, const id_list *ids)
+{
+  size_t i, k;
+
+  for (i = 0; i < ids->n; i++) {
+    conn_export x;
+    pe_row pe;
+    cs_row cs;
+    obj_view cur;
+    diff_entry *d;
+    bool has_old;
+    mvs_arena_reset(e->scratch);
+    diff_flush(e);
+    if (build_export(e, ids->ids[i], &x, &pe, &cs) != 0)
+      return -1;
+    d = diff_add(e, "send", c->rc->name, x.dn ? x.dn : "",
+                 pe.op == PE_ADD ? "add" : pe.op == PE_DELETE ? "delete" : pe.op == PE_RENAME ? "rename" : "update",
+                 x.new_dn);
+    /* An update or rename replaces values the directory holds (as last imported). */
+    has_old = x.op != CONN_EXPORT_ADD && x.op != CONN_EXPORT_DELETE;
+    if (has_old && view_load_cs(e, &cur, &cs, e->scratch) != 0)
+      return -1;
+    for (k = 0; k < x.n_attrs; k++) {
+      mvs_value old_v = x.attrs[k].op == CONN_ATTR_DELETE ? x.attrs[k].value : mvs_null();
+      if (has_old && x.attrs[k].op == CONN_ATTR_REPLACE) {
+        const attr_entry *ae = attrset_get(&cur.attrs, x.attrs[k].name, strlen(x.attrs[k].name));
+        if (ae)
+          old_v = ae->value;
+      }
+      diff_change_add(e, d, x.attrs[k].name, old_v,
+                      x.attrs[k].op == CONN_ATTR_DELETE ? mvs_null() : x.attrs[k].value, NULL);
+    }
+    if (has_old)
+      view_free(&cur);
+    if (x.op == CONN_EXPORT_ADD)
+      e->res->adds++;
+    else if (x.op == CONN_EXPORT_DELETE)
+      e->res->deletes++;
+    else
+      e->res->updates++;
+  }
+  return 0;
+}
+
+static void results_free(conn_export_result *res, size_t n)
+{
+  size_t k;
+  for (k = 0; k < n; k++) {
+    free(res[k].anchor);
+    free(res[k].message);
+  }
+}
+
+/* Send one batch of n pending exports (n <= BATCH) and record what the directory said, in
+ * one transaction.  ENGINE_OK, ENGINE_TIMEOUT (the connector's deadline) or ENGINE_SYSTEM. */
+static int export_batch(mvs_engine *e, conn_info *c, open_connector *oc, const int64_t *ids,
+                        size_t n)
+{
+  conn_export x[BATCH];
+  conn_export_result res[BATCH];
+  pe_row pe;
+  cs_row cs;
+  char *err = NULL;
+  size_t k;
+  int crc;
+
+  mvs_arena_reset(e->scratch);
+  memset(res, 0, sizeof res);
+  for (k = 0; k < n; k++)
+    if (build_export(e, ids[k], &x[k], &pe, &cs) != 0)
+      return ENGINE_SYSTEM;
+  if (mark_inflight(e, ids, x, n) != 0)
+    return ENGINE_SYSTEM;
+  crc = oc->ops->export(oc->conn, x, n, res, &err);
+  if (crc != CONN_OK) {
+    engine_errorf(e, "%s: export failed: %s", c->rc->name, err ? err : "connector error");
+    free(err);
+    results_free(res, n);
+    return crc == CONN_ERR_TIMEOUT ? ENGINE_TIMEOUT : ENGINE_SYSTEM;
+  }
+  if (engine_tx_begin(e) != STORE_OK) {
+    results_free(res, n);
+    return ENGINE_SYSTEM;
+  }
+  for (k = 0; k < n; k++)
+    if (record_result(e, c, &x[k], ids[k], &res[k]) != 0) {
+      results_free(res, n);
+      engine_tx_rollback(e);
+      return ENGINE_SYSTEM;
+    }
+  results_free(res, n);
+  return engine_tx_commit(e) == STORE_OK ? ENGINE_OK : ENGINE_SYSTEM;
+}
+
 int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
 {
   open_connector oc;
   id_list ids = {0};
   int64_t cid;
   char *staging = NULL;
-  size_t i, k;
+  size_t i;
   int rc = ENGINE_SYSTEM, stop;
   bool opened = false;
 
@@ -243,47 +340,7 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
     goto out;
   }
   if (e->diff) {
-    /* A dry run shows what would be sent, and sends nothing. */
-    for (i = 0; i < ids.n; i++) {
-      conn_export x;
-      pe_row pe;
-      cs_row cs;
-      obj_view cur;
-      diff_entry *d;
-      bool has_old;
-      mvs_arena_reset(e->scratch);
-      diff_flush(e);
-      if (build_export(e, ids.ids[i], &x, &pe, &cs) != 0)
-        goto out;
-      d = diff_add(e, "send", c->rc->name, x.dn ? x.dn : "",
-                   pe.op == PE_ADD ? "add" : pe.op == PE_DELETE ? "delete" : pe.op == PE_RENAME ? "rename" : "update",
-                   x.new_dn);
-      /* An update or rename replaces values the directory holds (as last imported). */
-      has_old = x.op != CONN_EXPORT_ADD && x.op != CONN_EXPORT_DELETE;
-      if (has_old && view_load_cs(e, &cur, &cs, e->scratch) != 0)
-        goto out;
-      for (k = 0; k < x.n_attrs; k++) {
-        mvs_value old_v = x.attrs[k].op == CONN_ATTR_DELETE ? x.attrs[k].value : mvs_null();
-        if (has_old && x.attrs[k].op == CONN_ATTR_REPLACE) {
-          const attr_entry *ae = attrset_get(&cur.attrs, x.attrs[k].name, strlen(x.attrs[k].name));
-          if (ae)
-            old_v = ae->value;
-        }
-        diff_change_add(e, d, x.attrs[k].name, old_v,
-                        x.attrs[k].op == CONN_ATTR_DELETE ? mvs_null() : x.attrs[k].value, NULL);
-      }
-      if (has_old)
-        view_free(&cur);
-      /* Counted as the live run counts what the directory accepts, so the two summaries
-       * can be compared. */
-      if (x.op == CONN_EXPORT_ADD)
-        e->res->adds++;
-      else if (x.op == CONN_EXPORT_DELETE)
-        e->res->deletes++;
-      else
-        e->res->updates++;
-    }
-    rc = ENGINE_OK;
+    rc = export_show(e, c, &ids) == 0 ? ENGINE_OK : ENGINE_SYSTEM;
     goto out;
   }
   if (ids.n == 0) {
@@ -293,53 +350,13 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
   if ((rc = connector_open_for(e, c, &oc)) != ENGINE_OK)
     goto out;
   opened = true;
-  rc = ENGINE_SYSTEM;
   for (i = 0; i < ids.n; i += BATCH) {
     size_t n = ids.n - i < BATCH ? ids.n - i : BATCH;
-    conn_export x[BATCH];
-    conn_export_result res[BATCH];
-    pe_row pe;
-    cs_row cs;
-    char *err = NULL;
-    int crc;
-
-    if (engine_deadline_passed(e))
-      goto out;
-    mvs_arena_reset(e->scratch);
-    memset(res, 0, sizeof res);
-    for (k = 0; k < n; k++)
-      if (build_export(e, ids.ids[i + k], &x[k], &pe, &cs) != 0)
-        goto out;
-    if (mark_inflight(e, ids.ids + i, x, n) != 0)
-      goto out;
-    crc = oc.ops->export(oc.conn, x, n, res, &err);
-    if (crc != CONN_OK) {
-      engine_errorf(e, "%s: export failed: %s", c->rc->name, err ? err : "connector error");
-      free(err);
-      if (crc == CONN_ERR_TIMEOUT)
-        rc = ENGINE_TIMEOUT;
-      for (k = 0; k < n; k++) {
-        free(res[k].anchor);
-        free(res[k].message);
-      }
+    if (engine_deadline_passed(e)) {
+      rc = ENGINE_SYSTEM;
       goto out;
     }
-    if (engine_tx_begin(e) != STORE_OK)
-      goto out;
-    for (k = 0; k < n; k++) {
-      int r = record_result(e, c, &x[k], ids.ids[i + k], &res[k]);
-      free(res[k].anchor);
-      free(res[k].message);
-      if (r != 0) {
-        for (k++; k < n; k++) {
-          free(res[k].anchor);
-          free(res[k].message);
-        }
-        engine_tx_rollback(e);
-        goto out;
-      }
-    }
-    if (engine_tx_commit(e) != STORE_OK)
+    if ((rc = export_batch(e, c, &oc, ids.ids + i, n)) != ENGINE_OK)
       goto out;
     if (o->progress)
       fprintf(stderr, "\r%s: exported %zu/%zu", c->rc->name, i + n, ids.n);

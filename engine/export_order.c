@@ -37,12 +37,12 @@ static const char *key_of(mvs_arena *a, const char *p, size_t n)
 {
   buf b;
   const char *k = NULL;
-  buf_init(&b, 0);
+  buf_init(&b, BUF_CAP_DN);
   if (dn_key(p, n, &b) == BUF_OK && b.p)
     k = mvs_arena_memdup(a, b.p, b.len);
   else {
     buf_free(&b);
-    buf_init(&b, 0);
+    buf_init(&b, BUF_CAP_VALUE);
     if (text_fold(p, n, &b) == 0)
       k = mvs_arena_memdup(a, b.p ? b.p : "", b.len);
   }

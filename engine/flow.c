@@ -127,7 +127,7 @@ static int view_is_member_of(void *u, const char *group_dn, size_t n)
 
   if (!v->cs_id)
     return 0;
-  buf_init(&key, 0);
+  buf_init(&key, BUF_CAP_DN);
   if (text_fold(group_dn, n, &key) != 0) {
     buf_free(&key);
     return -1;
@@ -198,7 +198,7 @@ static int view_is_unique(void *u, mvs_value val)
   cs_row cs;
   bool held = false;
 
-  buf_init(&b, 0);
+  buf_init(&b, BUF_CAP_VALUE);
   if (attr_fold(val, &b) != 0 ||
       store_cs_key_taken(v->e->st, v->out_connector, v->unique_attr, b.p ? b.p : "",
                          v->out_cs_id, &taken) != STORE_OK ||

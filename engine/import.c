@@ -196,8 +196,13 @@ typedef struct ref_attr {
   bool replace;
 } ref_attr;
 
+typedef struct ref_attr_list {
+  ref_attr *items;
+  size_t n, cap;
+} ref_attr_list;
+
 static int apply_attrs(import_ctx *ic, const conn_object *o, attrset *set, ref_vals *refs,
-                       ref_attr **ref_attrs, size_t *n_ref_attrs)
+                       ref_attr_list *ref_attrs)
 {
   size_t i, j, k;
   bool whole = o->change == CONN_OBJ_FULL || o->change == CONN_OBJ_ADD;
@@ -213,7 +218,7 @@ static int apply_attrs(import_ctx *ic, const conn_object *o, attrset *set, ref_v
     bool multi = a->value.type == MVS_V_MV || (decl && decl->multi) ||
                  (old && (old->flags & ATTR_MULTI));
     const char *name;
-    ref_attr *np;
+    ref_attr *ra;
     int op = whole ? CONN_ATTR_REPLACE : (int)a->op;
     mvs_value val;
 
@@ -222,13 +227,13 @@ static int apply_attrs(import_ctx *ic, const conn_object *o, attrset *set, ref_v
       if (attrset_set(set, a->name, mvs_null(), ATTR_REF | (multi ? ATTR_MULTI : 0), NULL) != 0)
         return -1;
       name = attrset_get(set, a->name, strlen(a->name))->name;
-      if (!(np = realloc(*ref_attrs, (*n_ref_attrs + 1) * sizeof *np)))
+      if (array_reserve(&ref_attrs->items, &ref_attrs->cap, ref_attrs->n + 1,
+                        sizeof *ref_attrs->items) != 0)
         return -1;
-      *ref_attrs = np;
-      np[*n_ref_attrs].name = name;
+      ra = &ref_attrs->items[ref_attrs->n];
+      ra->name = name;
       /* A delete without values (LDIF "delete: member" alone) clears the attribute. */
-      np[*n_ref_attrs].replace = op == CONN_ATTR_REPLACE ||
-                                 (op == CONN_ATTR_DELETE && mvs_count(a->value) == 0);
+      ra->replace = op == CONN_ATTR_REPLACE || (op == CONN_ATTR_DELETE && mvs_count(a->value) == 0);
       /* refs[op]: REPLACE values become the attribute's rows, ADD / DELETE edit them. */
       for (j = 0; j < mvs_count(a->value); j++) {
         mvs_value v = mvs_item(a->value, j);
@@ -236,7 +241,7 @@ static int apply_attrs(import_ctx *ic, const conn_object *o, attrset *set, ref_v
             ref_vals_add(ic, &refs[op], name, v) != 0)
           return -1;
       }
-      (*n_ref_attrs)++;
+      ref_attrs->n++;
       continue;
     }
     if (typed_value(ic, decl, a->value, &val) != 0)
@@ -308,8 +313,7 @@ typedef struct import_obj {
   const char *dn_key;       /* the folded DN, NULL for none */
   attrset set, old_set;
   ref_vals refs[3];         /* reference values by CONN_ATTR_REPLACE / _ADD / _DELETE */
-  ref_attr *ref_attrs;
-  size_t n_ref_attrs;
+  ref_attr_list ref_attrs;  /* the reference attributes it carries */
 } import_obj;
 
 /* Match by anchor, then by DN: x->found and x->old.  A DN match with another anchor is a
@@ -397,10 +401,10 @@ static int import_refs(import_ctx *ic, import_obj *x)
   for (i = 0; i < 3; i++)
     if (x->refs[i].n)
       qsort(x->refs[i].items, x->refs[i].n, sizeof *x->refs[i].items, cmp_ref_val);
-  for (i = 0; i < x->n_ref_attrs; i++) {
-    const char *attr = x->ref_attrs[i].name;
+  for (i = 0; i < x->ref_attrs.n; i++) {
+    const char *attr = x->ref_attrs.items[i].name;
     size_t s, n;
-    if (!x->ref_attrs[i].replace)
+    if (!x->ref_attrs.items[i].replace)
       continue;
     for (s = 0; s < rep->n && strcmp(rep->items[s].attr, attr) != 0; s++)
       ;
@@ -510,7 +514,7 @@ static int import_object(import_ctx *ic, const conn_object *o)
   if ((x.found && attrset_decode(&x.old_set, x.old.attrs, x.old.attrs_len) != 0) ||
       (x.found && o->change == CONN_OBJ_UPDATE &&
        attrset_decode(&x.set, x.old.attrs, x.old.attrs_len) != 0) ||
-      apply_attrs(ic, o, &x.set, x.refs, &x.ref_attrs, &x.n_ref_attrs) != 0)
+      apply_attrs(ic, o, &x.set, x.refs, &x.ref_attrs) != 0)
     goto out;
   buf_reset(&ic->blob);
   if (attrset_encode(&x.set, &ic->blob) != 0)
@@ -528,7 +532,7 @@ static int import_object(import_ctx *ic, const conn_object *o)
 out:
   for (i = 0; i < 3; i++)
     free(x.refs[i].items);
-  free(x.ref_attrs);
+  free(x.ref_attrs.items);
   attrset_free(&x.set);
   attrset_free(&x.old_set);
   return rc;

@@ -43,7 +43,7 @@ int mv_write_keys(mvs_engine *e, int64_t mv_id, const attrset *now, bool queue,
   if ((queue && work_queue_mv_key_matches(e, mv_id, w) != 0) ||
       store_mv_key_delete(e->st, mv_id) != STORE_OK)
     return -1;
-  buf_init(&norm, 0);
+  buf_init(&norm, BUF_CAP_VALUE);
   for (i = 0; i < e->n_mv_key_attrs && rc == 0; i++) {
     const attr_entry *ae = attrset_get(now, e->mv_key_attrs[i], strlen(e->mv_key_attrs[i]));
     for (j = 0; ae && j < mvs_count(ae->value) && rc == 0; j++) {

@@ -13,6 +13,7 @@
 #include "engine/diff.h"
 #include "engine/engine_int.h"
 #include "engine/rule_files.h"
+#include "schema/array.h"
 
 /* ---- loading the rule set ---- */
 
@@ -57,32 +58,29 @@ out:
 
 /* ---- compiling the view of the rules ---- */
 
-static int add_name(const char ***v, size_t *n, const char *name)
+/* The join-key attributes: of a connector's space, of the metaverse. */
+static int add_key_attr(conn_info *c, const char *name)
 {
-  size_t i;
-  const char **nv;
-  for (i = 0; i < *n; i++)
-    if (strcasecmp((*v)[i], name) == 0)
-      return 0;
-  if (!(nv = realloc(*v, (*n + 1) * sizeof *nv)))
-    return -1;
-  nv[(*n)++] = name;
-  *v = nv;
-  return 0;
+  return engine_name_add(&c->key_attrs, &c->n_key_attrs, &c->cap_key_attrs, name);
 }
 
-static int add_rule(const rule ***v, size_t *n, const rule *r)
+static int add_mv_key_attr(mvs_engine *e, const char *name)
 {
-  const rule **nv = realloc(*v, (*n + 1) * sizeof *nv);
+  return engine_name_add(&e->mv_key_attrs, &e->n_mv_key_attrs, &e->cap_mv_key_attrs, name);
+}
+
+static int add_rule(const rule ***v, size_t *n, size_t *cap, const rule *r)
+{
+  const rule **nv;
   size_t i;
-  if (!nv)
+  if (array_reserve(v, cap, *n + 1, sizeof **v) != 0)
     return -1;
+  nv = *v;
   /* Insertion by precedence; equal precedences keep file order. */
   for (i = *n; i > 0 && nv[i - 1]->precedence > r->precedence; i--)
     nv[i] = nv[i - 1];
   nv[i] = r;
   (*n)++;
-  *v = nv;
   return 0;
 }
 
@@ -94,17 +92,16 @@ static int add_member_groups(conn_info *c, const rule *r)
     for (k = 0; k < r->scope[g].n_clauses; k++) {
       const scope_clause *sc = &r->scope[g].clauses[k];
       buf key;
-      char **nv;
       if ((sc->op != SCOPE_ISMEMBEROF && sc->op != SCOPE_ISNOTMEMBEROF) || !sc->n_values)
         continue;
-      buf_init(&key, 0);
+      buf_init(&key, BUF_CAP_DN);
       if (text_fold(sc->values[0].text, sc->values[0].len, &key) != 0 ||
-          !(nv = realloc(c->member_groups, (c->n_member_groups + 1) * sizeof *nv))) {
+          array_reserve(&c->member_groups, &c->cap_member_groups, c->n_member_groups + 1,
+                        sizeof *c->member_groups) != 0) {
         buf_free(&key);
         return -1;
       }
-      c->member_groups = nv;
-      if (!(nv[c->n_member_groups] = key.p ? buf_detach(&key) : strdup("")))
+      if (!(c->member_groups[c->n_member_groups] = key.p ? buf_detach(&key) : strdup("")))
         return -1;
       c->n_member_groups++;
     }
@@ -149,8 +146,8 @@ static int compile(mvs_engine *e)
     conn_info *c = r->connector ? engine_conn(e, r->connector) : NULL;
     if (r->disabled || !c)
       continue;
-    if (r->direction == RULE_INBOUND ? add_rule(&c->in_rules, &c->n_in, r)
-                                     : add_rule(&c->out_rules, &c->n_out, r))
+    if (r->direction == RULE_INBOUND ? add_rule(&c->in_rules, &c->n_in, &c->cap_in, r)
+                                     : add_rule(&c->out_rules, &c->n_out, &c->cap_out, r))
       return ENGINE_SYSTEM;
     if (r->direction == RULE_INBOUND && add_member_groups(c, r) != 0)
       return ENGINE_SYSTEM;
@@ -159,7 +156,7 @@ static int compile(mvs_engine *e)
     for (j = 0; r->direction == RULE_OUTBOUND && j < r->n_flows; j++) {
       char *text = r->flows[j].expr ? expr_to_string(r->flows[j].expr) : NULL;
       int arc = text && strcasestr(text, "SelectUniqueValue(")
-                    ? add_name(&c->key_attrs, &c->n_key_attrs, r->flows[j].target) : 0;
+                    ? add_key_attr(c, r->flows[j].target) : 0;
       free(text);
       if (arc != 0)
         return ENGINE_SYSTEM;
@@ -167,9 +164,9 @@ static int compile(mvs_engine *e)
     for (j = 0; j < r->n_join; j++)
       for (k = 0; k < r->join[j].n_conditions; k++) {
         const join_condition *jc = &r->join[j].conditions[k];
-        if (add_name(&c->key_attrs, &c->n_key_attrs, jc->cs_attr) != 0 ||
+        if (add_key_attr(c, jc->cs_attr) != 0 ||
             (r->direction == RULE_INBOUND &&
-             add_name(&e->mv_key_attrs, &e->n_mv_key_attrs, jc->mv_attr) != 0))
+             add_mv_key_attr(e, jc->mv_attr) != 0))
           return ENGINE_SYSTEM;
       }
   }

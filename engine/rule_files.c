@@ -69,25 +69,25 @@ int rule_files_add(rule_files *l, const char *path, char *err, size_t errlen)
   return rc;
 }
 
+/* What one fread asks for at least. */
+#define READ_CHUNK 65536
+
 int mvs_read_file(const char *path, char **out, size_t *len)
 {
   FILE *f = fopen(path, "rb");
-  char *p = NULL, *np;
+  char *p = NULL;
   size_t cap = 0, n = 0, got;
   int saved;
 
   if (!f)
     return -1;
   for (;;) {
-    if (cap - n < 65536) {
-      cap = cap ? cap * 2 : 65536;
-      if (!(np = realloc(p, cap + 1))) {
-        errno = ENOMEM;
-        goto fail;
-      }
-      p = np;
+    /* Room for a chunk and the final NUL; the buffer doubles from the first chunk. */
+    if (array_reserve_from(&p, &cap, n + READ_CHUNK + 1, 1, READ_CHUNK + 1) != 0) {
+      errno = ENOMEM;
+      goto fail;
     }
-    if ((got = fread(p + n, 1, cap - n, f)) == 0)
+    if ((got = fread(p + n, 1, cap - n - 1, f)) == 0)
       break;
     n += got;
   }

@@ -109,7 +109,7 @@ static int find_join(mvs_engine *e, obj_view *cs, const rule *r, int64_t *mv_id)
   int rc = -1;
 
   *mv_id = 0;
-  buf_init(&norm, 0);
+  buf_init(&norm, BUF_CAP_VALUE);
   for (gi = 0; gi < r->n_join && !*mv_id; gi++) {
     const join_group *g = &r->join[gi];
     const join_condition *first = &g->conditions[0];
@@ -180,7 +180,7 @@ static int refresh_cs_keys(mvs_engine *e, conn_info *c, obj_view *v)
 
   if (store_cs_key_delete(e->st, v->cs_id) != STORE_OK)
     return -1;
-  buf_init(&norm, 0);
+  buf_init(&norm, BUF_CAP_VALUE);
   for (i = 0; i < c->n_key_attrs && rc == 0; i++) {
     mvs_value x = view_scope_env(v).attr(v, c->key_attrs[i], strlen(c->key_attrs[i]));
     for (j = 0; j < mvs_count(x) && rc == 0; j++) {

@@ -50,7 +50,7 @@ static int out_dn(mvs_engine *e, const merged_set *ms, const char **dn, const ch
     m = merged_get(ms, rdn_attrs[i]);
     if (!m || m->state != MERGED_VALUE || m->is_ref || attr_value_text(e->scratch, m->val, &p, &n) != 0)
       continue;
-    buf_init(&b, 0);
+    buf_init(&b, BUF_CAP_DN);
     if (strcmp(rdn_attrs[i], "uid") == 0)
       buf_adds(&b, "uid=");
     else {
@@ -385,7 +385,7 @@ static int stage_op(mvs_engine *e, const cs_row *cs, const char *dn, pe_row *wan
   }
   if (cs->present || !dn || (cs->dn && strcmp(dn, cs->dn) == 0))
     return 0;
-  buf_init(&key, 0);
+  buf_init(&key, BUF_CAP_DN);
   rc = text_fold(dn, strlen(dn), &key) == 0 &&
                store_cs_set_dn(e->st, cs->id, dn, key.p) == STORE_OK
            ? 0 : -1;
@@ -477,7 +477,7 @@ static int out_join(mvs_engine *e, conn_info *c, obj_view *mvv, const rule *r, i
   int rc = -1;
 
   *cs_id = 0;
-  buf_init(&norm, 0);
+  buf_init(&norm, BUF_CAP_VALUE);
   for (g = 0; g < r->n_join && !*cs_id; g++) {
     const join_condition *first = &r->join[g].conditions[0];
     mvs_value y = view_scope_env(mvv).attr(mvv, first->mv_attr, strlen(first->mv_attr));
@@ -648,7 +648,7 @@ static int out_provision(mvs_engine *e, conn_info *c, int64_t cid, obj_view *mvv
     e->res->errors++;
     return 0;
   }
-  buf_init(&key, 0);
+  buf_init(&key, BUF_CAP_DN);
   if (text_fold(dn, strlen(dn), &key) != 0 ||
       (q = store_cs_by_dn(e->st, cid, key.p, e->scratch, &cs)) == STORE_ERR)
     goto out;

@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The capacity after growing from cap to hold need elements of size bytes; 0 on overflow. */
-static size_t grown_cap(size_t cap, size_t need, size_t size)
+/* The capacity after growing from cap (first when empty) to hold need elements of size
+ * bytes; 0 on overflow. */
+static size_t grown_cap(size_t cap, size_t need, size_t size, size_t first)
 {
-  size_t ncap = cap ? cap : ARRAY_FIRST_CAP;
+  size_t ncap = cap ? cap : first ? first : 1;
   while (ncap < need) {
     if (ncap > SIZE_MAX / 2)
       return 0;
@@ -17,9 +18,9 @@ static size_t grown_cap(size_t cap, size_t need, size_t size)
   return size && ncap > SIZE_MAX / size ? 0 : ncap;
 }
 
-int array_grow(void *items, size_t *cap, size_t need, size_t size)
+int array_grow_from(void *items, size_t *cap, size_t need, size_t size, size_t first)
 {
-  size_t ncap = grown_cap(*cap, need, size);
+  size_t ncap = grown_cap(*cap, need, size, first);
   void *p, *np;
 
   if (!ncap)
@@ -33,9 +34,14 @@ int array_grow(void *items, size_t *cap, size_t need, size_t size)
   return 0;
 }
 
+int array_grow(void *items, size_t *cap, size_t need, size_t size)
+{
+  return array_grow_from(items, cap, need, size, ARRAY_FIRST_CAP);
+}
+
 int array_grow_in(mvs_arena *a, void *items, size_t n, size_t *cap, size_t need, size_t size)
 {
-  size_t ncap = grown_cap(*cap, need, size);
+  size_t ncap = grown_cap(*cap, need, size, ARRAY_FIRST_CAP);
   void *p, *np;
 
   if (!ncap || !(np = mvs_arena_alloc(a, ncap * size)))

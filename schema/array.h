@@ -17,10 +17,20 @@ enum { ARRAY_FIRST_CAP = 16 };
  * unchanged). */
 int array_grow(void *items, size_t *cap, size_t need, size_t size);
 
+/* array_grow with another first capacity: for arrays most of which stay small (an
+ * attribute's values: one, mostly), where ARRAY_FIRST_CAP would waste more than they hold. */
+int array_grow_from(void *items, size_t *cap, size_t need, size_t size, size_t first);
+
 /* array_grow only when the array is full: the check every push makes stays inline. */
 static inline int array_reserve(void *items, size_t *cap, size_t need, size_t size)
 {
   return need <= *cap ? 0 : array_grow(items, cap, need, size);
+}
+
+static inline int array_reserve_from(void *items, size_t *cap, size_t need, size_t size,
+                                     size_t first)
+{
+  return need <= *cap ? 0 : array_grow_from(items, cap, need, size, first);
 }
 
 /* The same for an array in arena a holding n elements: a new block, the n copied. */

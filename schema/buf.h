@@ -17,6 +17,15 @@ typedef struct buf {
   size_t max;   /* hard cap on len; 0 means 1 GiB */
 } buf;
 
+/* Caps for what a buffer is known to hold, so bad input fails there, not at 1 GiB:
+ *  - BUF_CAP_DN: one DN or its folded key.  Directories bound a DN's parts, not its depth
+ *    (Active Directory: an RDN is under 255 characters, MS-ADTS 3.1.1.5.1.2); 1 MiB is
+ *    thousands of levels of the longest RDNs, escaped.
+ *  - BUF_CAP_VALUE: one attribute value or its folded text (join keys).  Above what one
+ *    request can carry to a directory (Active Directory's LDAP MaxReceiveBuffer is 10 MiB;
+ *    Graph takes 4 MB), with room for folding, which can lengthen UTF-8 by half. */
+enum { BUF_CAP_DN = 1 << 20, BUF_CAP_VALUE = 32 << 20 };
+
 void buf_init(buf *b, size_t max);
 int buf_add(buf *b, const void *p, size_t n);
 int buf_addc(buf *b, char c);

@@ -18,6 +18,7 @@
 #include "connectors/file/file_int.h"
 #include "connectors/graph_json.h"
 #include "connectors/file/ldif_map.h"
+#include "schema/array.h"
 
 #define DEFAULT_MAX_LINE ((size_t)1 << 20)
 #define DEFAULT_MAX_OBJECT ((size_t)256 << 20)
@@ -154,15 +155,13 @@ static int file_open(const conn_config *cfg, connector **out, char **err)
   c->typer = (ftyper){c->shape, (const char *const *)c->ref_attrs, cfg->n_ref_attrs};
   for (const char *p = cfg->object_types_csv; p && *p;) {
     size_t n = strcspn(p, ","), b = 0, e = n;
-    char **nt;
     while (b < e && p[b] == ' ')
       b++;
     while (e > b && p[e - 1] == ' ')
       e--;
     if (e > b) {
-      if (!(nt = realloc(c->types, (c->n_types + 1) * sizeof *nt)))
+      if (array_reserve(&c->types, &c->cap_types, c->n_types + 1, sizeof *c->types) != 0)
         goto fail;
-      c->types = nt;
       if (!(c->types[c->n_types] = strndup(p + b, e - b)))
         goto fail;
       c->n_types++;

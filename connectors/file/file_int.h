@@ -19,7 +19,7 @@ struct connector {
   char **attrs; /* attributes to deliver, sorted (case ignored); none: all */
   size_t n_attrs;
   char **types; /* object types to deliver; none: all */
-  size_t n_types;
+  size_t n_types, cap_types;
   size_t max_line, max_object;
   /* The export index: every object, as of index_end bytes of the change log. */
   fstate *index;

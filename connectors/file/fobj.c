@@ -96,21 +96,18 @@ static int vals_hash(fvals *s)
   return 0;
 }
 
+/* Most attributes hold one value: a value set starts with room for a few. */
+#define VALS_FIRST_CAP 4
+
 static int vals_add(fvals *s, mvs_value v, uint64_t h)
 {
   if (s->n == s->cap) {
-    size_t ncap = s->cap ? s->cap * 2 : 4;
-    mvs_value *nv = realloc(s->v, ncap * sizeof *nv);
-    if (!nv)
+    /* The hashes first: both grow alike from the same capacity, and a failure leaves the
+     * values' capacity as it was. */
+    size_t cap_h = s->cap;
+    if ((s->h && array_grow_from(&s->h, &cap_h, s->n + 1, sizeof *s->h, VALS_FIRST_CAP) != 0) ||
+        array_grow_from(&s->v, &s->cap, s->n + 1, sizeof *s->v, VALS_FIRST_CAP) != 0)
       return -1;
-    s->v = nv;
-    if (s->h) {
-      uint64_t *nh = realloc(s->h, ncap * sizeof *nh);
-      if (!nh)
-        return -1;
-      s->h = nh;
-    }
-    s->cap = ncap;
   }
   if (copy_value(v, &s->v[s->n]) != 0)
     return -1;

@@ -12,6 +12,7 @@
 #include "connectors/dn.h"
 #include "connectors/file/file_int.h"
 #include "connectors/file/fobj.h"
+#include "schema/array.h"
 
 typedef struct import_ctx {
   connector *c;
@@ -48,13 +49,8 @@ static int deliver(import_ctx *x, conn_change change, const char *anchor, const 
 
   if (!want_type(x->c, type))
     return CONN_OK;
-  if (n > x->cap_out) {
-    conn_attr *na = realloc(x->out, n * sizeof *na);
-    if (!na)
-      return CONN_ERR_NOMEM;
-    x->out = na;
-    x->cap_out = n;
-  }
+  if (array_reserve(&x->out, &x->cap_out, n, sizeof *x->out) != 0)
+    return CONN_ERR_NOMEM;
   for (size_t i = 0; i < n; i++)
     if (want_attr(x->c, attrs[i].name))
       x->out[k++] = attrs[i];
@@ -246,14 +242,9 @@ static int deliver_kept(import_ctx *x)
     size_t n;
     if (!e->alive)
       continue;
-    if (2 * e->attrs.n + 1 > cap) {
-      conn_attr *na = realloc(attrs, (2 * e->attrs.n + 1) * sizeof *na);
-      if (!na) {
-        rc = CONN_ERR_NOMEM;
-        break;
-      }
-      attrs = na;
-      cap = 2 * e->attrs.n + 1;
+    if (array_reserve(&attrs, &cap, 2 * e->attrs.n + 1, sizeof *attrs) != 0) {
+      rc = CONN_ERR_NOMEM;
+      break;
     }
     n = fobj_emit(&e->attrs, true, attrs);
     rc = deliver(x, CONN_OBJ_FULL, e->anchor, e->dn, e->type, attrs, n, e->origin);

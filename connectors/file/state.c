@@ -173,10 +173,9 @@ static const char *intern_type(fstate *st, const char *type)
   for (size_t i = 0; i < st->n_types; i++)
     if (strcmp(st->types[i], type) == 0)
       return st->types[i];
-  nt = realloc(st->types, (st->n_types + 1) * sizeof *nt);
-  if (!nt)
+  if (array_reserve(&st->types, &st->cap_types, st->n_types + 1, sizeof *st->types) != 0)
     return NULL;
-  st->types = nt;
+  nt = st->types;
   if (!(nt[st->n_types] = strdup(type)))
     return NULL;
   return nt[st->n_types++];

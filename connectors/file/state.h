@@ -32,7 +32,7 @@ typedef struct fstate {
   char **touched_keys;
   size_t n_touched, cap_touched;
   char **types;
-  size_t n_types;
+  size_t n_types, cap_types;
   buf scratch;
 } fstate;
 

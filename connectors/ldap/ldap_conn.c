@@ -12,6 +12,7 @@
 #include "connectors/dn.h"
 #include "connectors/ldap/escape.h"
 #include "connectors/ldap/ldap_int.h"
+#include "schema/array.h"
 
 static int config_error(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int config_error(char **err, const char *fmt, ...)
@@ -32,15 +33,15 @@ static void free_list(char **list)
 }
 
 /* Append a copy of name unless the list has it (case ignored); the list stays NULL-terminated. */
-static int list_add(char ***list, size_t *n, const char *name, size_t len)
+static int list_add(char ***list, size_t *n, size_t *cap, const char *name, size_t len)
 {
   char **np;
   for (size_t i = 0; i < *n; i++)
     if (strlen((*list)[i]) == len && strncasecmp((*list)[i], name, len) == 0)
       return 0;
-  if (!(np = realloc(*list, (*n + 2) * sizeof *np)))
+  if (array_reserve(list, cap, *n + 2, sizeof **list) != 0)
     return -1;
-  *list = np;
+  np = *list;
   if (!(np[*n] = strndup(name, len)))
     return -1;
   np[++*n] = NULL;
@@ -102,7 +103,7 @@ static int parse_containers(connector *c, const conn_config *cfg, char **err)
 {
   const char *v = conn_config_get(cfg, "containers");
   const char *p = v && *v ? v : c->base;
-  size_t n = 0;
+  size_t n = 0, cap = 0;
   while (*p) {
     size_t len = strcspn(p, "|");
     const char *s = p, *e = p + len;
@@ -113,7 +114,7 @@ static int parse_containers(connector *c, const conn_config *cfg, char **err)
     if (e > s) {
       if (!dn_valid(s, (size_t)(e - s)))
         return config_error(err, "containers: \"%.*s\" is not a DN", (int)(e - s), s);
-      if (list_add(&c->containers, &n, s, (size_t)(e - s)) != 0)
+      if (list_add(&c->containers, &n, &cap, s, (size_t)(e - s)) != 0)
         return CONN_ERR_NOMEM;
     }
     p += len + (p[len] == '|');
@@ -199,16 +200,16 @@ static int build_type_filter(connector *c, const conn_config *cfg)
 /* What every search asks for: the rules' attributes, the anchor, objectClass, isDeleted. */
 static int build_attrs(connector *c, const conn_config *cfg, int range_size)
 {
-  size_t n = 0, nd = 0;
+  size_t n = 0, cap = 0, nd = 0, cap_d = 0, nr = 0, cap_r = 0;
   c->all_attrs = cfg->n_attrs == 0;
-  if (c->all_attrs && list_add(&c->attrs, &n, "*", 1) != 0)
+  if (c->all_attrs && list_add(&c->attrs, &n, &cap, "*", 1) != 0)
     return CONN_ERR_NOMEM;
   for (size_t i = 0; i < cfg->n_attrs; i++) {
     const char *a = cfg->attrs[i];
     /* "dn" and "parentDistinguishedName" are what the rules call the entry's name. */
     if (strcasecmp(a, "dn") == 0 || strcasecmp(a, "parentDistinguishedName") == 0)
       continue;
-    if (list_add(&c->attrs, &n, a, strlen(a)) != 0)
+    if (list_add(&c->attrs, &n, &cap, a, strlen(a)) != 0)
       return CONN_ERR_NOMEM;
   }
   if (range_size) {
@@ -222,20 +223,19 @@ static int build_attrs(connector *c, const conn_config *cfg, int range_size)
         c->attrs[i] = r;
       }
   }
-  if (list_add(&c->attrs, &n, c->shape->anchor_attr, strlen(c->shape->anchor_attr)) != 0 ||
-      list_add(&c->attrs, &n, "objectClass", 11) != 0 ||
-      (c->ad && list_add(&c->attrs, &n, "isDeleted", 9) != 0))
+  if (list_add(&c->attrs, &n, &cap, c->shape->anchor_attr, strlen(c->shape->anchor_attr)) != 0 ||
+      list_add(&c->attrs, &n, &cap, "objectClass", 11) != 0 ||
+      (c->ad && list_add(&c->attrs, &n, &cap, "isDeleted", 9) != 0))
     return CONN_ERR_NOMEM;
   c->n_attrs = n;
   /* DirSync sends incremental values, never ranges. */
   for (size_t i = 0; i < n; i++)
-    if (list_add(&c->dirsync_attrs, &nd, c->attrs[i], strcspn(c->attrs[i], ";")) != 0)
+    if (list_add(&c->dirsync_attrs, &nd, &cap_d, c->attrs[i], strcspn(c->attrs[i], ";")) != 0)
       return CONN_ERR_NOMEM;
-  if (list_add(&c->dirsync_attrs, &nd, "name", 4) != 0)
+  if (list_add(&c->dirsync_attrs, &nd, &cap_d, "name", 4) != 0)
     return CONN_ERR_NOMEM;
-  n = 0;
   for (size_t i = 0; i < cfg->n_ref_attrs; i++)
-    if (list_add(&c->ref_attrs, &n, cfg->ref_attrs[i], strlen(cfg->ref_attrs[i])) != 0)
+    if (list_add(&c->ref_attrs, &nr, &cap_r, cfg->ref_attrs[i], strlen(cfg->ref_attrs[i])) != 0)
       return CONN_ERR_NOMEM;
   return CONN_OK;
 }
