@@ -27,6 +27,7 @@
 
 #include "rules/connect_import.h"
 #include "schema/array.h"
+#include "schema/utf8.h"
 
 typedef enum tok_kind {
   T_END, T_NEWLINE, T_STRING, T_WORD, T_PARAM, T_VAR, T_ARRAY_OPEN, T_OPEN, T_CLOSE, T_COMMA,
@@ -696,6 +697,27 @@ static int statement(reader *p)
   return 0;
 }
 
+/* The script must be UTF-8 text (a UTF-8 byte-order mark is skipped): a note and nothing read
+ * otherwise, since a misread name would be carried wrong. */
+static bool readable_text(reader *p)
+{
+  size_t end;
+  uint32_t line = 1;
+  if (p->n >= 2 && ((unsigned char)p->s[0] == 0xFF || (unsigned char)p->s[0] == 0xFE)) {
+    note(p, 1, "the script is UTF-16 (convert it: iconv -f UTF-16 -t UTF-8): not read");
+    return false;
+  }
+  if (p->n >= 3 && memcmp(p->s, "\xEF\xBB\xBF", 3) == 0)
+    p->i = 3;
+  if ((end = utf8_text_end(p->s, p->n)) == p->n)
+    return true;
+  for (size_t k = 0; k < end; k++)
+    line += p->s[k] == '\n';
+  note(p, line, "byte 0x%02X is not UTF-8 text: the script is not read",
+       (unsigned char)p->s[end]);
+  return false;
+}
+
 int connect_add_powershell(connect_export *x, const char *file, const char *src, size_t len)
 {
   reader p = {0};
@@ -705,6 +727,8 @@ int connect_add_powershell(connect_export *x, const char *file, const char *src,
   p.n = len;
   p.line = 1;
   p.pending = -1;
+  if (!readable_text(&p))
+    return p.rc;
   next(&p);
   while (p.tok.kind != T_END && !p.rc) {
     if (p.tok.kind == T_NEWLINE) {

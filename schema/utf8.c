@@ -171,3 +171,21 @@ int utf8_isspace(uint32_t cp)
     return cp >= 0x2000 && cp <= 0x200A;
   }
 }
+
+size_t utf8_text_end(const char *p, size_t n)
+{
+  size_t i = 0, len;
+  while (i < n) {
+    unsigned char c = (unsigned char)p[i];
+    if (c < 0x80) {
+      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+        return i;
+      i++;
+      continue;
+    }
+    if (utf8_decode(p + i, n - i, &len) == 0xFFFD && len == 1)
+      return i;
+    i += len;
+  }
+  return n;
+}

@@ -20,6 +20,9 @@ uint32_t utf8_toupper(uint32_t cp);
 uint32_t utf8_tolower(uint32_t cp);
 /* Ordinal comparison ignoring case (maps both sides with utf8_tolower); <0, 0, >0. */
 int utf8_casecmp(const char *a, size_t an, const char *b, size_t bn);
+/* Where p[0..n) stops being text read from a file: the offset of the first byte that is not
+ * UTF-8 or is a control character other than tab, CR and LF; n when there is none. */
+size_t utf8_text_end(const char *p, size_t n);
 /* 1 when cp is Unicode white space (as .NET Char.IsWhiteSpace). */
 int utf8_isspace(uint32_t cp);
 

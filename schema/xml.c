@@ -78,20 +78,13 @@ static int nomem(parser *p)
  * 1.0's Char production, minus the surrogates utf8_decode already refuses). */
 static int check_chars(parser *p)
 {
-  size_t i = 0, len;
-  while (i < p->n) {
-    unsigned char c = (unsigned char)p->s[i];
-    if (c < 0x80) {
-      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-        return fail_at(p, i, "control character 0x%02X is not allowed in XML", c);
-      i++;
-      continue;
-    }
-    if (utf8_decode(p->s + i, p->n - i, &len) == 0xFFFD && len == 1)
-      return fail_at(p, i, "invalid UTF-8 byte 0x%02X (the reader takes UTF-8 only)", c);
-    i += len;
-  }
-  return 0;
+  size_t end = utf8_text_end(p->s, p->n);
+  unsigned char c = end < p->n ? (unsigned char)p->s[end] : 0;
+  if (end == p->n)
+    return 0;
+  if (c < 0x20)
+    return fail_at(p, end, "control character 0x%02X is not allowed in XML", c);
+  return fail_at(p, end, "invalid UTF-8 byte 0x%02X (the reader takes UTF-8 only)", c);
 }
 
 static bool at(const parser *p, const char *lit)

@@ -113,6 +113,14 @@ expect odd-ps-never-added 0 "odd.ps1:41: rule \"Never added\" was never added" "
   -- rules import connect "$odd/odd.ps1" --out "$work/oddps"
 grep -q 'precedence 60' "$work/oddps/hr.in.person.rules" || fail "PowerShell variable"
 
+# A script that is not UTF-8 text is not read (a misread name would be carried wrong); a UTF-8
+# byte-order mark is fine.
+printf '\xff\xfeN\x00e\x00w\x00' >"$work/u16.ps1"
+expect ps-utf16 1 "" "u16.ps1:1: the script is UTF-16" -- rules import connect "$work/u16.ps1" --out "$work/e"
+printf '\xef\xbb\xbf' >"$work/bom.ps1"
+cat "$odd/odd.ps1" >>"$work/bom.ps1"
+expect ps-bom 0 "imported 1 of 1 rules" "" -- rules import connect "$work/bom.ps1" --out "$work/e"
+
 # Broken input: refused with file:line:col, nothing written.
 cp -r "$export_dir" "$work/broken"
 chmod -R u+w "$work/broken"
