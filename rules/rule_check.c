@@ -115,9 +115,9 @@ static void check_catalog_attr(checker *c, const schema *s, const char *name, si
 
   if (rule_catalog_has(s->catalog, name, n))
     return;
-  /* An entra connector also takes Connect's AAD connector names (check_entra_writes says
-   * what Graph makes of them). */
-  if (s->catalog == RULE_CONN_ENTRA && n < sizeof aad) {
+  /* An entra connector also takes Connect's AAD connector names, which it translates
+   * (check_entra_writes says what Graph makes of them); a file connector does not. */
+  if (s->catalog_of->type == RULE_CONN_ENTRA && n < sizeof aad) {
     memcpy(aad, name, n);
     aad[n] = '\0';
     if (aad_attr_find(aad))

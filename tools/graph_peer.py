@@ -596,7 +596,7 @@ def render(o, names, fill_null):
     out = {"id": o.id}
     p = o.props
     for n in names:
-        if n == "id" or n == "members":
+        if n in ("id", "members", "manager"):
             continue
         if n in p:
             out[n] = p[n]
@@ -847,8 +847,22 @@ def delta_entry(o, low, sel, minimal):
             continue
         if minimal and not fresh and o.prop_csn(n) <= low:
             continue
+        if n == "manager":
+            manager_delta(entry, o.props[n], fresh)
+            continue
         entry[n] = o.props[n]
     return entry
+
+
+def manager_delta(entry, value, fresh):
+    """A user's manager in a delta entry, as Graph writes it: "manager@delta" with the manager
+    (a user), or the one taken away marked @removed (the Graph API design guidelines' users
+    delta example; the same form as members@delta)."""
+    if "id" in value:
+        entry["manager@delta"] = [{"@odata.type": "#microsoft.graph.user", "id": value["id"]}]
+    elif not fresh:
+        entry["manager@delta"] = [{"@odata.type": "#microsoft.graph.user",
+                                   "id": value["removed"], "@removed": {"reason": "deleted"}}]
 
 
 def member_changes(peer, g, low):
@@ -1057,6 +1071,38 @@ def patch_object(peer, o, body):
         peer.add_member(o, m)
 
 
+def manager_route(peer, version, o, method, rest, body):
+    """/users/{id}/manager: GET the manager; PUT …/manager/$ref with {"@odata.id": …} sets it
+    (user-post-manager), DELETE …/manager/$ref takes it away (user-delete-manager)."""
+    current = (o.props.get("manager") or {}).get("id")
+    if not rest and method == "GET":
+        m = peer.objects.get(current) if current else None
+        if m is None or m.state != "active":
+            raise GraphError(404, "Request_ResourceNotFound", NOT_FOUND_MSG.format("manager"))
+        out = {"@odata.context": "%s/%s/$metadata#directoryObjects/$entity" % (
+            peer.graph_url, version), "@odata.type": "#microsoft.graph.user"}
+        out.update(render(m, USER_DEFAULT, True))
+        return 200, {}, out
+    if rest != ["$ref"] or method not in ("PUT", "DELETE"):
+        raise GraphError(405, "Request_BadRequest",
+                         "The HTTP method '%s' is not allowed for this resource." % method)
+    if o.props.get("onPremisesSyncEnabled") is True:
+        raise GraphError(400, "Request_BadRequest",
+                         "Unable to update the specified properties for on-premises mastered "
+                         "Directory Sync objects or objects currently undergoing migration.")
+    if method == "DELETE":
+        if not current:
+            raise GraphError(404, "Request_ResourceNotFound", NOT_FOUND_MSG.format("manager"))
+        peer.update(o, {"manager": {"removed": current}})
+        return 204, {}, None
+    mid = ref_id(json_body(body).get("@odata.id"))
+    m = peer.get(mid)
+    if m is None:
+        raise GraphError(404, "Request_ResourceNotFound", NOT_FOUND_MSG.format(mid))
+    peer.update(o, {"manager": {"id": m.id}})
+    return 204, {}, None
+
+
 # ---- Graph: the router (top-level requests and $batch items) --------------------------------
 
 def route(peer, version, method, path, query, headers, body, base):
@@ -1123,6 +1169,8 @@ def route(peer, version, method, path, query, headers, body, base):
                 return 204, {}, None
             raise GraphError(405, "Request_BadRequest",
                              "The HTTP method '%s' is not allowed for this resource." % method)
+        if kind == "user" and segs[2] == "manager":
+            return manager_route(peer, version, o, method, segs[3:], body)
         if kind != "group" or segs[2] != "members":
             raise GraphError(400, "BadRequest",
                              "Resource not found for the segment '%s'." % segs[2])

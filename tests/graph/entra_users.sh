@@ -37,6 +37,7 @@ sn: Lee
 mail: ann.lee@$D
 mailNickname: ann
 title: Engineer
+manager: CN=Bo Ek,OU=Users,DC=contoso,DC=com
 userAccountControl: 512
 
 dn: CN=Bo Ek,OU=Users,DC=contoso,DC=com
@@ -107,6 +108,7 @@ rule "In from AD - User Join" {
   flow Trim([sn]) -> sn
   flow Trim([title]) -> title
   flow [objectSid] -> objectSid
+  flow [manager] -> manager
 }
 
 rule "In from AD - Group Join" {
@@ -141,6 +143,7 @@ rule "Out to AAD - User Join" {
   flow [givenName] -> givenName
   flow [sn] -> surname
   flow [title] -> title
+  flow [manager] -> manager
 }
 
 rule "Out to AAD - Group Join" {
@@ -214,6 +217,7 @@ ok = {
     "no password kept or returned": all("passwordProfile" not in u["props"] for u in users.values()),
 }
 fin = [g for g in state["groups"] if g["props"].get("displayName") == "Finance"]
+ok["Ann's manager is Bo (PUT manager/$ref with the id Graph gave)"] = ann["props"].get("manager") == {"id": bo["id"]}
 ok["Finance created with both members"] = len(fin) == 1 and sorted(fin[0]["members"]) == sorted([ann["id"], bo["id"]])
 ok["Finance has no onPremisesImmutableId"] = len(fin) == 1 and "onPremisesImmutableId" not in fin[0]["props"]
 for k, v in ok.items():

@@ -398,6 +398,27 @@ gj PATCH "/v1.0/users/$unew" '{"sourceAnchor": "x"}'
 ok user-patch-undeclared '''s == 400 and j["error"]["message"] == "Property \x27sourceAnchor\x27 does not exist as a declared property or extension property."'''
 gj PATCH "/v1.0/users/$unew" '{"displayName": null}'
 ok user-patch-clear-display-name 's == 400'
+# A user's manager (user-post-manager, user-delete-manager; users delta reports it as
+# "manager@delta", the Graph API design guidelines' example).
+gj POST /v1.0/users "{$newuser, \"userPrincipalName\": \"boss@$D\", \"mailNickname\": \"boss\"}"
+uboss=$(py 'j["id"]')
+follow "$PEER_GRAPH_URL/v1.0/users/delta?\$select=displayName,manager"
+mgr_delta=$last_link
+gj PUT "/v1.0/users/$unew/manager/\$ref" "{\"@odata.id\": \"https://graph.microsoft.com/v1.0/users/$uboss\"}"
+ok manager-put-204 's == 204'
+g GET "/v1.0/users/$unew/manager"
+ok manager-get '''s == 200 and j["id"] == "'"$uboss"'" and j["@odata.type"] == "#microsoft.graph.user"'''
+gj PUT "/v1.0/users/$unew/manager/\$ref" '{"@odata.id": "https://graph.microsoft.com/v1.0/users/00000000-0000-4000-8000-00000000dead"}'
+ok manager-put-missing 's == 404 and j["error"]["code"] == "Request_ResourceNotFound"'
+follow "$mgr_delta"
+ok manager-delta-set '''any(e.get("id") == "'"$unew"'" and e.get("manager@delta") == [{"@odata.type": "#microsoft.graph.user", "id": "'"$uboss"'"}] for p in P for e in p["value"])'''
+mgr_delta=$last_link
+g DELETE "/v1.0/users/$unew/manager/\$ref"
+ok manager-delete-204 's == 204'
+g DELETE "/v1.0/users/$unew/manager/\$ref"
+ok manager-delete-none-404 's == 404'
+follow "$mgr_delta"
+ok manager-delta-removed '''any(e.get("id") == "'"$unew"'" and e.get("manager@delta") == [{"@odata.type": "#microsoft.graph.user", "id": "'"$uboss"'", "@removed": {"reason": "deleted"}}] for p in P for e in p["value"])'''
 gj POST /v1.0/groups '{"displayName": "G imm", "mailEnabled": false, "securityEnabled": true, "mailNickname": "gimm", "onPremisesImmutableId": "AAECAwQFBgcICQoLDA0ODw=="}'
 ok group-create-no-immutable-id '''s == 400 and "onPremisesImmutableId" in j["error"]["message"]'''
 gj PATCH "/v1.0/groups/$gnew" '{"onPremisesImmutableId": "AAECAwQFBgcICQoLDA0ODw=="}'
