@@ -10,8 +10,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/collection.h"
+#include "engine/diff.h"
 #include "engine/engine_int.h"
+#include "engine/flow.h"
+#include "engine/label.h"
 #include "engine/mv.h"
+#include "engine/work.h"
 
 #define PAGE 512
 
@@ -189,7 +194,7 @@ int collection_sync_all(mvs_engine *e, sync_work *w)
 
     mvs_arena_reset(e->scratch2);
     if (collection_object(e, col, &mv_id, &created) != 0 ||
-        (e->diff && dump_mv_label(e, mv_id, e->scratch2, &label) != 0))
+        (e->diff && label_mv(e, mv_id, e->scratch2, &label) != 0))
       return -1;
     if (e->diff)
       d = diff_add(e, "metaverse", RULE_COLLECTION_TYPE, label, created ? "add" : "update", NULL);
@@ -237,10 +242,10 @@ int collection_sync_object(mvs_engine *e, const mv_row *mv, sync_work *w)
     if (e->diff) {
       const char *label, *coll_label;
       diff_entry *d;
-      if (dump_mv_label(e, coll_mv, e->scratch2, &coll_label) != 0)
+      if (label_mv(e, coll_mv, e->scratch2, &coll_label) != 0)
         return -1;
       d = diff_add(e, "metaverse", RULE_COLLECTION_TYPE, coll_label, "update", NULL);
-      if (dump_mv_label(e, mv->id, e->scratch2, &label) == 0) {
+      if (label_mv(e, mv->id, e->scratch2, &label) == 0) {
         mvs_value lv = mvs_str_ref(label, strlen(label));
         diff_change_add(e, d, member_attr, yes ? mvs_null() : lv, yes ? lv : mvs_null(), NULL);
       }

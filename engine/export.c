@@ -9,7 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/connect.h"
+#include "engine/diff.h"
 #include "engine/engine_int.h"
+#include "engine/export.h"
+#include "engine/export_order.h"
+#include "engine/flow.h"
 
 #define BATCH 100
 

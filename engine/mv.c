@@ -4,7 +4,25 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/diff.h"
+#include "engine/engine_int.h"
+#include "engine/label.h"
 #include "engine/mv.h"
+
+int mv_create(mvs_engine *e, const char *type, int64_t *mv_id)
+{
+  buf empty;
+  attrset none;
+  int rc;
+
+  buf_init(&empty, 0);
+  attrset_init(&none, e->scratch);
+  rc = attrset_encode(&none, &empty) == 0 &&
+               store_mv_insert(e->st, type, empty.p, empty.len, mv_id) == STORE_OK
+           ? 0 : -1;
+  buf_free(&empty);
+  return rc;
+}
 
 bool mv_key_attr(mvs_engine *e, const char *name)
 {
@@ -62,7 +80,7 @@ int mv_write_refs(mvs_engine *e, int64_t mv_id, const char *attr, const id_list 
       rc = store_mv_ref_delete(e->st, mv_id, attr, h) == STORE_OK ? 0 : -1;
       if (d && rc == 0) {
         const char *label;
-        if (dump_mv_label(e, h, e->scratch2, &label) == 0)
+        if (label_mv(e, h, e->scratch2, &label) == 0)
           diff_change_add(e, d, attr, mvs_str_ref(label, strlen(label)), mvs_null(), NULL);
       }
       i++;
@@ -70,7 +88,7 @@ int mv_write_refs(mvs_engine *e, int64_t mv_id, const char *attr, const id_list 
       rc = store_mv_ref_insert(e->st, mv_id, attr, wv) == STORE_OK ? 0 : -1;
       if (d && rc == 0) {
         const char *label;
-        if (dump_mv_label(e, wv, e->scratch2, &label) == 0)
+        if (label_mv(e, wv, e->scratch2, &label) == 0)
           diff_change_add(e, d, attr, mvs_null(), mvs_str_ref(label, strlen(label)), NULL);
       }
       j++;
@@ -116,7 +134,7 @@ int mv_apply_ref_delta(mvs_engine *e, int64_t mv_id, const char *attr, const con
       goto out;
     if (d) {
       const char *label;
-      if (dump_mv_label(e, r->target_mv, e->scratch2, &label) == 0) {
+      if (label_mv(e, r->target_mv, e->scratch2, &label) == 0) {
         mvs_value lv = mvs_str_ref(label, strlen(label));
         diff_change_add(e, d, attr, add ? mvs_null() : lv, add ? lv : mvs_null(), NULL);
       }
@@ -135,7 +153,7 @@ int mv_deprovision(mvs_engine *e, const cs_row *cs, sync_work *w)
   conn_info *c = engine_conn_by_id(e, cs->connector);
   const char *label;
 
-  if (dump_cs_label(e, cs, e->scratch2, &label) != 0)
+  if (label_cs(e, cs, e->scratch2, &label) != 0)
     return -1;
   if (e->trace)
     buf_printf(e->trace, "deprovision: %s %s\n", c ? c->rc->name : "?", label);
@@ -167,7 +185,7 @@ int mv_delete(mvs_engine *e, int64_t mv_id, sync_work *w)
   if (store_cs_joined(e->st, mv_id, &joined) != STORE_OK ||
       work_queue_mv_key_matches(e, mv_id, w) != 0)
     goto out;
-  if (e->diff && dump_mv_label(e, mv_id, e->scratch2, &label) == 0)
+  if (e->diff && label_mv(e, mv_id, e->scratch2, &label) == 0)
     diff_add(e, "metaverse", "object", label, "delete", NULL);
   for (i = 0; i < joined.n; i++) {
     cs_row cs;

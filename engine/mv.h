@@ -1,18 +1,23 @@
-/* mv — the writes a sync makes to the metaverse: an object's reference rows (in full or by
- * the value deltas of one joined object), its join-key rows, its deletion, and the
- * disconnect of a provisioned target with its delete staged.  Inbound (sync_in.c), outbound
- * (sync_out.c) and collections (collection.c) write through here; each write queues in the
- * sync_work what it touches.  Memory: rows are read into e->scratch2; nothing is returned
- * that the caller must free. */
+/* mv — the writes a sync makes to the metaverse: an object's creation and deletion, its
+ * reference rows (in full or by the value deltas of one joined object), its join-key rows,
+ * and the disconnect of a provisioned target with its delete staged.  Inbound (sync_in.c),
+ * outbound (sync_out.c) and collections (collection.c) write through here; each write
+ * queues in the sync_work what it touches.  Memory: rows are read into e->scratch2 (a new
+ * object's empty attribute set into e->scratch); nothing is returned that the caller must
+ * free. */
 #ifndef MVS_MV_H
 #define MVS_MV_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine/diff.h"
 #include "engine/engine_int.h"
+#include "engine/flow.h"
 #include "engine/work.h"
 
+/* A new metaverse object of this type with no attributes yet (a projection); *mv_id its id. */
+int mv_create(mvs_engine *e, const char *type, int64_t *mv_id);
 /* True when name is a metaverse attribute some inbound join condition uses. */
 bool mv_key_attr(mvs_engine *e, const char *name);
 /* Write the key rows of the metaverse attributes join conditions use, from the attribute

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/diff.h"
 #include "engine/engine_int.h"
+#include "engine/sync.h"
 #include "engine/work.h"
 #include "schema/json_str.h"
 

@@ -6,7 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/collection.h"
 #include "engine/engine_int.h"
+#include "engine/sync.h"
+#include "engine/sync_in.h"
+#include "engine/sync_out.h"
 #include "engine/work.h"
 
 #define PAGE 512

@@ -14,12 +14,12 @@
 #include "engine/store.h"
 
 /* One metaverse reference value a delta sync added or removed by applying value deltas. */
-struct ref_change {
+typedef struct ref_change {
   int64_t mv_id;
   const char *attr;         /* the rule set's name of the metaverse attribute */
   int64_t target;           /* the metaverse object the value names */
   bool added;
-};
+} ref_change;
 
 /* References one export computation left out (work_note_skips). */
 typedef struct skip_count {
@@ -28,7 +28,7 @@ typedef struct skip_count {
 } skip_count;
 
 /* Work a sync run still has to do; see docs/internals/sync.md. */
-struct sync_work {
+typedef struct sync_work {
   id_list cs;       /* connector-space objects to (re-)evaluate inbound */
   id_list mv_in;    /* metaverse objects whose import flow must be recomputed */
   id_list mv_out;   /* metaverse objects whose outbound rules must be re-evaluated */
@@ -44,7 +44,7 @@ struct sync_work {
    * with its last computation. */
   skip_count *skips;
   size_t n_skips, cap_skips;
-};
+} sync_work;
 
 void work_free(sync_work *w);
 /* Sort the drift lists for lookups (before outbound work). */

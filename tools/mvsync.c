@@ -13,6 +13,7 @@ static const struct {
   const char *help;
 } commands[] = {
   {"rules", cli_rules, "rules check|fmt|show PATH...   validate, format or dump rule files"},
+  {"rules", cli_rules, "rules import connect PATH      a rule set from a Connect Sync export"},
   {"expr", cli_expr, "expr [options] EXPRESSION      evaluate an attribute-flow expression"},
   {"init", cli_engine, "init                           create or migrate the store"},
   {"import", cli_engine, "import CONNECTOR [--full|--delta]   import into the connector space"},
