@@ -60,6 +60,11 @@ version=$(dpkg-query -W -f='${Version}' mvsync)
 [ "$(command -v mvsync)" = /usr/bin/mvsync ] || fail "mvsync is not /usr/bin/mvsync"
 MANWIDTH=80 man mvsync 2>"$work/man.err" | grep -q '^NAME' || fail "man mvsync: $(cat "$work/man.err")"
 MANWIDTH=80 man mvsync-cycle | grep -q 'mvsync-cycle - ' || fail "man mvsync-cycle"
+# Debian policy 12.1: man pages gzip -9n compressed.
+for page in /usr/share/man/man1/mvsync.1.gz /usr/share/man/man1/mvsync-cycle.1.gz /usr/share/man/man5/mvsync-rules.5.gz; do
+  gzip -t "$page" 2>/dev/null || fail "$page is not there, gzip-compressed"
+done
+[ -z "$(dpkg -L mvsync | grep -E '/share/man/.*\.[0-9]$')" ] || fail "uncompressed man pages: $(dpkg -L mvsync | grep -E '/share/man/.*\.[0-9]$')"
 MANWIDTH=80 man 5 mvsync-rules | grep -q 'rule language' || fail "man 5 mvsync-rules"
 IFS=: read -r _ _ uid _ _ home shell < <(getent passwd mvsync)
 [ -n "${uid:-}" ] || fail "no user mvsync"
@@ -219,7 +224,7 @@ service
 # ---- purge: nothing left, an enabled timer's link included
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -q mvsync >"$work/purge.log" 2>&1 ||
   fail "apt purge: $(cat "$work/purge.log")"
-for p in /usr/bin/mvsync /usr/share/man/man1/mvsync.1 /usr/lib/systemd/system/mvsync.timer \
+for p in /usr/bin/mvsync /usr/share/man/man1/mvsync.1.gz /usr/lib/systemd/system/mvsync.timer \
          /etc/systemd/system/timers.target.wants/mvsync.timer /etc/mvsync /var/lib/mvsync \
          /usr/share/doc/mvsync; do
   [ -e "$p" ] || [ -L "$p" ] && fail "purge left $p"
