@@ -20,21 +20,12 @@ static const char *const profile_names[] = {"full-import", "delta-import", "full
 
 static int sync_profile(mvs_engine *e, bool full)
 {
-  char *last = NULL;
   int rc = ENGINE_SYSTEM;
 
   if (!e->rs) {
     engine_errorf(e, "sync needs a rule set (--rules)");
     return ENGINE_INVALID;
   }
-  if (store_meta_get(e->st, "sync_ruleset_hash", &last) != STORE_OK)
-    return ENGINE_SYSTEM;
-  if (!full && last && strcmp(last, e->ruleset_hash) != 0) {
-    engine_logf(e, "rule set changed since the last sync (%.12s -> %.12s): running a full sync",
-                last, e->ruleset_hash);
-    full = true;
-  }
-  free(last);
   if (engine_tx_begin(e) != STORE_OK) {
     engine_errorf(e, "cannot begin a transaction: %s", store_errmsg(e->st));
     return ENGINE_SYSTEM;
@@ -141,16 +132,21 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
       return ENGINE_INVALID;
     }
   }
-  /* Connect's scheduler rules: a delta import that cannot see everything is a full one. */
-  if (p == RUN_DELTA_IMPORT) {
+  /* Connect's scheduler rules: a delta step that would miss something (a changed rule set
+   * or connector, a newly imported attribute, an expired watermark) runs as a full one. */
+  if (p == RUN_DELTA_IMPORT || (p == RUN_DELTA_SYNC && e->rs)) {
     char why[300];
     bool due;
-    if ((rc = schedule_import_due(e, c, why, sizeof why, &due)) != ENGINE_OK)
+    rc = p == RUN_DELTA_IMPORT ? schedule_import_due(e, c, why, sizeof why, &due)
+                               : schedule_sync_due(e, why, sizeof why, &due);
+    if (rc != ENGINE_OK)
       return rc;
-    if (due) {
+    if (due && p == RUN_DELTA_IMPORT)
       engine_logf(e, "%s: %s: running a full import", c->rc->name, why);
-      p = RUN_FULL_IMPORT;
-    }
+    else if (due)
+      engine_logf(e, "%s: running a full sync", why);
+    if (due)
+      p = p == RUN_DELTA_IMPORT ? RUN_FULL_IMPORT : RUN_FULL_SYNC;
   }
   snprintf(e->activity, sizeof e->activity, "%s%s%s", profile_names[p], c ? " " : "",
            c ? c->rc->name : "");
@@ -168,9 +164,12 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
     engine_errorf(e, "%s", e->diff->error);
     rc = ENGINE_SYSTEM;
   }
+  /* A delta import the connector turned into a full one (a rejected watermark) is one. */
+  if (p == RUN_DELTA_IMPORT && e->import_was_full)
+    p = RUN_FULL_IMPORT;
   /* What the committed import read, for the next one's scheduler rules. */
   if ((p == RUN_FULL_IMPORT || p == RUN_DELTA_IMPORT) && rc == ENGINE_OK &&
-      schedule_note_import(e, c, e->import_was_full) != 0) {
+      schedule_note_import(e, c, p == RUN_FULL_IMPORT) != 0) {
     engine_errorf(e, "cannot record what the import read: %s", store_errmsg(e->st));
     rc = ENGINE_SYSTEM;
   }

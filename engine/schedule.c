@@ -32,11 +32,21 @@ static int64_t default_max_age_days(rule_connector_type t)
   }
 }
 
-/* Settings that do not change what an import reads: safety guards and export settings. */
+/* Settings that do not change what an import reads: the safety guards, export settings,
+ * and how the directory is reached (server, TLS, credentials, timeouts, retries, page
+ * sizes).  A different server of the same directory brings no new object; a watermark it
+ * cannot use is rejected by the connector, which then runs a full import.  Everything else
+ * (base, containers, tenant, client-id, bind-dn, delta, shape, path, changes, settings
+ * unknown here) counts: erring that way costs a full import, never a missed object. */
 static bool import_neutral(const char *key)
 {
-  static const char *const keys[] = {"deletion-threshold", "deletion-threshold-percent",
-                                     "import-delete-threshold", "export-log", "delta-max-age"};
+  static const char *const keys[] = {
+    "deletion-threshold", "deletion-threshold-percent", "import-delete-threshold",
+    "export-log", "delta-max-age", "member-chunk",
+    /* reaching the directory */
+    "url", "tls", "ca-file", "password", "timeout", "retries", "page-size", "range-size",
+    "client-secret", "certificate-file", "private-key", "assertion-alg", "authority",
+    "graph-url", "scope", "max-retry-seconds", "run-retry-seconds", "max-object"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     if (strcmp(key, keys[i]) == 0)
       return true;
@@ -219,19 +229,20 @@ out:
   return rc;
 }
 
-int schedule_sync_due(mvs_engine *e, char *reason, size_t len)
+int schedule_sync_due(mvs_engine *e, char *reason, size_t len, bool *due)
 {
   char *last = NULL;
   reason[0] = '\0';
   if (store_meta_get(e->st, "sync_ruleset_hash", &last) != STORE_OK)
-    return -1;
+    return engine_fail(e, ENGINE_SYSTEM, "reading the last sync's rule set");
   if (!last)
     snprintf(reason, len, "never synced");
   else if (e->rs && strcmp(last, e->ruleset_hash) != 0)
     snprintf(reason, len, "the rule set changed since the last sync (%.12s -> %.12s)", last,
              e->ruleset_hash);
   free(last);
-  return reason[0] != '\0';
+  *due = reason[0] != '\0';
+  return ENGINE_OK;
 }
 
 static int meta_set_conn(mvs_engine *e, const char *what, const conn_info *c, const char *v)

@@ -17,8 +17,9 @@
  * directory keeps changes (delta-max-age).  ENGINE_OK, ENGINE_INVALID (a bad delta-max-age)
  * or ENGINE_SYSTEM, with e->errmsg. */
 int schedule_import_due(mvs_engine *e, conn_info *c, char *reason, size_t len, bool *due);
-/* Whether the next sync must be a full one (never synced, or the rule set changed), why. */
-int schedule_sync_due(mvs_engine *e, char *reason, size_t len);
+/* Whether the next sync must be a full one (never synced, or the rule set changed), and why;
+ * ENGINE_OK or ENGINE_SYSTEM. */
+int schedule_sync_due(mvs_engine *e, char *reason, size_t len, bool *due);
 /* After a committed import of c (full: it was a full one): remember when its watermark was
  * issued and, for a full import, what it read.  0, or -1 on a store error. */
 int schedule_note_import(mvs_engine *e, conn_info *c, bool full);

@@ -40,7 +40,9 @@ typedef struct status {
   buf reasons;              /* why not healthy: one line each */
 } status;
 
-static const char *const pe_kinds[4] = {"adds", "updates", "deletes", "renames"};
+/* Pending exports by kind, in the order status prints them (indexes of pe_counts.by_op). */
+static const int kind_ops[4] = {PE_ADD, PE_UPDATE, PE_RENAME, PE_DELETE};
+static const char *const kind_names[4] = {"add", "update", "rename", "delete"};
 
 /* How bad a run's status is: 0 fine, ENGINE_PARTIAL, or the failure's code. */
 static int status_code(const char *s)
@@ -131,12 +133,11 @@ static int read_status(mvs_engine *e, status *s)
   if (store_meta_get(e->st, "staging", &staging) != STORE_OK ||
       store_meta_get(e->st, "sync_ruleset_hash", &s->synced_hash) != STORE_OK ||
       store_meta_get(e->st, "last_cycle_success", &s->last_success) != STORE_OK ||
-      schedule_sync_due(e, s->sync_reason, sizeof s->sync_reason) < 0 ||
+      schedule_sync_due(e, s->sync_reason, sizeof s->sync_reason, &s->sync_due) != ENGINE_OK ||
       read_run(e, NULL, "full-sync", "delta-sync", &s->last_sync, &s->has_sync) ||
       store_mv_count(e->st, &s->mv_objects) != STORE_OK || store_connector_list(e->st, &ids) != STORE_OK)
     goto out;
   s->staging = staging && strcmp(staging, "on") == 0;
-  s->sync_due = s->sync_reason[0] != '\0';
   if (!(s->conns = calloc(e->n_conns + ids.n + 1, sizeof *s->conns)))
     goto out;
   for (i = 0; i < e->n_conns; i++) {
@@ -242,7 +243,7 @@ static void render_json(const status *s, buf *out)
     json_text_or_null(out, c->due ? c->due_reason : NULL);
     buf_adds(out, ", \"pending\": {");
     for (k = 0; k < 4; k++)
-      buf_printf(out, "\"%s\": %lld, ", pe_kinds[k], (long long)c->pending.by_op[k]);
+      buf_printf(out, "\"%ss\": %lld, ", kind_names[k], (long long)c->pending.by_op[kind_ops[k]]);
     buf_printf(out, "\"errors\": %lld}, \"threshold_stop\": %s, \"objects\": %lld}",
                (long long)c->pending.errors, c->threshold_stop ? "true" : "false",
                (long long)c->objects);
@@ -374,7 +375,6 @@ static size_t step_runs(const status *s, step_run *v)
 static void render_metrics(const status *s, const step_run *runs, size_t n_runs, buf *out)
 {
   static const char *const change[3] = {"add", "update", "delete"};
-  static const char *const kinds[4] = {"add", "update", "delete", "rename"};
   char num[32];
   size_t i, k;
 
@@ -418,8 +418,8 @@ static void render_metrics(const status *s, const step_run *runs, size_t n_runs,
   metric_head(out, "mvsync_pending_exports", "Exports still to send, by kind.");
   for (i = 0; i < s->n_conns; i++)
     for (k = 0; k < 4; k++) {
-      snprintf(num, sizeof num, "%lld", (long long)s->conns[i].pending.by_op[k]);
-      sample(out, "mvsync_pending_exports", s->conns[i].name, NULL, "kind", kinds[k], num);
+      snprintf(num, sizeof num, "%lld", (long long)s->conns[i].pending.by_op[kind_ops[k]]);
+      sample(out, "mvsync_pending_exports", s->conns[i].name, NULL, "kind", kind_names[k], num);
     }
   metric_head(out, "mvsync_pending_export_errors", "Exports still to send that failed when last sent.");
   for (i = 0; i < s->n_conns; i++)

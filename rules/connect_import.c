@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "rules/ruleset.h"
+#include "schema/aad_map.h"
 #include "schema/array.h"
 
 /* ---- the model ---- */
@@ -588,6 +589,40 @@ static const char *rule_param(connect_export *x, const cx_rule *r, const char *n
   return param_value(c, name);
 }
 
+/* Connect's Azure AD connector, which becomes an entra connector (writes through Graph). */
+static bool is_aad(const cx_connector *c)
+{
+  return c && c->subtype && strstr(c->subtype, "Azure Active Directory");
+}
+
+/* What Graph refuses of an outbound rule to the Azure AD connector, as `rules check` refuses
+ * it (schema/aad_map.h): the rule's object type (attr NULL) or a flow's target attribute.
+ * The reason goes to why; false when Graph takes it. */
+static bool graph_refuses(connect_export *x, const cx_rule *r, const char *attr, char *why,
+                          size_t cap)
+{
+  const char *reason, *graph;
+  aad_fate fate;
+
+  if (!r->direction || strcasecmp(r->direction, "Outbound") != 0 || !r->target_type ||
+      !is_aad(ref_connector(x, r->connector)))
+    return false;
+  if (!aad_type_writable(r->target_type, &reason)) {
+    /* The rule is refused whole: its flows are not reported one by one. */
+    if (attr)
+      return false;
+    snprintf(why, cap, "Graph does not create '%s' objects: %s", r->target_type, reason);
+    return true;
+  }
+  if (!attr)
+    return false;
+  fate = aad_attr_fate(r->target_type, attr, &graph, &reason);
+  if (fate == AAD_UNUSED || fate == AAD_MAPPED)
+    return false;
+  snprintf(why, cap, "Entra %ss: %s (%s)", r->target_type, aad_fate_name(fate), reason);
+  return true;
+}
+
 static const char *canonical_op(const char *op)
 {
   if (!op)
@@ -802,7 +837,14 @@ static void put_flow(writer *w, const cx_rule *r, const cx_flow *f, size_t index
   if (line.len && strncmp(line.p, "  flow ", 7) == 0 && !rule_line_reads(line.p, why, sizeof why))
     not_carried(w, 1, where_at(w->x, r->file, f->line), "flow to '%s' of rule \"%s\": mvsync "
                 "cannot read the line written for it (%s)", f->dest ? f->dest : "", r->name, why);
-  else if (line.len)
+  else if (line.len && strncmp(line.p, "  flow ", 7) == 0 &&
+           graph_refuses(w->x, r, f->dest, why, sizeof why)) {
+    /* Kept as a comment where it was, so whoever makes Graph take it finds the flow. */
+    not_carried(w, 1, where_at(w->x, r->file, f->line), "flow to '%s' of rule \"%s\": Graph "
+                "refuses it on %s", f->dest, r->name, why);
+    line.p[line.len - 1] = '\0';
+    put_comment(w, 1, "%s", line.p + 2);
+  } else if (line.len)
     put(w, "%s", line.p);     /* the flow, or the comments of why it is not carried */
   buf_free(&line);
 }
@@ -962,14 +1004,21 @@ static void put_rule(writer *w, const cx_rule *r)
 {
   buf text, *file_text = w->b;
   char why[300];
+  bool refused = false;
 
   buf_init(&text, 0);
   w->b = &text;
   rule_text(w, r);
   w->b = file_text;
-  if (w->rc == CONNECT_OK && text.len && !dsl_reads(text.p, text.len, why, sizeof why)) {
-    not_carried(w, 0, where_at(w->x, r->file, r->line), "rule \"%s\": mvsync cannot read the "
-                "text written for it (%s); kept as a comment", r->name ? r->name : "", why);
+  if (w->rc == CONNECT_OK && text.len &&
+      ((refused = graph_refuses(w->x, r, NULL, why, sizeof why)) ||
+       !dsl_reads(text.p, text.len, why, sizeof why))) {
+    if (refused)
+      not_carried(w, 0, where_at(w->x, r->file, r->line), "rule \"%s\": %s; kept as a comment",
+                  r->name, why);
+    else
+      not_carried(w, 0, where_at(w->x, r->file, r->line), "rule \"%s\": mvsync cannot read the "
+                  "text written for it (%s); kept as a comment", r->name ? r->name : "", why);
     for (char *line = text.p, *end; line && *line; line = end ? end + 1 : NULL) {
       if ((end = strchr(line, '\n')))
         *end = '\0';
@@ -1166,7 +1215,7 @@ static void put_connector(writer *w, const cx_connector *c)
 {
   char env[256];
   bool ad = c->category && strcasecmp(c->category, "AD") == 0;
-  bool aad = c->subtype && strstr(c->subtype, "Azure Active Directory");
+  bool aad = is_aad(c);
 
   slug(env, sizeof env, c->name, true);
   put_comment(w, 0, "Connect connector {%s} (%s%s%s), %s", c->id, c->category ? c->category : "",

@@ -428,6 +428,8 @@ int cli_engine(int argc, char **argv)
   }
   if (strcmp(a.cmd, "status") == 0 && !a.metrics_given)
     a.metrics = NULL;
+  if (strcmp(a.cmd, "status") == 0 && a.n_pos)
+    return usage_error(a.cmd, "takes no arguments:", a.pos[0]);
   if (strcmp(a.cmd, "init") == 0) {
     if ((rc = engine_init(a.store, &err)) == ENGINE_OK)
       printf("store %s ready (schema version %d)\n", a.store, store_schema_version());

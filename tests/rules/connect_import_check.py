@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Hold `mvsync rules import connect` output to the Connect export it came from.
 
-usage: connect_import_check.py MVSYNC EXPORT_DIR OUT_DIR
+usage: connect_import_check.py MVSYNC EXPORT_DIR OUT_DIR [IMPORT_STDOUT]
 
 Reads the export with Python's ElementTree — rules, connectors, metaverse schema — and
 compares every rule of `mvsync rules show --json OUT_DIR` with it: id, name, direction,
@@ -12,7 +12,11 @@ the connector's {guid}), every join condition, and every flow (target, kind, sou
 attributes, merge type, apply once; an expression's text compared without white space and
 parentheses, since mvsync prints it canonically).  Also the connectors' names and types and
 the metaverse object types with their attributes, syntaxes and multi-valuedness.  Nothing
-here comes from mvsync: the expected side is the XML alone.
+here comes from mvsync: the expected side is the XML alone, and for the outbound rules to the
+Azure AD connector what Graph refuses, read from the table of docs/entra-mapping.md (which
+cites Microsoft Learn for every row): a rule whose object type Graph does not create (contact,
+device) and a flow whose target is read-only, has no Graph property or is not sent yet must
+be left out, each reported once as not carried (IMPORT_STDOUT: what the import printed).
 """
 import glob
 import json
@@ -33,6 +37,21 @@ SYNTAX = {
 DSML = '{http://www.dsml.org/DSML}'
 
 failures = []
+REFUSED_FATES = ('read-only', 'no Graph property', 'not sent yet')
+GRAPH_TYPES = ('user', 'group')
+
+
+def load_graph_fates(doc):
+    """{(type, AAD name): fate} from the table of docs/entra-mapping.md."""
+    fates = {}
+    for line in open(doc, encoding='utf-8'):
+        cells = [c.strip() for c in line.strip().strip('|').split('|')]
+        if len(cells) != 7 or not cells[0].startswith('`'):
+            continue
+        name = cells[0].strip('`')
+        fates[('user', name)] = cells[2]
+        fates[('group', name)] = cells[4]
+    return fates
 
 
 def check(what, got, want):
@@ -162,10 +181,30 @@ def main():
     check('connectors', sorted((c['name'], c['type']) for c in got['connectors']),
           sorted(connectors.values()))
 
+    here = os.path.dirname(os.path.abspath(__file__))
+    fates = load_graph_fates(os.path.join(here, '..', '..', 'docs', 'entra-mapping.md'))
     rules = {}
+    refused = []    # (rule name, target attribute or None for the whole rule)
+    n_xml_flows = 0
     for f in sorted(glob.glob(os.path.join(export, 'SynchronizationRules', '*.xml'))):
         r = ET.parse(f).getroot()
-        rules[text(r, 'name')] = expected_rule(r, connectors)
+        rule = expected_rule(r, connectors)
+        name = text(r, 'name')
+        n_xml_flows += len(rule['flows'])
+        to_graph = rule['direction'] == 'outbound' and \
+            connectors[guid(text(r, 'connector'))][1] == 'entra'
+        if to_graph and rule['target_type'] not in GRAPH_TYPES:
+            refused.append((name, None))
+            continue
+        if to_graph:
+            keep = []
+            for fl in rule['flows']:
+                if fates.get((rule['target_type'], fl['target'])) in REFUSED_FATES:
+                    refused.append((name, fl['target']))
+                else:
+                    keep.append(fl)
+            rule['flows'] = keep
+        rules[name] = rule
     got_rules = {r['name']: got_rule(r) for r in got['rules']}
     check('rule names', sorted(got_rules), sorted(rules))
     n_flows = n_clauses = n_joins = 0
@@ -199,11 +238,27 @@ def main():
                                        for a in attrs]})
     check('metaverse', [o for o in got['metaverse']], want_mv)
 
+    if len(sys.argv) > 4:
+        out = open(sys.argv[4], encoding='utf-8').read()
+        got_refused = sorted(
+            [(m.group(2), m.group(1)) for m in re.finditer(
+                r"flow to '([^']+)' of rule \"([^\"]+)\": Graph refuses it", out)] +
+            [(m.group(1), None) for m in re.finditer(
+                r'rule "([^"]+)": Graph does not create', out)], key=str)
+        check('what Graph refuses, not carried', got_refused, sorted(refused, key=str))
+        n_kept = sum(len(r['flows']) for r in rules.values())
+        check('import summary', re.search(r'imported \d+ of \d+ rules and \d+ of \d+ flows',
+                                          out).group(0) if 'imported' in out else out,
+              'imported %d of %d rules and %d of %d flows' %
+              (len(rules), len(rules) + sum(1 for x in refused if x[1] is None),
+               n_kept, n_xml_flows))
+        check('not carried', re.search(r'not carried: (\d+)', out).group(1), str(len(refused)))
+
     for f in failures[:40]:
         print('FAIL', f)
     print('%d rules, %d flows, %d scope clauses, %d join conditions, %d metaverse types '
-          'compared with the export: %d differences' %
-          (len(rules), n_flows, n_clauses, n_joins, len(want_mv), len(failures)))
+          'compared with the export (%d rules and flows Graph refuses left out): %d differences' %
+          (len(rules), n_flows, n_clauses, n_joins, len(want_mv), len(refused), len(failures)))
     return 1 if failures else 0
 
 
