@@ -11,6 +11,8 @@
 #  - the service's own command (ExecStart and Environment read from the installed unit) runs
 #    a delta cycle; in staging mode it sends nothing and keeps the exports; when another run
 #    holds the store it exits 6, which the unit counts as success, with a clear message;
+#  - a newer package (the same build, a higher version) upgrades it and keeps the rule set,
+#    the store and an enabled timer;
 #  - `apt purge` removes it all, the timer an admin enabled included.
 # Leaves the machine as it found it: the package is purged on every exit path.  Refuses to
 # run where mvsync is already installed, or a user mvsync exists (it would purge them).
@@ -58,6 +60,11 @@ version=$(dpkg-query -W -f='${Version}' mvsync)
 [ "$(command -v mvsync)" = /usr/bin/mvsync ] || fail "mvsync is not /usr/bin/mvsync"
 MANWIDTH=80 man mvsync 2>"$work/man.err" | grep -q '^NAME' || fail "man mvsync: $(cat "$work/man.err")"
 MANWIDTH=80 man mvsync-cycle | grep -q 'mvsync-cycle - ' || fail "man mvsync-cycle"
+# Debian policy 12.1: man pages gzip -9n compressed.
+for page in /usr/share/man/man1/mvsync.1.gz /usr/share/man/man1/mvsync-cycle.1.gz /usr/share/man/man5/mvsync-rules.5.gz; do
+  gzip -t "$page" 2>/dev/null || fail "$page is not there, gzip-compressed"
+done
+[ -z "$(dpkg -L mvsync | grep -E '/share/man/.*\.[0-9]$')" ] || fail "uncompressed man pages: $(dpkg -L mvsync | grep -E '/share/man/.*\.[0-9]$')"
 MANWIDTH=80 man 5 mvsync-rules | grep -q 'rule language' || fail "man 5 mvsync-rules"
 IFS=: read -r _ _ uid _ _ home shell < <(getent passwd mvsync)
 [ -n "${uid:-}" ] || fail "no user mvsync"
@@ -194,12 +201,30 @@ while IFS= read -r line; do
   [ -n "${claimed[$line]+x}" ] || fail "an operations.md command line is not run by this test: $line"
 done < <(doc_lines)
 
-# ---- purge: nothing left, an enabled timer's link included
+# ---- upgrade (operations.md): a newer package over this one keeps the rule set, the store
+# (its runs), the directories' owners and modes and an enabled timer; cycles go on.
 systemctl enable mvsync.timer >/dev/null 2>&1
 [ "$(systemctl is-enabled mvsync.timer 2>&1)" = enabled ] || fail "could not enable mvsync.timer offline"
+runs_before=$(runuser -u mvsync -- mvsync --store $store runs)
+newer=$version+upgradetest1
+mkdir "$work/up"
+(cd "$work/up" && cpack -G DEB --config "$build/CPackConfig.cmake" -B "$work/up" -D CPACK_PACKAGE_VERSION="$newer") \
+  >"$work/cpack-up.log" 2>&1 || fail "cpack of version $newer: $(tail -5 "$work/cpack-up.log")"
+(cd "$work/up" && DEBIAN_FRONTEND=noninteractive apt install -y -q "./mvsync_${newer}_$(dpkg --print-architecture).deb") \
+  >"$work/apt-up.log" 2>&1 || fail "apt install of version $newer: $(tail -5 "$work/apt-up.log")"
+[ "$(dpkg-query -W -f='${Version}' mvsync)" = "$newer" ] || fail "the upgrade did not install $newer"
+[ "$(systemctl is-enabled mvsync.timer 2>&1)" = enabled ] || fail "the upgrade disabled mvsync.timer"
+[ "$(mode /etc/mvsync)" = "root:mvsync 750" ] || fail "after the upgrade /etc/mvsync is $(mode /etc/mvsync)"
+[ "$(mode /var/lib/mvsync)" = "mvsync:mvsync 700" ] || fail "after the upgrade /var/lib/mvsync is $(mode /var/lib/mvsync)"
+[ -f /etc/mvsync/groups.rules ] && [ -f /etc/mvsync/ad.password ] || fail "the upgrade lost the rule set"
+[ "$(runuser -u mvsync -- mvsync --store $store runs)" = "$runs_before" ] || fail "the upgrade changed the store's runs"
+service
+[ "$rc" = 0 ] || fail "a cycle after the upgrade: exit $rc: $out"
+
+# ---- purge: nothing left, an enabled timer's link included
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -q mvsync >"$work/purge.log" 2>&1 ||
   fail "apt purge: $(cat "$work/purge.log")"
-for p in /usr/bin/mvsync /usr/share/man/man1/mvsync.1 /usr/lib/systemd/system/mvsync.timer \
+for p in /usr/bin/mvsync /usr/share/man/man1/mvsync.1.gz /usr/lib/systemd/system/mvsync.timer \
          /etc/systemd/system/timers.target.wants/mvsync.timer /etc/mvsync /var/lib/mvsync \
          /usr/share/doc/mvsync; do
   [ -e "$p" ] || [ -L "$p" ] && fail "purge left $p"
