@@ -407,14 +407,11 @@ int cli_engine(int argc, char **argv)
     return usage_error(a.cmd, "takes no --timeout (import, sync, export and cycle do)", NULL);
   if ((a.full_sync || a.n_full_imports) && strcmp(a.cmd, "cycle") != 0)
     return usage_error(a.cmd, "takes no --full-sync or --full-import (cycle does)", NULL);
+  if (a.metrics_given && !(needs_rules(a.cmd) && strcmp(a.cmd, "preview") != 0) &&
+      strcmp(a.cmd, "status") != 0)
+    return usage_error(a.cmd, "takes no --metrics (import, sync, export, cycle and status do)", NULL);
   /* $MVSYNC_METRICS is for the runs (a timer's); other commands leave the file alone. */
-  if (a.metrics && !(needs_rules(a.cmd) && strcmp(a.cmd, "preview") != 0) &&
-      strcmp(a.cmd, "status") != 0) {
-    if (a.metrics_given)
-      return usage_error(a.cmd, "takes no --metrics (import, sync, export, cycle and status do)", NULL);
-    a.metrics = NULL;
-  }
-  if (strcmp(a.cmd, "status") == 0 && !a.metrics_given)
+  if (!a.metrics_given && !(needs_rules(a.cmd) && strcmp(a.cmd, "preview") != 0))
     a.metrics = NULL;
   if (strcmp(a.cmd, "status") == 0 && a.n_pos)
     return usage_error(a.cmd, "takes no arguments:", a.pos[0]);
@@ -480,14 +477,14 @@ int cli_engine(int argc, char **argv)
     rc = engine_runs(e, a.json, &out);
   } else if (strcmp(a.cmd, "status") == 0) {
     int health = ENGINE_OK;
-    if ((rc = engine_status(e, a.json ? STATUS_JSON : STATUS_TEXT, &out, &health)) == ENGINE_OK &&
-        a.metrics && cli_metrics_write(e, a.metrics) != 0)
-      rc = ENGINE_SYSTEM;
-    if (rc == ENGINE_OK) {
+    if ((rc = engine_status(e, a.json ? STATUS_JSON : STATUS_TEXT, &out, &health)) == ENGINE_OK) {
       fwrite(out.p ? out.p : "", 1, out.len, stdout);
+      /* The exit code is the health; a metrics file that could not be written outranks it
+       * (cli_metrics_write said why). */
+      rc = a.metrics && cli_metrics_write(e, a.metrics) != 0 ? MVS_EXIT_SYSTEM : exit_code(health);
       engine_close(e);
       buf_free(&out);
-      return exit_code(health);
+      return rc;
     }
   } else {
     rc = engine_dump_json(e, &out);
