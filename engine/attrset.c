@@ -423,3 +423,15 @@ int attr_fold(mvs_value v, buf *out)
     return -1;
   }
 }
+
+int attr_value_text(mvs_arena *a, mvs_value v, const char **p, size_t *n)
+{
+  if (v.type == MVS_V_MV)
+    v = v.u.mv.n ? v.u.mv.items[0] : mvs_null();
+  if (v.type == MVS_V_NULL || mvs_is_special(v)) {
+    *p = "";
+    *n = 0;
+    return 0;
+  }
+  return mvs_to_str(a, v, p, n) == 0 ? 0 : -1;
+}

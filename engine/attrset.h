@@ -61,5 +61,8 @@ int attr_value_cmp(mvs_value a, mvs_value b);
 /* Lower-case fold of a value's text form (join keys, DN matching); appended to out. */
 int attr_fold(mvs_value v, buf *out);
 int text_fold(const char *p, size_t n, buf *out);
+/* A value's text for logs, diffs and DN building: the first of a list, "" for none (and
+ * for NULL, AUTHNULL, IGNORE); other strings converted into the arena. */
+int attr_value_text(mvs_arena *a, mvs_value v, const char **p, size_t *n);
 
 #endif

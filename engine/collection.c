@@ -10,7 +10,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/collection.h"
+#include "engine/diff.h"
 #include "engine/engine_int.h"
+#include "engine/flow.h"
+#include "engine/label.h"
+#include "engine/mv.h"
+#include "engine/work.h"
 
 #define PAGE 512
 
@@ -159,7 +165,7 @@ static int drop_removed(mvs_engine *e, sync_work *w)
     goto out;
   for (i = 0; i < rows.n; i++)
     if (!rule_set_collection(e->rs, rows.items[i].attr) &&
-        (sync_mv_delete(e, rows.items[i].target_mv, w) != 0 ||
+        (mv_delete(e, rows.items[i].target_mv, w) != 0 ||
          store_collection_delete(e->st, rows.items[i].target_mv) != STORE_OK))
       goto out;
   rc = 0;
@@ -188,13 +194,13 @@ int collection_sync_all(mvs_engine *e, sync_work *w)
 
     mvs_arena_reset(e->scratch2);
     if (collection_object(e, col, &mv_id, &created) != 0 ||
-        (e->diff && dump_mv_label(e, mv_id, e->scratch2, &label) != 0))
+        (e->diff && label_mv(e, mv_id, e->scratch2, &label) != 0))
       return -1;
     if (e->diff)
       d = diff_add(e, "metaverse", RULE_COLLECTION_TYPE, label, created ? "add" : "update", NULL);
     /* No outbound work to queue: the full sync's outbound pass takes every object next. */
     rc = refresh_attrs(e, col, mv_id, d, &changed) == 0 && scan_members(e, col, &want) == 0 &&
-                 sync_write_mv_refs(e, mv_id, member_attr, &want, d, &changed) == 0
+                 mv_write_refs(e, mv_id, member_attr, &want, d, &changed) == 0
              ? 0 : -1;
     id_list_free(&want);
     if (rc != 0 || ((changed || created) && id_list_add(&w->mv_changed, mv_id) != 0))
@@ -229,17 +235,17 @@ int collection_sync_object(mvs_engine *e, const mv_row *mv, sync_work *w)
     if (!store_changes(e->st))
       continue;
     /* One member in or out: its exports change by that value alone. */
-    if (sync_note_ref_change(w, coll_mv, member_attr, mv->id, yes) != 0 ||
+    if (work_note_ref_change(w, coll_mv, member_attr, mv->id, yes) != 0 ||
         id_list_add(&w->mv_out_delta, coll_mv) != 0 || id_list_add(&w->mv_changed, coll_mv) != 0)
       return -1;
     e->res->updates++;
     if (e->diff) {
       const char *label, *coll_label;
       diff_entry *d;
-      if (dump_mv_label(e, coll_mv, e->scratch2, &coll_label) != 0)
+      if (label_mv(e, coll_mv, e->scratch2, &coll_label) != 0)
         return -1;
       d = diff_add(e, "metaverse", RULE_COLLECTION_TYPE, coll_label, "update", NULL);
-      if (dump_mv_label(e, mv->id, e->scratch2, &label) == 0) {
+      if (label_mv(e, mv->id, e->scratch2, &label) == 0) {
         mvs_value lv = mvs_str_ref(label, strlen(label));
         diff_change_add(e, d, member_attr, yes ? mvs_null() : lv, yes ? lv : mvs_null(), NULL);
       }

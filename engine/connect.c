@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "connectors/shape.h"
+#include "engine/connect.h"
 #include "engine/engine_int.h"
 
 static char *own(open_connector *oc, char *s)

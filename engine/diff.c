@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/diff.h"
 #include "engine/engine_int.h"
 #include "schema/array.h"
 #include "schema/json_str.h"
@@ -136,7 +137,7 @@ int trace_value(mvs_engine *e, buf *out, mvs_value v)
   size_t n;
   if (v.type == MVS_V_MV && v.u.mv.n > 1)
     return value_json_write(out, v);
-  if (value_text(e->scratch2, v, &t, &n) != 0)
+  if (attr_value_text(e->scratch2, v, &t, &n) != 0)
     return -1;
   return buf_printf(out, "\"%.*s\"", (int)n, t);
 }

@@ -1,13 +1,15 @@
 /* dump — the store as data: `mvsync dump --json` (the format tests compare, specified in
- * docs/internals/engine.md), labels of objects for diffs and traces, and the inspection
- * views behind `pending`, `show` and `runs`.  Output depends only on the store's meaning,
- * never on internal ids.  Memory: rendered text is appended to the caller's buf. */
+ * docs/internals/engine.md) and the inspection views behind `pending`, `show` and `runs`.
+ * Labels of objects are label.c's.  Output depends only on the store's meaning, never on
+ * internal ids.  Memory: rendered text is appended to the caller's buf. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "engine/dump.h"
 #include "engine/engine_int.h"
+#include "engine/label.h"
 #include "schema/array.h"
 #include "schema/json_str.h"
 #include "schema/value_json.h"
@@ -15,102 +17,6 @@
 static const char *const import_names[] = {"none", "add", "update", "delete", "delete-add"};
 static const char *const op_names[] = {"add", "update", "delete", "rename"};
 static const char *const mode_names[] = {"replace", "add", "delete"};
-
-static int cmp_cstr(const void *a, const void *b)
-{
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* "CONNECTOR/anchor" (or "CONNECTOR/DN" before an import confirmed the object). */
-static int cs_link(mvs_engine *e, const cs_row *cs, mvs_arena *a, const char **out)
-{
-  const char *name;
-  char *s;
-  size_t n;
-  if (store_connector_name(e->st, cs->connector, a, &name) != STORE_OK)
-    return -1;
-  n = strlen(name) + 2 + strlen(cs->anchor ? cs->anchor : cs->dn ? cs->dn : "");
-  if (!(s = mvs_arena_alloc(a, n)))
-    return -1;
-  snprintf(s, n, "%s/%s", name, cs->anchor ? cs->anchor : cs->dn ? cs->dn : "");
-  *out = s;
-  return 0;
-}
-
-int dump_cs_label(mvs_engine *e, const cs_row *cs, mvs_arena *a, const char **label)
-{
-  (void)e;
-  (void)a;
-  *label = cs->dn ? cs->dn : cs->anchor ? cs->anchor : "?";
-  return 0;
-}
-
-/* The sorted links of a metaverse object, as a malloc'd array of arena strings; a
- * collection's object also names its collection (`collection/NAME`), which identifies it
- * before anything joins it.  The rows are read into an arena of their own: only the link
- * texts go into a, which may be asked for every member of a 100,000-member group. */
-static int mv_links(mvs_engine *e, int64_t mv_id, mvs_arena *a, const char ***links, size_t *n)
-{
-  id_list joined = {0};
-  const char **v = NULL, *coll;
-  mvs_arena *rows = NULL;
-  size_t i, k = 0;
-  int rc = -1, q;
-
-  *links = NULL;
-  *n = 0;
-  if (store_cs_joined(e->st, mv_id, &joined) != STORE_OK ||
-      !(v = calloc(joined.n + 1, sizeof *v)) || !(rows = mvs_arena_new(0)))
-    goto out;
-  for (i = 0; i < joined.n; i++) {
-    cs_row cs;
-    mvs_arena_reset(rows);
-    if (store_cs_get(e->st, joined.ids[i], rows, &cs) != STORE_OK ||
-        cs_link(e, &cs, a, &v[k++]) != 0)
-      goto out;
-  }
-  if ((q = store_collection_name(e->st, mv_id, rows, &coll)) == STORE_OK) {
-    size_t len = strlen(coll) + sizeof "collection/";
-    char *link = mvs_arena_alloc(a, len);
-    if (!link)
-      goto out;
-    snprintf(link, len, "collection/%s", coll);
-    v[k++] = link;
-  } else if (q != STORE_NOTFOUND) {
-    goto out;
-  }
-  if (k)
-    qsort(v, k, sizeof *v, cmp_cstr);
-  *links = v;
-  *n = k;
-  v = NULL;
-  rc = 0;
-out:
-  if (rows)
-    mvs_arena_free(rows);
-  free(v);
-  id_list_free(&joined);
-  return rc;
-}
-
-int dump_mv_label(mvs_engine *e, int64_t mv_id, mvs_arena *a, const char **label)
-{
-  const char **links;
-  size_t n, i;
-  buf b;
-
-  if (mv_links(e, mv_id, a, &links, &n) != 0)
-    return -1;
-  buf_init(&b, 0);
-  for (i = 0; i < n; i++)
-    buf_printf(&b, "%s%s", i ? " " : "", links[i]);
-  if (!n)
-    buf_printf(&b, "metaverse/%lld", (long long)mv_id);
-  *label = mvs_arena_memdup(a, b.p, b.len);
-  buf_free(&b);
-  free(links);
-  return *label ? 0 : -1;
-}
 
 /* ---- the dump ---- */
 
@@ -232,7 +138,7 @@ static int write_attrs(mvs_engine *e, buf *b, const attrset *s, const ref_rows *
       if (metaverse) {
         const char **links;
         size_t nl;
-        if (mv_links(e, refs->items[j].target_mv, a, &links, &nl) != 0)
+        if (label_mv_links(e, refs->items[j].target_mv, a, &links, &nl) != 0)
           return -1;
         t = nl ? links[0] : "";
         free(links);
@@ -335,7 +241,7 @@ static int dump_metaverse(mvs_engine *e, buf *out)
       if (store_mv_get(e->st, page.ids[i], e->scratch, &mv) != STORE_OK ||
           attrset_decode(&s, mv.attrs, mv.attrs_len) != 0 ||
           store_mv_ref_all(e->st, mv.id, e->scratch, &refs) != STORE_OK ||
-          mv_links(e, mv.id, e->scratch, &links, &nl) != 0) {
+          label_mv_links(e, mv.id, e->scratch, &links, &nl) != 0) {
         attrset_free(&s);
         ref_rows_free(&refs);
         goto out;
@@ -550,7 +456,7 @@ int engine_pending(mvs_engine *e, const char *conn_name, int format, buf *out)
       mvs_value v = mvs_null();
       if (j < vals.n && vals.items[j].value &&
           attr_value_decode(e->scratch, vals.items[j].value, vals.items[j].value_len, &v) == 0)
-        value_text(e->scratch, v, &t, &tn);
+        attr_value_text(e->scratch, v, &t, &tn);
       t = mvs_arena_memdup(e->scratch, t, tn);
       if (format == PENDING_TEXT) {
         buf_printf(out, "  %s %s: %s\n", mode_names[vals.items[j].mode % 3], vals.items[j].attr, t);
@@ -599,7 +505,7 @@ int engine_show(mvs_engine *e, bool metaverse, int64_t id, bool json, buf *out)
     rc = ENGINE_SYSTEM;
     if (attrset_decode(&s, mv.attrs, mv.attrs_len) != 0 ||
         store_mv_ref_all(e->st, id, e->scratch, &refs) != STORE_OK ||
-        mv_links(e, id, e->scratch, &links, &nl) != 0 ||
+        label_mv_links(e, id, e->scratch, &links, &nl) != 0 ||
         write_attrs(e, &attrs, &s, &refs, true, e->scratch) != 0) {
       free(links);
       goto out;

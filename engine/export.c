@@ -9,7 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/connect.h"
+#include "engine/diff.h"
 #include "engine/engine_int.h"
+#include "engine/export.h"
+#include "engine/export_order.h"
+#include "engine/flow.h"
 
 #define BATCH 100
 
@@ -127,7 +132,7 @@ static int record_failure(mvs_engine *e, conn_info *c, const conn_export *x, int
                           int code, const char *message)
 {
   e->res->errors++;
-  engine_logf(e, "%s: export %s %s failed (%d): %s", c->rc->name,
+  engine_logf(e, "error: %s: export %s %s failed (%d): %s", c->rc->name,
               x->op == CONN_EXPORT_ADD ? "add" : x->op == CONN_EXPORT_DELETE ? "delete" : "update",
               x->dn ? x->dn : "", code, message ? message : "no message");
   return store_pe_set_status(e->st, cs_id, PE_PENDING, code ? code : -1,
@@ -202,7 +207,7 @@ static int deletion_guard(mvs_engine *e, conn_info *c, int64_t cid, const run_op
              d.objects * 100 > c->deletion_threshold_pct * live;
   if (!over_count && !over_pct)
     return 0;
-  engine_logf(e, "%s: export stopped: %lld deletes and %lld value removals (%lld changes) touch "
+  engine_logf(e, "error: %s: export stopped: %lld deletes and %lld value removals (%lld changes) touch "
               "%lld of the %lld objects of the connector space (%lld%%), more than %s%lld%s: "
               "nothing was exported (review with `mvsync pending %s`; if the changes are "
               "intended, rerun with --allow-deletes)",

@@ -11,6 +11,7 @@
 
 #include "connectors/dn.h"
 #include "engine/engine_int.h"
+#include "engine/export_order.h"
 
 typedef struct node {
   const char *key;       /* the object's DN key */

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/connect.h"
 #include "engine/engine_int.h"
+#include "engine/flow.h"
 #include "rules/expr.h"
 #include "schema/array.h"
 
@@ -144,7 +146,7 @@ scope_env view_scope_env(obj_view *v)
   return env;
 }
 
-int64_t engine_seed(const char *s)
+static int64_t rule_seed(const char *s)
 {
   uint64_t h = 1469598103934665603ULL;
   while (s && *s)
@@ -214,7 +216,7 @@ static int view_is_unique(void *u, mvs_value val)
     return !taken;
   }
   buf_reset(&b);
-  if (value_text(v->arena, val, &text, &n) != 0 || buf_add(&b, text, n) != BUF_OK ||
+  if (attr_value_text(v->arena, val, &text, &n) != 0 || buf_add(&b, text, n) != BUF_OK ||
       buf_addc(&b, '\0') != BUF_OK ||
       (v->out_cs_id && store_cs_get(v->e->st, v->out_cs_id, v->arena, &cs) != STORE_OK))
     goto store_error;
@@ -309,7 +311,7 @@ int flow_eval(obj_view *v, const rule *r, const rule_flow *f, mvs_value *out)
   env.now = v->e->now;
   /* Random functions are seeded per object and target so that a rerun (and a delta sync)
    * computes what a full sync computes. */
-  env.seed = (uint64_t)(v->cs_id * 1000003 + v->mv_id) ^ (uint64_t)engine_seed(f->target);
+  env.seed = (uint64_t)(v->cs_id * 1000003 + v->mv_id) ^ (uint64_t)rule_seed(f->target);
   if (v->out_connector) {
     env.is_unique = view_is_unique;
     v->unique_attr = f->target;
@@ -325,18 +327,6 @@ int flow_eval(obj_view *v, const rule *r, const rule_flow *f, mvs_value *out)
   if (out->type == MVS_V_STR && out->u.s.n == 0)
     *out = mvs_null();
   return 0;
-}
-
-int value_text(mvs_arena *a, mvs_value v, const char **p, size_t *n)
-{
-  if (v.type == MVS_V_MV)
-    v = v.u.mv.n ? v.u.mv.items[0] : mvs_null();
-  if (v.type == MVS_V_NULL || mvs_is_special(v)) {
-    *p = "";
-    *n = 0;
-    return 0;
-  }
-  return mvs_to_str(a, v, p, n) == 0 ? 0 : -1;
 }
 
 /* ---- contributions ---- */

@@ -9,7 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/connect.h"
+#include "engine/diff.h"
 #include "engine/engine_int.h"
+#include "engine/import.h"
 #include "schema/array.h"
 
 typedef struct import_ctx {
@@ -295,186 +298,241 @@ static void diff_attrs(import_ctx *ic, const attrset *before, const attrset *aft
   }
 }
 
-static int import_object(import_ctx *ic, const conn_object *o)
+/* One object of the import stream being written to the connector space. */
+typedef struct import_obj {
+  const conn_object *o;
+  cs_row old;               /* the object it matched, when found */
+  cs_row row;               /* what it is now */
+  bool found;
+  bool changed;             /* values, DN, type or reference rows differ from old */
+  const char *dn_key;       /* the folded DN, NULL for none */
+  attrset set, old_set;
+  ref_vals refs[3];         /* reference values by CONN_ATTR_REPLACE / _ADD / _DELETE */
+  ref_attr *ref_attrs;
+  size_t n_ref_attrs;
+} import_obj;
+
+/* Match by anchor, then by DN: x->found and x->old.  A DN match with another anchor is a
+ * new object: the old one is marked deleted. */
+static int import_match(import_ctx *ic, import_obj *x)
 {
   mvs_engine *e = ic->e;
-  cs_row row, old;
-  attrset set, old_set;
-  ref_vals refs[3];
-  ref_attr *ref_attrs = NULL;
-  const char *dn_key = NULL;
-  size_t n_ref_attrs = 0, i, j;
-  bool found = false, changed = false;
-  int rc = -1, q;
+  const conn_object *o = x->o;
+  int q;
 
-  mvs_arena_reset(e->scratch);
-  diff_flush(e);   /* an object boundary; a lost entry fails the run at its end */
-  memset(refs, 0, sizeof refs);
-  attrset_init(&set, e->scratch);
-  attrset_init(&old_set, e->scratch);
-  if (!o->anchor && !o->dn) {
-    if (ic->e->res)
-      ic->bad_objects++;
-    engine_logf(e, "%s: object without anchor or DN skipped", o->origin ? o->origin : ic->c->rc->name);
-    return 0;
-  }
-  if (o->dn && fold_copy(ic, o->dn, strlen(o->dn), &dn_key) != 0)
-    goto out;
-  /* Match by anchor, then by DN. */
-  q = o->anchor ? store_cs_by_anchor(e->st, ic->cid, o->anchor, e->scratch, &old) : STORE_NOTFOUND;
-  if (q == STORE_NOTFOUND && dn_key) {
-    q = store_cs_by_dn(e->st, ic->cid, dn_key, e->scratch, &old);
-    if (q == STORE_OK && old.anchor && o->anchor && strcmp(old.anchor, o->anchor) != 0) {
+  q = o->anchor ? store_cs_by_anchor(e->st, ic->cid, o->anchor, e->scratch, &x->old)
+                : STORE_NOTFOUND;
+  if (q == STORE_NOTFOUND && x->dn_key) {
+    q = store_cs_by_dn(e->st, ic->cid, x->dn_key, e->scratch, &x->old);
+    if (q == STORE_OK && x->old.anchor && o->anchor && strcmp(x->old.anchor, o->anchor) != 0) {
       /* Same DN, another anchor: the old object is gone, this is a new one. */
-      if (old.import_state != IMPORT_DELETE &&
-          store_cs_set_state(e->st, old.id, IMPORT_DELETE) != STORE_OK)
-        goto out;
+      if (x->old.import_state != IMPORT_DELETE &&
+          store_cs_set_state(e->st, x->old.id, IMPORT_DELETE) != STORE_OK)
+        return -1;
       e->res->deletes++;
       q = STORE_NOTFOUND;
     }
   }
   if (q == STORE_ERR)
-    goto out;
-  found = q == STORE_OK;
+    return -1;
+  x->found = q == STORE_OK;
+  return 0;
+}
 
+/* The row the object is now, compared with the one it matched (x->changed, the import
+ * state), or inserted when new. */
+static int import_row(import_ctx *ic, import_obj *x)
+{
+  mvs_engine *e = ic->e;
+  const conn_object *o = x->o;
+  const cs_row *old = &x->old;
+  cs_row *row = &x->row;
+  bool found = x->found;
+
+  memset(row, 0, sizeof *row);
+  row->connector = ic->cid;
+  row->anchor = o->anchor ? o->anchor : found ? old->anchor : NULL;
+  row->dn = o->dn ? o->dn : found ? old->dn : NULL;
+  row->object_type = o->object_type ? o->object_type : found ? old->object_type : "object";
+  row->attrs = ic->blob.p;
+  row->attrs_len = ic->blob.len;
+  row->present = 1;
+  if (!x->dn_key && row->dn && fold_copy(ic, row->dn, strlen(row->dn), &x->dn_key) != 0)
+    return -1;
+  if (!found) {
+    row->import_state = IMPORT_ADD;
+    if (store_cs_insert(e->st, row, x->dn_key) != STORE_OK)
+      return -1;
+    e->res->adds++;
+    return 0;
+  }
+  row->id = old->id;
+  /* Other objects' exports name it by DN: the sync re-evaluates them. */
+  row->renamed = old->renamed || (row->dn && old->dn && strcmp(old->dn, row->dn) != 0);
+  x->changed = old->attrs_len != row->attrs_len ||
+               memcmp(old->attrs, row->attrs, row->attrs_len) != 0 || !old->present ||
+               (old->anchor == NULL) != (row->anchor == NULL) ||
+               (row->dn && (!old->dn || strcmp(old->dn, row->dn) != 0)) ||
+               strcmp(old->object_type, row->object_type) != 0;
+  /* Another object type under the same anchor is Connect's Delete/Add: sync drops the
+   * old object's join and evaluates it as new (an object never synced stays an add). */
+  row->import_state = old->import_state == IMPORT_ADD ? IMPORT_ADD
+                      : old->import_state == IMPORT_DELETE_ADD ||
+                              strcasecmp(old->object_type, row->object_type) != 0
+                          ? IMPORT_DELETE_ADD
+                          : IMPORT_UPDATE;
+  return 0;
+}
+
+/* Reference rows: whole attributes replaced, value-level deltas applied, and the reference
+ * attributes a whole object no longer has emptied. */
+static int import_refs(import_ctx *ic, import_obj *x)
+{
+  mvs_engine *e = ic->e;
+  const ref_vals *rep = &x->refs[CONN_ATTR_REPLACE];
+  int64_t id = x->row.id, target;
+  size_t i, j;
+  int q;
+
+  for (i = 0; i < 3; i++)
+    if (x->refs[i].n)
+      qsort(x->refs[i].items, x->refs[i].n, sizeof *x->refs[i].items, cmp_ref_val);
+  for (i = 0; i < x->n_ref_attrs; i++) {
+    const char *attr = x->ref_attrs[i].name;
+    size_t s, n;
+    if (!x->ref_attrs[i].replace)
+      continue;
+    for (s = 0; s < rep->n && strcmp(rep->items[s].attr, attr) != 0; s++)
+      ;
+    for (n = 0; s + n < rep->n && strcmp(rep->items[s + n].attr, attr) == 0; n++)
+      ;
+    if (write_refs(ic, id, attr, rep->items + s, n, &x->changed) != 0)
+      return -1;
+  }
+  for (j = 0; j < x->refs[CONN_ATTR_ADD].n; j++) {
+    ref_val *r = &x->refs[CONN_ATTR_ADD].items[j];
+    if ((q = store_ref_get(e->st, id, r->attr, r->norm, &target)) == STORE_OK)
+      continue;
+    if (q != STORE_NOTFOUND || add_ref(ic, id, r->attr, r) != 0)
+      return -1;
+    x->changed = true;
+  }
+  for (j = 0; j < x->refs[CONN_ATTR_DELETE].n; j++) {
+    ref_val *r = &x->refs[CONN_ATTR_DELETE].items[j];
+    if ((q = store_ref_get(e->st, id, r->attr, r->norm, &target)) == STORE_NOTFOUND)
+      continue;
+    if (q != STORE_OK || remove_ref(ic, id, r->attr, r->norm, target) != 0)
+      return -1;
+    x->changed = true;
+  }
+  if (x->found && x->o->change != CONN_OBJ_UPDATE)
+    for (i = 0; i < x->old_set.n; i++) {
+      const attr_entry *a = &x->old_set.items[i];
+      if ((a->flags & ATTR_REF) && !attrset_get(&x->set, a->name, strlen(a->name)) &&
+          write_refs(ic, id, a->name, NULL, 0, &x->changed) != 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* What the import of a matched or new object leaves for the sync: its pending import
+ * state, references waiting for it resolved, a sent export re-checked, a full import's
+ * seen mark. */
+static int import_settle(import_ctx *ic, import_obj *x)
+{
+  mvs_engine *e = ic->e;
+  const cs_row *old = &x->old, *row = &x->row;
+  bool found = x->found, changed = x->changed;
+
+  /* A group renamed into or out of a DN that ISMEMBEROF scopes name: every member's
+   * membership changed, so every value counts as changed for the next sync. */
+  if (found && changed && row->dn && old->dn && strcmp(old->dn, row->dn) != 0 &&
+      (engine_member_group(ic->c, old->dn) || engine_member_group(ic->c, row->dn)) &&
+      store_ref_delta_touch(e->st, row->id) != STORE_OK)
+    return -1;
+  if (found && changed) {
+    if (store_cs_update_import(e->st, row, x->dn_key) != STORE_OK)
+      return -1;
+    if (old->import_state != IMPORT_ADD)
+      e->res->updates++;
+  } else if (found && old->import_state == IMPORT_DELETE) {
+    /* Marked deleted earlier but back (unchanged): an update for sync to re-evaluate. */
+    if (store_cs_set_state(e->st, row->id, IMPORT_UPDATE) != STORE_OK)
+      return -1;
+  }
+  if (ic->d && found && !changed)
+    ic->d->op = NULL;   /* unchanged: dropped when rendered */
+  if ((!found || changed) && resolve_waiting(ic, row) != 0)
+    return -1;
+  /* A confirming import: a sent export is re-checked by the next sync. */
+  if (found && store_pe_unsend(e->st, row->id) != STORE_OK)
+    return -1;
+  if (ic->full && store_seen_add(e->st, row->id) != STORE_OK)
+    return -1;
+  return 0;
+}
+
+/* The steps, in order: match; a delete marks the match deleted; else the values (an update
+ * starts from the matched ones), the row, the reference rows, the state left for sync. */
+static int import_object(import_ctx *ic, const conn_object *o)
+{
+  mvs_engine *e = ic->e;
+  import_obj x;
+  size_t i;
+  int rc = -1;
+
+  mvs_arena_reset(e->scratch);
+  diff_flush(e);   /* an object boundary; a lost entry fails the run at its end */
+  memset(&x, 0, sizeof x);
+  x.o = o;
+  attrset_init(&x.set, e->scratch);
+  attrset_init(&x.old_set, e->scratch);
+  if (!o->anchor && !o->dn) {
+    if (ic->e->res)
+      ic->bad_objects++;
+    engine_logf(e, "warning: %s: object without anchor or DN skipped",
+                o->origin ? o->origin : ic->c->rc->name);
+    return 0;
+  }
+  if ((o->dn && fold_copy(ic, o->dn, strlen(o->dn), &x.dn_key) != 0) || import_match(ic, &x) != 0)
+    goto out;
   ic->d = NULL;
   if (o->change == CONN_OBJ_DELETE) {
-    if (found && old.import_state != IMPORT_DELETE) {
-      diff_add(e, "import", ic->c->rc->name, old.dn ? old.dn : old.anchor, "delete", NULL);
-      if (store_cs_set_state(e->st, old.id, IMPORT_DELETE) != STORE_OK)
+    if (x.found && x.old.import_state != IMPORT_DELETE) {
+      diff_add(e, "import", ic->c->rc->name, x.old.dn ? x.old.dn : x.old.anchor, "delete", NULL);
+      if (store_cs_set_state(e->st, x.old.id, IMPORT_DELETE) != STORE_OK)
         goto out;
       e->res->deletes++;
     }
     rc = 0;
     goto out;
   }
-  if (found && attrset_decode(&old_set, old.attrs, old.attrs_len) != 0)
-    goto out;
-  if (found && o->change == CONN_OBJ_UPDATE &&
-      attrset_decode(&set, old.attrs, old.attrs_len) != 0)
-    goto out;
-  if (apply_attrs(ic, o, &set, refs, &ref_attrs, &n_ref_attrs) != 0)
+  if ((x.found && attrset_decode(&x.old_set, x.old.attrs, x.old.attrs_len) != 0) ||
+      (x.found && o->change == CONN_OBJ_UPDATE &&
+       attrset_decode(&x.set, x.old.attrs, x.old.attrs_len) != 0) ||
+      apply_attrs(ic, o, &x.set, x.refs, &x.ref_attrs, &x.n_ref_attrs) != 0)
     goto out;
   buf_reset(&ic->blob);
-  if (attrset_encode(&set, &ic->blob) != 0)
+  if (attrset_encode(&x.set, &ic->blob) != 0)
     goto out;
-
   if (e->diff) {
     /* A renamed object shows as "update OLD_DN (NEW_DN)". */
-    const char *label = found && old.dn ? old.dn : o->dn ? o->dn : o->anchor;
-    ic->d = diff_add(e, "import", ic->c->rc->name, label, found ? "update" : "add",
-                     found && o->dn && old.dn && strcmp(o->dn, old.dn) != 0 ? o->dn : NULL);
-    diff_attrs(ic, &old_set, &set);
+    const char *label = x.found && x.old.dn ? x.old.dn : o->dn ? o->dn : o->anchor;
+    ic->d = diff_add(e, "import", ic->c->rc->name, label, x.found ? "update" : "add",
+                     x.found && o->dn && x.old.dn && strcmp(o->dn, x.old.dn) != 0 ? o->dn : NULL);
+    diff_attrs(ic, &x.old_set, &x.set);
   }
-  memset(&row, 0, sizeof row);
-  row.connector = ic->cid;
-  row.anchor = o->anchor ? o->anchor : found ? old.anchor : NULL;
-  row.dn = o->dn ? o->dn : found ? old.dn : NULL;
-  row.object_type = o->object_type ? o->object_type : found ? old.object_type : "object";
-  row.attrs = ic->blob.p;
-  row.attrs_len = ic->blob.len;
-  row.present = 1;
-  if (!dn_key && row.dn && fold_copy(ic, row.dn, strlen(row.dn), &dn_key) != 0)
-    goto out;
-  if (found) {
-    row.id = old.id;
-    /* Other objects' exports name it by DN: the sync re-evaluates them. */
-    row.renamed = old.renamed || (row.dn && old.dn && strcmp(old.dn, row.dn) != 0);
-    changed = old.attrs_len != row.attrs_len || memcmp(old.attrs, row.attrs, row.attrs_len) != 0 ||
-              !old.present || (old.anchor == NULL) != (row.anchor == NULL) ||
-              (row.dn && (!old.dn || strcmp(old.dn, row.dn) != 0)) ||
-              strcmp(old.object_type, row.object_type) != 0;
-    /* Another object type under the same anchor is Connect's Delete/Add: sync drops the
-     * old object's join and evaluates it as new (an object never synced stays an add). */
-    row.import_state = old.import_state == IMPORT_ADD ? IMPORT_ADD
-                       : old.import_state == IMPORT_DELETE_ADD ||
-                               strcasecmp(old.object_type, row.object_type) != 0
-                           ? IMPORT_DELETE_ADD
-                           : IMPORT_UPDATE;
-  } else {
-    row.import_state = IMPORT_ADD;
-    if (store_cs_insert(e->st, &row, dn_key) != STORE_OK)
-      goto out;
-    e->res->adds++;
-  }
-
-  /* Reference rows: whole attributes replaced, value-level deltas applied. */
-  for (i = 0; i < 3; i++)
-    if (refs[i].n)
-      qsort(refs[i].items, refs[i].n, sizeof *refs[i].items, cmp_ref_val);
-  for (i = 0; i < n_ref_attrs; i++) {
-    const char *attr = ref_attrs[i].name;
-    size_t s, n;
-    if (!ref_attrs[i].replace)
-      continue;
-    for (s = 0; s < refs[CONN_ATTR_REPLACE].n && strcmp(refs[CONN_ATTR_REPLACE].items[s].attr, attr) != 0; s++)
-      ;
-    for (n = 0; s + n < refs[CONN_ATTR_REPLACE].n && strcmp(refs[CONN_ATTR_REPLACE].items[s + n].attr, attr) == 0; n++)
-      ;
-    if (write_refs(ic, row.id, attr, refs[CONN_ATTR_REPLACE].items + s, n, &changed) != 0)
-      goto out;
-  }
-  for (j = 0; j < refs[CONN_ATTR_ADD].n; j++) {
-    ref_val *r = &refs[CONN_ATTR_ADD].items[j];
-    int64_t target;
-    if ((q = store_ref_get(e->st, row.id, r->attr, r->norm, &target)) == STORE_OK)
-      continue;
-    if (q != STORE_NOTFOUND || add_ref(ic, row.id, r->attr, r) != 0)
-      goto out;
-    changed = true;
-  }
-  for (j = 0; j < refs[CONN_ATTR_DELETE].n; j++) {
-    ref_val *r = &refs[CONN_ATTR_DELETE].items[j];
-    int64_t target;
-    if ((q = store_ref_get(e->st, row.id, r->attr, r->norm, &target)) == STORE_NOTFOUND)
-      continue;
-    if (q != STORE_OK || remove_ref(ic, row.id, r->attr, r->norm, target) != 0)
-      goto out;
-    changed = true;
-  }
-  /* Reference attributes a whole object no longer has. */
-  if (found && o->change != CONN_OBJ_UPDATE)
-    for (i = 0; i < old_set.n; i++)
-      if ((old_set.items[i].flags & ATTR_REF) &&
-          !attrset_get(&set, old_set.items[i].name, strlen(old_set.items[i].name)) &&
-          write_refs(ic, row.id, old_set.items[i].name, NULL, 0, &changed) != 0)
-        goto out;
-  /* A group renamed into or out of a DN that ISMEMBEROF scopes name: every member's
-   * membership changed, so every value counts as changed for the next sync. */
-  if (found && changed && row.dn && old.dn && strcmp(old.dn, row.dn) != 0 &&
-      (engine_member_group(ic->c, old.dn) || engine_member_group(ic->c, row.dn)) &&
-      store_ref_delta_touch(e->st, row.id) != STORE_OK)
-    goto out;
-
-  if (found && changed) {
-    if (store_cs_update_import(e->st, &row, dn_key) != STORE_OK)
-      goto out;
-    if (old.import_state != IMPORT_ADD)
-      e->res->updates++;
-  } else if (found && old.import_state == IMPORT_DELETE) {
-    /* Marked deleted earlier but back (unchanged): an update for sync to re-evaluate. */
-    if (store_cs_set_state(e->st, row.id, IMPORT_UPDATE) != STORE_OK)
-      goto out;
-  }
-  if (ic->d && found && !changed)
-    ic->d->op = NULL;   /* unchanged: dropped when rendered */
-  if ((!found || changed) && resolve_waiting(ic, &row) != 0)
-    goto out;
-  /* A confirming import: a sent export is re-checked by the next sync. */
-  if (found && store_pe_unsend(e->st, row.id) != STORE_OK)
-    goto out;
-  if (ic->full && store_seen_add(e->st, row.id) != STORE_OK)
+  if (import_row(ic, &x) != 0 || import_refs(ic, &x) != 0 || import_settle(ic, &x) != 0)
     goto out;
   rc = 0;
 out:
   for (i = 0; i < 3; i++)
-    free(refs[i].items);
-  free(ref_attrs);
-  attrset_free(&set);
-  attrset_free(&old_set);
+    free(x.refs[i].items);
+  free(x.ref_attrs);
+  attrset_free(&x.set);
+  attrset_free(&x.old_set);
   return rc;
 }
-
 static int sink_object(void *u, const conn_object *o)
 {
   import_ctx *ic = u;
@@ -492,7 +550,7 @@ static void sink_object_error(void *u, const char *origin, const char *message)
   import_ctx *ic = u;
   ic->bad_objects++;
   ic->e->res->errors++;
-  engine_logf(ic->e, "%s: %s", origin ? origin : ic->c->rc->name, message);
+  engine_logf(ic->e, "error: %s: %s", origin ? origin : ic->c->rc->name, message);
 }
 
 static void sink_log(void *u, const char *message)
@@ -558,7 +616,7 @@ static int import_guard(import_ctx *ic, const id_list *unseen, int64_t live, con
     buf_printf(&msg, "%s %s", i ? ";" : " Would delete:", cs.dn ? cs.dn : cs.anchor);
     /* An Entra object's DN is its id: its name says more to a person. */
     name = attrset_get(&set, "displayName", strlen("displayName"));
-    if (name && value_text(e->scratch, name->value, &p, &n) == 0 && n)
+    if (name && attr_value_text(e->scratch, name->value, &p, &n) == 0 && n)
       buf_printf(&msg, " (%.*s)", (int)n, p);
     attrset_free(&set);
   }

@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/diff.h"
 #include "engine/engine_int.h"
+#include "engine/sync.h"
+#include "engine/work.h"
 #include "schema/json_str.h"
 
 static int find_object(mvs_engine *e, int64_t cid, const char *object, cs_row *cs)
@@ -103,7 +106,7 @@ out:
   e->diff = outer;
   if (have_diff)
     diff_free(&own);
-  sync_work_free(&w);
+  work_free(&w);
   buf_free(&trace);
   return engine_fail(e, rc, "preview");
 }

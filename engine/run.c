@@ -8,7 +8,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/schedule.h"
+#include "engine/diff.h"
 #include "engine/engine_int.h"
+#include "engine/export.h"
+#include "engine/import.h"
+#include "engine/sync.h"
 
 static const char *const profile_names[] = {"full-import", "delta-import", "full-sync",
                                             "delta-sync", "export"};

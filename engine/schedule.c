@@ -13,6 +13,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "engine/schedule.h"
+#include "engine/connect.h"
 #include "engine/engine_int.h"
 
 /* How long a directory keeps what a delta needs, by connector type, in days: Graph's

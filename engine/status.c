@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/schedule.h"
+#include "engine/dump.h"
 #include "engine/engine_int.h"
 #include "schema/json_str.h"
 

@@ -6,67 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/collection.h"
 #include "engine/engine_int.h"
+#include "engine/sync.h"
+#include "engine/sync_in.h"
+#include "engine/sync_out.h"
+#include "engine/work.h"
 
 #define PAGE 512
 #define MAX_ROUNDS 64
-
-void sync_work_free(sync_work *w)
-{
-  id_list_free(&w->cs);
-  id_list_free(&w->mv_in);
-  id_list_free(&w->mv_out);
-  id_list_free(&w->mv_out_delta);
-  id_list_free(&w->drift_cs);
-  id_list_free(&w->mv_changed);
-  free(w->changes);
-  w->changes = NULL;
-  w->n_changes = w->cap_changes = 0;
-  free(w->skips);
-  w->skips = NULL;
-  w->n_skips = w->cap_skips = 0;
-}
-
-typedef struct skip_count {
-  int64_t cs_id, n;
-  size_t seq;   /* order of computation: the last one counts */
-} skip_count;
-
-int sync_skips_note(sync_work *w, int64_t cs_id, int64_t n)
-{
-  if (w->n_skips == w->cap_skips) {
-    size_t ncap = w->cap_skips ? w->cap_skips * 2 : 64;
-    skip_count *np = realloc(w->skips, ncap * sizeof *np);
-    if (!np)
-      return -1;
-    w->skips = np;
-    w->cap_skips = ncap;
-  }
-  w->skips[w->n_skips] = (skip_count){cs_id, n, w->n_skips};
-  w->n_skips++;
-  return 0;
-}
-
-static int cmp_skip(const void *a, const void *b)
-{
-  const skip_count *x = a, *y = b;
-  if (x->cs_id != y->cs_id)
-    return x->cs_id < y->cs_id ? -1 : 1;
-  return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* The references left out, counting each object's last computation. */
-static int64_t skips_total(sync_work *w)
-{
-  int64_t total = 0;
-  if (!w->n_skips)
-    return 0;
-  qsort(w->skips, w->n_skips, sizeof *w->skips, cmp_skip);
-  for (size_t i = 0; i < w->n_skips; i++)
-    if (i + 1 == w->n_skips || w->skips[i + 1].cs_id != w->skips[i].cs_id)
-      total += w->skips[i].n;
-  return total;
-}
 
 /* Take a work list (sorted, unique), leaving an empty one to collect the next round. */
 static id_list take(id_list *l)
@@ -75,12 +23,6 @@ static id_list take(id_list *l)
   memset(l, 0, sizeof *l);
   id_list_sort_unique(&t);
   return t;
-}
-
-void sync_drift_ready(sync_work *w)
-{
-  id_list_sort_unique(&w->drift_cs);
-  id_list_sort_unique(&w->mv_changed);
 }
 
 static int cmp_change(const void *a, const void *b)
@@ -100,7 +42,7 @@ static int out_round(mvs_engine *e, sync_work *w)
 
   w->changes = NULL;
   w->n_changes = w->cap_changes = 0;
-  sync_drift_ready(w);
+  work_drift_ready(w);
   if (n_ch)
     qsort(ch, n_ch, sizeof *ch, cmp_change);
   for (i = 0; i < full.n && rc == 0; i++)
@@ -227,7 +169,7 @@ int sync_run(mvs_engine *e, bool full)
     /* Collections over the settled metaverse; their objects go outbound with the rest. */
     if (collection_sync_all(e, &w) != 0)
       goto out;
-    sync_drift_ready(&w);
+    work_drift_ready(&w);
     for (after = 0;;) {
       page.n = 0;
       if (store_mv_page(e->st, after, PAGE, &page) != STORE_OK)
@@ -242,7 +184,7 @@ int sync_run(mvs_engine *e, bool full)
     if (sync_objects(e, &w) != 0)
       goto out;
   }
-  e->res->skipped_refs += skips_total(&w);
+  e->res->skipped_refs += work_skips_total(&w);
   engine_logf(e, "%s sync: %lld adds, %lld updates, %lld deletes, %lld errors, %lld "
               "references skipped (no object in the target connector), %lld drift (directory "
               "values the rules do not want, put back)",
@@ -259,6 +201,6 @@ out:
   free(old_sig);
   buf_free(&sig);
   id_list_free(&page);
-  sync_work_free(&w);
+  work_free(&w);
   return rc;
 }

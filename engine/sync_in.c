@@ -10,7 +10,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/collection.h"
+#include "engine/diff.h"
 #include "engine/engine_int.h"
+#include "engine/flow.h"
+#include "engine/label.h"
+#include "engine/mv.h"
+#include "engine/sync_in.h"
+#include "engine/work.h"
 
 /* Inbound rules of c for a connector-space type (and metaverse type, when given) with their
  * scope verdicts; the arrays live in the arena the caller evaluates the object in, sized by
@@ -70,11 +77,6 @@ static void trace_hits(mvs_engine *e, const rule_hits *h)
                  c->n_values ? c->values[0].text : "", c->pos.file, c->pos.line);
     }
   }
-}
-
-static int add_referrers(mvs_engine *e, int64_t cs_id, sync_work *w)
-{
-  return store_ref_referrer_mvs(e->st, cs_id, &w->mv_in) == STORE_OK ? 0 : -1;
 }
 
 /* Does a metaverse object satisfy every condition of a join group for this view? */
@@ -198,47 +200,10 @@ static void set_error(mvs_engine *e, const cs_row *cs, conn_info *c, const char 
   store_cs_set_error(e->st, cs->id, msg);
   if (msg) {
     e->res->errors++;
-    engine_logf(e, "%s %s: %s", c->rc->name, cs->dn ? cs->dn : cs->anchor, msg);
+    engine_logf(e, "error: %s %s: %s", c->rc->name, cs->dn ? cs->dn : cs->anchor, msg);
     if (e->trace)
       buf_printf(e->trace, "error: %s\n", msg);
   }
-}
-
-/* Queue the disconnectors whose join-key value matches a metaverse key value (attr, norm):
- * a value that appears can join them, one that goes can free them from an ambiguous match,
- * so a delta sync joins what a full sync would. */
-static int queue_key_matches(mvs_engine *e, const char *attr, const char *norm, sync_work *w)
-{
-  size_t k, r, g, cc;
-
-  for (k = 0; k < e->n_conns; k++) {
-    conn_info *c = &e->conns[k];
-    int64_t cid;
-    if (engine_conn_id(e, c, &cid) != 0)
-      return -1;
-    for (r = 0; r < c->n_in; r++)
-      for (g = 0; g < c->in_rules[r]->n_join; g++)
-        for (cc = 0; cc < c->in_rules[r]->join[g].n_conditions; cc++) {
-          const join_condition *jc = &c->in_rules[r]->join[g].conditions[cc];
-          if (strcasecmp(jc->mv_attr, attr) == 0 &&
-              store_cs_key_find(e->st, cid, jc->cs_attr, norm, &w->cs) != STORE_OK)
-            return -1;
-        }
-  }
-  return 0;
-}
-
-/* Queue the disconnectors matching a metaverse object's current key values (its links or
- * keys are about to change). */
-static int queue_mv_key_matches(mvs_engine *e, int64_t mv_id, sync_work *w)
-{
-  ref_rows keys = {0};
-  size_t i;
-  int rc = store_mv_key_list(e->st, mv_id, e->scratch2, &keys) == STORE_OK ? 0 : -1;
-  for (i = 0; i < keys.n && rc == 0; i++)
-    rc = queue_key_matches(e, keys.items[i].attr, keys.items[i].target_norm, w);
-  ref_rows_free(&keys);
-  return rc;
 }
 
 /* ISMEMBEROF makes a group's membership part of its members' scope: queue the members
@@ -263,187 +228,199 @@ static int queue_members(mvs_engine *e, const conn_info *c, const cs_row *cs, bo
   return rc;
 }
 
-int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
-{
+/* One connector-space object being evaluated inbound. */
+typedef struct cs_eval {
   cs_row cs;
+  conn_info *c;
+  const char *label;
   obj_view v;
   rule_hits h;
-  conn_info *c;
-  pe_row pe;
-  int64_t old_mv, new_link = 0, delta_cs;
-  const char *label;
-  char msg[512];
+  int64_t old_mv;           /* its metaverse object before this evaluation */
+  int64_t new_link;         /* the metaverse object it joined or projected now, 0 for none */
+  char msg[512];            /* its error (join conflict, ambiguous join); "" for none */
+} cs_eval;
+
+/* Deleted in the directory: its metaverse object loses it (and is recomputed now), the
+ * objects that reference either are queued. */
+static int in_delete(mvs_engine *e, cs_eval *x, sync_work *w)
+{
+  int64_t old_mv = x->old_mv;
+  if (e->diff)
+    diff_add(e, "connector-space", x->c ? x->c->rc->name : "?", x->label, "delete", NULL);
+  if ((old_mv && (work_queue_referrers(e, x->cs.id, w) != 0 ||
+                  work_queue_mv_key_matches(e, old_mv, w) != 0 ||
+                  store_mv_ref_referrers(e->st, old_mv, &w->mv_out) != STORE_OK)) ||
+      queue_members(e, x->c, &x->cs, true, w) != 0 || store_cs_delete(e->st, x->cs.id) != STORE_OK)
+    return -1;
+  return old_mv ? sync_in_mv(e, old_mv, 0, 0, w) : 0;
+}
+
+/* Delete/Add (its object type changed): the old object's join goes, and it is evaluated as
+ * a new object. */
+static int in_type_change(mvs_engine *e, cs_eval *x)
+{
+  if (e->trace)
+    buf_printf(e->trace, "object type changed: disconnected, evaluated as a new object\n");
+  if (e->diff)
+    diff_add(e, "connector-space", x->c->rc->name, x->label, "disconnect", NULL);
+  if (store_cs_set_link(e->st, x->cs.id, 0, NULL, 0, 0, 0) != STORE_OK ||
+      store_pe_delete(e->st, x->cs.id) != STORE_OK)
+    return -1;
+  x->cs.mv_id = 0;
+  x->cs.link_out = 0;
+  return 0;
+}
+
+/* A joined object stays joined while an inbound rule to its metaverse type is in scope (the
+ * rule that joined it first); else it is disconnected. */
+static int in_keep_join(mvs_engine *e, cs_eval *x)
+{
+  mv_row mv;
+  const rule *keep = NULL;
   size_t i;
-  int rc;
 
-  mvs_arena_reset(e->scratch);
-  diff_flush(e);   /* an object boundary: no diff entry is held here */
-  if ((rc = store_cs_get(e->st, cs_id, e->scratch, &cs)) != STORE_OK)
-    return rc == STORE_NOTFOUND ? 0 : -1;
-  if (joined_pass != (cs.mv_id != 0 || cs.import_state == IMPORT_DELETE))
-    return 0;   /* the other pass's object */
-  old_mv = cs.mv_id;
-  c = engine_conn_by_id(e, cs.connector);
-  if (dump_cs_label(e, &cs, e->scratch, &label) != 0)
+  mvs_arena_reset(e->scratch2);
+  if (store_mv_get(e->st, x->cs.mv_id, e->scratch2, &mv) != STORE_OK)
     return -1;
-
-  if (cs.import_state == IMPORT_DELETE) {
+  for (i = 0; i < x->h.n && !keep; i++)
+    if (x->h.in_scope[i] && rule_targets_type(x->h.r[i], mv.object_type) &&
+        (!x->cs.link_rule || strcmp(x->h.r[i]->name, x->cs.link_rule) == 0))
+      keep = x->h.r[i];
+  for (i = 0; i < x->h.n && !keep; i++)
+    if (x->h.in_scope[i] && rule_targets_type(x->h.r[i], mv.object_type))
+      keep = x->h.r[i];
+  if (!keep) {
+    if (e->trace)
+      buf_printf(e->trace, "join: disconnected (no joining rule in scope)\n");
     if (e->diff)
-      diff_add(e, "connector-space", c ? c->rc->name : "?", label, "delete", NULL);
-    if ((old_mv && (add_referrers(e, cs_id, w) != 0 || queue_mv_key_matches(e, old_mv, w) != 0 ||
-                    store_mv_ref_referrers(e->st, old_mv, &w->mv_out) != STORE_OK)) ||
-        queue_members(e, c, &cs, true, w) != 0 || store_cs_delete(e->st, cs_id) != STORE_OK)
+      diff_add(e, "connector-space", x->c->rc->name, x->label, "disconnect", NULL);
+    if (store_cs_set_link(e->st, x->cs.id, 0, NULL, 0, 0, 0) != STORE_OK)
       return -1;
-    return old_mv ? sync_in_mv(e, old_mv, 0, 0, w) : 0;
+    x->cs.mv_id = 0;
+    return 0;
   }
-  if (!c) /* its connector left the rule set: nothing to evaluate */
-    return store_cs_set_state(e->st, cs_id, IMPORT_NONE) == STORE_OK &&
-                   store_ref_delta_clear(e->st, cs_id) == STORE_OK
-               ? 0 : -1;
-  if (view_load_cs(e, &v, &cs, e->scratch) != 0)
+  if (e->trace)
+    buf_printf(e->trace, "join: joined to metaverse object %lld by \"%s\"\n",
+               (long long)x->cs.mv_id, keep->name);
+  if ((!x->cs.link_rule || strcmp(keep->name, x->cs.link_rule) != 0) &&
+      store_cs_set_link(e->st, x->cs.id, x->cs.mv_id, keep->name, keep->link, 0, 0) != STORE_OK)
     return -1;
-  rc = -1;
-  if (scope_rules(e, e->scratch, c->in_rules, c->n_in, cs.object_type, NULL, &v, &h) != 0)
-    goto out;
-  trace_hits(e, &h);
-  msg[0] = '\0';
+  return 0;
+}
 
-  /* Delete/Add (its object type changed): the old object's join goes, and it is evaluated
-   * as a new object. */
-  if (cs.import_state == IMPORT_DELETE_ADD && cs.mv_id) {
-    if (e->trace)
-      buf_printf(e->trace, "object type changed: disconnected, evaluated as a new object\n");
-    if (e->diff)
-      diff_add(e, "connector-space", c->rc->name, label, "disconnect", NULL);
-    if (store_cs_set_link(e->st, cs_id, 0, NULL, 0, 0, 0) != STORE_OK ||
-        store_pe_delete(e->st, cs_id) != STORE_OK)
-      goto out;
-    cs.mv_id = 0;
-    cs.link_out = 0;
+/* Join the object to mv_id, the single match of jr's join groups, unless another object of
+ * its connector holds that metaverse object (an ambiguous join). */
+static int in_join_to(mvs_engine *e, cs_eval *x, const rule *jr, int64_t mv_id)
+{
+  int64_t other;
+
+  if (store_mv_cs_in(e->st, mv_id, x->cs.connector, &other) != STORE_OK)
+    return -1;
+  if (other && other != x->cs.id) {
+    /* Named by the object in the way, not by ids: the text is in dumps that compare
+     * stores, and it stays true while that object stays joined. */
+    cs_row oc;
+    if (store_cs_get(e->st, other, e->scratch2, &oc) != STORE_OK)
+      return -1;
+    snprintf(x->msg, sizeof x->msg, "ambiguous join: the matching metaverse object is already "
+             "joined to %s of this connector", oc.anchor ? oc.anchor : oc.dn ? oc.dn : "?");
+    return 0;
   }
+  if (store_cs_set_link(e->st, x->cs.id, mv_id, jr->name, jr->link, 0, 0) != STORE_OK)
+    return -1;
+  if (e->trace)
+    buf_printf(e->trace, "join: joined to metaverse object %lld by \"%s\"\n", (long long)mv_id,
+               jr->name);
+  if (e->diff)
+    diff_add(e, "connector-space", x->c->rc->name, x->label, "join", jr->name);
+  x->cs.mv_id = x->new_link = mv_id;
+  return 0;
+}
 
-  /* An object waiting for its deprovisioning delete is left alone. */
-  if (store_pe_get(e->st, cs_id, e->scratch, &pe) == STORE_OK && pe.op == PE_DELETE) {
-    if (e->trace)
-      buf_printf(e->trace, "skipped: a delete is pending export\n");
-  } else if (cs.mv_id && !cs.link_out) {
-    /* Stays joined while an inbound rule to its metaverse type is in scope. */
-    mv_row mv;
-    const rule *keep = NULL;
-    mvs_arena_reset(e->scratch2);
-    if (store_mv_get(e->st, cs.mv_id, e->scratch2, &mv) != STORE_OK)
-      goto out;
-    for (i = 0; i < h.n && !keep; i++)
-      if (h.in_scope[i] && rule_targets_type(h.r[i], mv.object_type) &&
-          (!cs.link_rule || strcmp(h.r[i]->name, cs.link_rule) == 0))
-        keep = h.r[i];
-    for (i = 0; i < h.n && !keep; i++)
-      if (h.in_scope[i] && rule_targets_type(h.r[i], mv.object_type))
-        keep = h.r[i];
-    if (!keep) {
-      if (e->trace)
-        buf_printf(e->trace, "join: disconnected (no joining rule in scope)\n");
-      if (e->diff)
-        diff_add(e, "connector-space", c->rc->name, label, "disconnect", NULL);
-      if (store_cs_set_link(e->st, cs_id, 0, NULL, 0, 0, 0) != STORE_OK)
-        goto out;
-      cs.mv_id = 0;
-    } else {
-      if (e->trace)
-        buf_printf(e->trace, "join: joined to metaverse object %lld by \"%s\"\n",
-                   (long long)cs.mv_id, keep->name);
-      if ((!cs.link_rule || strcmp(keep->name, cs.link_rule) != 0) &&
-          store_cs_set_link(e->st, cs_id, cs.mv_id, keep->name, keep->link, 0, 0) != STORE_OK)
-        goto out;
-    }
-  } else if (!cs.mv_id) {
-    const rule *jr = NULL, *pr = NULL;
-    int64_t mv_id = 0, other;
-    size_t n_join_rules = 0;
+/* Projection: a new metaverse object of pr's target type, joined to the object. */
+static int in_project(mvs_engine *e, cs_eval *x, const rule *pr)
+{
+  int64_t mv_id;
 
-    for (i = 0; i < h.n; i++) {
-      if (!h.in_scope[i])
-        continue;
-      if (h.r[i]->n_join && n_join_rules++ == 0)
-        jr = h.r[i];
-      else if (h.r[i]->n_join)
-        snprintf(msg, sizeof msg, "join conflict: rules \"%s\" and \"%s\" with join "
-                 "conditions are both in scope", jr->name, h.r[i]->name);
-      if (!pr && h.r[i]->link == RULE_LINK_PROVISION)
-        pr = h.r[i];
-    }
-    if (!msg[0] && jr && find_join(e, &v, jr, &mv_id) != 0)
-      goto out;
-    if (mv_id) {
-      if (store_mv_cs_in(e->st, mv_id, cs.connector, &other) != STORE_OK)
-        goto out;
-      if (other && other != cs_id) {
-        /* Named by the object in the way, not by ids: the text is in dumps that compare
-         * stores, and it stays true while that object stays joined. */
-        cs_row oc;
-        if (store_cs_get(e->st, other, e->scratch2, &oc) != STORE_OK)
-          goto out;
-        snprintf(msg, sizeof msg, "ambiguous join: the matching metaverse object is already "
-                 "joined to %s of this connector", oc.anchor ? oc.anchor : oc.dn ? oc.dn : "?");
-      } else {
-        if (store_cs_set_link(e->st, cs_id, mv_id, jr->name, jr->link, 0, 0) != STORE_OK)
-          goto out;
-        if (e->trace)
-          buf_printf(e->trace, "join: joined to metaverse object %lld by \"%s\"\n",
-                     (long long)mv_id, jr->name);
-        if (e->diff)
-          diff_add(e, "connector-space", c->rc->name, label, "join", jr->name);
-        cs.mv_id = new_link = mv_id;
-      }
-    } else if (!msg[0] && pr && (!pr->n_join || has_join_value(&v, pr))) {
-      buf empty;
-      attrset none;
-      buf_init(&empty, 0);
-      attrset_init(&none, e->scratch);
-      rc = attrset_encode(&none, &empty) == 0 &&
-                   store_mv_insert(e->st, pr->target_type, empty.p, empty.len, &mv_id) == STORE_OK &&
-                   store_cs_set_link(e->st, cs_id, mv_id, pr->name, pr->link, 0, 0) == STORE_OK
-               ? 0 : -1;
-      buf_free(&empty);
-      if (rc != 0)
-        goto out;
-      rc = -1;
-      e->res->adds++;
-      if (e->trace)
-        buf_printf(e->trace, "projection: new %s metaverse object by \"%s\"\n",
-                   pr->target_type, pr->name);
-      if (e->diff)
-        diff_add(e, "metaverse", pr->target_type, label, "add", pr->name);
-      cs.mv_id = new_link = mv_id;
-    } else if (e->trace && !msg[0]) {
-      buf_printf(e->trace, "join: no match; stays a disconnector\n");
-    }
+  if (mv_create(e, pr->target_type, &mv_id) != 0 ||
+      store_cs_set_link(e->st, x->cs.id, mv_id, pr->name, pr->link, 0, 0) != STORE_OK)
+    return -1;
+  e->res->adds++;
+  if (e->trace)
+    buf_printf(e->trace, "projection: new %s metaverse object by \"%s\"\n", pr->target_type,
+               pr->name);
+  if (e->diff)
+    diff_add(e, "metaverse", pr->target_type, x->label, "add", pr->name);
+  x->cs.mv_id = x->new_link = mv_id;
+  return 0;
+}
+
+/* A disconnector: only one in-scope rule with join conditions may try to join it (else a
+ * join conflict); no match and a Provision rule in scope projects it — when that rule has
+ * join conditions, only if one of its join attributes has a value. */
+static int in_join_or_project(mvs_engine *e, cs_eval *x)
+{
+  const rule *jr = NULL, *pr = NULL;
+  int64_t mv_id = 0;
+  size_t i, n_join_rules = 0;
+
+  for (i = 0; i < x->h.n; i++) {
+    const rule *r = x->h.r[i];
+    if (!x->h.in_scope[i])
+      continue;
+    if (r->n_join && n_join_rules++ == 0)
+      jr = r;
+    else if (r->n_join)
+      snprintf(x->msg, sizeof x->msg, "join conflict: rules \"%s\" and \"%s\" with join "
+               "conditions are both in scope", jr->name, r->name);
+    if (!pr && r->link == RULE_LINK_PROVISION)
+      pr = r;
   }
-  set_error(e, &cs, c, msg[0] ? msg : NULL);
+  if (!x->msg[0] && jr && find_join(e, &x->v, jr, &mv_id) != 0)
+    return -1;
+  if (mv_id)
+    return in_join_to(e, x, jr, mv_id);
+  if (!x->msg[0] && pr && (!pr->n_join || has_join_value(&x->v, pr)))
+    return in_project(e, x, pr);
+  if (e->trace && !x->msg[0])
+    buf_printf(e->trace, "join: no match; stays a disconnector\n");
+  return 0;
+}
 
-  if (cs.import_state != IMPORT_NONE &&
-      store_cs_set_state(e->st, cs_id, IMPORT_NONE) != STORE_OK)
-    goto out;
-  if ((cs.import_state != IMPORT_NONE || e->rebuild_keys) && refresh_cs_keys(e, c, &v) != 0)
-    goto out;
+/* After the join step: the object's import is taken (state, join keys) and what its change
+ * touches is queued — its exports, drift, the objects that reference it or its old and new
+ * metaverse objects, the disconnectors its old metaverse object may free, the members an
+ * ISMEMBEROF scope names. */
+static int in_queue_touched(mvs_engine *e, cs_eval *x, sync_work *w)
+{
+  const cs_row *cs = &x->cs;
+  int64_t old_mv = x->old_mv;
+  conn_info *c = x->c;
+
+  if (cs->import_state != IMPORT_NONE &&
+      store_cs_set_state(e->st, cs->id, IMPORT_NONE) != STORE_OK)
+    return -1;
+  if ((cs->import_state != IMPORT_NONE || e->rebuild_keys) && refresh_cs_keys(e, c, &x->v) != 0)
+    return -1;
   /* New imported values of a joined object change what its exports to this connector
    * must be (they are compared with them); a new DN changes the exports of the objects
    * that reference it. */
-  if (cs.import_state != IMPORT_NONE && cs.mv_id && c->n_out &&
-      id_list_add(&w->mv_out, cs.mv_id) != 0)
-    goto out;
+  if (cs->import_state != IMPORT_NONE && cs->mv_id && c->n_out &&
+      id_list_add(&w->mv_out, cs->mv_id) != 0)
+    return -1;
   /* Changed in the directory, joined as before: what its exports now stage may be drift. */
-  if (cs.import_state == IMPORT_UPDATE && cs.mv_id && cs.mv_id == old_mv && c->n_out &&
-      id_list_add(&w->drift_cs, cs_id) != 0)
-    goto out;
-  if (cs.renamed && cs.mv_id && store_mv_ref_referrers(e->st, cs.mv_id, &w->mv_out) != STORE_OK)
-    goto out;
-  if (cs.mv_id != old_mv) {
+  if (cs->import_state == IMPORT_UPDATE && cs->mv_id && cs->mv_id == old_mv && c->n_out &&
+      id_list_add(&w->drift_cs, cs->id) != 0)
+    return -1;
+  if (cs->renamed && cs->mv_id &&
+      store_mv_ref_referrers(e->st, cs->mv_id, &w->mv_out) != STORE_OK)
+    return -1;
+  if (cs->mv_id != old_mv) {
     /* Objects that reference this one (inbound), and the metaverse objects that reference
      * its old and new metaverse object (their exports name its DN in this connector). */
-    if (add_referrers(e, cs_id, w) != 0 ||
-        (cs.mv_id && store_mv_ref_referrers(e->st, cs.mv_id, &w->mv_out) != STORE_OK))
-      goto out;
+    if (work_queue_referrers(e, cs->id, w) != 0 ||
+        (cs->mv_id && store_mv_ref_referrers(e->st, cs->mv_id, &w->mv_out) != STORE_OK))
+      return -1;
     /* Its old metaverse object may now be free for another object of this connector that
      * an ambiguous join kept out.  Its import flow is recomputed now, not in a later round:
      * the disconnectors queued here are evaluated before that round, and must see the
@@ -451,101 +428,79 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
      * the disconnecting object is synced), or a delta sync joins them to keys a full sync
      * no longer finds. */
     if (old_mv && (store_mv_ref_referrers(e->st, old_mv, &w->mv_out) != STORE_OK ||
-                   queue_mv_key_matches(e, old_mv, w) != 0 ||
+                   work_queue_mv_key_matches(e, old_mv, w) != 0 ||
                    sync_in_mv(e, old_mv, 0, 0, w) != 0))
-      goto out;
+      return -1;
   }
-  if (cs.import_state != IMPORT_NONE &&
-      queue_members(e, c, &cs, cs.import_state != IMPORT_UPDATE, w) != 0)
+  if (cs->import_state != IMPORT_NONE &&
+      queue_members(e, c, cs, cs->import_state != IMPORT_UPDATE, w) != 0)
+    return -1;
+  return 0;
+}
+
+/* The steps, in order: delete; scope; type change; keep or drop the join, or join or
+ * project; queue what changed; recompute the metaverse object. */
+int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
+{
+  cs_eval x;
+  pe_row pe;
+  int64_t delta_cs;
+  int rc;
+
+  mvs_arena_reset(e->scratch);
+  diff_flush(e);   /* an object boundary: no diff entry is held here */
+  if ((rc = store_cs_get(e->st, cs_id, e->scratch, &x.cs)) != STORE_OK)
+    return rc == STORE_NOTFOUND ? 0 : -1;
+  if (joined_pass != (x.cs.mv_id != 0 || x.cs.import_state == IMPORT_DELETE))
+    return 0;   /* the other pass's object */
+  x.old_mv = x.cs.mv_id;
+  x.new_link = 0;
+  x.msg[0] = '\0';
+  x.c = engine_conn_by_id(e, x.cs.connector);
+  if (label_cs(e, &x.cs, e->scratch, &x.label) != 0)
+    return -1;
+  if (x.cs.import_state == IMPORT_DELETE)
+    return in_delete(e, &x, w);
+  if (!x.c) /* its connector left the rule set: nothing to evaluate */
+    return store_cs_set_state(e->st, cs_id, IMPORT_NONE) == STORE_OK &&
+                   store_ref_delta_clear(e->st, cs_id) == STORE_OK
+               ? 0 : -1;
+  if (view_load_cs(e, &x.v, &x.cs, e->scratch) != 0)
+    return -1;
+  rc = -1;
+  if (scope_rules(e, e->scratch, x.c->in_rules, x.c->n_in, x.cs.object_type, NULL, &x.v,
+                  &x.h) != 0)
+    goto out;
+  trace_hits(e, &x.h);
+  if (x.cs.import_state == IMPORT_DELETE_ADD && x.cs.mv_id && in_type_change(e, &x) != 0)
+    goto out;
+  /* An object waiting for its deprovisioning delete is left alone. */
+  if (store_pe_get(e->st, cs_id, e->scratch, &pe) == STORE_OK && pe.op == PE_DELETE) {
+    if (e->trace)
+      buf_printf(e->trace, "skipped: a delete is pending export\n");
+  } else if (x.cs.mv_id && !x.cs.link_out) {
+    if (in_keep_join(e, &x) != 0)
+      goto out;
+  } else if (!x.cs.mv_id && in_join_or_project(e, &x) != 0) {
+    goto out;
+  }
+  set_error(e, &x.cs, x.c, x.msg[0] ? x.msg : NULL);
+  if (in_queue_touched(e, &x, w) != 0)
     goto out;
   /* Only the import changed this object, not its join: its reference value deltas are
    * what changed in the metaverse. */
-  delta_cs = !e->full_sync && cs.import_state == IMPORT_UPDATE && cs.mv_id == old_mv ? cs_id : 0;
-  if (cs.mv_id && sync_in_mv(e, cs.mv_id, new_link, delta_cs, w) != 0)
+  delta_cs = !e->full_sync && x.cs.import_state == IMPORT_UPDATE && x.cs.mv_id == x.old_mv
+                 ? cs_id : 0;
+  if (x.cs.mv_id && sync_in_mv(e, x.cs.mv_id, x.new_link, delta_cs, w) != 0)
     goto out;
-  rc = cs.import_state != IMPORT_NONE && store_ref_delta_clear(e->st, cs_id) != STORE_OK ? -1 : 0;
+  rc = x.cs.import_state != IMPORT_NONE && store_ref_delta_clear(e->st, cs_id) != STORE_OK
+           ? -1 : 0;
 out:
-  view_free(&v);
+  view_free(&x.v);
   return rc;
 }
 
 /* ---- metaverse side ---- */
-
-/* Write the key rows of the metaverse attributes join conditions use; with queue, the
- * disconnectors matching the old or the new values are re-evaluated. */
-static int refresh_mv_keys(mvs_engine *e, int64_t mv_id, const attrset *now, bool queue,
-                           sync_work *w)
-{
-  size_t i, j;
-  buf norm;
-  int rc = 0;
-
-  if ((queue && queue_mv_key_matches(e, mv_id, w) != 0) ||
-      store_mv_key_delete(e->st, mv_id) != STORE_OK)
-    return -1;
-  buf_init(&norm, 0);
-  for (i = 0; i < e->n_mv_key_attrs && rc == 0; i++) {
-    const attr_entry *ae = attrset_get(now, e->mv_key_attrs[i], strlen(e->mv_key_attrs[i]));
-    for (j = 0; ae && j < mvs_count(ae->value) && rc == 0; j++) {
-      buf_reset(&norm);
-      if (attr_fold(mvs_item(ae->value, j), &norm) != 0 ||
-          store_mv_key_insert(e->st, e->mv_key_attrs[i], norm.p ? norm.p : "", mv_id) != STORE_OK ||
-          (queue && queue_key_matches(e, e->mv_key_attrs[i], norm.p ? norm.p : "", w) != 0))
-        rc = -1;
-    }
-  }
-  buf_free(&norm);
-  return rc;
-}
-
-static bool key_attr(mvs_engine *e, const char *name)
-{
-  size_t i;
-  for (i = 0; i < e->n_mv_key_attrs; i++)
-    if (strcasecmp(e->mv_key_attrs[i], name) == 0)
-      return true;
-  return false;
-}
-
-int sync_write_mv_refs(mvs_engine *e, int64_t mv_id, const char *attr, const id_list *want,
-                       diff_entry *d, bool *changed)
-{
-  id_list have = {0};
-  size_t i = 0, j = 0;
-  int rc = 0;
-
-  if (store_mv_ref_list(e->st, mv_id, attr, &have) != STORE_OK)
-    return -1;
-  while (rc == 0 && (i < have.n || j < (want ? want->n : 0))) {
-    int64_t h = i < have.n ? have.ids[i] : INT64_MAX;
-    int64_t wv = want && j < want->n ? want->ids[j] : INT64_MAX;
-    if (h == wv) {
-      i++;
-      j++;
-      continue;
-    }
-    *changed = true;
-    if (h < wv) {
-      rc = store_mv_ref_delete(e->st, mv_id, attr, h) == STORE_OK ? 0 : -1;
-      if (d && rc == 0) {
-        const char *label;
-        if (dump_mv_label(e, h, e->scratch2, &label) == 0)
-          diff_change_add(e, d, attr, mvs_str_ref(label, strlen(label)), mvs_null(), NULL);
-      }
-      i++;
-    } else {
-      rc = store_mv_ref_insert(e->st, mv_id, attr, wv) == STORE_OK ? 0 : -1;
-      if (d && rc == 0) {
-        const char *label;
-        if (dump_mv_label(e, wv, e->scratch2, &label) == 0)
-          diff_change_add(e, d, attr, mvs_null(), mvs_str_ref(label, strlen(label)), NULL);
-      }
-      j++;
-    }
-  }
-  id_list_free(&have);
-  return rc;
-}
 
 /* The targets of a lazy reference contribution, read now (sorted, unique). */
 static int lazy_refs(mvs_engine *e, contrib *ct, id_list *out)
@@ -584,114 +539,37 @@ static bool ref_delta_ok(const contribs *cb, const merged *m, const attr_entry *
   return n == 1;
 }
 
-int sync_note_ref_change(sync_work *w, int64_t mv_id, const char *attr, int64_t target,
-                         bool added)
-{
-  ref_change *c;
-  if (w->n_changes == w->cap_changes) {
-    size_t ncap = w->cap_changes ? w->cap_changes * 2 : 16;
-    ref_change *np = realloc(w->changes, ncap * sizeof *np);
-    if (!np)
-      return -1;
-    w->changes = np;
-    w->cap_changes = ncap;
-  }
-  c = &w->changes[w->n_changes++];
-  c->mv_id = mv_id;
-  c->attr = attr;
-  c->target = target;
-  c->added = added;
-  return 0;
-}
-
-/* Apply the value deltas of ct's object to the reference rows of attr (the stored name);
- * each change is noted for outbound under the rule set's name of the attribute.  Returns 1,
- * having changed nothing, when a removed value names an object that is no longer joined (or
- * no longer exists: deleted in the same delta): the metaverse value it stood for is unknown
- * now, so the caller re-reads the references. */
-static int apply_ref_delta(mvs_engine *e, int64_t mv_id, const char *attr, const contrib *ct,
-                           diff_entry *d, bool *changed, sync_work *w)
-{
-  ref_rows rr = {0};
-  size_t i;
-  int rc = -1, names;
-
-  if (store_ref_delta_list(e->st, ct->cs_id, ct->ref_attr, e->scratch2, &rr) != STORE_OK)
-    goto out;
-  for (i = 0; i < rr.n; i++)
-    if (rr.items[i].op != REF_ADDED && !rr.items[i].target_mv) {
-      rc = 1;
-      goto out;
-    }
-  for (i = 0; i < rr.n; i++) {
-    const ref_row *r = &rr.items[i];
-    bool add = r->op == REF_ADDED;
-    if (!r->target_mv)
-      continue;   /* an added value naming no joined object: not in the metaverse */
-    if (!add) {
-      /* Another value may name the same object. */
-      if (store_ref_names(e->st, ct->cs_id, ct->ref_attr, r->target_id, &names) != STORE_OK)
-        goto out;
-      if (names)
-        continue;
-    }
-    if ((add ? store_mv_ref_insert(e->st, mv_id, attr, r->target_mv)
-             : store_mv_ref_delete(e->st, mv_id, attr, r->target_mv)) != STORE_OK)
-      goto out;
-    if (!store_changes(e->st))
-      continue;
-    *changed = true;
-    if (sync_note_ref_change(w, mv_id, ct->attr, r->target_mv, add) != 0)
-      goto out;
-    if (d) {
-      const char *label;
-      if (dump_mv_label(e, r->target_mv, e->scratch2, &label) == 0) {
-        mvs_value lv = mvs_str_ref(label, strlen(label));
-        diff_change_add(e, d, attr, add ? mvs_null() : lv, add ? lv : mvs_null(), NULL);
-      }
-    }
-  }
-  rc = 0;
-out:
-  ref_rows_free(&rr);
-  return rc;
-}
-
-int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs, sync_work *w)
-{
+/* One metaverse object being recomputed inbound. */
+typedef struct mv_eval {
   mv_row mv;
-  attrset cur, now;
+  int64_t new_link, delta_cs;   /* as sync_in_mv takes them */
+  attrset cur, now;             /* its attributes before and after */
+  contribs cb;
+  merged_set ms;
+  diff_entry *d;                /* its diff entry (dry runs, preview), or NULL */
+  bool changed;                 /* attributes or reference rows changed */
+  bool keys_changed;            /* a join-key attribute changed */
+  bool delta_changed;           /* value deltas changed reference rows */
+} mv_eval;
+
+/* The contributions of the in-scope inbound rules of every joined object; *survive when one
+ * of them is a Provision or StickyJoin rule (the object stays alive). */
+static int in_contributions(mvs_engine *e, mv_eval *x, bool *survive)
+{
   id_list joined = {0};
-  contribs cb = {0};
-  merged_set ms = {0};
-  diff_entry *d = NULL;
-  bool survive = false, changed = false, keys_changed = false, delta_changed = false;
-  buf blob;
   size_t i, j;
-  int rc;
+  int rc = -1;
 
-  mvs_arena_reset(e->scratch2);
-  diff_flush(e);
-  if ((rc = store_mv_get(e->st, mv_id, e->scratch2, &mv)) != STORE_OK)
-    return rc == STORE_NOTFOUND ? 0 : -1;
-  /* A collection's object is the collection's (collection.c): its joined objects are
-   * targets of outbound rules, which neither feed nor keep it. */
-  if (strcmp(mv.object_type, RULE_COLLECTION_TYPE) == 0)
-    return 0;
-  attrset_init(&cur, e->scratch2);
-  attrset_init(&now, e->scratch2);
-  buf_init(&blob, 0);
-  rc = -1;
-  if (attrset_decode(&cur, mv.attrs, mv.attrs_len) != 0 ||
-      store_cs_joined(e->st, mv_id, &joined) != STORE_OK)
+  *survive = false;
+  if (store_cs_joined(e->st, x->mv.id, &joined) != STORE_OK)
     goto out;
-
   for (i = 0; i < joined.n; i++) {
     cs_row cs;
     obj_view v;
     rule_hits h;
     conn_info *c;
     bool noflow = false;
+    int vrc = 0;
 
     if (store_cs_get(e->st, joined.ids[i], e->scratch2, &cs) != STORE_OK)
       goto out;
@@ -699,118 +577,151 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
       continue;
     if (view_load_cs(e, &v, &cs, e->scratch2) != 0)
       goto out;
-    if (scope_rules(e, e->scratch2, c->in_rules, c->n_in, cs.object_type, mv.object_type, &v, &h) != 0) {
-      view_free(&v);
-      goto out;
-    }
-    for (j = 0; j < h.n; j++)
+    if (scope_rules(e, e->scratch2, c->in_rules, c->n_in, cs.object_type, x->mv.object_type,
+                    &v, &h) != 0)
+      vrc = -1;
+    for (j = 0; vrc == 0 && j < h.n; j++)
       if (h.in_scope[j]) {
         if (h.r[j]->link == RULE_LINK_PROVISION || h.r[j]->link == RULE_LINK_STICKYJOIN)
-          survive = true;
+          *survive = true;
         if (h.r[j]->link == RULE_LINK_JOINNOFLOW)
           noflow = true;
       }
     /* A JoinNoFlow rule in scope stops every rule of the connector from flowing. */
-    for (j = 0; j < h.n && !noflow; j++)
-      if (h.in_scope[j] &&
-          contribs_from_rule(e, &v, h.r[j], new_link == cs.id, 0, delta_cs != 0, &cb) != 0) {
-        view_free(&v);
-        goto out;
-      }
+    for (j = 0; vrc == 0 && j < h.n && !noflow; j++)
+      if (h.in_scope[j])
+        vrc = contribs_from_rule(e, &v, h.r[j], x->new_link == cs.id, 0, x->delta_cs != 0,
+                                 &x->cb);
     view_free(&v);
+    if (vrc != 0)
+      goto out;
   }
-  if (!survive) {
-    if (e->trace)
-      buf_printf(e->trace, "metaverse object %lld: no Provision or StickyJoin rule in scope "
-                 "keeps it: deleted\n", (long long)mv_id);
-    rc = sync_mv_delete(e, mv_id, w);
-    goto out;
-  }
-  if (contribs_merge(&cb, e->scratch2, &ms) != 0)
-    goto out;
+  rc = 0;
+out:
+  id_list_free(&joined);
+  return rc;
+}
 
-  /* The new attribute set: merged values; KEEP copies the current value. */
-  for (i = 0; i < ms.n; i++) {
-    const merged *m = &ms.items[i];
-    const attr_entry *old = attrset_get(&cur, m->attr, strlen(m->attr));
+/* The new attribute set from the merged contributions: KEEP copies the current value; a
+ * reference attribute is a marker (its values are rows). */
+static int in_new_attrs(mv_eval *x)
+{
+  size_t i;
+
+  for (i = 0; i < x->ms.n; i++) {
+    const merged *m = &x->ms.items[i];
+    const attr_entry *old = attrset_get(&x->cur, m->attr, strlen(m->attr));
     unsigned flags = (m->multi ? ATTR_MULTI : 0) | (m->is_ref ? ATTR_REF : 0);
     if (m->state == MERGED_KEEP) {
       /* A kept reference records no rule: its rows no longer follow one (ref_delta_ok). */
-      if (old && attrset_set(&now, old->name, old->value, old->flags,
+      if (old && attrset_set(&x->now, old->name, old->value, old->flags,
                              (old->flags & ATTR_REF) ? NULL : old->src) != 0)
-        goto out;
+        return -1;
     } else if (m->is_ref) {
-      if (attrset_set(&now, m->attr, mvs_null(), flags | ATTR_REF, m->src->name) != 0)
-        goto out;
+      if (attrset_set(&x->now, m->attr, mvs_null(), flags | ATTR_REF, m->src->name) != 0)
+        return -1;
     } else if (m->state == MERGED_VALUE &&
-               attrset_set(&now, m->attr, m->val, flags, m->src->name) != 0) {
-      goto out;
+               attrset_set(&x->now, m->attr, m->val, flags, m->src->name) != 0) {
+      return -1;
     }
   }
+  return 0;
+}
 
-  /* Compare attribute by attribute (both sets are sorted by name). */
-  {
-    const char *label;
-    if ((e->diff || e->trace) && dump_mv_label(e, mv_id, e->scratch2, &label) == 0 && e->diff)
-      d = diff_add(e, "metaverse", mv.object_type, label, "update", NULL);
+/* A changed non-reference attribute in the diff and the preview trace (a, b: before and
+ * after, either NULL when absent). */
+static void in_note_change(mvs_engine *e, mv_eval *x, const char *name, const attr_entry *a,
+                           const attr_entry *b)
+{
+  mvs_value old_v = a ? a->value : mvs_null(), new_v = b ? b->value : mvs_null();
+  const char *src = b ? b->src : NULL;
+
+  if (x->d)
+    diff_change_add(e, x->d, name, old_v, new_v, src);
+  if (e->trace) {
+    buf_printf(e->trace, "metaverse %s: ", name);
+    trace_value(e, e->trace, old_v);
+    buf_adds(e->trace, " -> ");
+    trace_value(e, e->trace, new_v);
+    buf_printf(e->trace, "%s%s\n", src ? " by " : "", src ? src : "");
   }
-  for (i = 0, j = 0; i < cur.n || j < now.n;) {
-    const attr_entry *a = i < cur.n ? &cur.items[i] : NULL, *b = j < now.n ? &now.items[j] : NULL;
+}
+
+/* Bring the reference rows of attribute name to what the merge says: kept as they are
+ * (IgnoreThisFlow, spent apply-once), changed by the winning object's value deltas, or
+ * rewritten from the references (read now when the contribution was lazy).  cur: the
+ * attribute before (NULL when new). */
+static int in_ref_rows(mvs_engine *e, mv_eval *x, const char *name, const attr_entry *cur,
+                       bool present, sync_work *w)
+{
+  const merged *m = present ? merged_get(&x->ms, name) : NULL;
+  int64_t mv_id = x->mv.id;
+  id_list want = {0};
+  int rc;
+
+  if (m && m->state == MERGED_KEEP)
+    return 0;
+  if (m && m->state == MERGED_VALUE && m->lazy && ref_delta_ok(&x->cb, m, cur)) {
+    /* Same rule, same object: only its delta can have changed the rows. */
+    rc = m->lazy->cs_id != x->delta_cs
+             ? 0 : mv_apply_ref_delta(e, mv_id, name, m->lazy, x->d, &x->delta_changed, w);
+    if (rc <= 0)
+      return rc;
+  }
+  if (!(m && m->state == MERGED_VALUE && m->lazy))
+    return mv_write_refs(e, mv_id, name, m && m->state == MERGED_VALUE ? &m->refs : NULL,
+                         x->d, &x->changed);
+  rc = lazy_refs(e, m->lazy, &want) == 0 && mv_write_refs(e, mv_id, name, &want, x->d,
+                                                          &x->changed) == 0
+           ? 0 : -1;
+  id_list_free(&want);
+  return rc;
+}
+
+/* Compare the two attribute sets attribute by attribute (both are sorted by name), noting
+ * changes and writing reference rows. */
+static int in_compare(mvs_engine *e, mv_eval *x, sync_work *w)
+{
+  const attrset *cur = &x->cur, *now = &x->now;
+  size_t i, j;
+
+  for (i = 0, j = 0; i < cur->n || j < now->n;) {
+    const attr_entry *a = i < cur->n ? &cur->items[i] : NULL;
+    const attr_entry *b = j < now->n ? &now->items[j] : NULL;
     int c = !a ? 1 : !b ? -1 : strcasecmp(a->name, b->name);
     const char *name = c <= 0 ? a->name : b->name;
     bool same = c == 0 && attr_value_same(a->value, b->value) && a->flags == b->flags &&
                 ((!a->src && !b->src) || (a->src && b->src && strcmp(a->src, b->src) == 0));
-    if (!same) {
-      changed = true;
-      if (key_attr(e, name))
-        keys_changed = true;
-      if (d && !((c <= 0 && (a->flags & ATTR_REF)) || (c >= 0 && (b->flags & ATTR_REF))))
-        diff_change_add(e, d, name, c <= 0 ? a->value : mvs_null(), c >= 0 ? b->value : mvs_null(),
-                        c >= 0 ? b->src : NULL);
-      if (e->trace && !((c <= 0 && (a->flags & ATTR_REF)) || (c >= 0 && (b->flags & ATTR_REF)))) {
-        buf_printf(e->trace, "metaverse %s: ", name);
-        trace_value(e, e->trace, c <= 0 ? a->value : mvs_null());
-        buf_adds(e->trace, " -> ");
-        trace_value(e, e->trace, c >= 0 ? b->value : mvs_null());
-        buf_printf(e->trace, "%s%s\n", c >= 0 && b->src ? " by " : "", c >= 0 && b->src ? b->src : "");
-      }
-    }
     /* Reference rows: every attribute that is (or was) a reference. */
-    if ((c <= 0 && (a->flags & ATTR_REF)) || (c >= 0 && (b->flags & ATTR_REF))) {
-      const merged *m = c >= 0 ? merged_get(&ms, name) : NULL;
-      bool keep = m && m->state == MERGED_KEEP;
-      bool applied = false;   /* the rows are up to date without reading the references */
-      if (!keep && m && m->state == MERGED_VALUE && m->lazy &&
-          ref_delta_ok(&cb, m, c == 0 ? a : NULL)) {
-        /* Same rule, same object: only its delta can have changed the rows. */
-        int arc = m->lazy->cs_id != delta_cs
-                      ? 0 : apply_ref_delta(e, mv_id, name, m->lazy, d, &delta_changed, w);
-        if (arc < 0)
-          goto out;
-        applied = arc == 0;
-      }
-      if (keep || applied) {
-        /* IgnoreThisFlow / spent apply-once: the rows stay as they are; or deltas applied. */
-      } else if (m && m->state == MERGED_VALUE && m->lazy) {
-        id_list want = {0};
-        int wrc = lazy_refs(e, m->lazy, &want) == 0 &&
-                          sync_write_mv_refs(e, mv_id, name, &want, d, &changed) == 0
-                      ? 0 : -1;
-        id_list_free(&want);
-        if (wrc != 0)
-          goto out;
-      } else if (sync_write_mv_refs(e, mv_id, name,
-                                    m && m->state == MERGED_VALUE ? &m->refs : NULL, d,
-                                    &changed) != 0) {
-        goto out;
-      }
+    bool is_ref = (c <= 0 && (a->flags & ATTR_REF)) || (c >= 0 && (b->flags & ATTR_REF));
+    if (!same) {
+      x->changed = true;
+      if (mv_key_attr(e, name))
+        x->keys_changed = true;
+      if (!is_ref)
+        in_note_change(e, x, name, c <= 0 ? a : NULL, c >= 0 ? b : NULL);
     }
+    if (is_ref && in_ref_rows(e, x, name, c == 0 ? a : NULL, c >= 0, w) != 0)
+      return -1;
     i += c <= 0;
     j += c >= 0;
   }
-  if (changed) {
-    mv_row after = mv;
-    if (attrset_encode(&now, &blob) != 0 || store_mv_update(e->st, mv_id, blob.p, blob.len) != STORE_OK)
+  return 0;
+}
+
+/* Store the new attributes (moving the object into or out of collections on a delta sync),
+ * count the update, and queue what the change touches: key matches, exports. */
+static int in_store_changes(mvs_engine *e, mv_eval *x, sync_work *w)
+{
+  int64_t mv_id = x->mv.id;
+  buf blob;
+  int rc = -1;
+
+  buf_init(&blob, 0);
+  if (x->changed) {
+    mv_row after = x->mv;
+    if (attrset_encode(&x->now, &blob) != 0 ||
+        store_mv_update(e->st, mv_id, blob.p, blob.len) != STORE_OK)
       goto out;
     /* Its attributes may move it into or out of collections (a full sync recomputes them
      * whole, after inbound). */
@@ -819,63 +730,73 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
     if (!e->full_sync && collection_sync_object(e, &after, w) != 0)
       goto out;
   }
-  if (changed || delta_changed)
+  if (x->changed || x->delta_changed)
     e->res->updates++;
-  if ((changed || delta_changed || new_link) && id_list_add(&w->mv_changed, mv_id) != 0)
+  if ((x->changed || x->delta_changed || x->new_link) && id_list_add(&w->mv_changed, mv_id) != 0)
     goto out;
   /* After a rebuild of the key tables every object writes its keys; only changed values
    * can make a disconnector join. */
-  if ((keys_changed || e->rebuild_keys) && refresh_mv_keys(e, mv_id, &now, keys_changed, w) != 0)
+  if ((x->keys_changed || e->rebuild_keys) &&
+      mv_write_keys(e, mv_id, &x->now, x->keys_changed, w) != 0)
     goto out;
   /* Exports follow: in full, or only the reference values the deltas changed. */
-  if ((changed || new_link) ? id_list_add(&w->mv_out, mv_id) != 0
-                            : delta_changed && id_list_add(&w->mv_out_delta, mv_id) != 0)
+  if ((x->changed || x->new_link) ? id_list_add(&w->mv_out, mv_id) != 0
+                                  : x->delta_changed && id_list_add(&w->mv_out_delta, mv_id) != 0)
     goto out;
-  if (d && !d->n_changes)
-    d->op = NULL;   /* nothing changed: dropped when rendered */
   rc = 0;
 out:
-  attrset_free(&cur);
-  attrset_free(&now);
-  id_list_free(&joined);
-  contribs_free(&cb);
-  merged_free(&ms);
   buf_free(&blob);
   return rc;
 }
 
-int sync_mv_delete(mvs_engine *e, int64_t mv_id, sync_work *w)
+/* The steps, in order: contributions of every joined object (or the delete when nothing
+ * keeps the object alive); merge by precedence; compare and write; store and queue. */
+int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs, sync_work *w)
 {
-  id_list joined = {0};
-  const char *label;
-  size_t i;
-  int rc = -1;
+  mv_eval x;
+  bool survive;
+  int rc;
 
-  if (store_cs_joined(e->st, mv_id, &joined) != STORE_OK ||
-      queue_mv_key_matches(e, mv_id, w) != 0)
+  mvs_arena_reset(e->scratch2);
+  diff_flush(e);
+  memset(&x, 0, sizeof x);
+  if ((rc = store_mv_get(e->st, mv_id, e->scratch2, &x.mv)) != STORE_OK)
+    return rc == STORE_NOTFOUND ? 0 : -1;
+  /* A collection's object is the collection's (collection.c): its joined objects are
+   * targets of outbound rules, which neither feed nor keep it. */
+  if (strcmp(x.mv.object_type, RULE_COLLECTION_TYPE) == 0)
+    return 0;
+  x.new_link = new_link;
+  x.delta_cs = delta_cs;
+  attrset_init(&x.cur, e->scratch2);
+  attrset_init(&x.now, e->scratch2);
+  rc = -1;
+  if (attrset_decode(&x.cur, x.mv.attrs, x.mv.attrs_len) != 0 ||
+      in_contributions(e, &x, &survive) != 0)
     goto out;
-  if (e->diff && dump_mv_label(e, mv_id, e->scratch2, &label) == 0)
-    diff_add(e, "metaverse", "object", label, "delete", NULL);
-  for (i = 0; i < joined.n; i++) {
-    cs_row cs;
-    if (store_cs_get(e->st, joined.ids[i], e->scratch2, &cs) != STORE_OK)
-      goto out;
-    if (cs.provisioned && cs.link_out) {
-      if (sync_out_deprovision(e, &cs, w) != 0)
-        goto out;
-    } else if (store_cs_set_link(e->st, cs.id, 0, NULL, 0, 0, cs.provisioned) != STORE_OK ||
-               add_referrers(e, cs.id, w) != 0) {
-      goto out;
-    }
+  if (!survive) {
+    if (e->trace)
+      buf_printf(e->trace, "metaverse object %lld: no Provision or StickyJoin rule in scope "
+                 "keeps it: deleted\n", (long long)mv_id);
+    rc = mv_delete(e, mv_id, w);
+    goto out;
   }
-  /* Objects referencing this one lose the value: their exports change. */
-  if (store_mv_ref_referrers(e->st, mv_id, &w->mv_out) != STORE_OK ||
-      store_mv_ref_referrers(e->st, mv_id, &w->mv_changed) != STORE_OK ||
-      store_mv_delete(e->st, mv_id) != STORE_OK)
+  if (contribs_merge(&x.cb, e->scratch2, &x.ms) != 0 || in_new_attrs(&x) != 0)
     goto out;
-  e->res->deletes++;
+  {
+    const char *label;
+    if ((e->diff || e->trace) && label_mv(e, mv_id, e->scratch2, &label) == 0 && e->diff)
+      x.d = diff_add(e, "metaverse", x.mv.object_type, label, "update", NULL);
+  }
+  if (in_compare(e, &x, w) != 0 || in_store_changes(e, &x, w) != 0)
+    goto out;
+  if (x.d && !x.d->n_changes)
+    x.d->op = NULL;   /* nothing changed: dropped when rendered */
   rc = 0;
 out:
-  id_list_free(&joined);
+  attrset_free(&x.cur);
+  attrset_free(&x.now);
+  contribs_free(&x.cb);
+  merged_free(&x.ms);
   return rc;
 }

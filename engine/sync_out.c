@@ -11,8 +11,16 @@
 
 #include "connectors/dn.h"
 #include "connectors/shape.h"
+#include "engine/connect.h"
+#include "engine/diff.h"
 #include "engine/engine_int.h"
+#include "engine/flow.h"
+#include "engine/label.h"
+#include "engine/mv.h"
+#include "engine/sync_out.h"
+#include "engine/work.h"
 #include "rules/expr.h"
+#include "schema/array.h"
 
 static const char *const rdn_attrs[] = {"cn", "ou", "o", "uid"};
 
@@ -29,18 +37,18 @@ static int out_dn(mvs_engine *e, const merged_set *ms, const char **dn, const ch
   *dn = NULL;
   *rdn_attr = NULL;
   if (m && m->state == MERGED_VALUE && !m->is_ref) {
-    if (value_text(e->scratch, m->val, &p, &n) != 0)
+    if (attr_value_text(e->scratch, m->val, &p, &n) != 0)
       return -1;
     *dn = mvs_arena_memdup(e->scratch, p, n);
     return *dn ? 0 : -1;
   }
   parent = merged_get(ms, "parentDistinguishedName");
   if (!parent || parent->state != MERGED_VALUE ||
-      value_text(e->scratch, parent->val, &pp, &pn) != 0)
+      attr_value_text(e->scratch, parent->val, &pp, &pn) != 0)
     return 0;
   for (i = 0; i < sizeof rdn_attrs / sizeof rdn_attrs[0]; i++) {
     m = merged_get(ms, rdn_attrs[i]);
-    if (!m || m->state != MERGED_VALUE || m->is_ref || value_text(e->scratch, m->val, &p, &n) != 0)
+    if (!m || m->state != MERGED_VALUE || m->is_ref || attr_value_text(e->scratch, m->val, &p, &n) != 0)
       continue;
     buf_init(&b, 0);
     if (strcmp(rdn_attrs[i], "uid") == 0)
@@ -81,14 +89,8 @@ typedef struct pe_builder {
 static int pe_add(pe_builder *pb, const char *attr, int mode, mvs_value v)
 {
   pe_value_row *row;
-  if (pb->vals.n == pb->vals.cap) {
-    size_t ncap = pb->vals.cap ? pb->vals.cap * 2 : 16;
-    pe_value_row *np = realloc(pb->vals.items, ncap * sizeof *np);
-    if (!np)
-      return -1;
-    pb->vals.items = np;
-    pb->vals.cap = ncap;
-  }
+  if (array_reserve(&pb->vals.items, &pb->vals.cap, pb->vals.n + 1, sizeof *pb->vals.items) != 0)
+    return -1;
   row = &pb->vals.items[pb->vals.n];
   row->attr = attr;
   row->mode = mode;
@@ -305,6 +307,95 @@ static int naming_refused(mvs_engine *e, conn_info *c, int64_t cs_id, const merg
   return 0;
 }
 
+/* The values the merged attributes want, staged in pb against the imported values in cur
+ * (the DN's own attributes are not values: they name the object). */
+static int stage_values(pe_builder *pb, conn_info *c, obj_view *cur, const merged_set *ms,
+                        const char *rdn_attr, bool present)
+{
+  mvs_engine *e = pb->e;
+  size_t i;
+
+  for (i = 0; i < ms->n; i++) {
+    const merged *m = &ms->items[i];
+    const rule_attr_decl *decl = engine_conn_attr(c, m->attr);
+    bool multi = (decl && decl->multi) || m->multi;
+    if (m->state == MERGED_KEEP || is_dn_attr(m->attr, rdn_attr, present))
+      continue;
+    if (!m->is_ref) {
+      const attr_entry *ae = attrset_get(&cur->attrs, m->attr, strlen(m->attr));
+      if (ae && (ae->value.type == MVS_V_MV || (ae->flags & ATTR_MULTI)))
+        multi = true;
+    }
+    if (e->trace && m->state == MERGED_VALUE && !m->is_ref) {
+      buf_printf(e->trace, "export %s %s: ", c->rc->name, m->attr);
+      trace_value(e, e->trace, m->val);
+      buf_printf(e->trace, " by \"%s\"\n", m->src->name);
+    }
+    if ((m->is_ref || (decl && decl->syntax == RULE_SYN_REFERENCE))
+            ? stage_ref_attr(pb, cur, m, m->attr, present, multi || !decl)
+            : stage_value_attr(pb, cur, m, m->attr, present, multi))
+      return -1;
+  }
+  return 0;
+}
+
+/* The export already staged for cs_id, with its values sorted: *have STORE_OK or
+ * STORE_NOTFOUND.  A delete staged before the object was joined again (back in scope, its
+ * source restored) no longer applies and is withdrawn: what the rules want now replaces
+ * it.  Sending it would delete and recreate the object, losing its identity (objectGUID,
+ * objectSid). */
+static int staged_before(mvs_engine *e, conn_info *c, int64_t cs_id, const char *label,
+                         pe_row *old, pe_values *old_vals, int *have)
+{
+  *have = store_pe_get(e->st, cs_id, e->scratch, old);
+  if (*have != STORE_OK && *have != STORE_NOTFOUND)
+    return -1;
+  if (*have == STORE_OK && old->op == PE_DELETE) {
+    if (store_pe_delete(e->st, cs_id) != STORE_OK)
+      return -1;
+    engine_logf(e, "%s: %s: pending delete withdrawn: the object is joined again", c->rc->name,
+                label);
+    if (e->diff)
+      diff_add(e, "export", c->rc->name, label, "withdraw-delete", NULL);
+    *have = STORE_NOTFOUND;
+  }
+  if (*have == STORE_OK) {
+    if (store_pe_values(e->st, cs_id, e->scratch, old_vals) != STORE_OK)
+      return -1;
+    if (old_vals->n)
+      qsort(old_vals->items, old_vals->n, sizeof *old_vals->items, cmp_pe_value);
+  }
+  return 0;
+}
+
+/* What the export of cs is: an add of a provisioned object not yet in the directory (its DN
+ * follows what the rules compute), an update, or a rename when the DN changed.  want's
+ * cs_id, op and new_dn are set. */
+static int stage_op(mvs_engine *e, const cs_row *cs, const char *dn, pe_row *want)
+{
+  buf key;
+  int rc;
+
+  memset(want, 0, sizeof *want);
+  want->cs_id = cs->id;
+  want->op = cs->present ? PE_UPDATE : PE_ADD;
+  if (cs->present && dn && (!cs->dn || strcasecmp(dn, cs->dn) != 0)) {
+    want->op = PE_RENAME;
+    want->new_dn = dn;
+  }
+  if (cs->present || !dn || (cs->dn && strcmp(dn, cs->dn) == 0))
+    return 0;
+  buf_init(&key, 0);
+  rc = text_fold(dn, strlen(dn), &key) == 0 &&
+               store_cs_set_dn(e->st, cs->id, dn, key.p) == STORE_OK
+           ? 0 : -1;
+  buf_free(&key);
+  return rc;
+}
+
+/* Stage the export of cs_id: the values the merged set wants that its imported values do
+ * not have, as one pending export (unless it is already staged as it is); value changes of
+ * a drift computation are counted and marked. */
 static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged_set *ms,
                         bool drift)
 {
@@ -323,75 +414,22 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
   if (store_cs_get(e->st, cs_id, e->scratch, &cs) != STORE_OK ||
       view_load_cs(e, &cur, &cs, e->scratch) != 0)
     goto out_nov;
-  if (out_dn(e, ms, &dn, &rdn_attr) != 0 || dump_cs_label(e, &cs, e->scratch, &label) != 0)
+  if (out_dn(e, ms, &dn, &rdn_attr) != 0 || label_cs(e, &cs, e->scratch, &label) != 0)
     goto out;
   if ((rc = naming_refused(e, c, cs_id, ms, label)) != 0) {
     rc = rc > 0 ? 0 : -1;
     goto out;
   }
   rc = -1;
-  memset(&want, 0, sizeof want);
-  want.cs_id = cs_id;
-  want.op = cs.present ? PE_UPDATE : PE_ADD;
-  if (!cs.present && dn && (!cs.dn || strcmp(dn, cs.dn) != 0)) {
-    buf key;
-    buf_init(&key, 0);
-    rc = text_fold(dn, strlen(dn), &key) == 0 && store_cs_set_dn(e->st, cs_id, dn, key.p) == STORE_OK
-             ? 0 : -1;
-    buf_free(&key);
-    if (rc != 0)
-      goto out;
-    rc = -1;
-  } else if (cs.present && dn && (!cs.dn || strcasecmp(dn, cs.dn) != 0)) {
-    want.op = PE_RENAME;
-    want.new_dn = dn;
-  }
+  if (stage_op(e, &cs, dn, &want) != 0)
+    goto out;
   if (e->diff) {
     pb.d = diff_add(e, "export", c->rc->name, cs.present ? label : dn ? dn : label, "", want.new_dn);
     pb.cur = &cur;
   }
-  for (i = 0; i < ms->n; i++) {
-    const merged *m = &ms->items[i];
-    const rule_attr_decl *decl = engine_conn_attr(c, m->attr);
-    bool multi = (decl && decl->multi) || m->multi;
-    if (m->state == MERGED_KEEP || is_dn_attr(m->attr, rdn_attr, cs.present))
-      continue;
-    if (!m->is_ref) {
-      const attr_entry *ae = attrset_get(&cur.attrs, m->attr, strlen(m->attr));
-      if (ae && (ae->value.type == MVS_V_MV || (ae->flags & ATTR_MULTI)))
-        multi = true;
-    }
-    if (e->trace && m->state == MERGED_VALUE && !m->is_ref) {
-      buf_printf(e->trace, "export %s %s: ", c->rc->name, m->attr);
-      trace_value(e, e->trace, m->val);
-      buf_printf(e->trace, " by \"%s\"\n", m->src->name);
-    }
-    if ((m->is_ref || (decl && decl->syntax == RULE_SYN_REFERENCE))
-            ? stage_ref_attr(&pb, &cur, m, m->attr, cs.present, multi || !decl)
-            : stage_value_attr(&pb, &cur, m, m->attr, cs.present, multi))
-      goto out;
-  }
-  have_old = store_pe_get(e->st, cs_id, e->scratch, &old);
-  if (have_old != STORE_OK && have_old != STORE_NOTFOUND)
+  if (stage_values(&pb, c, &cur, ms, rdn_attr, cs.present) != 0 ||
+      staged_before(e, c, cs_id, label, &old, &old_vals, &have_old) != 0)
     goto out;
-  if (have_old == STORE_OK && old.op == PE_DELETE) {
-    /* Staged before the object was joined again (back in scope, its source restored): the
-     * delete no longer applies, and what the rules want now replaces it.  Sending it would
-     * delete and recreate the object, losing its identity (objectGUID, objectSid). */
-    if (store_pe_delete(e->st, cs_id) != STORE_OK)
-      goto out;
-    engine_logf(e, "%s: %s: pending delete withdrawn: the object is joined again", c->rc->name,
-                label);
-    if (e->diff)
-      diff_add(e, "export", c->rc->name, label, "withdraw-delete", NULL);
-    have_old = STORE_NOTFOUND;
-  }
-  if (have_old == STORE_OK) {
-    if (store_pe_values(e->st, cs_id, e->scratch, &old_vals) != STORE_OK)
-      goto out;
-    if (old_vals.n)
-      qsort(old_vals.items, old_vals.n, sizeof *old_vals.items, cmp_pe_value);
-  }
   /* The diff's changes follow the rows in the order they were staged: mark them first. */
   for (i = 0; drift && want.op == PE_UPDATE && i < pb.vals.n; i++)
     if (!pe_values_have(&old_vals, &pb.vals.items[i])) {
@@ -410,14 +448,12 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
   }
   if (pb.d)
     pb.d->op = op_names[want.op];
-  if (have_old == STORE_OK) {
-    if (same_export(&want, &pb.vals, &old, &old_vals)) {
-      /* Already staged (maybe sent, waiting for the confirming import): keep its status. */
-      if (pb.d)
-        pb.d->op = NULL;
-      rc = 0;
-      goto out;
-    }
+  if (have_old == STORE_OK && same_export(&want, &pb.vals, &old, &old_vals)) {
+    /* Already staged (maybe sent, waiting for the confirming import): keep its status. */
+    if (pb.d)
+      pb.d->op = NULL;
+    rc = 0;
+    goto out;
   }
   if (e->trace)
     buf_printf(e->trace, "pending export: %s %s (%zu value change%s)\n", op_names[want.op],
@@ -432,36 +468,6 @@ out_nov:
   buf_free(&pb.tmp);
   return rc;
 }
-
-int sync_out_deprovision(mvs_engine *e, const cs_row *cs, sync_work *w)
-{
-  pe_row pe, old;
-  pe_values none = {0};
-  conn_info *c = engine_conn_by_id(e, cs->connector);
-  const char *label;
-
-  if (dump_cs_label(e, cs, e->scratch2, &label) != 0)
-    return -1;
-  if (e->trace)
-    buf_printf(e->trace, "deprovision: %s %s\n", c ? c->rc->name : "?", label);
-  if (e->diff)
-    diff_add(e, "export", c ? c->rc->name : "?", label, "delete", NULL);
-  if (store_mv_ref_referrers(e->st, cs->mv_id, &w->mv_out) != STORE_OK)
-    return -1;
-  e->res->deletes++;
-  /* Never sent to the directory: nothing to delete there. */
-  if (!cs->present && store_pe_get(e->st, cs->id, e->scratch2, &old) == STORE_OK &&
-      old.op == PE_ADD && old.status == PE_PENDING && !cs->anchor)
-    return store_cs_delete(e->st, cs->id) == STORE_OK ? 0 : -1;
-  memset(&pe, 0, sizeof pe);
-  pe.cs_id = cs->id;
-  pe.op = PE_DELETE;
-  pe.status = PE_PENDING;
-  return store_pe_put(e->st, &pe, &none, 0) == STORE_OK &&
-                 store_cs_set_link(e->st, cs->id, 0, NULL, 0, 0, 1) == STORE_OK
-             ? 0 : -1;
-}
-
 /* Join an unjoined metaverse object to an object of c by the rule's join conditions:
  * exactly one disconnector of the rule's target type whose values match. */
 static int out_join(mvs_engine *e, conn_info *c, obj_view *mvv, const rule *r, int64_t *cs_id)
@@ -521,29 +527,24 @@ out:
   return rc;
 }
 
-/* Outbound for one target connector. */
-static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_row *mv,
-                         obj_view *mvv, sync_work *w)
-{
-  scope_env env;
-  const rule **in_scope, *pr = NULL, *jr = NULL;
-  size_t n = 0, i;
-  bool noflow = false, created = false, drift;
-  int64_t cid, cs_id;
-  contribs cb = {0};
-  merged_set ms = {0};
-  cs_row cs;
-  int rc = -1;
+/* The outbound rules of one connector in scope for a metaverse object. */
+typedef struct out_scope {
+  const rule **r;
+  size_t n;
+  const rule *provision;    /* the first Provision rule, NULL for none */
+  const rule *join;         /* the first rule with join conditions, NULL for none */
+  bool noflow;              /* a JoinNoFlow rule is in scope: nothing flows */
+} out_scope;
 
-  if (engine_conn_id(e, c, &cid) != 0 || store_mv_cs_in(e->st, mv_id, cid, &cs_id) != STORE_OK)
-    return -1;
-  /* Joined before this sync, changed by its import, its metaverse object unchanged. */
-  drift = cs_id && id_list_has(&w->drift_cs, cs_id) && !id_list_has(&w->mv_changed, mv_id);
-  mvv->out_connector = cid;
-  mvv->out_cs_id = cs_id;
-  env = view_scope_env(mvv);
+static int out_scope_rules(mvs_engine *e, conn_info *c, const mv_row *mv, obj_view *mvv,
+                           out_scope *s)
+{
+  scope_env env = view_scope_env(mvv);
+  size_t i;
+
+  memset(s, 0, sizeof *s);
   /* Sized by the connector's rule count: every rule is evaluated (no fixed cap). */
-  if (!(in_scope = mvs_arena_alloc(mvv->arena, (c->n_out ? c->n_out : 1) * sizeof *in_scope))) {
+  if (!(s->r = mvs_arena_alloc(mvv->arena, (c->n_out ? c->n_out : 1) * sizeof *s->r))) {
     engine_errorf(e, "out of memory scoping %zu rules", c->n_out);
     return -1;
   }
@@ -558,154 +559,220 @@ static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_ro
       buf_printf(e->trace, "outbound rule \"%s\": %s\n", r->name, v.in_scope ? "in scope" : "NotInScope");
     if (!v.in_scope)
       continue;
-    in_scope[n++] = r;
-    if (r->link == RULE_LINK_PROVISION && !pr)
-      pr = r;
+    s->r[s->n++] = r;
+    if (r->link == RULE_LINK_PROVISION && !s->provision)
+      s->provision = r;
     if (r->link == RULE_LINK_JOINNOFLOW)
-      noflow = true;
-    if (r->n_join && !jr)
-      jr = r;
+      s->noflow = true;
+    if (r->n_join && !s->join)
+      s->join = r;
   }
-  if (cs_id && store_cs_get(e->st, cs_id, e->scratch, &cs) != STORE_OK)
+  return 0;
+}
+
+/* Out of every rule: deprovision what a Provision rule created; drop an outbound join.  cs:
+ * the object joined in the connector, NULL for none. */
+static int out_unscoped(mvs_engine *e, const cs_row *cs, int64_t mv_id, sync_work *w)
+{
+  if (cs && cs->link_out && cs->provisioned)
+    return mv_deprovision(e, cs, w);
+  if (cs && cs->link_out)
+    return store_cs_set_link(e->st, cs->id, 0, NULL, 0, 0, 0) == STORE_OK &&
+                   store_mv_ref_referrers(e->st, mv_id, &w->mv_out) == STORE_OK
+               ? 0 : -1;
+  return 0;
+}
+
+/* The contributions of the in-scope rules (none under JoinNoFlow), merged. */
+static int out_contribs(mvs_engine *e, obj_view *mvv, const out_scope *s, bool apply_once_ok,
+                        int64_t cid, contribs *cb, merged_set *ms)
+{
+  size_t i;
+  for (i = 0; i < s->n && !s->noflow; i++)
+    if (contribs_from_rule(e, mvv, s->r[i], apply_once_ok, cid, false, cb) != 0)
+      return -1;
+  return contribs_merge(cb, e->scratch, ms) == 0 ? 0 : -1;
+}
+
+/* A new connector-space object in connector cid at dn (key: its folded form), provisioned
+ * by pr for metaverse object mv_id and not yet in the directory. */
+static int out_create(mvs_engine *e, int64_t cid, int64_t mv_id, const rule *pr,
+                      const char *dn, const char *key, int64_t *cs_id)
+{
+  cs_row nw;
+  buf empty;
+  attrset none;
+  int rc;
+
+  memset(&nw, 0, sizeof nw);
+  buf_init(&empty, 0);
+  attrset_init(&none, e->scratch);
+  nw.connector = cid;
+  nw.dn = dn;
+  nw.object_type = pr->target_type;
+  nw.present = 0;
+  nw.mv_id = mv_id;
+  nw.link_rule = pr->name;
+  nw.link_type = pr->link;
+  nw.link_out = 1;
+  nw.provisioned = 1;
+  rc = attrset_encode(&none, &empty) == 0 ? 0 : -1;
+  nw.attrs = empty.p;
+  nw.attrs_len = empty.len;
+  if (rc == 0 && store_cs_insert(e->st, &nw, key) != STORE_OK)
+    rc = -1;
+  buf_free(&empty);
+  *cs_id = nw.id;
+  return rc;
+}
+
+/* Provision by pr at the DN its flows compute: an unjoined object already there is joined
+ * (reverse join), else a new object is created (*created).  *cs_id stays 0 when nothing is
+ * provisioned: no DN, or the DN taken by an object joined elsewhere (an error, logged and
+ * counted). */
+static int out_provision(mvs_engine *e, conn_info *c, int64_t cid, obj_view *mvv,
+                         const rule *pr, const merged_set *ms, int64_t *cs_id, bool *created)
+{
+  const char *dn = NULL, *rdn_attr;
+  int64_t mv_id = mvv->mv_id;
+  cs_row cs;
+  buf key;
+  int q, rc = -1;
+
+  if (out_dn(e, ms, &dn, &rdn_attr) != 0)
     return -1;
-  if (!n) {
-    /* Out of every rule: deprovision what a Provision rule created; drop outbound joins. */
-    if (cs_id && cs.link_out && cs.provisioned)
-      return sync_out_deprovision(e, &cs, w);
-    if (cs_id && cs.link_out)
-      return store_cs_set_link(e->st, cs_id, 0, NULL, 0, 0, 0) == STORE_OK &&
-                     store_mv_ref_referrers(e->st, mv_id, &w->mv_out) == STORE_OK
-                 ? 0 : -1;
+  if (!dn) {
+    engine_logf(e, "error: rule \"%s\" gives metaverse object %lld no DN: not provisioned "
+                "(flow a value to dn, or to cn/ou and parentDistinguishedName)",
+                pr->name, (long long)mv_id);
+    e->res->errors++;
     return 0;
   }
-  for (i = 0; i < n && !noflow; i++)
-    if (contribs_from_rule(e, mvv, in_scope[i], !cs_id || !cs.present, cid, false, &cb) != 0)
-      goto out;
-  if (contribs_merge(&cb, e->scratch, &ms) != 0)
+  buf_init(&key, 0);
+  if (text_fold(dn, strlen(dn), &key) != 0 ||
+      (q = store_cs_by_dn(e->st, cid, key.p, e->scratch, &cs)) == STORE_ERR)
     goto out;
+  if (q == STORE_OK && !cs.mv_id) {
+    /* Reverse join: an existing object at the DN the rule computes. */
+    *cs_id = cs.id;
+    if (store_cs_set_link(e->st, cs.id, mv_id, pr->name, pr->link, 1, 1) != STORE_OK)
+      goto out;
+    if (e->trace)
+      buf_printf(e->trace, "outbound join by DN: %s %s\n", c->rc->name, dn);
+  } else if (q == STORE_OK) {
+    engine_logf(e, "error: %s %s: the DN is taken by an object joined elsewhere; metaverse "
+                "object %lld not provisioned", c->rc->name, dn, (long long)mv_id);
+    e->res->errors++;
+  } else {
+    if (out_create(e, cid, mv_id, pr, dn, key.p, cs_id) != 0)
+      goto out;
+    mvv->out_cs_id = *cs_id;
+    *created = true;
+    e->res->adds++;
+    if (e->trace)
+      buf_printf(e->trace, "provision: %s %s by \"%s\"\n", c->rc->name, dn, pr->name);
+  }
+  rc = 0;
+out:
+  buf_free(&key);
+  return rc;
+}
 
-  if (!cs_id) {
-    const char *dn = NULL, *rdn_attr;
-    if (jr && out_join(e, c, mvv, jr, &cs_id) != 0)
-      goto out;
-    if (cs_id) {
-      if (store_cs_set_link(e->st, cs_id, mv_id, jr->name, jr->link, 1, 0) != STORE_OK)
-        goto out;
-      if (e->trace)
-        buf_printf(e->trace, "outbound join: %s object %lld by \"%s\"\n", c->rc->name,
-                   (long long)cs_id, jr->name);
-    } else if (pr) {
-      buf key;
-      if (out_dn(e, &ms, &dn, &rdn_attr) != 0)
-        goto out;
-      if (!dn) {
-        engine_logf(e, "error: rule \"%s\" gives metaverse object %lld no DN: not provisioned "
-                    "(flow a value to dn, or to cn/ou and parentDistinguishedName)",
-                    pr->name, (long long)mv_id);
-        e->res->errors++;
-        rc = 0;
-        goto out;
-      }
-      buf_init(&key, 0);
-      if (text_fold(dn, strlen(dn), &key) != 0 ||
-          (rc = store_cs_by_dn(e->st, cid, key.p, e->scratch, &cs)) == STORE_ERR) {
-        buf_free(&key);
-        rc = -1;
-        goto out;
-      }
-      if (rc == STORE_OK && !cs.mv_id) {
-        /* Reverse join: an existing object at the DN the rule computes. */
-        cs_id = cs.id;
-        rc = store_cs_set_link(e->st, cs_id, mv_id, pr->name, pr->link, 1, 1);
-        if (e->trace)
-          buf_printf(e->trace, "outbound join by DN: %s %s\n", c->rc->name, dn);
-      } else if (rc == STORE_OK) {
-        engine_logf(e, "error: %s %s: the DN is taken by an object joined elsewhere; metaverse "
-                    "object %lld not provisioned", c->rc->name, dn, (long long)mv_id);
-        e->res->errors++;
-        rc = 0;
-        buf_free(&key);
-        goto out;
-      } else {
-        cs_row nw;
-        buf empty;
-        attrset none;
-        memset(&nw, 0, sizeof nw);
-        buf_init(&empty, 0);
-        attrset_init(&none, e->scratch);
-        attrset_encode(&none, &empty);
-        nw.connector = cid;
-        nw.dn = dn;
-        nw.object_type = pr->target_type;
-        nw.attrs = empty.p;
-        nw.attrs_len = empty.len;
-        nw.present = 0;
-        nw.mv_id = mv_id;
-        nw.link_rule = pr->name;
-        nw.link_type = pr->link;
-        nw.link_out = 1;
-        nw.provisioned = 1;
-        rc = store_cs_insert(e->st, &nw, key.p);
-        buf_free(&empty);
-        cs_id = nw.id;
-        mvv->out_cs_id = cs_id;
-        created = true;
-        e->res->adds++;
-        if (e->trace)
-          buf_printf(e->trace, "provision: %s %s by \"%s\"\n", c->rc->name, dn, pr->name);
-      }
-      buf_free(&key);
-      if (rc != STORE_OK) {
-        rc = -1;
-        goto out;
-      }
-      rc = -1;
-    }
-    if (!cs_id) {
-      rc = 0;
-      goto out;
-    }
-    /* Objects referencing this one can now name it in this connector. */
-    if (store_mv_ref_referrers(e->st, mv_id, &w->mv_out) != STORE_OK)
-      goto out;
-    if (!created) {
-      /* Joined to an existing object: apply-once flows do not apply to it. */
-      contribs_free(&cb);
-      merged_free(&ms);
-      for (i = 0; i < n && !noflow; i++)
-        if (contribs_from_rule(e, mvv, in_scope[i], false, cid, false, &cb) != 0)
-          goto out;
-      if (contribs_merge(&cb, e->scratch, &ms) != 0)
-        goto out;
-    }
+/* A metaverse object with no object in c: join one by the rule's join conditions, else
+ * provision one.  Joined to an existing object, the contributions are evaluated again
+ * without apply-once flows.  *cs_id stays 0 when the object stays unlinked in c. */
+static int out_link(mvs_engine *e, conn_info *c, int64_t cid, obj_view *mvv,
+                    const out_scope *s, contribs *cb, merged_set *ms, int64_t *cs_id,
+                    sync_work *w)
+{
+  int64_t mv_id = mvv->mv_id;
+  bool created = false;
+
+  if (s->join && out_join(e, c, mvv, s->join, cs_id) != 0)
+    return -1;
+  if (*cs_id) {
+    if (store_cs_set_link(e->st, *cs_id, mv_id, s->join->name, s->join->link, 1, 0) != STORE_OK)
+      return -1;
+    if (e->trace)
+      buf_printf(e->trace, "outbound join: %s object %lld by \"%s\"\n", c->rc->name,
+                 (long long)*cs_id, s->join->name);
+  } else if (s->provision &&
+             out_provision(e, c, cid, mvv, s->provision, ms, cs_id, &created) != 0) {
+    return -1;
   }
-  if (noflow) {
-    /* JoinNoFlow: joined, nothing flows; a staged update is dropped. */
-    pe_row old;
-    rc = store_pe_get(e->st, cs_id, e->scratch, &old);
-    rc = rc == STORE_OK && old.op == PE_UPDATE ? store_pe_delete(e->st, cs_id) : STORE_OK;
-    rc = rc == STORE_OK ? 0 : -1;
+  if (!*cs_id)
+    return 0;
+  /* Objects referencing this one can now name it in this connector. */
+  if (store_mv_ref_referrers(e->st, mv_id, &w->mv_out) != STORE_OK)
+    return -1;
+  if (created)
+    return 0;
+  /* Joined to an existing object: apply-once flows do not apply to it. */
+  contribs_free(cb);
+  merged_free(ms);
+  return out_contribs(e, mvv, s, false, cid, cb, ms);
+}
+
+/* JoinNoFlow: joined, nothing flows; a staged update is dropped. */
+static int out_noflow(mvs_engine *e, int64_t cs_id)
+{
+  pe_row old;
+  int rc = store_pe_get(e->st, cs_id, e->scratch, &old);
+  rc = rc == STORE_OK && old.op == PE_UPDATE ? store_pe_delete(e->st, cs_id) : STORE_OK;
+  return rc == STORE_OK ? 0 : -1;
+}
+
+/* The references the merged values leave out (no object in the target connector). */
+static int64_t out_skipped(const merged_set *ms)
+{
+  int64_t skipped = 0;
+  size_t i;
+  for (i = 0; i < ms->n; i++)
+    if (ms->items[i].is_ref && ms->items[i].state != MERGED_KEEP)
+      skipped += ms->items[i].skipped;
+  return skipped;
+}
+
+/* Outbound of one metaverse object to one connector: scope; unlink when out of every rule;
+ * evaluate and merge; link (join or provision) when unlinked; stage the export. */
+static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_row *mv,
+                         obj_view *mvv, sync_work *w)
+{
+  out_scope s;
+  bool drift;
+  int64_t cid, cs_id;
+  contribs cb = {0};
+  merged_set ms = {0};
+  cs_row cs;
+  int rc = -1;
+
+  if (engine_conn_id(e, c, &cid) != 0 || store_mv_cs_in(e->st, mv_id, cid, &cs_id) != STORE_OK)
+    return -1;
+  /* Joined before this sync, changed by its import, its metaverse object unchanged. */
+  drift = cs_id && id_list_has(&w->drift_cs, cs_id) && !id_list_has(&w->mv_changed, mv_id);
+  mvv->out_connector = cid;
+  mvv->out_cs_id = cs_id;
+  if (out_scope_rules(e, c, mv, mvv, &s) != 0 ||
+      (cs_id && store_cs_get(e->st, cs_id, e->scratch, &cs) != STORE_OK))
+    return -1;
+  if (!s.n)
+    return out_unscoped(e, cs_id ? &cs : NULL, mv_id, w);
+  if (out_contribs(e, mvv, &s, !cs_id || !cs.present, cid, &cb, &ms) != 0 ||
+      (!cs_id && out_link(e, c, cid, mvv, &s, &cb, &ms, &cs_id, w) != 0))
     goto out;
-  }
-  /* Counted from the values this export computation stages; sync.c keeps the last
-   * computation per object. */
-  {
-    int64_t skipped = 0;
-    for (i = 0; i < ms.n; i++)
-      if (ms.items[i].is_ref && ms.items[i].state != MERGED_KEEP)
-        skipped += ms.items[i].skipped;
-    if (sync_skips_note(w, cs_id, skipped) != 0) {
-      rc = -1;
-      goto out;
-    }
-  }
-  rc = stage_export(e, c, cs_id, &ms, drift);
+  if (!cs_id)
+    rc = 0;
+  else if (s.noflow)
+    rc = out_noflow(e, cs_id);
+  /* Skips are counted from the values this export computation stages; work.c keeps the
+   * last computation per object. */
+  else if (work_note_skips(w, cs_id, out_skipped(&ms)) == 0)
+    rc = stage_export(e, c, cs_id, &ms, drift);
 out:
   contribs_free(&cb);
   merged_free(&ms);
   return rc;
 }
-
 /* ---- delta outbound: only the reference values that changed ---- */
 
 typedef struct reads_ctx {
@@ -892,7 +959,7 @@ static int out_connector_delta(mvs_engine *e, conn_info *c, int64_t mv_id, const
       changed = true;
       if (e->diff && !d) {
         const char *label;
-        if (dump_cs_label(e, &cs, e->scratch, &label) != 0)
+        if (label_cs(e, &cs, e->scratch, &label) != 0)
           goto out;
         d = diff_add(e, "export", c->rc->name, label, op_names[pe.op], pe.new_dn);
       }

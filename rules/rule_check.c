@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "rules/dsl_int.h"
+#include "schema/aad_map.h"
 
 typedef struct checker {
   const rule_set *rs;
@@ -110,8 +111,18 @@ static void check_catalog_attr(checker *c, const schema *s, const char *name, si
   rule_suggest sg;
   char hint[160];
 
+  char aad[128];
+
   if (rule_catalog_has(s->catalog, name, n))
     return;
+  /* An entra connector also takes Connect's AAD connector names (check_entra_writes says
+   * what Graph makes of them). */
+  if (s->catalog == RULE_CONN_ENTRA && n < sizeof aad) {
+    memcpy(aad, name, n);
+    aad[n] = '\0';
+    if (aad_attr_find(aad))
+      return;
+  }
   rule_suggest_init(&sg, name, n);
   rule_catalog_suggest(s->catalog, &sg);
   report(c, pos, RULE_SEV_WARNING,
@@ -156,6 +167,34 @@ static void check_expr_attr(void *u, const char *name, size_t n)
   check_attr(x->c, x->s, name, n, x->pos);
 }
 
+/* An outbound rule to an entra connector writes through Graph: an object type Graph does not
+ * create for an app, or a target attribute Graph refuses (read-only, no property, not sent
+ * by the connector yet: schema/aad_map.h), is an error here, never a silent drop later. */
+static void check_entra_writes(checker *c, const rule *r, const rule_connector *conn)
+{
+  const char *why, *graph, *reason;
+  size_t i;
+
+  if (!conn || conn->type != RULE_CONN_ENTRA || r->direction != RULE_OUTBOUND ||
+      !r->target_type)
+    return;
+  if (!aad_type_writable(r->target_type, &why)) {
+    report(c, r->fields[RULE_F_SOURCE].pos, RULE_SEV_ERROR,
+           "rule \"%s\" writes '%s' objects to entra connector \"%s\": %s", r->name,
+           r->target_type, conn->name, why);
+    return;
+  }
+  for (i = 0; i < r->n_flows; i++) {
+    const rule_flow *f = &r->flows[i];
+    aad_fate fate = aad_attr_fate(r->target_type, f->target, &graph, &reason);
+    if (fate == AAD_UNUSED || fate == AAD_MAPPED)
+      continue;
+    report(c, f->target_pos, RULE_SEV_ERROR,
+           "'%s' cannot be written to Entra %ss (%s): %s", f->target, r->target_type,
+           aad_fate_name(fate), reason);
+  }
+}
+
 /* Scope and flow sources name source-side attributes, flow targets target-side ones; join
  * conditions name a connector-space and a metaverse attribute whatever the direction. */
 static void check_rule_attrs(checker *c, const rule *r)
@@ -197,6 +236,7 @@ static void check_rule_attrs(checker *c, const rule *r)
     }
     check_attr(c, dst, f->target, strlen(f->target), f->target_pos);
   }
+  check_entra_writes(c, r, conn);
 }
 
 /* ---- one rule ---- */

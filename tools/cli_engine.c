@@ -15,6 +15,7 @@
 #include "engine/engine.h"
 #include "engine/store.h"
 #include "tools/cli.h"
+#include "tools/cli_log.h"
 #include "schema/json_str.h"
 
 typedef struct engine_args {
@@ -62,11 +63,14 @@ static const char *const usage_text =
     "       mvsync runs [--json]\n"
     "       mvsync dump --json\n"
     "global options: --store PATH (default $MVSYNC_STORE or ./mvsync.db)\n"
-    "                --rules PATH (default $MVSYNC_RULES or ./rules: a .rules file or a directory)\n";
+    "                --rules PATH (default $MVSYNC_RULES or ./rules: a .rules file or a directory)\n"
+    "                --quiet (errors and warnings only; no summary of a successful run)\n"
+    "                --verbose (debug lines too)\n";
 
 static int usage_error(const char *cmd, const char *msg, const char *arg)
 {
-  fprintf(stderr, "mvsync %s: %s%s%s\n%s", cmd, msg, arg ? " " : "", arg ? arg : "", usage_text);
+  cli_log(CLI_LOG_ERR, cmd, "%s%s%s", msg, arg ? " " : "", arg ? arg : "");
+  fputs(usage_text, stderr);
   return MVS_EXIT_USAGE;
 }
 
@@ -236,7 +240,8 @@ static int print_result(const engine_args *a, mvs_engine *e, const char *what,
   buf out;
   const char *log = engine_log(e);
   const char *status = r->status[0] ? r->status : "failed";
-  bool diff_failed = false;
+  const char *failure;
+  bool diff_failed = false, failure_seen = false;
 
   buf_init(&out, 0);
   if (a->json) {
@@ -272,15 +277,20 @@ static int print_result(const engine_args *a, mvs_engine *e, const char *what,
     if (r->drift)
       buf_printf(&out, ", %lld drift", (long long)r->drift);
     buf_adds(&out, ")\n");
-    if (log[0])
-      fputs(log, stderr);
   }
   /* A truncated diff outranks per-object errors: the run's result is not all there. */
   if (diff_failed && (rc == ENGINE_OK || rc == ENGINE_PARTIAL || rc == ENGINE_ALL_FAILED))
     rc = ENGINE_SYSTEM;
-  /* A safety stop explains itself in the log. */
-  if (rc != ENGINE_OK && rc != ENGINE_STOPPED && rc != ENGINE_IMPORT_STOPPED)
-    fprintf(stderr, "mvsync %s: %s\n", a->cmd, engine_error(e));
+  /* The run log, each line at its level; the failure once, whether or not the log holds it.
+   * A safety stop explains itself in the log. */
+  failure = rc != ENGINE_OK ? engine_error(e) : NULL;
+  if (!a->json && log[0])
+    cli_log_run(log, failure, &failure_seen);
+  if (failure && !failure_seen && rc != ENGINE_STOPPED && rc != ENGINE_IMPORT_STOPPED)
+    cli_log(CLI_LOG_ERR, a->cmd, "%s", failure);
+  /* --quiet: a successful run says nothing (cron mails what a job prints). */
+  if (rc == ENGINE_OK && !a->json && !a->dry_run && !cli_log_enabled(CLI_LOG_INFO))
+    buf_reset(&out);
   fwrite(out.p ? out.p : "", 1, out.len, stdout);
   buf_free(&out);
   return rc;
@@ -303,8 +313,9 @@ static void *watchdog_main(void *u)
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &w->at, NULL) == EINTR)
     ;
   /* dprintf, not stdio: the main thread may hold stderr's lock. */
-  dprintf(2, "mvsync %s: the run's deadline (--timeout %llds) passed %llds ago and it is "
-          "still blocked in %s: ended; the store keeps its last committed step\n", w->cmd,
+  dprintf(2, "%smvsync %s: error: the run's deadline (--timeout %llds) passed %llds ago and it "
+          "is still blocked in %s: ended; the store keeps its last committed step\n",
+          cli_log_prefix(CLI_LOG_ERR), w->cmd,
           (long long)(w->timeout_ms / 1000), (long long)(watchdog_grace(w->timeout_ms) / 1000),
           engine_activity(w->e));
   _exit(MVS_EXIT_TIMEOUT);
@@ -333,7 +344,8 @@ static void start_watchdog(const engine_args *a, mvs_engine *e)
 static int run_command(const engine_args *a, mvs_engine *e)
 {
   run_opts o = {.dry_run = a->dry_run, .allow_deletes = a->allow_deletes,
-                .allow_mass_delete = a->allow_mass_delete, .progress = isatty(2) != 0,
+                .allow_mass_delete = a->allow_mass_delete,
+                .progress = isatty(2) && cli_log_enabled(CLI_LOG_INFO),
                 .full_sync = a->full_sync, .full_imports = a->full_imports,
                 .n_full_imports = a->n_full_imports};
   run_result r;
@@ -343,7 +355,7 @@ static int run_command(const engine_args *a, mvs_engine *e)
   memset(&r, 0, sizeof r);
   start_watchdog(a, e);
   if (a->dry_run && (rc = engine_dry_begin(e, a->json)) != ENGINE_OK) {
-    fprintf(stderr, "mvsync %s: %s\n", a->cmd, engine_error(e));
+    cli_log(CLI_LOG_ERR, a->cmd, "%s", engine_error(e));
     return exit_code(rc);
   }
   if (strcmp(a->cmd, "cycle") == 0) {
@@ -407,11 +419,14 @@ int cli_engine(int argc, char **argv)
     return usage_error(a.cmd, "takes no --timeout (import, sync, export and cycle do)", NULL);
   if ((a.full_sync || a.n_full_imports) && strcmp(a.cmd, "cycle") != 0)
     return usage_error(a.cmd, "takes no --full-sync or --full-import (cycle does)", NULL);
-  if (a.metrics_given && !(needs_rules(a.cmd) && strcmp(a.cmd, "preview") != 0) &&
-      strcmp(a.cmd, "status") != 0)
-    return usage_error(a.cmd, "takes no --metrics (import, sync, export, cycle and status do)", NULL);
   /* $MVSYNC_METRICS is for the runs (a timer's); other commands leave the file alone. */
-  if (!a.metrics_given && !(needs_rules(a.cmd) && strcmp(a.cmd, "preview") != 0))
+  if (a.metrics && !(needs_rules(a.cmd) && strcmp(a.cmd, "preview") != 0) &&
+      strcmp(a.cmd, "status") != 0) {
+    if (a.metrics_given)
+      return usage_error(a.cmd, "takes no --metrics (import, sync, export, cycle and status do)", NULL);
+    a.metrics = NULL;
+  }
+  if (strcmp(a.cmd, "status") == 0 && !a.metrics_given)
     a.metrics = NULL;
   if (strcmp(a.cmd, "status") == 0 && a.n_pos)
     return usage_error(a.cmd, "takes no arguments:", a.pos[0]);
@@ -419,21 +434,26 @@ int cli_engine(int argc, char **argv)
     if ((rc = engine_init(a.store, &err)) == ENGINE_OK)
       printf("store %s ready (schema version %d)\n", a.store, store_schema_version());
     else
-      fprintf(stderr, "mvsync init: %s\n", err);
+      cli_log(CLI_LOG_ERR, "init", "%s", err);
     free(err);
     return exit_code(rc);
   }
+  cli_log(CLI_LOG_DEBUG, a.cmd, "store %s, rules %s", a.store,
+          needs_rules(a.cmd) || strcmp(a.cmd, "status") == 0 ? a.rules : "(not read)");
   if ((rc = engine_open(a.store, needs_rules(a.cmd) || strcmp(a.cmd, "status") == 0 ? a.rules : NULL,
                         &e, &err)) != ENGINE_OK) {
-    fprintf(stderr, "mvsync %s: %s\n", a.cmd, err ? err : "cannot open");
+    cli_log(CLI_LOG_ERR, a.cmd, "%s", err ? err : "cannot open");
     free(err);
     return exit_code(rc);
   }
   if (takes_lock(&a) && (rc = engine_lock(e, a.wait_ms)) != ENGINE_OK) {
-    fprintf(stderr, "mvsync %s: %s\n", a.cmd, engine_error(e));
+    /* Busy is no failure: a scheduled run beside a manual one did nothing (exit 6). */
+    cli_log(rc == ENGINE_BUSY ? CLI_LOG_NOTICE : CLI_LOG_ERR, a.cmd, "%s", engine_error(e));
     engine_close(e);
     return exit_code(rc);
   }
+  if (takes_lock(&a))
+    cli_log(CLI_LOG_DEBUG, a.cmd, "holding the store's writer lock");
   buf_init(&out, 0);
   rc = ENGINE_OK;
   if (needs_rules(a.cmd) && strcmp(a.cmd, "preview") != 0) {
@@ -477,20 +497,23 @@ int cli_engine(int argc, char **argv)
     rc = engine_runs(e, a.json, &out);
   } else if (strcmp(a.cmd, "status") == 0) {
     int health = ENGINE_OK;
-    if ((rc = engine_status(e, a.json ? STATUS_JSON : STATUS_TEXT, &out, &health)) == ENGINE_OK) {
-      fwrite(out.p ? out.p : "", 1, out.len, stdout);
-      /* The exit code is the health; a metrics file that could not be written outranks it
-       * (cli_metrics_write said why). */
-      rc = a.metrics && cli_metrics_write(e, a.metrics) != 0 ? MVS_EXIT_SYSTEM : exit_code(health);
+    bool metrics_failed = false;
+    if ((rc = engine_status(e, a.json ? STATUS_JSON : STATUS_TEXT, &out, &health)) == ENGINE_OK &&
+        a.metrics)
+      metrics_failed = cli_metrics_write(e, a.metrics) != 0;
+    /* A metrics file that could not be written has said why: no second message. */
+    if (rc == ENGINE_OK) {
+      if (!metrics_failed)
+        fwrite(out.p ? out.p : "", 1, out.len, stdout);
       engine_close(e);
       buf_free(&out);
-      return rc;
+      return metrics_failed ? MVS_EXIT_SYSTEM : exit_code(health);
     }
   } else {
     rc = engine_dump_json(e, &out);
   }
   if (rc > 0)
-    fprintf(stderr, "mvsync %s: %s\n", a.cmd, engine_error(e));
+    cli_log(CLI_LOG_ERR, a.cmd, "%s", engine_error(e));
   else if (rc == 0)
     fwrite(out.p ? out.p : "", 1, out.len, stdout);
   engine_close(e);

@@ -12,6 +12,7 @@
 
 #include "engine/engine.h"
 #include "tools/cli.h"
+#include "tools/cli_log.h"
 
 int cli_metrics_write(mvs_engine *e, const char *path)
 {
@@ -22,7 +23,7 @@ int cli_metrics_write(mvs_engine *e, const char *path)
 
   buf_init(&text, 0);
   if (engine_status(e, STATUS_METRICS, &text, &health) != ENGINE_OK) {
-    fprintf(stderr, "mvsync: metrics %s: %s\n", path, engine_error(e));
+    cli_log(CLI_LOG_ERR, NULL, "metrics %s: %s", path, engine_error(e));
     goto out;
   }
   /* Not named *.prom: the collector reads only those, so it never sees the temporary. */
@@ -49,7 +50,7 @@ int cli_metrics_write(mvs_engine *e, const char *path)
   rc = 0;
   goto out;
 fail:
-  fprintf(stderr, "mvsync: metrics %s: %s: %s\n", path, what, strerror(errno));
+  cli_log(CLI_LOG_ERR, NULL, "metrics %s: %s: %s", path, what, strerror(errno));
 out:
   if (fd >= 0)
     close(fd);

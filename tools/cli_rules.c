@@ -19,6 +19,7 @@ static void rules_usage(FILE *f)
           "usage: mvsync rules check PATH... [--today YYYY-MM-DD]\n"
           "       mvsync rules fmt PATH... [--write | --check]\n"
           "       mvsync rules show PATH... [--json [--positions]]\n"
+          "       mvsync rules import connect PATH [--connectors DIR] [--out DIR]\n"
           "PATH is a .rules file or a directory (all *.rules files in it, sorted).\n");
 }
 
@@ -166,6 +167,8 @@ int cli_rules(int argc, char **argv)
     return argc < 2 ? MVS_EXIT_USAGE : MVS_EXIT_OK;
   }
   cmd = argv[1];
+  if (strcmp(cmd, "import") == 0)
+    return cli_rules_import(argc - 1, argv + 1);
   if (strcmp(cmd, "check") == 0)
     sub = CMD_CHECK;
   else if (strcmp(cmd, "fmt") == 0)

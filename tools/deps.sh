@@ -12,6 +12,8 @@ MVSYNC_PACKAGES=(
   curl
   # the AD/LDAP connector's tests (tests/ldap/ad_*.sh, slapd_import.sh)
   slapd jq sqlite3
+  # the man pages' and the Debian package's tests (tests/cli/man.sh, package_deb.sh)
+  man-db groff-base bsdextrautils dpkg-dev adduser systemd
 )
 
 missing=()

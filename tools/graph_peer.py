@@ -64,6 +64,38 @@ GROUP_READ_ONLY = {"id", "mail", "proxyAddresses", "createdDateTime", "securityI
                    "onPremisesSyncEnabled", "onPremisesSecurityIdentifier",
                    "onPremisesSamAccountName", "onPremisesLastSyncDateTime", "deletedDateTime"}
 NICKNAME_FORBIDDEN = set('@()\\[]";:.<>, ')
+# The user resource (learn.microsoft.com/graph/api/resources/user, v1.0 properties table):
+# what POST /users requires (user-post-users), what it marks "Read-only", and every property
+# it has; a write of another name is refused as OData refuses an undeclared property.
+USER_REQUIRED = ("accountEnabled", "displayName", "mailNickname", "passwordProfile",
+                 "userPrincipalName")
+USER_READ_ONLY = {"id", "assignedPlans", "createdDateTime", "creationType", "deletedDateTime",
+                  "imAddresses", "lastPasswordChangeDateTime", "legalAgeGroupClassification",
+                  "licenseAssignmentStates", "onPremisesDistinguishedName",
+                  "onPremisesDomainName", "onPremisesLastSyncDateTime",
+                  "onPremisesSamAccountName", "onPremisesSecurityIdentifier",
+                  "onPremisesSyncEnabled", "onPremisesUserPrincipalName", "provisionedPlans",
+                  "proxyAddresses", "refreshTokensValidFromDateTime",
+                  "signInSessionsValidFromDateTime"}
+USER_WRITABLE = {"aboutMe", "accountEnabled", "ageGroup", "birthday", "businessPhones", "city",
+                 "companyName", "consentProvidedForMinor", "country", "department",
+                 "displayName", "employeeHireDate", "employeeId", "employeeLeaveDateTime",
+                 "employeeOrgData", "employeeType", "externalUserState",
+                 "externalUserStateChangeDateTime", "faxNumber", "givenName", "hireDate",
+                 "identities", "interests", "isResourceAccount", "jobTitle", "mail",
+                 "mailNickname", "mobilePhone", "mySite", "officeLocation",
+                 "onPremisesExtensionAttributes", "onPremisesImmutableId", "otherMails",
+                 "passwordPolicies", "passwordProfile", "pastProjects", "postalCode",
+                 "preferredDataLocation", "preferredLanguage", "preferredName",
+                 "responsibilities", "schools", "showInAddressList", "skills", "state",
+                 "streetAddress", "surname", "usageLocation", "userPrincipalName", "userType"}
+# Properties of users only: the group resource has none of them (a group has no
+# onPremisesImmutableId: Connect matches groups otherwise).
+USER_ONLY = (USER_WRITABLE | USER_READ_ONLY) - {
+    "id", "createdDateTime", "deletedDateTime", "description", "displayName", "mail",
+    "mailNickname", "onPremisesDomainName", "onPremisesLastSyncDateTime",
+    "onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
+    "preferredDataLocation", "preferredLanguage", "proxyAddresses"}
 COLLECTION_OF = {"user": "users", "group": "groups"}
 KIND_OF = {"users": "user", "groups": "group"}
 
@@ -579,7 +611,7 @@ def render(o, names, fill_null):
 LIST_FILTER_STRINGS = {
     "group": {"displayName", "mailNickname", "mail"},
     "user": {"displayName", "userPrincipalName", "mail", "mailNickname", "givenName", "surname",
-             "jobTitle", "employeeId"},
+             "jobTitle", "employeeId", "onPremisesImmutableId"},
 }
 LIST_FILTER_BOOLS = {"group": {"securityEnabled", "mailEnabled"}, "user": {"accountEnabled"}}
 FILTER_CLAUSE = re.compile(r"\s*([A-Za-z][A-Za-z0-9]*)\s+eq\s+('(?:[^']|'')*'|true|false)\s*")
@@ -920,6 +952,7 @@ def create_group(peer, body):
     if len(owners) > MAX_BIND:
         raise GraphError(400, "Request_BadRequest",
                          "At most %d owners can be added in one request." % MAX_BIND)
+    check_group_props(peer, body)
     members = bind_members(peer, None, body)
     props = {k: v for k, v in body.items() if "@" not in k and k not in ("id",)}
     g = peer.create("group", props)
@@ -928,16 +961,92 @@ def create_group(peer, body):
     return g
 
 
+def undeclared(name):
+    return GraphError(400, "Request_BadRequest", "Property '%s' does not exist as a declared "
+                      "property or extension property." % name)
+
+
+def check_group_props(peer, body):
+    for k in body:
+        if "@" in k:
+            continue
+        if peer.canon("group", k) in GROUP_READ_ONLY:
+            raise GraphError(400, "Request_BadRequest",
+                             "Property '%s' is read-only and cannot be set." % k)
+        if k in USER_ONLY:
+            raise undeclared(k)
+
+
+def check_user_props(peer, o, body):
+    """A user write: read-only and undeclared properties refused; userPrincipalName and
+    onPremisesImmutableId unique (ignoring case, as the directory compares them)."""
+    for k, v in body.items():
+        if k in USER_READ_ONLY:
+            raise GraphError(400, "Request_BadRequest",
+                             "Property '%s' is read-only and cannot be set." % k)
+        if k not in USER_WRITABLE:
+            raise undeclared(k)
+    if "displayName" in body and not body["displayName"]:
+        raise GraphError(400, "Request_BadRequest",
+                         "Invalid value specified for property 'displayName' of resource 'User'.")
+    for k, shown in (("userPrincipalName", "userPrincipalName"),
+                     ("onPremisesImmutableId", "immutableId")):
+        v = body.get(k)
+        if not isinstance(v, str):
+            continue
+        if any(x is not o and x.kind == "user" and x.state == "active" and
+               str(x.props.get(k, "")).lower() == v.lower() for x in peer.objects.values()):
+            raise GraphError(400, "Request_BadRequest",
+                             "Another object with the same value for property %s already "
+                             "exists." % shown)
+    upn = body.get("userPrincipalName")
+    if upn is not None and (not isinstance(upn, str) or upn.count("@") != 1 or
+                            upn.split("@")[1].lower() != peer.config["domain"].lower()):
+        raise GraphError(400, "Request_BadRequest",
+                         "The domain portion of the userPrincipalName property is invalid. You "
+                         "must use one of the verified domain names in your organization.")
+
+
+def user_props(o_props, body):
+    """The properties a user write stores: the password is never kept (Graph never returns
+    it); mail also puts its SMTP address first in proxyAddresses, the former primary kept
+    as a secondary (user resource, mail: "Changes to this property will also update the
+    user's proxyAddresses collection to include the value as an SMTP address")."""
+    props = {k: v for k, v in body.items() if "@" not in k and k != "passwordProfile"}
+    if isinstance(body.get("mail"), str):
+        kept = ["smtp:" + a[5:] if a.startswith("SMTP:") else a
+                for a in (o_props.get("proxyAddresses") or [])
+                if a.lower() != "smtp:" + body["mail"].lower()]
+        props["proxyAddresses"] = ["SMTP:" + body["mail"]] + kept
+    return props
+
+
+def create_user(peer, body):
+    for req in USER_REQUIRED:
+        if body.get(req) is None:
+            raise GraphError(400, "Request_BadRequest",
+                             "A value is required for property '%s' of resource 'User'." % req)
+    profile = body["passwordProfile"]
+    if not isinstance(profile, dict) or not profile.get("password"):
+        raise GraphError(400, "Request_BadRequest",
+                         "A value is required for property 'passwordProfile' of resource "
+                         "'User'.")
+    check_user_props(peer, None, body)
+    props = user_props({}, body)
+    props["createdDateTime"] = iso(peer.now())
+    return peer.create("user", props, str(uuid.uuid4()))
+
+
 def patch_object(peer, o, body):
     if o.props.get("onPremisesSyncEnabled") is True:
         raise GraphError(400, "Request_BadRequest",
                          "Unable to update the specified properties for on-premises mastered "
                          "Directory Sync objects or objects currently undergoing migration.")
+    if o.kind == "user":
+        check_user_props(peer, o, body)
+        body = user_props(o.props, body)
     if o.kind == "group":
-        for k in body:
-            if peer.canon("group", k) in GROUP_READ_ONLY:
-                raise GraphError(400, "Request_BadRequest",
-                                 "Property '%s' is read-only and cannot be set." % k)
+        check_group_props(peer, body)
         if "mailNickname" in body:
             check_nickname(body["mailNickname"])
         if "members@odata.bind" in body:
@@ -956,6 +1065,14 @@ def route(peer, version, method, path, query, headers, body, base):
     q = Query(query)
     coll = segs[0] if segs else ""
     kind = KIND_OF.get(coll)
+    if coll == "contacts" and method == "POST" and len(segs) == 1:
+        # orgContact: "read-only in Microsoft Graph" (List and Get only).
+        raise GraphError(405, "Request_BadRequest",
+                         "The HTTP method 'POST' is not allowed for this resource.")
+    if coll == "devices" and method == "POST" and len(segs) == 1:
+        # Create device: application permissions "Not supported"; the peer issues app tokens.
+        raise GraphError(403, "Authorization_RequestDenied",
+                         "Insufficient privileges to complete the operation.")
     if kind is None:
         raise GraphError(400, "BadRequest", "Resource not found for the segment '%s'." % coll)
     base_coll = "%s/%s/%s" % (base, version, coll)
@@ -969,6 +1086,13 @@ def route(peer, version, method, path, query, headers, body, base):
                         if order[i].state == "active":
                             yield i, order[i]
                 return 200, {}, list_page(peer, version, kind, base_coll, q, headers, items)
+            if method == "POST" and kind == "user":
+                u = create_user(peer, json_body(body))
+                out = {"@odata.context": context_url(peer, version, kind, None, "/$entity")}
+                out.update(render(u, USER_DEFAULT, True))
+                location = "%s/%s/directoryObjects/%s/Microsoft.DirectoryServices.User" % (
+                    base, version, u.id)
+                return 201, {"Location": location}, out
             if method == "POST" and kind == "group":
                 g = create_group(peer, json_body(body))
                 out = {"@odata.context": context_url(peer, version, kind, None, "/$entity")}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tools/cli.h"
+#include "tools/cli_log.h"
 
 static const struct {
   const char *name;
@@ -12,6 +13,7 @@ static const struct {
   const char *help;
 } commands[] = {
   {"rules", cli_rules, "rules check|fmt|show PATH...   validate, format or dump rule files"},
+  {"rules", cli_rules, "rules import connect PATH      a rule set from a Connect Sync export"},
   {"expr", cli_expr, "expr [options] EXPRESSION      evaluate an attribute-flow expression"},
   {"init", cli_engine, "init                           create or migrate the store"},
   {"import", cli_engine, "import CONNECTOR [--full|--delta]   import into the connector space"},
@@ -33,6 +35,8 @@ static void usage(FILE *f)
   fprintf(f, "usage: mvsync <command> [args]\n\ncommands:\n");
   for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(f, "  %s\n", commands[i].help);
+  fprintf(f, "\nglobal options: --store PATH, --rules PATH (the engine's commands), --quiet (log\n"
+             "errors and warnings only), --verbose (debug lines too)\n");
   fprintf(f, "\nexit codes: 0 ok, 1 invalid input, 2 usage, 3 system error, 4 export safety stop,\n"
              "5 import safety stop, 6 store busy, 7 completed with errors, 8 all exports failed,\n"
              "9 deadline passed (docs/cli.md)\n");
@@ -69,21 +73,26 @@ static int dispatch(int argc, char **argv)
     return argc < 2 ? MVS_EXIT_USAGE : MVS_EXIT_OK;
   }
   if (strcmp(argv[1], "--version") == 0) {
-    printf("mvsync 0.1.0\n");
+    printf("mvsync %s\n", MVSYNC_VERSION);
     return MVS_EXIT_OK;
   }
   for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp(argv[1], commands[i].name) == 0)
       return commands[i].run(argc - 1, argv + 1);
-  fprintf(stderr, "mvsync: unknown command '%s'\n", argv[1]);
+  cli_log(CLI_LOG_ERR, NULL, "unknown command '%s'", argv[1]);
   usage(stderr);
   return MVS_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
 {
-  char **args = command_first(argc, argv);
-  int rc = dispatch(argc, args);
+  char **args;
+  int rc;
+
+  argc = cli_log_init(argc, argv);
+  args = command_first(argc, argv);
+  rc = dispatch(argc, args);
+  cli_log(CLI_LOG_DEBUG, argc > 1 ? args[1] : NULL, "exit %d", rc);
   if (args != argv)
     free(args);
   return rc;

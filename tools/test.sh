@@ -25,7 +25,7 @@ echo "== ASan/UBSan build"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMVSYNC_SANITIZE=ON -DMVSYNC_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE scale
+  ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE 'scale|package'
 
 echo "== fuzz (libFuzzer, ${MVSYNC_FUZZ_SECONDS:-20}s per target)"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DMVSYNC_FUZZ=ON -DMVSYNC_WERROR=ON >/dev/null

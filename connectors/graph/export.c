@@ -1,24 +1,30 @@
-/* export — the Entra connector's exports: group creates (POST /groups, then members), updates
- * (PATCH, member and owner $ref adds and removals, manager), deletes; everything sent as
- * $batch requests of at most 20, responses matched by id, throttled items resent after
- * Retry-After within max-retry-seconds.  "Already a member" on add and 404 on removal count
- * as done.  See graph_int.h and docs/internals/graph-connector.md. */
+/* export — the Entra connector's exports: user creates (looked up first, then POST /users or
+ * PATCH of the user found), group creates (POST /groups, then members), updates (PATCH,
+ * member and owner $ref adds and removals, manager), deletes; everything sent as $batch
+ * requests of at most 20, responses matched by id, throttled items resent after Retry-After
+ * within max-retry-seconds.  "Already a member" on add and 404 on removal count as done.
+ * Attribute names go through schema/aad_map.h: Connect's AAD names become Graph properties,
+ * and what Graph refuses fails the change before anything of it is sent.
+ * See graph_int.h and docs/internals/graph-connector.md. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 #include "connectors/graph_json.h"
 #include "connectors/graph/graph_int.h"
+#include "schema/aad_map.h"
 #include "schema/array.h"
 
 #define BATCH_MAX 20
 
 typedef enum sub_kind {
-  SUB_LOOKUP, /* GET /groups?$filter=mailNickname eq '…': a create that may have happened */
+  SUB_LOOKUP, /* GET /users or /groups?$filter=…: is the object to create there already? */
   SUB_CREATE,
   SUB_PATCH,
   SUB_REF_ADD,
@@ -39,7 +45,8 @@ typedef struct sub {
   bool ok;
   long status;
   char *failure; /* "METHOD url: HTTP status code: message" */
-  char *new_id;  /* SUB_CREATE: the id Graph gave; SUB_LOOKUP: the group found, or NULL */
+  char *new_id;  /* SUB_CREATE: the id Graph gave; SUB_LOOKUP: the object found, or NULL */
+  bool by_anchor; /* SUB_LOOKUP of a user by onPremisesImmutableId */
 } sub;
 
 typedef struct subs {
@@ -49,7 +56,10 @@ typedef struct subs {
 
 typedef struct ctx {
   connector *c;
-  const conn_export *changes;
+  const conn_export *changes; /* as Graph takes them (translate) */
+  size_t n;
+  bool *refs_later; /* an update whose references name objects this export creates: its
+                       $ref requests go in the second round, once those have ids */
   conn_export_result *results;
   subs s;
   char *err; /* why the export stopped (a deadline, the retry budget, TLS) */
@@ -67,9 +77,14 @@ static bool url_safe(const char *id)
   return true;
 }
 
+static bool is_user(const char *type)
+{
+  return type && strcasecmp(type, "user") == 0;
+}
+
 static const char *collection_of(const char *type)
 {
-  return type && strcasecmp(type, "user") == 0 ? "users" : "groups";
+  return is_user(type) ? "users" : "groups";
 }
 
 static bool is_ref_attr(const connector *c, const conn_attr *a)
@@ -113,9 +128,54 @@ static int gen_str(yajl_gen g, const char *s, size_t n)
   return yajl_gen_string(g, (const unsigned char *)s, n) == yajl_gen_status_ok ? 0 : -1;
 }
 
-/* The JSON object of a change's replaced properties (references and id left out); NULL
- * body when there are none. */
-static int props_body(const connector *c, const conn_export *ch, char **out)
+/* The attribute the change replaces with name, or NULL. */
+static const conn_attr *replaced(const conn_export *ch, const char *name)
+{
+  for (size_t k = 0; k < ch->n_attrs; k++)
+    if (ch->attrs[k].op == CONN_ATTR_REPLACE && strcasecmp(ch->attrs[k].name, name) == 0)
+      return &ch->attrs[k];
+  return NULL;
+}
+
+/* A copy of the string the change sets attribute name to; NULL when it sets none (or out
+ * of memory: the caller's lookup then fails safe, nothing is created). */
+static char *replaced_str(const conn_export *ch, const char *name)
+{
+  const conn_attr *at = replaced(ch, name);
+  return at && at->value.type == MVS_V_STR ? strndup(at->value.u.s.p, at->value.u.s.n) : NULL;
+}
+
+/* A new user's passwordProfile: Graph requires one (user-post-users) and Connect has none to
+ * give (its own sync writes no password without password hash sync), so the password is 24
+ * random characters that nobody knows, to be changed at first sign-in: the user signs in
+ * once an administrator or self-service reset sets one.  Never stored, logged or returned. */
+static int gen_password(yajl_gen g)
+{
+  static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+  unsigned char raw[20];
+  char pw[25];
+  int rc = -1;
+
+  if (RAND_bytes(raw, sizeof raw) != 1)
+    return -1;
+  for (size_t i = 0; i < sizeof raw; i++)
+    pw[i] = alphabet[raw[i] % (sizeof alphabet - 1)];
+  memcpy(pw + sizeof raw, "a7Q!", 4); /* every character class Graph's policy counts */
+  pw[24] = '\0';
+  if (gen_str(g, "passwordProfile", 15) == 0 && yajl_gen_map_open(g) == yajl_gen_status_ok &&
+      gen_str(g, "forceChangePasswordNextSignIn", 29) == 0 &&
+      yajl_gen_bool(g, 1) == yajl_gen_status_ok && gen_str(g, "password", 8) == 0 &&
+      gen_str(g, pw, 24) == 0 && yajl_gen_map_close(g) == yajl_gen_status_ok)
+    rc = 0;
+  OPENSSL_cleanse(raw, sizeof raw);
+  OPENSSL_cleanse(pw, sizeof pw);
+  return rc;
+}
+
+/* The JSON object of a change's replaced properties (references and id left out), with a
+ * passwordProfile for a new user (new_user) that sets none; NULL body when there are no
+ * properties.  The generator's buffer is wiped: it may hold a password. */
+static int props_body(const connector *c, const conn_export *ch, bool new_user, char **out)
 {
   yajl_gen g = yajl_gen_alloc(NULL);
   const unsigned char *text;
@@ -128,6 +188,11 @@ static int props_body(const connector *c, const conn_export *ch, char **out)
   yajl_gen_config(g, yajl_gen_validate_utf8, 1);
   if (yajl_gen_map_open(g) != yajl_gen_status_ok)
     goto out;
+  if (new_user && !replaced(ch, "passwordProfile")) {
+    if (gen_password(g) != 0)
+      goto out;
+    count++;
+  }
   for (size_t i = 0; i < ch->n_attrs; i++) {
     const conn_attr *a = &ch->attrs[i];
     if (a->op != CONN_ATTR_REPLACE || is_ref_attr(c, a) || strcmp(a->name, "id") == 0)
@@ -143,6 +208,8 @@ static int props_body(const connector *c, const conn_export *ch, char **out)
     goto out;
   rc = 0;
 out:
+  if (yajl_gen_get_buf(g, &text, &n) == yajl_gen_status_ok)
+    OPENSSL_cleanse((void *)text, n);
   yajl_gen_free(g);
   return rc;
 }
@@ -162,6 +229,28 @@ static void fail_change(ctx *x, size_t i, int code, char *message)
   r->ok = 0;
   r->code = code;
   r->message = message ? message : graph_printf("export failed");
+}
+
+/* The add of this export whose display key (the DN the engine gave it) a reference value
+ * names, or -1: an object created in the same export is referred to by that key until Graph
+ * gives it an id (the engine sends members after the objects they name). */
+static long add_named(const ctx *x, const char *value)
+{
+  for (size_t j = 0; j < x->n; j++)
+    if (x->changes[j].op == CONN_EXPORT_ADD && x->changes[j].dn &&
+        strcasecmp(x->changes[j].dn, value) == 0)
+      return (long)j;
+  return -1;
+}
+
+/* The Graph id of the object add j created or found, or NULL (not created). */
+static const char *created_id(const ctx *x, long j)
+{
+  for (size_t k = 0; k < x->s.n; k++)
+    if (x->s.v[k].change == (size_t)j && x->s.v[k].ok && x->s.v[k].new_id &&
+        (x->s.v[k].kind == SUB_CREATE || x->s.v[k].kind == SUB_LOOKUP))
+      return x->s.v[k].new_id;
+  return NULL;
 }
 
 /* Whether change i's reference values can be written as $ref requests (whole: an add, every
@@ -192,7 +281,10 @@ static bool refs_writable(ctx *x, size_t i, bool whole)
       mvs_value mv = mvs_item(a->value, v);
       char *mid =
           mv.type == MVS_V_REF || mv.type == MVS_V_STR ? strndup(mv.u.s.p, mv.u.s.n) : NULL;
-      bool safe = url_safe(mid);
+      long j = mid ? add_named(x, mid) : -1;
+      bool safe = j >= 0 || url_safe(mid);
+      if (j >= 0 && !whole)
+        x->refs_later[i] = true;
       if (!safe)
         fail_change(x, i, 400,
                     graph_printf("%s: \"%s\" is not a Graph object id", a->name, mid ? mid : "?"));
@@ -230,10 +322,27 @@ static int ref_subs(ctx *x, size_t i, const char *coll, const char *id, bool who
       for (size_t v = 0; v < mvs_count(a->value); v++) {
         mvs_value mv = mvs_item(a->value, v);
         char *mid = strndup(mv.u.s.p, mv.u.s.n);
-        long dep = -1;
+        long dep = -1, j = mid ? add_named(x, mid) : -1;
         int rc;
         if (!mid)
           return -1;
+        if (j >= 0) { /* an object this export created: by the id Graph gave it */
+          const char *id_of = created_id(x, j);
+          if (!id_of) {
+            char *why = graph_printf("%s: %s was not created: not written", a->name, mid);
+            if (!whole)
+              fail_change(x, i, 424, why);
+            else if (!x->results[i].message) /* the add is done once its object exists */
+              x->results[i].message = why;
+            else
+              free(why);
+            free(mid);
+            continue;
+          }
+          free(mid);
+          if (!(mid = strdup(id_of)))
+            return -1;
+        }
         if (single) {
           rc = add_sub(x, i, SUB_REF_PUT, "PUT", graph_printf("/%s/%s/manager/$ref", coll, id),
                        ref_body(c, mid), -1);
@@ -259,23 +368,12 @@ static int ref_subs(ctx *x, size_t i, const char *coll, const char *id, bool who
 
 static int plan_create(ctx *x, size_t i)
 {
+  bool user = is_user(x->changes[i].object_type);
   char *body = NULL;
-  if (props_body(x->c, &x->changes[i], &body) != 0)
+  if (props_body(x->c, &x->changes[i], user, &body) != 0)
     return -1;
-  return add_sub(x, i, SUB_CREATE, "POST", strdup("/groups"), body ? body : strdup("{}"), -1);
-}
-
-/* A copy of the string the change sets attribute name to; NULL when it sets none (or out
- * of memory: the caller's lookup then fails safe, nothing is created). */
-static char *replaced_str(const conn_export *ch, const char *name)
-{
-  for (size_t k = 0; k < ch->n_attrs; k++) {
-    const conn_attr *at = &ch->attrs[k];
-    if (at->op == CONN_ATTR_REPLACE && strcasecmp(at->name, name) == 0 &&
-        at->value.type == MVS_V_STR)
-      return strndup(at->value.u.s.p, at->value.u.s.n);
-  }
-  return NULL;
+  return add_sub(x, i, SUB_CREATE, "POST", strdup(user ? "/users" : "/groups"),
+                 body ? body : strdup("{}"), -1);
 }
 
 char *graph_eq_filter(const char *prop, const char *value)
@@ -295,28 +393,45 @@ done:
   return out;
 }
 
-/* A create that an earlier run may have made (its answer was lost): look the group up by
- * its mailNickname first (Graph requires one on every group; the match is confirmed on
- * displayName when the reply comes). */
-static int plan_lookup(ctx *x, size_t i)
+/* Look the object of an add up before creating it.  A user, always, as Connect matches a
+ * cloud user before it provisions one: by onPremisesImmutableId (the sourceAnchor, unique in
+ * the directory: a hard match) when the add sets it and by_upn is false, else by
+ * userPrincipalName (unique too: a soft match).  A group, when an earlier run may have
+ * created it (its answer was lost): by its mailNickname (Graph requires one on every group;
+ * the match is confirmed on displayName when the reply comes). */
+static int plan_lookup(ctx *x, size_t i, bool by_upn)
 {
-  char *nick = replaced_str(&x->changes[i], "mailNickname"), *filter;
+  bool user = is_user(x->changes[i].object_type);
+  const char *key = !user   ? "mailNickname"
+                    : by_upn ? "userPrincipalName"
+                             : "onPremisesImmutableId";
+  char *value = replaced_str(&x->changes[i], key), *filter;
   int rc;
-  if (!nick) {
+  if (!value && user && !by_upn)
+    value = replaced_str(&x->changes[i], key = "userPrincipalName");
+  if (!value) {
     fail_change(x, i, 400,
-                graph_printf("a create that may already have happened needs a mailNickname "
-                             "to be looked up: not sent again"));
+                graph_printf(user ? "a user create needs a userPrincipalName (or "
+                                    "onPremisesImmutableId) to be looked up first: not sent"
+                                  : "a create that may already have happened needs a "
+                                    "mailNickname to be looked up: not sent again"));
     return 0;
   }
-  filter = graph_eq_filter("mailNickname", nick);
-  free(nick);
+  filter = graph_eq_filter(key, value);
+  free(value);
   if (!filter)
     return -1;
   rc = add_sub(x, i, SUB_LOOKUP, "GET",
-               graph_printf("/groups?$filter=%s&$select=id,displayName,mailNickname&$top=999",
-                            filter),
+               user ? graph_printf("/users?$filter=%s&$select=id,userPrincipalName,"
+                                   "onPremisesImmutableId&$top=999",
+                                   filter)
+                    : graph_printf("/groups?$filter=%s&$select=id,displayName,mailNickname&"
+                                   "$top=999",
+                                   filter),
                NULL, -1);
   free(filter);
+  if (rc == 0)
+    x->s.v[x->s.n - 1].by_anchor = user && strcmp(key, "onPremisesImmutableId") == 0;
   return rc;
 }
 
@@ -329,17 +444,12 @@ static int plan_change(ctx *x, size_t i)
 
   switch (ch->op) {
   case CONN_EXPORT_ADD:
-    if (!ch->object_type || strcasecmp(ch->object_type, "group") != 0) {
-      fail_change(x, i, 400,
-                  graph_printf("only groups can be created in Entra ID (not %s)",
-                               ch->object_type ? ch->object_type : "untyped objects"));
-      return 0;
-    }
-    /* Its references are checked now: once the group exists, the add is done whatever
-     * becomes of its members (a failed add would create the group again next run). */
+    /* Its references are checked now: once the object exists, the add is done whatever
+     * becomes of its members or manager (a failed add would create it again next run). */
     if (!refs_writable(x, i, true))
       return 0;
-    return ch->maybe_created ? plan_lookup(x, i) : plan_create(x, i);
+    return ch->maybe_created || is_user(ch->object_type) ? plan_lookup(x, i, false)
+                                                         : plan_create(x, i);
   case CONN_EXPORT_UPDATE:
     if (!url_safe(ch->anchor)) {
       fail_change(x, i, 404, graph_printf("no Graph id to update"));
@@ -355,12 +465,12 @@ static int plan_change(ctx *x, size_t i)
       }
     if (!refs_writable(x, i, false))
       return 0;
-    if (props_body(x->c, ch, &body) != 0)
+    if (props_body(x->c, ch, false, &body) != 0)
       return -1;
     if (body &&
         add_sub(x, i, SUB_PATCH, "PATCH", graph_printf("/%s/%s", coll, ch->anchor), body, -1) != 0)
       return -1;
-    return ref_subs(x, i, coll, ch->anchor, false);
+    return x->refs_later[i] ? 0 : ref_subs(x, i, coll, ch->anchor, false);
   case CONN_EXPORT_DELETE:
     if (!url_safe(ch->anchor)) {
       fail_change(x, i, 404, graph_printf("no Graph id to delete"));
@@ -439,15 +549,16 @@ int graph_batch_items(const char *json, graph_batch_fn fn, void *u)
   return 0;
 }
 
-/* The reply of a lookup: one group with the change's displayName (the create happened: it
- * is taken, new_id), none (it did not: created now), or several (failed: which one is
- * this object is not for mvsync to guess). */
+/* The reply of a lookup: one user, or one group with the change's displayName (the object
+ * is there: it is taken, new_id), none (it is created now), or several (failed: which one
+ * is this object is not for mvsync to guess). */
 static void take_lookup(ctx *x, sub *s, yajl_val body)
 {
   yajl_val list = yajl_tree_get(body, (const char *[]){"value", NULL}, yajl_t_array);
-  char *name = replaced_str(&x->changes[s->change], "displayName");
+  bool user = is_user(x->changes[s->change].object_type);
+  char *name = user ? NULL : replaced_str(&x->changes[s->change], "displayName");
   const char *why = !list                                 ? "no \"value\" list in the reply"
-                    : !name                               ? "no displayName to confirm a match"
+                    : !user && !name                      ? "no displayName to confirm a match"
                     : obj_str(body, "@odata.nextLink") ? "more matches than one page"
                                                           : NULL;
   size_t found = 0;
@@ -455,7 +566,7 @@ static void take_lookup(ctx *x, sub *s, yajl_val body)
   for (size_t k = 0; !why && k < YAJL_GET_ARRAY(list)->len; k++) {
     yajl_val g = YAJL_GET_ARRAY(list)->values[k];
     const char *id = obj_str(g, "id"), *dn = obj_str(g, "displayName");
-    if (!id || !dn || strcmp(dn, name) != 0)
+    if (!id || (!user && (!dn || strcmp(dn, name) != 0)))
       continue;
     if (++found == 1 && (!url_safe(id) || !(s->new_id = strdup(id))))
       why = "unusable \"id\" in the reply";
@@ -463,9 +574,13 @@ static void take_lookup(ctx *x, sub *s, yajl_val body)
   if (!why && found > 1) {
     free(s->new_id);
     s->new_id = NULL;
-    s->failure = graph_printf("%s %s: %zu groups have this mailNickname and the displayName "
-                              "\"%s\": not created again (join the right one by hand)",
-                              s->method, s->url, found, name);
+    s->failure = user ? graph_printf("%s %s: %zu users match: not created (join the right one "
+                                     "by hand)",
+                                     s->method, s->url, found)
+                      : graph_printf("%s %s: %zu groups have this mailNickname and the "
+                                     "displayName \"%s\": not created again (join the right "
+                                     "one by hand)",
+                                     s->method, s->url, found, name);
   } else if (why) {
     s->failure = graph_printf("%s %s: %s: not created again", s->method, s->url, why);
   }
@@ -510,7 +625,7 @@ static void on_item(void *u, const graph_batch_item *it)
   if (s->ok && s->kind == SUB_CREATE &&
       (!it->new_id || !url_safe(it->new_id) || !(s->new_id = strdup(it->new_id)))) {
     s->ok = false;
-    s->failure = graph_printf("POST /groups: HTTP %ld without a usable \"id\"", it->status);
+    s->failure = graph_printf("POST %s: HTTP %ld without a usable \"id\"", s->url, it->status);
   }
 }
 
@@ -562,6 +677,7 @@ static int send_batch(ctx *x, const char *url, const size_t *idx, size_t n, doub
   if (!body)
     return CONN_ERR_NOMEM;
   rc = graph_call(x->c, "POST", url, body, NULL, NULL, &rep, &err);
+  OPENSSL_cleanse(body, strlen(body)); /* it may hold a new user's password */
   free(body);
   if (rc == CONN_ERR_NOMEM || rc == CONN_ERR_TIMEOUT || rc == CONN_ERR_CONFIG) {
     /* The export stops: every later batch would meet the same deadline, budget or trust
@@ -659,35 +775,109 @@ static int send_pending(ctx *x)
   return rc;
 }
 
+/* Change ch as Graph takes it (*t, its attribute array malloc'd): each attribute under its
+ * Graph name (schema/aad_map.h: Connect's AAD names translated, Graph's own kept).  An object
+ * type Graph does not write for an app, or an attribute Graph refuses (read-only, no
+ * property, not sent by the connector yet), fails change i here: nothing of it is sent. */
+static int translate(ctx *x, size_t i, const conn_export *ch, conn_export *t)
+{
+  const char *why, *graph, *reason;
+  conn_attr *attrs;
+
+  *t = *ch;
+  t->attrs = NULL;
+  t->n_attrs = 0;
+  if (!aad_type_writable(ch->object_type, &why)) {
+    fail_change(x, i, 400,
+                graph_printf("%s objects are not written to Entra ID: %s (nothing sent)",
+                             ch->object_type ? ch->object_type : "untyped", why));
+    return 0;
+  }
+  if (!ch->n_attrs)
+    return 0;
+  if (!(attrs = calloc(ch->n_attrs, sizeof *attrs)))
+    return -1;
+  t->attrs = attrs;
+  for (size_t k = 0; k < ch->n_attrs; k++) {
+    aad_fate fate = aad_attr_fate(ch->object_type, ch->attrs[k].name, &graph, &reason);
+    if (fate != AAD_UNUSED && fate != AAD_MAPPED) {
+      fail_change(x, i, 400,
+                  graph_printf("%s: not written to Entra %ss (%s): %s (nothing sent; "
+                               "docs/entra-mapping.md)",
+                               ch->attrs[k].name, ch->object_type, aad_fate_name(fate), reason));
+      return 0;
+    }
+    attrs[t->n_attrs] = ch->attrs[k];
+    attrs[t->n_attrs++].name = graph;
+  }
+  return 0;
+}
+
+/* A user found by its lookup takes the add's properties (PATCH), as Connect updates the cloud
+ * user it matched; a group found is taken as it is (its members follow). */
+static int patch_found(ctx *x, const sub *s)
+{
+  const conn_export *ch = &x->changes[s->change];
+  char *body = NULL;
+  if (s->kind != SUB_LOOKUP || !is_user(ch->object_type))
+    return 0;
+  if (props_body(x->c, ch, false, &body) != 0)
+    return -1;
+  return body ? add_sub(x, s->change, SUB_PATCH, "PATCH", graph_printf("/users/%s", s->new_id),
+                        body, -1)
+              : 0;
+}
+
 int graph_export(connector *c, const conn_export *changes, size_t n, conn_export_result *results,
                  char **err)
 {
   ctx x;
+  conn_export *tx = calloc(n ? n : 1, sizeof *tx);
   size_t first_round;
   int rc = CONN_ERR_NOMEM;
 
   memset(&x, 0, sizeof x);
   x.c = c;
-  x.changes = changes;
+  x.changes = tx;
+  x.n = n;
   x.results = results;
+  x.refs_later = calloc(n ? n : 1, sizeof *x.refs_later);
+  if (!tx || !x.refs_later)
+    goto out;
   for (size_t i = 0; i < n; i++)
     results[i].ok = 1;
+  for (size_t i = 0; i < n; i++)
+    if (translate(&x, i, &changes[i], &tx[i]) != 0)
+      goto out;
   for (size_t i = 0; i < n; i++) /* a change refused while planned sends nothing */
-    if (plan_change(&x, i) != 0)
+    if (results[i].ok && plan_change(&x, i) != 0)
       goto out;
   if ((rc = send_pending(&x)) != CONN_OK)
     goto out;
-  /* Creates looked up and not found are made now. */
-  first_round = x.s.n;
-  for (size_t i = 0; i < first_round; i++)
-    if (x.s.v[i].kind == SUB_LOOKUP && x.s.v[i].ok && !x.s.v[i].new_id &&
-        plan_create(&x, x.s.v[i].change) != 0) {
-      rc = CONN_ERR_NOMEM;
-      goto out;
+  /* Creates looked up and not found: a user not found by its onPremisesImmutableId is looked
+   * up by its userPrincipalName (Connect's soft match: the cloud user found takes the
+   * immutableId), anything else is created now; then the users not found that way. */
+  for (size_t from = 0, round = 0; round < 2; round++) {
+    first_round = x.s.n;
+    for (size_t i = from; i < first_round; i++) {
+      const sub *s = &x.s.v[i];
+      int r;
+      if (s->kind != SUB_LOOKUP || !s->ok || s->new_id)
+        continue;
+      r = s->by_anchor && replaced(&tx[s->change], "userPrincipalName")
+              ? plan_lookup(&x, s->change, true)
+              : plan_create(&x, s->change);
+      if (r != 0) {
+        rc = CONN_ERR_NOMEM;
+        goto out;
+      }
     }
-  if ((rc = send_pending(&x)) != CONN_OK)
-    goto out;
-  /* Second round: the members of the groups just created (or found). */
+    if ((rc = send_pending(&x)) != CONN_OK)
+      goto out;
+    from = first_round;
+  }
+  /* Second round: the members or manager of the objects just created (or found), the
+   * properties of the users found. */
   first_round = x.s.n;
   for (size_t i = 0; i < first_round; i++) {
     sub *s = &x.s.v[i];
@@ -698,7 +888,9 @@ int graph_export(connector *c, const conn_export *changes, size_t n, conn_export
         rc = CONN_ERR_NOMEM;
         goto out;
       }
-      r = ref_subs(&x, s->change, "groups", id, true);
+      r = patch_found(&x, s);
+      if (r == 0)
+        r = ref_subs(&x, s->change, collection_of(tx[s->change].object_type), id, true);
       free(id);
       if (r != 0) {
         rc = CONN_ERR_NOMEM;
@@ -706,10 +898,17 @@ int graph_export(connector *c, const conn_export *changes, size_t n, conn_export
       }
     }
   }
+  for (size_t i = 0; i < n; i++) /* updates naming objects created above */
+    if (x.refs_later[i] && results[i].ok &&
+        ref_subs(&x, i, collection_of(tx[i].object_type), tx[i].anchor, false) != 0) {
+      rc = CONN_ERR_NOMEM;
+      goto out;
+    }
   if ((rc = send_pending(&x)) != CONN_OK)
     goto out;
-  /* Per change: the first failed request, else done; a create is done once the group exists
-   * (its members' failures are reported; the next sync sends them again). */
+  /* Per change: the first failed request, else done; a create is done once the object exists
+   * (its members', manager's or properties' failures are reported; the next sync sends them
+   * again). */
   for (size_t i = 0; i < x.s.n; i++) {
     sub *s = &x.s.v[i];
     conn_export_result *r = &results[s->change];
@@ -744,18 +943,25 @@ out:
     free(x.err);
   for (size_t i = 0; i < x.s.n; i++) {
     free(x.s.v[i].url);
+    if (x.s.v[i].body) /* a new user's holds its password */
+      OPENSSL_cleanse(x.s.v[i].body, strlen(x.s.v[i].body));
     free(x.s.v[i].body);
     free(x.s.v[i].failure);
     free(x.s.v[i].new_id);
   }
   free(x.s.v);
+  for (size_t i = 0; tx && i < n; i++)
+    free((void *)tx[i].attrs);
+  free(tx);
+  free(x.refs_later);
   return rc;
 }
 
 int graph_value_taken(connector *c, const char *object_type, const char *attr,
                       const char *value, const char *except_anchor, bool *taken, char **err)
 {
-  char *filter = graph_eq_filter(attr, value), *url = NULL, ebuf[64], code[128], msg[512];
+  const char *graph, *reason;
+  char *filter, *url = NULL, ebuf[64], code[128], msg[512];
   const char *path[] = {"value", NULL};
   yajl_val root = NULL, list;
   gh_reply rep;
@@ -763,6 +969,10 @@ int graph_value_taken(connector *c, const char *object_type, const char *attr,
 
   *taken = false;
   memset(&rep, 0, sizeof rep);
+  /* A rule's AAD name (alias, sourceAnchor) is looked up as its Graph property. */
+  if (aad_attr_fate(object_type, attr, &graph, &reason) == AAD_MAPPED)
+    attr = graph;
+  filter = graph_eq_filter(attr, value);
   if (!filter || !(url = graph_printf("%s/%s?$filter=%s&$select=id&$top=999", c->graph_base,
                                       collection_of(object_type), filter)))
     goto out;

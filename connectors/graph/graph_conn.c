@@ -10,6 +10,8 @@
 #include <strings.h>
 
 #include "connectors/graph/graph_int.h"
+#include "schema/aad_map.h"
+#include "schema/array.h"
 #include "schema/buf.h"
 
 #define DEFAULT_AUTHORITY "https://login.microsoftonline.com"
@@ -135,6 +137,43 @@ static bool wants_type(const conn_config *cfg, const char *type)
   return false;
 }
 
+static bool uses(const conn_config *cfg, const char *name)
+{
+  for (size_t i = 0; i < cfg->n_attrs; i++)
+    if (strcasecmp(cfg->attrs[i], name) == 0)
+      return true;
+  return false;
+}
+
+/* Attribute *name of type t as Graph reads it (schema/aad_map.h): a Connect AAD name Graph
+ * holds (mapped or read-only) becomes its Graph property, the pair recorded for the import
+ * to rename; one Graph holds nowhere becomes NULL (nothing to select). */
+static int aad_select(connector *c, const conn_config *cfg, int t, const char **name)
+{
+  static const char *const types[2] = {"user", "group"};
+  const char *graph, *reason;
+  aad_fate fate = aad_attr_fate(types[t], *name, &graph, &reason);
+  struct graph_rename *r;
+
+  if (fate == AAD_UNUSED)
+    return BUF_OK;
+  if ((fate != AAD_MAPPED && fate != AAD_READ_ONLY) || !graph || strchr(graph, '.')) {
+    *name = NULL;
+    return BUF_OK;
+  }
+  if (strcmp(graph, *name) != 0) {
+    if (array_reserve(&c->renames[t], &c->rename_cap[t], c->n_renames[t] + 1,
+                      sizeof *c->renames[t]) != 0)
+      return BUF_NOMEM;
+    r = &c->renames[t][c->n_renames[t]++];
+    r->graph = graph;
+    r->aad = aad_attr_find(*name)->name;
+    r->keep = uses(cfg, graph);
+  }
+  *name = graph;
+  return BUF_OK;
+}
+
 static int build_selects(connector *c, const conn_config *cfg, char **err)
 {
   static const char *const types[2] = {"user", "group"};
@@ -164,6 +203,8 @@ static int build_selects(connector *c, const conn_config *cfg, char **err)
       if (is_ext_attr(a) ||
           (t == GRAPH_USERS && listed(group_only, sizeof group_only / sizeof *group_only, a)) ||
           (t == GRAPH_GROUPS && listed(user_only, sizeof user_only / sizeof *user_only, a)))
+        continue;
+      if ((rc = aad_select(c, cfg, t, &a)) != BUF_OK || !a)
         continue;
       rc = add_select(&b, a);
     }
@@ -200,6 +241,8 @@ static void entra_close(connector *c)
   free(c->graph_root);
   free(c->select[0]);
   free(c->select[1]);
+  free(c->renames[0]);
+  free(c->renames[1]);
   free(c->token);
   gh_http_free(c->http);
   free(c);

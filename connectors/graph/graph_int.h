@@ -34,6 +34,14 @@ struct connector {
   long page_size;
   size_t max_object;
   char *select[2]; /* $select of users and groups; NULL: the type is not imported */
+  /* Per type, the Graph properties the rule set reads by Connect's AAD names
+   * (schema/aad_map.h: onPremisesImmutableId as sourceAnchor): imported under the AAD name,
+   * and also under the Graph name when the rule set uses that too.  Static strings. */
+  struct graph_rename {
+    const char *graph, *aad;
+    bool keep;
+  } *renames[2];
+  size_t n_renames[2], rename_cap[2];
   gh_http *http;
   char *token;        /* the cached access token */
   time_t token_renew; /* when to fetch the next one */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "connectors/graph_json.h"
 #include "connectors/hmap.h"
@@ -93,6 +94,36 @@ static int whole_attrs(run *r, const fchange *ch, conn_attr **out, size_t *n_out
   return 0;
 }
 
+/* The object's attributes under the names the rule set reads them by: a Graph property it
+ * reads by Connect's AAD name (c->renames) is renamed, and kept under its own name too when
+ * the rule set also uses that.  *attrs is replaced by a scratch copy when anything is. */
+static int rename_aad(run *r, const conn_attr **attrs, size_t *n)
+{
+  const struct graph_rename *rn = r->c->renames[r->type];
+  size_t nr = r->c->n_renames[r->type], out = 0;
+  conn_attr *copy;
+
+  if (!nr || !*n)
+    return 0;
+  if (!(copy = mvs_arena_alloc(r->scratch, 2 * *n * sizeof *copy)))
+    return -1;
+  for (size_t i = 0; i < *n; i++) {
+    const struct graph_rename *hit = NULL;
+    for (size_t k = 0; k < nr && !hit; k++)
+      if (strcasecmp(rn[k].graph, (*attrs)[i].name) == 0)
+        hit = &rn[k];
+    if (!hit || hit->keep)
+      copy[out++] = (*attrs)[i];
+    if (hit) {
+      copy[out] = (*attrs)[i];
+      copy[out++].name = hit->aad;
+    }
+  }
+  *attrs = copy;
+  *n = out;
+  return 0;
+}
+
 static int on_change(void *u, const fchange *ch)
 {
   run *r = u;
@@ -124,6 +155,10 @@ static int on_change(void *u, const fchange *ch)
     o.change = CONN_OBJ_UPDATE;
     o.attrs = ch->attrs;
     o.n_attrs = ch->n_attrs;
+  }
+  if (rename_aad(r, &o.attrs, &o.n_attrs) != 0) {
+    r->sink_rc = CONN_ERR_NOMEM;
+    return 1;
   }
   if (r->sink->object(r->sink->u, &o) != 0) {
     r->sink_rc = CONN_ERR_ABORTED;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every command line in README.md and docs/cli.md runs, and does what the text says.
+# Every command line in README.md, docs/cli.md and docs/migrating-from-connect.md runs, and
+# does what the text says.
 #
 # The doc lines are extracted, not copied: every indented `mvsync …` / `$ mvsync …` line of a
 # code block and every `mvsync …` in backquotes.  Each must be claimed by a `doc` line below
@@ -45,7 +46,7 @@ dump() { (cd "$work" && "$mvsync" dump --json); }
 # ---- the doc lines
 extract() {
   local f
-  for f in "$root/README.md" "$root/docs/cli.md"; do
+  for f in "$root/README.md" "$root/docs/cli.md" "$root/docs/migrating-from-connect.md"; do
     # indented code lines, `\` continuations joined; then backquoted spans
     awk '/^    (\$ )?mvsync / { line = $0; sub(/^    (\$ )?/, "", line)
                                 while (line ~ /\\$/ && (getline nxt) > 0) {
@@ -253,10 +254,40 @@ doc 'mvsync <command> [args]'
 run 2 frobnicate                                      # exit 2: usage, unknown command
 has "$err" "usage: mvsync <command> [args]"
 
+# ---- docs/migrating-from-connect.md: the import of Microsoft's Contoso export (in a folder of
+# its own, so ./rules stays the demo rule set), then the engine steps on the demo rule set.
+mkdir -p "$work/migrate"
+ln -s "$root/tests/fixtures/connect-export/contoso" "$work/migrate/connect-export"
+doc 'mvsync rules import connect connect-export --out rules'
+doc 'mvsync rules import connect PATH [--connectors DIR] [--out DIR]'
+n=$((n + 1))
+out=$(cd "$work/migrate" && "$mvsync" rules import connect connect-export --out rules 2>/dev/null) ||
+  fail "[$current] exit $?"
+has "$out" "imported 53 of 62 rules and 741 of 1200 flows from 65 files into rules (13 files)"
+has "$out" "not carried: 268"
+has "$out" "rules check: ok"
+doc 'mvsync rules check rules'
+n=$((n + 1))
+out=$(cd "$work/migrate" && "$mvsync" rules check rules 2>/dev/null) || fail "[$current] exit $?"
+has "$out" "ok: 13 files, 2 connectors, 53 rules"
+doc 'mvsync rules fmt --check rules'
+n=$((n + 1))
+(cd "$work/migrate" && "$mvsync" rules fmt --check rules >/dev/null 2>&1) || fail "[$current] not canonical"
+doc 'mvsync staging on'
+run 0 staging on
+doc 'mvsync pending contoso.com --csv'
+run 0 pending contoso.com --csv
+doc 'mvsync staging off'
+run 0 staging off
+run 0 staging
+has "$out" "off"
+doc 'mvsync cycle'
+run 0 cycle
+
 # ---- every doc line is claimed above
 while IFS= read -r line; do
   [ -n "$line" ] || continue
-  [ -n "${claimed[$line]+x}" ] || fail "a command line of README.md or docs/cli.md is not run by this test: $line"
+  [ -n "${claimed[$line]+x}" ] || fail "a command line of README.md, docs/cli.md or docs/migrating-from-connect.md is not run by this test: $line"
 done < <(extract)
 
 echo "docs_commands: $n runs, $fails failures"

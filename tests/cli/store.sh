@@ -198,6 +198,14 @@ grep -q "^initial cycle: completed-errors (.*1 errors" "$work/out" || bad "parti
 grep -q "export add CN=,User 2,OU=Cloud,DC=contoso,DC=com failed" "$work/err" ||
   bad "the failed export is not named: $(cat "$work/err")"
 grep -c "^dn: CN=User [13]," "$work/d/ad.ldif.changes" | grep -qx 2 || bad "the other two adds were not written"
+# The refused export is an error line, printed once (docs/cli.md#logging); in the journal
+# (JOURNAL_STREAM is stderr's device:inode) with sd-daemon(3)'s error prefix <3>.
+[ "$(grep -c "export add CN=,User 2,OU=Cloud" "$work/err")" = 1 ] || bad "the failed export is not printed once: $(cat "$work/err")"
+grep -q "^error: ad: export add CN=,User 2," "$work/err" || bad "the failed export is not an error line: $(cat "$work/err")"
+fixture 2
+: >"$work/err"
+JOURNAL_STREAM=$(stat -c %d:%i "$work/err") expect partial-journal 7 "" cycle --initial
+grep -q "^<3>error: ad: export add CN=,User 2," "$work/err" || bad "the failed export is not <3> in the journal: $(cat "$work/err")"
 expect partial-runs 0 "" runs
 grep -q "export .* ad .*completed-errors" "$work/out" || bad "runs lacks the export's status: $(cat "$work/out")"
 # Run again, the export attempts only the failed add: every attempt failed.

@@ -49,13 +49,19 @@ add group probe-new
   replace mailEnabled false
   replace securityEnabled true
   replace members [{"ref": "$U4"}]
+add contact ext-contact
+  replace displayName "External"
+update user $U1
+  replace onPremisesSecurityIdentifier "S-1-5-21-1-2-3-1105"
 IN
 )
 echo "$out"
 echo "$out" | grep -qx '1: ok' || { echo "FAILED: change 1"; exit 1; }
 echo "$out" | grep -q "^2: failed 404 PATCH /groups/$MISSING: HTTP 404 Request_ResourceNotFound" || { echo "FAILED: change 2"; exit 1; }
-echo "$out" | grep -q '^3: failed 400 only groups can be created' || { echo "FAILED: change 3"; exit 1; }
-echo "$out" | grep -q '^4: failed 400 proxyAddresses: Graph cannot add or remove single values' || { echo "FAILED: change 4"; exit 1; }
+echo "$out" | grep -q '^3: failed 400 a user create needs a userPrincipalName' || { echo "FAILED: change 3"; exit 1; }
+echo "$out" | grep -q '^4: failed 400 proxyAddresses: not written to Entra groups (read-only)' || { echo "FAILED: change 4"; exit 1; }
+echo "$out" | grep -q '^6: failed 400 contact objects are not written to Entra ID: Graph cannot create organizational contacts' || { echo "FAILED: change 6"; exit 1; }
+echo "$out" | grep -q '^7: failed 400 onPremisesSecurityIdentifier: not written to Entra users (read-only)' || { echo "FAILED: change 7"; exit 1; }
 NEW=$(echo "$out" | sed -n 's/^5: ok \(.*\)$/\1/p')
 [ -n "$NEW" ] || { echo "FAILED: change 5"; exit 1; }
 check "peer_members('$G') == sorted(['$U1', '$U2', '$U3'])" "U1 removed and added again (in that order), U3 added"
@@ -63,7 +69,7 @@ check "next(g for g in state['groups'] if g['id'] == '$G')['props']['description
 check "peer_members('$NEW') == ['$U4']" "the created group got its member after the create"
 check "[(i['method'], i['status']) for e in log for i in e.get('batch_items', []) if i['url'].startswith('/groups/$G/members')] == [('DELETE', 204), ('DELETE', 404), ('POST', 204), ('POST', 204)]" "removals first (U3's 404 counts done), then the adds"
 check "[[i['method'] for i in e['batch_items'] if '/groups/$G/members' in i['url']] for e in log if e.get('batch_items') and any('/groups/$G/members' in i['url'] for i in e['batch_items'])] == [['DELETE', 'DELETE'], ['POST', 'POST']]" "each add in a later \$batch than the removal it follows (no dependsOn)"
-check "not any('someone' in i['url'] or 'proxyAddresses' in str(i) for e in log for i in e.get('batch_items', []))" "refused changes sent nothing"
+check "not any('someone' in i['url'] or 'proxyAddresses' in str(i) or 'contact' in i['url'] or i['url'] == '/users/$U1' for e in log for i in e.get('batch_items', []))" "refused changes sent nothing"
 [ ! -e "$WORK/keylog" ] || { echo "FAILED: TLS session keys written to SSLKEYLOGFILE"; exit 1; }
 echo "ok: no TLS key log written"
 

@@ -363,6 +363,49 @@ gj PATCH "/v1.0/groups/$gnew" '{"mail": "x@y"}'
 ok patch-read-only 's == 400'
 gj PATCH "/v1.0/users/$uS" '{"department": "X"}'
 ok patch-onprem-mastered 's == 400 and "on-premises mastered" in j["error"]["message"]'
+# Users (user-post-users: five required properties; the user resource's "Read-only" ones;
+# userPrincipalName in a verified domain, unique; mail puts an SMTP address in proxyAddresses,
+# which is read-only) and what Graph does not create for an app (orgContact is read-only;
+# Create device takes no application permission).
+D=contoso-test.onmicrosoft.com
+newuser='"accountEnabled": true, "displayName": "Nia New", "mailNickname": "nia", "passwordProfile": {"password": "xW9!kq-27-Lm"}'
+gj POST /v1.0/users "{\"accountEnabled\": true, \"displayName\": \"Nia New\", \"mailNickname\": \"nia\", \"userPrincipalName\": \"nia@$D\"}"
+ok user-create-missing-password '''s == 400 and j["error"]["code"] == "Request_BadRequest" and "passwordProfile" in j["error"]["message"]'''
+gj POST /v1.0/users "{$newuser}"
+ok user-create-missing-upn '''s == 400 and "userPrincipalName" in j["error"]["message"]'''
+gj POST /v1.0/users "{$newuser, \"userPrincipalName\": \"nia@$D\", \"onPremisesSecurityIdentifier\": \"S-1-5-21-1-2-3-1105\"}"
+ok user-create-read-only-sid '''s == 400 and j["error"]["code"] == "Request_BadRequest" and "onPremisesSecurityIdentifier" in j["error"]["message"]'''
+gj POST /v1.0/users "{$newuser, \"userPrincipalName\": \"nia@$D\", \"proxyAddresses\": [\"SMTP:nia@$D\"]}"
+ok user-create-read-only-proxy 's == 400 and "proxyAddresses" in j["error"]["message"]'
+gj POST /v1.0/users "{$newuser, \"userPrincipalName\": \"nia@unverified.example\"}"
+ok user-create-unverified-domain 's == 400 and "verified domain" in j["error"]["message"]'
+gj POST /v1.0/users "{$newuser, \"userPrincipalName\": \"nia@$D\", \"mail\": \"nia@$D\", \"onPremisesImmutableId\": \"AAECAwQFBgcICQoLDA0ODw==\"}"
+ok user-create-201 '''s == 201 and j["@odata.context"].endswith("/v1.0/$metadata#users/$entity") and j["userPrincipalName"] == "nia@contoso-test.onmicrosoft.com" and len(j["id"]) == 36 and "passwordProfile" not in j'''
+unew=$(py 'j["id"]')
+g GET "/v1.0/users/$unew?\$select=proxyAddresses,onPremisesImmutableId,onPremisesSyncEnabled,passwordProfile"
+ok user-proxy-from-mail '''j["proxyAddresses"] == ["SMTP:nia@contoso-test.onmicrosoft.com"] and j["onPremisesImmutableId"] == "AAECAwQFBgcICQoLDA0ODw==" and j["onPremisesSyncEnabled"] is None and j["passwordProfile"] is None'''
+gj POST /v1.0/users "{$newuser, \"userPrincipalName\": \"NIA@$D\"}"
+ok user-create-duplicate-upn '''s == 400 and j["error"]["code"] == "Request_BadRequest" and j["error"]["message"] == "Another object with the same value for property userPrincipalName already exists."'''
+gj POST /v1.0/users "{$newuser, \"userPrincipalName\": \"nia2@$D\", \"onPremisesImmutableId\": \"AAECAwQFBgcICQoLDA0ODw==\"}"
+ok user-create-duplicate-immutable-id '''s == 400 and j["error"]["message"] == "Another object with the same value for property immutableId already exists."'''
+gj PATCH "/v1.0/users/$unew" "{\"mail\": \"nia.new@$D\", \"jobTitle\": \"Analyst\"}"
+ok user-patch-204 's == 204'
+g GET "/v1.0/users/$unew?\$select=mail,jobTitle,proxyAddresses"
+ok user-patch-mail-updates-proxy '''j["mail"] == "nia.new@contoso-test.onmicrosoft.com" and j["jobTitle"] == "Analyst" and j["proxyAddresses"] == ["SMTP:nia.new@contoso-test.onmicrosoft.com", "smtp:nia@contoso-test.onmicrosoft.com"]'''
+gj PATCH "/v1.0/users/$unew" '{"onPremisesSyncEnabled": true}'
+ok user-patch-read-only 's == 400 and "onPremisesSyncEnabled" in j["error"]["message"]'
+gj PATCH "/v1.0/users/$unew" '{"sourceAnchor": "x"}'
+ok user-patch-undeclared '''s == 400 and j["error"]["message"] == "Property \x27sourceAnchor\x27 does not exist as a declared property or extension property."'''
+gj PATCH "/v1.0/users/$unew" '{"displayName": null}'
+ok user-patch-clear-display-name 's == 400'
+gj POST /v1.0/groups '{"displayName": "G imm", "mailEnabled": false, "securityEnabled": true, "mailNickname": "gimm", "onPremisesImmutableId": "AAECAwQFBgcICQoLDA0ODw=="}'
+ok group-create-no-immutable-id '''s == 400 and "onPremisesImmutableId" in j["error"]["message"]'''
+gj PATCH "/v1.0/groups/$gnew" '{"onPremisesImmutableId": "AAECAwQFBgcICQoLDA0ODw=="}'
+ok group-patch-no-immutable-id 's == 400'
+gj POST /v1.0/contacts '{"displayName": "Ext Contact", "mail": "ext@example.com"}'
+ok contact-create-405 's == 405'
+gj POST /v1.0/devices '{"accountEnabled": false, "displayName": "d", "deviceId": "4c299165-6e8f-4b45-a5ba-c5d250a707ff", "alternativeSecurityIds": []}'
+ok device-create-app-refused '''s == 403 and j["error"]["code"] == "Authorization_RequestDenied"'''
 gj POST "/v1.0/groups/$gnew/members/\$ref" "{\"@odata.id\": \"https://graph.microsoft.com/v1.0/directoryObjects/$uC\"}"
 ok ref-add-204 's == 204'
 gj POST "/v1.0/groups/$gnew/members/\$ref" "{\"@odata.id\": \"https://graph.microsoft.com/v1.0/directoryObjects/$uC\"}"

@@ -228,6 +228,11 @@ call group-new POST "$v1/groups" -H 'Content-Type: application/json' --data-bina
   '{"displayName": "Warehouse Leads", "description": "Written back", "mailEnabled": false,
     "mailNickname": "warehouse-leads", "securityEnabled": true}'
 check group-create group-new
+call user-new POST "$v1/users" -H 'Content-Type: application/json' --data-binary \
+  '{"accountEnabled": true, "displayName": "Wren Okafor", "mailNickname": "wren",
+    "userPrincipalName": "wren.okafor@contoso-test.onmicrosoft.com",
+    "passwordProfile": {"forceChangePasswordNextSignIn": true, "password": "tQ7!vx-41-Rp"}}'
+check user-create user-new
 peer_ctl POST /_fake/faults \
   '{"kind":"429","method":"GET","path":"/v1.0/users/","where":"batch","retry_after":7}' >/dev/null
 json_ct='"headers": {"Content-Type": "application/json"}'

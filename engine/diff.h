@@ -1,0 +1,67 @@
+/* diff — what a dry run or a preview would change: entries per object (connector space,
+ * metaverse, export) with their attribute changes, streamed to a spill file at each object
+ * boundary (dry runs) or kept in memory (preview), and rendered as text or JSON; and values
+ * as a preview trace shows them.  Labels of the objects named: label.h.  Memory: entries
+ * live in the log's arena; diff_free releases the log; rendered text is appended to the
+ * caller's buf. */
+#ifndef MVS_DIFF_H
+#define MVS_DIFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "engine/engine_int.h"
+#include "schema/buf.h"
+#include "schema/value.h"
+
+/* One attribute change for the dry-run diff and the preview trace. */
+typedef struct diff_change {
+  const char *attr;
+  mvs_value old_v, new_v;   /* NULL when absent */
+  const char *rule;         /* the contributing rule, NULL when unknown */
+  bool drift;               /* an export putting back what the directory drifted from */
+} diff_change;
+
+typedef struct diff_entry {
+  const char *kind;         /* "connector-space", "metaverse", "export" */
+  const char *where;        /* connector name or metaverse object type */
+  const char *object;       /* DN, anchor or metaverse links */
+  const char *op;           /* add, update, delete, join, disconnect, rename, ... */
+  const char *detail;       /* new DN of a rename, error text, ... ; NULL */
+  diff_change *changes;
+  size_t n_changes;
+  bool drift;               /* an export with drift changes */
+} diff_entry;
+
+/* The entries of the objects being evaluated live in the arena; a dry run writes them, rendered,
+ * to its spill file at each object boundary (diff_flush), so its memory is one object's diff
+ * whatever the size of the run.  A preview (no spill file) keeps its few entries in memory. */
+struct diff_log {
+  mvs_arena *arena;
+  diff_entry **items;       /* stable pointers: callers hold the entry they fill */
+  size_t n, cap;
+  FILE *spill;              /* dry runs: the rendered entries so far (unlinked temp file) */
+  bool json;                /* how the spill file is rendered */
+  size_t shown;             /* entries written to it */
+  char error[256];          /* non-empty: an entry was lost; the run must fail */
+};
+
+diff_entry *diff_add(mvs_engine *e, const char *kind, const char *where, const char *object,
+                     const char *op, const char *detail);
+int diff_change_add(mvs_engine *e, diff_entry *d, const char *attr, mvs_value old_v,
+                    mvs_value new_v, const char *rule_name);
+/* A diff kept in memory (preview), or, with spill, one that streams (dry runs); the arena
+ * holds one object's entries and is capped at cap bytes (0: 1 GiB). */
+int diff_open(diff_log *d, bool spill, bool json, size_t cap);
+/* An object boundary: write the collected entries to the spill file.  -1 (and d->error set)
+ * when anything could not be kept. */
+int diff_flush(mvs_engine *e);
+int diff_render(const diff_log *d, bool json, buf *out);
+/* The whole streamed diff, framed ("[...]" or text), copied to out. */
+int diff_write(diff_log *d, FILE *out);
+void diff_free(diff_log *d);
+/* A value in a preview trace line: "text" (empty for none), a JSON array when multi-valued. */
+int trace_value(mvs_engine *e, buf *out, mvs_value v);
+
+#endif

@@ -1,0 +1,106 @@
+/* work — the work lists of one sync run and the queries that add to them (work.h).
+ * Memory: the lists are malloc'd and owned by the sync_work; store rows read to queue
+ * work live in e->scratch2. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/work.h"
+#include "schema/array.h"
+
+void work_free(sync_work *w)
+{
+  id_list_free(&w->cs);
+  id_list_free(&w->mv_in);
+  id_list_free(&w->mv_out);
+  id_list_free(&w->mv_out_delta);
+  id_list_free(&w->drift_cs);
+  id_list_free(&w->mv_changed);
+  free(w->changes);
+  w->changes = NULL;
+  w->n_changes = w->cap_changes = 0;
+  free(w->skips);
+  w->skips = NULL;
+  w->n_skips = w->cap_skips = 0;
+}
+
+void work_drift_ready(sync_work *w)
+{
+  id_list_sort_unique(&w->drift_cs);
+  id_list_sort_unique(&w->mv_changed);
+}
+
+int work_note_ref_change(sync_work *w, int64_t mv_id, const char *attr, int64_t target,
+                         bool added)
+{
+  if (array_reserve(&w->changes, &w->cap_changes, w->n_changes + 1, sizeof *w->changes) != 0)
+    return -1;
+  w->changes[w->n_changes++] = (ref_change){mv_id, attr, target, added};
+  return 0;
+}
+
+int work_note_skips(sync_work *w, int64_t cs_id, int64_t n)
+{
+  if (array_reserve(&w->skips, &w->cap_skips, w->n_skips + 1, sizeof *w->skips) != 0)
+    return -1;
+  w->skips[w->n_skips] = (skip_count){cs_id, n, w->n_skips};
+  w->n_skips++;
+  return 0;
+}
+
+static int cmp_skip(const void *a, const void *b)
+{
+  const skip_count *x = a, *y = b;
+  if (x->cs_id != y->cs_id)
+    return x->cs_id < y->cs_id ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int64_t work_skips_total(sync_work *w)
+{
+  int64_t total = 0;
+  if (!w->n_skips)
+    return 0;
+  qsort(w->skips, w->n_skips, sizeof *w->skips, cmp_skip);
+  for (size_t i = 0; i < w->n_skips; i++)
+    if (i + 1 == w->n_skips || w->skips[i + 1].cs_id != w->skips[i].cs_id)
+      total += w->skips[i].n;
+  return total;
+}
+
+int work_queue_referrers(mvs_engine *e, int64_t cs_id, sync_work *w)
+{
+  return store_ref_referrer_mvs(e->st, cs_id, &w->mv_in) == STORE_OK ? 0 : -1;
+}
+
+int work_queue_key_matches(mvs_engine *e, const char *attr, const char *norm, sync_work *w)
+{
+  size_t k, r, g, cc;
+
+  for (k = 0; k < e->n_conns; k++) {
+    conn_info *c = &e->conns[k];
+    int64_t cid;
+    if (engine_conn_id(e, c, &cid) != 0)
+      return -1;
+    for (r = 0; r < c->n_in; r++)
+      for (g = 0; g < c->in_rules[r]->n_join; g++)
+        for (cc = 0; cc < c->in_rules[r]->join[g].n_conditions; cc++) {
+          const join_condition *jc = &c->in_rules[r]->join[g].conditions[cc];
+          if (strcasecmp(jc->mv_attr, attr) == 0 &&
+              store_cs_key_find(e->st, cid, jc->cs_attr, norm, &w->cs) != STORE_OK)
+            return -1;
+        }
+  }
+  return 0;
+}
+
+int work_queue_mv_key_matches(mvs_engine *e, int64_t mv_id, sync_work *w)
+{
+  ref_rows keys = {0};
+  size_t i;
+  int rc = store_mv_key_list(e->st, mv_id, e->scratch2, &keys) == STORE_OK ? 0 : -1;
+  for (i = 0; i < keys.n && rc == 0; i++)
+    rc = work_queue_key_matches(e, keys.items[i].attr, keys.items[i].target_norm, w);
+  ref_rows_free(&keys);
+  return rc;
+}
