@@ -226,6 +226,7 @@ run 1 cycle --full-import nosuch
 has "$err" 'no connector "nosuch" in the rule set'
 
 doc 'mvsync status'
+doc 'mvsync status [--json]'
 doc 'mvsync status [--json] [--metrics PATH]'
 run 0 status                                          # every last run succeeded: healthy, 0
 has "$out" "health: healthy"

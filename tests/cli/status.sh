@@ -343,6 +343,9 @@ expect metrics-no-value 2 cycle --metrics
 expect metrics-unwritable 3 cycle --delta --metrics /nonexistent/dir/m.prom
 grep -q "metrics /nonexistent/dir/m.prom: cannot create a temporary file beside it" "$work/err" ||
   bad "unwritable metrics: $(cat "$work/err")"
+expect status-metrics-unwritable 3 status --metrics /nonexistent/dir/m.prom
+grep -q "metrics /nonexistent/dir/m.prom: cannot create a temporary file beside it" "$work/err" ||
+  bad "status, unwritable metrics: $(cat "$work/err")"
 # $MVSYNC_METRICS: the timer's setting; runs write it, readers leave it alone.
 (cd "$work/d" && MVSYNC_METRICS=$work/d/env.prom "$mvsync" cycle --delta >/dev/null 2>&1) || bad "cycle with MVSYNC_METRICS"
 [ -s "$work/d/env.prom" ] || bad "\$MVSYNC_METRICS was not written"
