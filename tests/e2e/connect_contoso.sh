@@ -74,13 +74,6 @@ displayName: Microsoft Exchange
 mailNickname: $sysmbx
 userAccountControl: 514
 
-dn: CN=Crit Object,$corp
-objectClass: user
-sAMAccountName: crit
-userPrincipalName: crit@$domain
-displayName: Crit Object
-userAccountControl: 544
-
 dn: CN=MSOL_0123456789ab,$corp
 objectClass: user
 sAMAccountName: MSOL_0123456789ab
@@ -111,24 +104,37 @@ member: CN=Ivy Inet,$corp
 member: CN=Dora Disabled,$corp
 member: CN=$sysmbx,$corp
 LDIF
-# A critical system object of our own (AD's Administrator and krbtgt are too, outside the
-# synced container): isCriticalSystemObject is system-only, so with the relax control.
-samba_ldap ldapmodify -e relax >/dev/null <<LDIF
-dn: CN=Crit Object,$corp
-changetype: modify
-replace: isCriticalSystemObject
-isCriticalSystemObject: TRUE
-LDIF
+# Critical system objects: Samba refuses isCriticalSystemObject on objects LDAP adds
+# ("samldb: isCriticalSystemObject must not be specified"), so the synced containers include
+# CN=Users, where the domain's own Administrator, Guest, krbtgt and Domain Admins carry it.
+users_cn="CN=Users,$SAMBA_BASE"
 
 # --- the rule set: the Contoso export imported, its placeholders filled ----------------------
 mvs rules import connect "$root/tests/fixtures/connect-export/contoso" --out "$WORK/rules" >"$WORK/import.txt" &&
   ok "rules import connect: $(head -1 "$WORK/import.txt")" || { bad "rules import connect"; cat "$WORK/import.txt"; }
-scen_connect_ad "$conn_ad"
-scen_set "$conn_ad" containers "\"$corp\""
-for k in Forest.FQDN Domain.FQDN; do scen_set "$conn_ad" "$k" '"test.lan"'; done
-for k in Forest.LDAP Domain.LDAP; do scen_set "$conn_ad" "$k" "\"$SAMBA_BASE\""; done
-for k in Forest.Netbios Domain.Netbios; do scen_set "$conn_ad" "$k" '"TEST"'; done
-scen_connect_entra "$conn_aad"
+# fill CONNECTOR KEY VALUE: set KEY in CONNECTOR's block, adding the line when the import wrote
+# none (the import writes the placeholders a Connect export implies: no ca-file, authority ...).
+fill() {
+  awk -v c="connector \"$1\" " -v k="  $2 " 'index($0, c) == 1 { in_c = 1 } in_c && /^}/ { in_c = 0 }
+    in_c && index($0, k) == 1 { found = 1 } END { exit !found }' "$WORK/rules/connectors.rules" ||
+    sed -i "/^connector \"$1\" /a\\  $2 \"\"" "$WORK/rules/connectors.rules"
+  scen_set "$1" "$2" "$3"
+}
+fill "$conn_ad" url "\"$SAMBA_LDAPS_URL\""
+fill "$conn_ad" ca-file "\"$SAMBA_CA\""
+fill "$conn_ad" bind-dn "\"$SAMBA_BIND_DN\""
+fill "$conn_ad" password "file:$SAMBA_PASSWORD_FILE"
+fill "$conn_ad" base "\"$SAMBA_BASE\""
+fill "$conn_ad" containers "\"$corp|$users_cn\""
+for k in Forest.FQDN Domain.FQDN; do fill "$conn_ad" "$k" '"test.lan"'; done
+for k in Forest.LDAP Domain.LDAP; do fill "$conn_ad" "$k" "\"$SAMBA_BASE\""; done
+for k in Forest.Netbios Domain.Netbios; do fill "$conn_ad" "$k" '"TEST"'; done
+fill "$conn_aad" tenant "\"$PEER_TENANT\""
+fill "$conn_aad" client-id "\"$PEER_CLIENT_ID\""
+fill "$conn_aad" client-secret "file:$PEER_SECRET_FILE"
+fill "$conn_aad" authority "\"$PEER_LOGIN_URL\""
+fill "$conn_aad" graph-url "\"$PEER_GRAPH_URL\""
+fill "$conn_aad" ca-file "\"$PEER_CA\""
 mvs rules check "$WORK/rules" >"$WORK/check.txt" 2>&1 && ok "rules check: $(tail -1 "$WORK/check.txt")" ||
   { bad "rules check"; cat "$WORK/check.txt"; }
 mvs init >/dev/null
@@ -143,9 +149,11 @@ jq -e '.status == "success" and .errors == 0' "$WORK/run1.json" >/dev/null && ok
   { bad "initial cycle"; jq . "$WORK/run1.json" | head -60; tail -20 "$WORK/run1.err"; }
 
 # --- Entra against the expectations computed from AD ---------------------------------------
-ldap_json "$corp" '(|(objectClass=user)(objectClass=group)(objectClass=contact))' objectClass objectGUID \
-  mS-DS-ConsistencyGuid sAMAccountName userPrincipalName displayName cn mail proxyAddresses mailNickname \
-  userAccountControl isCriticalSystemObject groupType member >"$WORK/ad.json"
+for c in "$corp" "$users_cn"; do
+  ldap_json "$c" '(|(objectClass=user)(objectClass=group)(objectClass=contact))' objectClass objectGUID \
+    mS-DS-ConsistencyGuid sAMAccountName userPrincipalName displayName cn mail proxyAddresses mailNickname \
+    userAccountControl isCriticalSystemObject groupType member
+done | jq -s add >"$WORK/ad.json"
 graph_get 'users?$top=999&$select=id,onPremisesImmutableId,userPrincipalName,displayName,mail,proxyAddresses,accountEnabled' >"$WORK/users.json"
 graph_get 'groups?$top=999' >"$WORK/groups.json"
 for gid in $(jq -r '.value[].id' "$WORK/groups.json"); do
