@@ -152,4 +152,9 @@ names = {u.get("displayName") for u in users}
 for dn in filtered:
     check(one(ad[dn], "displayName") not in names and anchor(ad[dn]) not in by_anchor,
           "%s: cloud-filtered, not in Entra" % dn)
+for dn in contacts:
+    # Known difference 4: Graph cannot create contacts (the import keeps the contact rules as
+    # comments); nothing else may stand in for one.
+    check(one(ad[dn], "displayName") not in names and one(ad[dn], "displayName") not in by_name,
+          "%s: a contact: no Entra user or group made of it" % dn)
 print("\n".join(results))
