@@ -568,6 +568,7 @@ int contribs_merge(contribs *c, mvs_arena *a, merged_set *out)
       bool nocase = g[0].r->flows[k].merge == RULE_MERGE_CASEINSENSITIVE;
       m->is_ref = g[0].is_ref;
       m->multi = true;
+      m->merge = true;
       for (j = 0; j < n; j++)
         if (!g[j].keep)
           m->skipped += g[j].skipped;

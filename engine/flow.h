@@ -74,6 +74,7 @@ typedef struct merged {
   const char *attr;
   int state;
   bool is_ref, multi;
+  bool merge;                /* Merge or MergeCaseInsensitive: outbound, it adds values only */
   mvs_value val;             /* MERGED_VALUE, non-reference */
   id_list refs;              /* MERGED_VALUE, reference: sorted, unique (owned) */
   const rule *src;           /* the winning rule (the first contributor for merges) */

@@ -219,6 +219,10 @@ static int stage_value_attr(pe_builder *pb, obj_view *cur, const merged *m, cons
     if (j == mvs_count(have) && pe_add(pb, attr, PE_VADD, mvs_item(want, i)) != 0)
       return -1;
   }
+  /* A merge flow adds its values to what the directory holds, as Connect's does (Exchange
+   * hybrid's x500 proxyAddresses): the directory's other values are not the rule's to remove. */
+  if (m->merge)
+    return 0;
   for (j = 0; j < mvs_count(have); j++) {
     for (i = 0; i < mvs_count(want); i++)
       if (attr_value_same(mvs_item(want, i), mvs_item(have, j)))

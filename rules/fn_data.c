@@ -267,9 +267,29 @@ static int fn_stringfromguid(expr_call *c, const mvs_value *args, size_t n, mvs_
   return expr_ret_str(c, text, sizeof text, out);
 }
 
+/* True when s is SID text as StringFromSid writes it: "S-1-" then decimal numbers joined by
+ * "-" (the authority and at most 15 sub-authorities). */
+static bool is_sid_text(const char *s, size_t len)
+{
+  size_t k = 4, parts = 0;
+  if (len < 5 || memcmp(s, "S-1-", 4) != 0)
+    return false;
+  while (k < len) {
+    size_t digits = 0;
+    while (k < len && s[k] >= '0' && s[k] <= '9' && digits < 15)
+      k++, digits++;
+    if (!digits || ++parts > 16 || (k < len && (s[k] != '-' || k + 1 == len)))
+      return false;
+    k += k < len;
+  }
+  return true;
+}
+
 /* StringFromSid(bin): "S-1-<authority>-<sub>..." as .NET's SecurityIdentifier.ToString():
  * revision 1, at most 15 sub-authorities (little-endian), a 48-bit big-endian authority
- * printed in decimal.  The length must be exactly 8 + 4 * count.  NULL stays NULL. */
+ * printed in decimal.  The length must be exactly 8 + 4 * count.  NULL stays NULL.  SID text
+ * is returned as it is: the ad connector reads objectSid as that text already (connectors/
+ * shape.h, SYN_SID), where Connect's AD connector hands the rule the bytes. */
 static int fn_stringfromsid(expr_call *c, const mvs_value *args, size_t n, mvs_value *out)
 {
   const unsigned char *b;
@@ -280,6 +300,8 @@ static int fn_stringfromsid(expr_call *c, const mvs_value *args, size_t n, mvs_v
   (void)n;
   if (mvs_is_null(args[0]))
     return ret_null(out);
+  if (args[0].type == MVS_V_STR && is_sid_text(args[0].u.s.p, args[0].u.s.n))
+    return expr_ret_str(c, args[0].u.s.p, args[0].u.s.n, out);
   if (args[0].type != MVS_V_BIN)
     return fd_type_error(c, args, 0, MVS_V_BIN);
   b = (const unsigned char *)args[0].u.s.p;
