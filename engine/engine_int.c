@@ -141,6 +141,35 @@ int engine_name_add(const char ***v, size_t *n, size_t *cap, const char *name)
   return 0;
 }
 
+/* One table for both directions, so run.c's writer and status.c's reader agree. */
+static const struct {
+  int rc;
+  const char *status;
+} run_statuses[] = {
+  {ENGINE_OK, "success"},
+  {ENGINE_PARTIAL, "completed-errors"},
+  {ENGINE_ALL_FAILED, "all-exports-failed"},
+  {ENGINE_STOPPED, "stopped-deletion-threshold"},
+  {ENGINE_IMPORT_STOPPED, "stopped-import-guard"},
+  {ENGINE_TIMEOUT, "timed-out"},
+};
+
+const char *engine_run_status(int rc)
+{
+  for (size_t i = 0; i < sizeof run_statuses / sizeof run_statuses[0]; i++)
+    if (run_statuses[i].rc == rc)
+      return run_statuses[i].status;
+  return "failed";
+}
+
+int engine_run_status_code(const char *status)
+{
+  for (size_t i = 0; i < sizeof run_statuses / sizeof run_statuses[0]; i++)
+    if (strcmp(run_statuses[i].status, status) == 0)
+      return run_statuses[i].rc;
+  return ENGINE_SYSTEM;
+}
+
 int engine_tx_begin(mvs_engine *e) { return e->in_tx ? 0 : store_begin(e->st); }
 int engine_tx_commit(mvs_engine *e) { return e->in_tx ? 0 : store_commit(e->st); }
 void engine_tx_rollback(mvs_engine *e)

@@ -96,6 +96,10 @@ bool engine_member_group(const conn_info *c, const char *dn);
 /* Append name to the list *v of *n names (capacity *cap) unless it has it, case ignored
  * (a NULL name is skipped); the list holds the pointer, not a copy.  0, or -1. */
 int engine_name_add(const char ***v, size_t *n, size_t *cap, const char *name);
+/* A run's status as the store keeps it ("success", "completed-errors", …) for an ENGINE_*
+ * outcome, and back (an unknown text is ENGINE_SYSTEM: "failed"). */
+const char *engine_run_status(int rc);
+int engine_run_status_code(const char *status);
 /* Step transactions: real ones, or nothing inside a dry run's outer transaction. */
 int engine_tx_begin(mvs_engine *e);
 int engine_tx_commit(mvs_engine *e);

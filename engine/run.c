@@ -87,15 +87,7 @@ static int run_outcome(mvs_engine *e, run_profile p, int rc, run_result *r)
                   rc == ENGINE_ALL_FAILED ? "every export failed, " : "completed with ",
                   (long long)r->errors);
   }
-  switch (rc) {
-  case ENGINE_OK: snprintf(r->status, sizeof r->status, "success"); break;
-  case ENGINE_PARTIAL: snprintf(r->status, sizeof r->status, "completed-errors"); break;
-  case ENGINE_ALL_FAILED: snprintf(r->status, sizeof r->status, "all-exports-failed"); break;
-  case ENGINE_STOPPED: snprintf(r->status, sizeof r->status, "stopped-deletion-threshold"); break;
-  case ENGINE_IMPORT_STOPPED: snprintf(r->status, sizeof r->status, "stopped-import-guard"); break;
-  case ENGINE_TIMEOUT: snprintf(r->status, sizeof r->status, "timed-out"); break;
-  default: snprintf(r->status, sizeof r->status, "failed");
-  }
+  snprintf(r->status, sizeof r->status, "%s", engine_run_status(rc));
   if (rc != ENGINE_OK && rc != ENGINE_STOPPED && rc != ENGINE_IMPORT_STOPPED &&
       rc != ENGINE_PARTIAL && rc != ENGINE_ALL_FAILED)
     engine_logf(e, "%s", e->errmsg);
@@ -259,10 +251,7 @@ int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *tot
                   "lists the runs)", worst == ENGINE_ALL_FAILED ? "sent nothing: every export "
                   "failed" : "completed with errors", (long long)total->errors);
   }
-  snprintf(total->status, sizeof total->status, "%s",
-           worst == ENGINE_STOPPED ? "stopped-deletion-threshold"
-           : worst == ENGINE_ALL_FAILED ? "all-exports-failed"
-           : worst == ENGINE_PARTIAL ? "completed-errors" : "success");
+  snprintf(total->status, sizeof total->status, "%s", engine_run_status(worst));
   /* Every step ran and something of every export went through: a successful cycle
    * (`mvsync status`, the metrics' last success). */
   if ((worst == ENGINE_OK || worst == ENGINE_PARTIAL) && schedule_note_cycle(e) != 0) {

@@ -44,24 +44,6 @@ typedef struct status {
 static const int kind_ops[4] = {PE_ADD, PE_UPDATE, PE_RENAME, PE_DELETE};
 static const char *const kind_names[4] = {"add", "update", "rename", "delete"};
 
-/* How bad a run's status is: 0 fine, ENGINE_PARTIAL, or the failure's code. */
-static int status_code(const char *s)
-{
-  if (strcmp(s, "success") == 0)
-    return ENGINE_OK;
-  if (strcmp(s, "completed-errors") == 0)
-    return ENGINE_PARTIAL;
-  if (strcmp(s, "stopped-import-guard") == 0)
-    return ENGINE_IMPORT_STOPPED;
-  if (strcmp(s, "stopped-deletion-threshold") == 0)
-    return ENGINE_STOPPED;
-  if (strcmp(s, "all-exports-failed") == 0)
-    return ENGINE_ALL_FAILED;
-  if (strcmp(s, "timed-out") == 0)
-    return ENGINE_TIMEOUT;
-  return ENGINE_SYSTEM;
-}
-
 /* Failed outranks degraded; among failures the order of the list below (docs/cli.md). */
 static int worse(int a, int b)
 {
@@ -75,7 +57,7 @@ static int worse(int a, int b)
 
 static void judge_run(status *s, const run_row *r)
 {
-  int code = status_code(r->status);
+  int code = engine_run_status_code(r->status);
   if (code == ENGINE_OK)
     return;
   s->health = worse(s->health, code);

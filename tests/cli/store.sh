@@ -98,22 +98,7 @@ R
   : >"$work/d/ad.ldif"
   (cd "$work/d" && "$mvsync" init >/dev/null) || bad "init of the fixture"
 }
-# hold: lock the AD change log as an exporter would; runs touching AD block inside the connector.
-hold() {
-  (exec 9>>"$work/d/ad.ldif.changes" && flock -x 9 && exec sleep 600) >/dev/null 2>&1 &
-  held=$!
-  sleep 0.3
-}
-release() { kill "$held" 2>/dev/null; wait "$held" 2>/dev/null; held=; }
-# wait_lock PID: until PID has taken the store's writer lock (its pid in mvsync.db.lock).
-wait_lock() {
-  local i
-  for i in $(seq 100); do
-    grep -q "^pid $1 " "$work/d/mvsync.db.lock" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  bad "pid $1 never took the writer lock"
-}
+. "$(dirname "$0")/writer_lock.sh"
 
 # ---- hygiene: only init creates a store ----------------------------------------------------
 fixture
