@@ -105,9 +105,7 @@ static void write_values(buf *b, mvs_value *vals, size_t n, bool multi)
   buf_addc(b, ']');
 }
 
-/* The attributes of an object: values from the blob, references from rows rendered by
- * ref_text. */
-static int write_attrs(mvs_engine *e, buf *b, const attrset *s, const ref_rows *refs,
+int dump_attrs(mvs_engine *e, buf *b, const attrset *s, const ref_rows *refs,
                        bool metaverse, mvs_arena *a)
 {
   size_t i, j, n;
@@ -195,7 +193,7 @@ static int dump_connector(mvs_engine *e, int64_t cid, buf *out)
     json_str_write(&text, cs.object_type, strlen(cs.object_type));
     buf_printf(&text, ", \"import\": \"%s\", \"joined\": %s, \"attrs\": ",
                import_names[cs.import_state], cs.mv_id ? "true" : "false");
-    rc = write_attrs(e, &text, &s, &refs, false, e->scratch);
+    rc = dump_attrs(e, &text, &s, &refs, false, e->scratch);
     if (cs.error) {
       buf_adds(&text, ", \"error\": ");
       json_str_write(&text, cs.error, strlen(cs.error));
@@ -257,7 +255,7 @@ static int dump_metaverse(mvs_engine *e, buf *out)
       }
       buf_adds(&text, "], \"attrs\": ");
       free(links);
-      rc = write_attrs(e, &text, &s, &refs, true, e->scratch);
+      rc = dump_attrs(e, &text, &s, &refs, true, e->scratch);
       buf_addc(&text, '}');
       buf_adds(&key, "");
       attrset_free(&s);
@@ -506,7 +504,7 @@ int engine_show(mvs_engine *e, bool metaverse, int64_t id, bool json, buf *out)
     if (attrset_decode(&s, mv.attrs, mv.attrs_len) != 0 ||
         store_mv_ref_all(e->st, id, e->scratch, &refs) != STORE_OK ||
         label_mv_links(e, id, e->scratch, &links, &nl) != 0 ||
-        write_attrs(e, &attrs, &s, &refs, true, e->scratch) != 0) {
+        dump_attrs(e, &attrs, &s, &refs, true, e->scratch) != 0) {
       free(links);
       goto out;
     }
@@ -550,7 +548,7 @@ int engine_show(mvs_engine *e, bool metaverse, int64_t id, bool json, buf *out)
     if (attrset_decode(&s, cs.attrs, cs.attrs_len) != 0 ||
         store_ref_list(e->st, id, NULL, e->scratch, &refs) != STORE_OK ||
         store_connector_name(e->st, cs.connector, e->scratch, &conn) != STORE_OK ||
-        write_attrs(e, &attrs, &s, &refs, false, e->scratch) != 0)
+        dump_attrs(e, &attrs, &s, &refs, false, e->scratch) != 0)
       goto out;
     if (json) {
       buf_printf(out, "{\"id\": %lld, \"connector\": ", (long long)id);

@@ -105,6 +105,15 @@ int engine_pending(mvs_engine *e, const char *conn_name, int format, buf *out);
 enum { PENDING_TEXT = 0, PENDING_JSON, PENDING_CSV };
 int engine_show(mvs_engine *e, bool metaverse, int64_t id, bool json, buf *out);
 int engine_runs(mvs_engine *e, bool json, buf *out);
+/* `mvsync search` (docs/cli.md, docs/internals/search.md): the objects of connector space
+ * `space` (NULL: the metaverse) that the filter selects (NULL or "": every object), found
+ * through the store's indexes where one can answer; at most limit of them (0: all), written
+ * to out as they are found, as text, a JSON array or CSV.  *more: the limit cut the list.
+ * explain (may be NULL): each index probe and the store's query plan for it.  A bad filter
+ * is ENGINE_INVALID with engine_error "filter:1:COLUMN: error: ...". */
+enum { SEARCH_TEXT = 0, SEARCH_JSON, SEARCH_CSV };
+int engine_search(mvs_engine *e, const char *space, const char *filter, int format,
+                  int64_t limit, FILE *out, buf *explain, bool *more);
 /* `mvsync status` (docs/monitoring.md): staging, rule-set hashes, the last run of each step,
  * pending exports, the full steps the next cycle will run and why, object counts; as text,
  * JSON or the Prometheus text format of the metrics file.  Reads only (safe beside a run).

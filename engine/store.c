@@ -41,8 +41,15 @@ enum stmt_id {
   Q_INFLIGHT_MARK, Q_INFLIGHT_GET, Q_INFLIGHT_CLEAR,
   Q_RUN_INSERT, Q_RUN_LIST,
   Q_CONN_INFO, Q_RUN_LAST, Q_PE_COUNTS, Q_MV_COUNT,
-  Q_COUNT
+  Q_CS_SET_PROJECTED,
+  /* store_search: one statement per probe, in store_probe order */
+  Q_PROBE_FIRST,
+  Q_COUNT = Q_PROBE_FIRST + PROBE_COUNT
+
 };
+
+/* A timestamp as the store writes them (UTC, ISO 8601). */
+#define NOW "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 
 static const char *const stmt_sql[Q_COUNT] = {
   [Q_META_GET] = "SELECT value FROM meta WHERE key = ?1",
@@ -55,22 +62,29 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_WM_SET] = "UPDATE connector SET watermark = ?2 WHERE id = ?1",
   [Q_CONN_LIST] = "SELECT id FROM connector ORDER BY name",
 #define CS_COLS "id, connector, mv_id, anchor, dn, object_type, link_rule, error, attrs, " \
-                "import_state, present, link_type, link_out, provisioned, renamed"
+                "import_state, present, link_type, link_out, provisioned, renamed, linked_at, " \
+                "projected"
   [Q_CS_GET] = "SELECT " CS_COLS " FROM cs_object WHERE id = ?1",
   [Q_CS_BY_ANCHOR] = "SELECT " CS_COLS " FROM cs_object WHERE connector = ?1 AND anchor = ?2",
   [Q_CS_BY_DN] = "SELECT " CS_COLS " FROM cs_object WHERE connector = ?1 AND dn_key = ?2 "
                  "ORDER BY id LIMIT 1",
   [Q_CS_INSERT] = "INSERT INTO cs_object(connector, mv_id, anchor, dn, object_type, link_rule, "
-                  "error, attrs, import_state, present, link_type, link_out, provisioned, dn_key) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                  "error, attrs, import_state, present, link_type, link_out, provisioned, dn_key, "
+                  "linked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                  "?14, CASE WHEN ?2 IS NOT NULL THEN " NOW " END)",
   [Q_CS_UPDATE_IMPORT] = "UPDATE cs_object SET anchor = ?2, dn = ?3, dn_key = ?4, "
                          "object_type = ?5, attrs = ?6, import_state = ?7, present = ?8, "
                          "renamed = ?9 WHERE id = ?1",
   /* A synced object (state 0) is no longer "renamed since the last sync". */
   [Q_CS_SET_STATE] = "UPDATE cs_object SET import_state = ?2, renamed = renamed AND ?2 <> 0 "
                      "WHERE id = ?1",
+  /* linked_at and projected belong to the join itself: kept while the metaverse object
+   * stays the same (a rule taking over an existing join does not make it new). */
   [Q_CS_SET_LINK] = "UPDATE cs_object SET mv_id = ?2, link_rule = ?3, link_type = ?4, "
-                    "link_out = ?5, provisioned = ?6 WHERE id = ?1",
+                    "link_out = ?5, provisioned = ?6, "
+                    "linked_at = CASE WHEN ?2 IS NULL THEN NULL WHEN mv_id IS ?2 THEN linked_at "
+                    "ELSE " NOW " END, projected = projected AND mv_id IS ?2 WHERE id = ?1",
+  [Q_CS_SET_PROJECTED] = "UPDATE cs_object SET projected = 1 WHERE id = ?1",
   [Q_CS_SET_ERROR] = "UPDATE cs_object SET error = ?2 WHERE id = ?1 AND error IS NOT ?2",
   [Q_CS_SET_DN] = "UPDATE cs_object SET dn = ?2, dn_key = ?3 WHERE id = ?1",
   [Q_CS_SET_ANCHOR] = "UPDATE cs_object SET anchor = ?2 WHERE id = ?1",
@@ -206,7 +220,7 @@ static const char *const stmt_sql[Q_COUNT] = {
                     "ORDER BY c.connector, CASE p.op WHEN 0 THEN 0 WHEN 2 THEN 2 ELSE 1 END, "
                     "c.dn_key, p.cs_id",
   [Q_INFLIGHT_MARK] = "INSERT OR IGNORE INTO export_inflight(cs_id, since) "
-                      "VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                      "VALUES (?1, " NOW ")",
   [Q_INFLIGHT_GET] = "SELECT 1 FROM export_inflight WHERE cs_id = ?1",
   [Q_INFLIGHT_CLEAR] = "DELETE FROM export_inflight WHERE cs_id = ?1",
   /* Deletes, value removals (a value deleted, an attribute cleared) and the objects they
@@ -231,6 +245,40 @@ static const char *const stmt_sql[Q_COUNT] = {
                   "JOIN cs_object c ON c.id = p.cs_id WHERE c.connector = ?1 AND p.status = 0 "
                   "GROUP BY p.op",
   [Q_MV_COUNT] = "SELECT count(*) FROM mv_object",
+  /* Search probes (store_search): ?1 connector, ?2 attribute, ?3 value or range start,
+   * ?4 range end.  A key probe adds the objects with a pending import: their cs_key rows
+   * are written by the next sync.  UNION ALL, not UNION: the first rows come at once, and
+   * the caller drops repeats.  CROSS JOIN keeps pending_export outermost. */
+#define PROBE_CS "SELECT id FROM cs_object WHERE connector = ?1 "
+#define PENDING_IMPORT "SELECT id FROM cs_object INDEXED BY cs_object_pending " \
+                       "WHERE import_state <> 0 AND connector = ?1"
+  [Q_PROBE_FIRST + PROBE_CS_ALL] = PROBE_CS,
+  [Q_PROBE_FIRST + PROBE_CS_ANCHOR] = PROBE_CS "AND anchor = ?3",
+  [Q_PROBE_FIRST + PROBE_CS_DN] = PROBE_CS "AND dn_key = ?3",
+  [Q_PROBE_FIRST + PROBE_CS_DN_RANGE] = PROBE_CS "AND dn_key >= ?3 AND dn_key < ?4",
+  [Q_PROBE_FIRST + PROBE_CS_TYPE] = PROBE_CS "AND object_type = ?3 COLLATE NOCASE",
+  [Q_PROBE_FIRST + PROBE_CS_KEY] = "SELECT cs_id FROM cs_key WHERE connector = ?1 AND attr = ?2 "
+                                   "AND norm = ?3 UNION ALL " PENDING_IMPORT,
+  [Q_PROBE_FIRST + PROBE_CS_KEY_RANGE] = "SELECT cs_id FROM cs_key WHERE connector = ?1 "
+                                         "AND attr = ?2 AND norm >= ?3 AND norm < ?4 "
+                                         "UNION ALL " PENDING_IMPORT,
+  [Q_PROBE_FIRST + PROBE_CS_JOINED] = PROBE_CS "AND mv_id IS NOT NULL",
+  [Q_PROBE_FIRST + PROBE_CS_DISCONNECTOR] = PROBE_CS "AND mv_id IS NULL",
+  [Q_PROBE_FIRST + PROBE_CS_PENDING_IMPORT] = PENDING_IMPORT,
+  [Q_PROBE_FIRST + PROBE_CS_PENDING_EXPORT] = "SELECT p.cs_id FROM pending_export p CROSS JOIN "
+                                              "cs_object c ON c.id = p.cs_id "
+                                              "WHERE c.connector = ?1",
+  [Q_PROBE_FIRST + PROBE_CS_ERROR] = PROBE_CS "AND error IS NOT NULL UNION ALL "
+                                     "SELECT p.cs_id FROM pending_export p CROSS JOIN "
+                                     "cs_object c ON c.id = p.cs_id "
+                                     "WHERE p.error IS NOT NULL AND c.connector = ?1",
+  [Q_PROBE_FIRST + PROBE_MV_ALL] = "SELECT id FROM mv_object",
+  [Q_PROBE_FIRST + PROBE_MV_TYPE] = "SELECT id FROM mv_object WHERE object_type = ?3 COLLATE NOCASE",
+  [Q_PROBE_FIRST + PROBE_MV_KEY] = "SELECT mv_id FROM mv_key WHERE attr = ?2 AND norm = ?3",
+  [Q_PROBE_FIRST + PROBE_MV_KEY_RANGE] = "SELECT mv_id FROM mv_key WHERE attr = ?2 "
+                                         "AND norm >= ?3 AND norm < ?4",
+#undef PROBE_CS
+#undef PENDING_IMPORT
 };
 
 struct store {
@@ -823,6 +871,8 @@ static int row_cs(sqlite3_stmt *s, const rd *c)
   r->link_out = sqlite3_column_int(s, 12);
   r->provisioned = sqlite3_column_int(s, 13);
   r->renamed = sqlite3_column_int(s, 14);
+  r->linked_at = col_text(s, 15, c->a);
+  r->projected = sqlite3_column_int(s, 16);
   return !r->object_type;
 }
 
@@ -871,6 +921,11 @@ int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rul
   return exec_stmt(STMT(st, Q_CS_SET_LINK, P_I(id), P_ID(mv_id), P_T(mv_id ? link_rule : NULL),
                         P_I(mv_id ? link_type : 0), P_I(mv_id ? link_out : 0),
                         P_I(provisioned)));
+}
+
+int store_cs_set_projected(store *st, int64_t id)
+{
+  return exec_on_id(st, Q_CS_SET_PROJECTED, id);
 }
 
 int store_cs_set_error(store *st, int64_t id, const char *error)
@@ -1505,4 +1560,56 @@ int store_pe_counts(store *st, int64_t connector, pe_counts *out)
 int store_mv_count(store *st, int64_t *n)
 {
   return exec_id(S(st, Q_MV_COUNT), n);
+}
+
+/* ---- search ---- */
+
+/* Bind a probe's values (?1 connector, ?2 attribute, ?3 and ?4 the value or range); a
+ * statement without some of them ignores those. */
+static void bind_probe(sqlite3_stmt *s, const store_probe_args *a)
+{
+  const char *t[3] = {a->attr, a->lo, a->hi};
+  int i;
+  sqlite3_bind_int64(s, 1, a->connector);
+  for (i = 0; i < 3; i++)
+    t[i] ? sqlite3_bind_text(s, i + 2, t[i], -1, SQLITE_STATIC) : sqlite3_bind_null(s, i + 2);
+}
+
+int store_search(store *st, store_probe p, const store_probe_args *a,
+                 int (*each)(void *u, int64_t id), void *u)
+{
+  sqlite3_stmt *s;
+  int rc, stop = 0;
+
+  if ((unsigned)p >= PROBE_COUNT || !(s = S(st, Q_PROBE_FIRST + p)))
+    return STORE_ERR;
+  bind_probe(s, a);
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    if ((stop = each(u, sqlite3_column_int64(s, 0))) != 0)
+      break;
+  done(s);
+  if (stop)
+    return stop < 0 ? STORE_ERR : STORE_OK;
+  return map_rc(rc, W_ROWS);
+}
+
+int store_search_plan(store *st, store_probe p, const store_probe_args *a, buf *out)
+{
+  sqlite3_stmt *s = NULL;
+  char *sql = NULL;
+  int rc = SQLITE_ERROR;
+
+  if ((unsigned)p >= PROBE_COUNT ||
+      asprintf(&sql, "EXPLAIN QUERY PLAN %s", stmt_sql[Q_PROBE_FIRST + p]) < 0)
+    return STORE_ERR;
+  if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK) {
+    bind_probe(s, a);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      const unsigned char *d = sqlite3_column_text(s, 3);
+      buf_printf(out, "%s\n", d ? (const char *)d : "");
+    }
+  }
+  sqlite3_finalize(s);
+  free(sql);
+  return map_rc(rc, W_ROWS);
 }

@@ -81,6 +81,8 @@ typedef struct cs_row {
   size_t attrs_len;
   int import_state, present, link_type, link_out, provisioned;
   int renamed;                    /* the import changed its DN since the last sync */
+  const char *linked_at;          /* when it joined mv_id (UTC, ISO 8601); NULL: unknown */
+  int projected;                  /* it joined by projecting mv_id (an inbound rule) */
 } cs_row;
 
 int store_cs_get(store *st, int64_t id, mvs_arena *a, cs_row *row);
@@ -93,6 +95,8 @@ int store_cs_update_import(store *st, const cs_row *row, const char *dn_key);
 int store_cs_set_state(store *st, int64_t id, int import_state);
 int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rule, int link_type,
                       int link_out, int provisioned);
+/* The object's join was a projection: it created its metaverse object (lineage). */
+int store_cs_set_projected(store *st, int64_t id);
 int store_cs_set_error(store *st, int64_t id, const char *error);
 int store_cs_set_dn(store *st, int64_t id, const char *dn, const char *dn_key);
 int store_cs_set_anchor(store *st, int64_t id, const char *anchor);
@@ -307,5 +311,32 @@ typedef struct pe_counts {
 } pe_counts;
 int store_pe_counts(store *st, int64_t connector, pe_counts *out);
 int store_mv_count(store *st, int64_t *n);
+
+/* ---- search (engine/search.c): the objects an index finds ---- */
+/* Each probe is one indexed statement; the connector-space ones are of one connector.
+ * RANGE probes take lo <= value < hi (byte order). */
+typedef enum store_probe {
+  PROBE_CS_ALL,             /* every object of the connector */
+  PROBE_CS_ANCHOR,          /* anchor = lo */
+  PROBE_CS_DN,              /* dn_key = lo (folded) */
+  PROBE_CS_DN_RANGE,
+  PROBE_CS_TYPE,            /* object_type = lo */
+  PROBE_CS_KEY,             /* join key attr = lo (folded), and objects with a pending import */
+  PROBE_CS_KEY_RANGE,
+  PROBE_CS_JOINED, PROBE_CS_DISCONNECTOR, PROBE_CS_PENDING_IMPORT, PROBE_CS_PENDING_EXPORT,
+  PROBE_CS_ERROR,           /* a sync error, or an export error (an object may come twice) */
+  PROBE_MV_ALL, PROBE_MV_TYPE, PROBE_MV_KEY, PROBE_MV_KEY_RANGE,
+  PROBE_COUNT
+} store_probe;
+typedef struct store_probe_args {
+  int64_t connector;
+  const char *attr, *lo, *hi;
+} store_probe_args;
+/* Hand each object id the probe finds to each() until it returns nonzero (> 0: stop, < 0:
+ * fail); ids may repeat.  each() may use the store, but not store_search. */
+int store_search(store *st, store_probe p, const store_probe_args *a,
+                 int (*each)(void *u, int64_t id), void *u);
+/* The probe's EXPLAIN QUERY PLAN, one detail line each, appended to out. */
+int store_search_plan(store *st, store_probe p, const store_probe_args *a, buf *out);
 
 #endif

@@ -343,7 +343,8 @@ static int in_project(mvs_engine *e, cs_eval *x, const rule *pr)
   int64_t mv_id;
 
   if (mv_create(e, pr->target_type, &mv_id) != 0 ||
-      store_cs_set_link(e->st, x->cs.id, mv_id, pr->name, pr->link, 0, 0) != STORE_OK)
+      store_cs_set_link(e->st, x->cs.id, mv_id, pr->name, pr->link, 0, 0) != STORE_OK ||
+      store_cs_set_projected(e->st, x->cs.id) != STORE_OK)
     return -1;
   e->res->adds++;
   if (e->trace)

@@ -1634,3 +1634,87 @@ int rule_set_parse(rule_set *rs, const char *file, const char *src, size_t len, 
     return RULE_NOMEM;
   return d->n_errors > errors_before ? RULE_INVALID : RULE_OK;
 }
+
+/* ---- search filters ---- */
+
+const char *const filter_state_names[FILTER_STATE_COUNT] = {
+  NULL, "joined", "disconnector", "pending-import", "pending-export", "error"};
+
+static bool is_conjunction(const token *t)
+{
+  return t->kind == TOK_WORD && ((t->len == 3 && memcmp(t->p, "and", 3) == 0) ||
+                                 (t->len == 2 && memcmp(t->p, "or", 2) == 0));
+}
+
+/* The state a word names when it stands alone (the filter ends or 'and'/'or' follows it);
+ * 0 when it is an attribute name (a clause such as `error ISNOTNULL`). */
+static filter_state state_at(parser *p)
+{
+  lexer saved = p->lx;
+  rule_diags quiet;
+  token next;
+  int k;
+
+  if (p->tok.kind != TOK_WORD ||
+      (k = rule_name_index(filter_state_names, FILTER_STATE_COUNT, p->tok.p, p->tok.len,
+                           false)) <= 0)
+    return FILTER_CLAUSE;
+  /* Look one token ahead on a copy of the lexer; its diagnostics are the real read's. */
+  rule_diags_init(&quiet);
+  p->lx.diags = &quiet;
+  lex_next(&p->lx, &next);
+  p->lx = saved;
+  rule_diags_free(&quiet);
+  return next.kind == TOK_EOF || is_conjunction(&next) ? (filter_state)k : FILTER_CLAUSE;
+}
+
+int search_filter_parse(rule_set *rs, const char *text, size_t len, rule_diags *d,
+                        search_filter *out)
+{
+  parser p = {0};
+  rule_vec groups = {0}, terms = {0};
+  rule_comments none = {0};
+  filter_term *t;
+  size_t errors_before = d->n_errors;
+
+  memset(out, 0, sizeof *out);
+  p.rs = rs;
+  p.impl = rs->impl;
+  p.a = rs->impl->arena;
+  p.d = d;
+  if (!(p.file = mvs_arena_memdup(p.a, "filter", 6)))
+    return RULE_NOMEM;
+  lex_init(&p.lx, p.file, text, len, p.a, d);
+  advance(&p);
+  begin_statement(&p);
+  while (p.tok.kind != TOK_EOF) {
+    if (!(t = push(&p, &terms, sizeof *t)))
+      break;
+    t->pos = tok_pos(&p);
+    if ((t->state = state_at(&p)) != FILTER_CLAUSE)
+      advance(&p);
+    else if (parse_scope_clause(&p, &t->clause, &none) != 0)
+      break;
+    if (p.tok.kind != TOK_EOF && !is_conjunction(&p.tok)) {
+      expected(&p, "'and', 'or' or the end of the filter");
+      break;
+    }
+    if (p.tok.kind == TOK_EOF || is_word(&p, "or")) {
+      filter_group *g = push(&p, &groups, sizeof *g);
+      if (!g)
+        break;
+      *g = (filter_group){((filter_term *)terms.p)[0].pos, terms.p, terms.n};
+      memset(&terms, 0, sizeof terms);
+    }
+    if (p.tok.kind == TOK_EOF)
+      break;
+    advance(&p);
+    if (p.tok.kind == TOK_EOF)
+      expected(&p, "a filter term after 'and' or 'or'");
+  }
+  out->groups = groups.p;
+  out->n_groups = groups.n;
+  if (p.nomem)
+    return RULE_NOMEM;
+  return d->n_errors > errors_before ? RULE_INVALID : RULE_OK;
+}

@@ -374,6 +374,41 @@ int rule_fmt_file(const rule_set *rs, size_t file_index, buf *out);
 enum { RULE_JSON_POSITIONS = 1 };
 int rule_set_to_json(const rule_set *rs, unsigned flags, buf *out);
 
+/* ---- search filters (`mvsync search`, docs/cli.md) ---- */
+
+/* A filter is the scope grammar without its braces — clauses joined by `and`, groups by
+ * `or` — where a term may also be one of these state words standing alone. */
+typedef enum filter_state {
+  FILTER_CLAUSE = 0,       /* the term is its clause */
+  FILTER_JOINED, FILTER_DISCONNECTOR, FILTER_PENDING_IMPORT, FILTER_PENDING_EXPORT,
+  FILTER_ERROR,
+  FILTER_STATE_COUNT
+} filter_state;
+extern const char *const filter_state_names[FILTER_STATE_COUNT];  /* "joined", ... */
+
+typedef struct filter_term {
+  rule_pos pos;
+  filter_state state;
+  scope_clause clause;     /* FILTER_CLAUSE only */
+} filter_term;
+
+/* Terms ANDed; the groups of a filter are ORed. */
+typedef struct filter_group {
+  rule_pos pos;
+  filter_term *terms;
+  size_t n_terms;
+} filter_group;
+
+typedef struct search_filter {
+  filter_group *groups;    /* none: every object */
+  size_t n_groups;
+} search_filter;
+
+/* Parse a search filter from text[0..len) into nodes in rs's arena; errors are diagnostics
+ * at "filter:1:COLUMN".  Returns RULE_OK, RULE_INVALID or RULE_NOMEM. */
+int search_filter_parse(rule_set *rs, const char *text, size_t len, rule_diags *d,
+                        search_filter *out);
+
 /* ---- lookups and names ---- */
 
 const rule_connector *rule_set_connector(const rule_set *rs, const char *name);

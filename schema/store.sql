@@ -172,3 +172,19 @@ CREATE TABLE export_inflight (
   cs_id INTEGER PRIMARY KEY,
   since TEXT NOT NULL
 );
+
+-- migration 4
+
+-- Lineage (`mvsync show`): when the object was joined to its metaverse object (NULL: not
+-- joined, or joined before schema 4), and whether it joined by projecting that object.
+ALTER TABLE cs_object ADD COLUMN linked_at TEXT;
+ALTER TABLE cs_object ADD COLUMN projected INTEGER NOT NULL DEFAULT 0;
+
+-- Search (`mvsync search`, docs/internals/search.md): an object type (in any case, as a
+-- filter's EQUAL compares), the joined objects and the disconnectors of a connector, its
+-- objects in error, and metaverse objects of a type are index lookups.
+CREATE INDEX cs_object_type ON cs_object(connector, object_type COLLATE NOCASE);
+CREATE INDEX cs_object_link ON cs_object(connector, mv_id);
+CREATE INDEX cs_object_error ON cs_object(connector) WHERE error IS NOT NULL;
+CREATE INDEX pending_export_error ON pending_export(cs_id) WHERE error IS NOT NULL;
+CREATE INDEX mv_object_type ON mv_object(object_type COLLATE NOCASE);

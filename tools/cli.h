@@ -25,6 +25,8 @@ int cli_rules_import(int argc, char **argv);
 /* The engine's commands (init, import, sync, export, cycle, staging, preview, pending, show,
  * runs, status, dump): argv[0] says which. */
 int cli_engine(int argc, char **argv);
+/* `search cs CONNECTOR|mv [FILTER]` (tools/cli_search.c). */
+int cli_search(int argc, char **argv);
 
 /* Write the metrics file (docs/monitoring.md) for the store e has open, atomically (a
  * temporary file beside path, then rename).  0, or -1 after saying why on stderr. */

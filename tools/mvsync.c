@@ -24,6 +24,7 @@ static const struct {
   {"preview", cli_engine, "preview CONNECTOR OBJECT       trace one object through the rules"},
   {"pending", cli_engine, "pending [CONNECTOR]            list pending exports (--json, --csv)"},
   {"show", cli_engine, "show cs|mv ID                  one connector-space or metaverse object"},
+  {"search", cli_search, "search cs CONNECTOR|mv [FILTER]   find objects (--json, --csv, --limit)"},
   {"runs", cli_engine, "runs [--json]                  run history"},
   {"status", cli_engine, "status [--json]                health, last runs, pending, due full steps"},
   {"dump", cli_engine, "dump --json                    the whole store as JSON (for tests)"},
