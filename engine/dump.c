@@ -105,54 +105,88 @@ static void write_values(buf *b, mvs_value *vals, size_t n, bool multi)
   buf_addc(b, ']');
 }
 
-int dump_attrs(mvs_engine *e, buf *b, const attrset *s, const ref_rows *refs,
-                       bool metaverse, mvs_arena *a)
+/* One attribute's value as JSON appended to b: 1 when it has none (a reference attribute
+ * without values is absent), 0 when written, -1 out of memory. */
+static int attr_value_json(mvs_engine *e, buf *b, const attr_entry *ae, const ref_rows *refs,
+                           bool metaverse, mvs_arena *a)
 {
-  size_t i, j, n;
-  bool first = true;
+  mvs_value *vals;
+  size_t j, n;
 
-  buf_addc(b, '{');
-  for (i = 0; i < s->n; i++) {
-    const attr_entry *ae = &s->items[i];
-    mvs_value *vals;
-    if (!(ae->flags & ATTR_REF)) {
-      buf_printf(b, "%s", first ? "" : ", ");
-      json_str_write(b, ae->name, strlen(ae->name));
-      buf_adds(b, ": ");
-      value_json_write(b, ae->value);
-      first = false;
+  if (!(ae->flags & ATTR_REF)) {
+    value_json_write(b, ae->value);
+    return 0;
+  }
+  for (n = 0, j = 0; j < refs->n; j++)
+    n += strcasecmp(refs->items[j].attr, ae->name) == 0;
+  if (!n)
+    return 1;
+  if (!(vals = mvs_arena_alloc(a, n * sizeof *vals)))
+    return -1;
+  for (n = 0, j = 0; j < refs->n; j++) {
+    const char *t;
+    if (strcasecmp(refs->items[j].attr, ae->name) != 0)
       continue;
+    if (metaverse) {
+      const char **links;
+      size_t nl;
+      if (label_mv_links(e, refs->items[j].target_mv, a, &links, &nl) != 0)
+        return -1;
+      t = nl ? links[0] : "";
+      free(links);
+    } else {
+      t = refs->items[j].target_key;
     }
-    for (n = 0, j = 0; j < refs->n; j++)
-      n += strcasecmp(refs->items[j].attr, ae->name) == 0;
-    if (!n)
-      continue;   /* a reference attribute without values is absent */
-    if (!(vals = mvs_arena_alloc(a, n * sizeof *vals)))
-      return -1;
-    for (n = 0, j = 0; j < refs->n; j++) {
-      const char *t;
-      if (strcasecmp(refs->items[j].attr, ae->name) != 0)
-        continue;
-      if (metaverse) {
-        const char **links;
-        size_t nl;
-        if (label_mv_links(e, refs->items[j].target_mv, a, &links, &nl) != 0)
-          return -1;
-        t = nl ? links[0] : "";
-        free(links);
-      } else {
-        t = refs->items[j].target_key;
-      }
-      vals[n] = mvs_str_ref(t, strlen(t));
-      vals[n++].type = MVS_V_REF;
-    }
-    buf_printf(b, "%s", first ? "" : ", ");
-    json_str_write(b, ae->name, strlen(ae->name));
-    buf_adds(b, ": ");
-    write_values(b, vals, n, (ae->flags & ATTR_MULTI) != 0);
+    vals[n] = mvs_str_ref(t, strlen(t));
+    vals[n++].type = MVS_V_REF;
+  }
+  write_values(b, vals, n, (ae->flags & ATTR_MULTI) != 0);
+  return 0;
+}
+
+int dump_attrs(mvs_engine *e, buf *b, const attrset *s, const ref_rows *refs, bool metaverse,
+               mvs_arena *a)
+{
+  size_t i;
+  bool first = true;
+  buf v;
+  int rc = 0;
+
+  buf_init(&v, 0);
+  buf_addc(b, '{');
+  for (i = 0; i < s->n && rc >= 0; i++) {
+    buf_reset(&v);
+    if ((rc = attr_value_json(e, &v, &s->items[i], refs, metaverse, a)) != 0)
+      continue;
+    buf_adds(b, first ? "" : ", ");
+    json_str_write(b, s->items[i].name, strlen(s->items[i].name));
+    buf_printf(b, ": %s", v.p ? v.p : "null");
     first = false;
   }
-  return buf_addc(b, '}');
+  buf_free(&v);
+  return rc < 0 ? -1 : buf_addc(b, '}');
+}
+
+/* The attributes as an admin reads them: one line each, "  name: value  [rule]". */
+static int show_attr_lines(mvs_engine *e, buf *out, const attrset *s, const ref_rows *refs,
+                           bool metaverse, mvs_arena *a)
+{
+  size_t i;
+  buf v;
+  int rc = 0;
+
+  buf_init(&v, 0);
+  for (i = 0; i < s->n && rc >= 0; i++) {
+    buf_reset(&v);
+    if ((rc = attr_value_json(e, &v, &s->items[i], refs, metaverse, a)) != 0)
+      continue;
+    buf_printf(out, "    %s: %s", s->items[i].name, v.p ? v.p : "null");
+    if (s->items[i].src)
+      buf_printf(out, "  [%s]", s->items[i].src);
+    buf_addc(out, '\n');
+  }
+  buf_free(&v);
+  return rc < 0 ? -1 : 0;
 }
 
 static int dump_connector(mvs_engine *e, int64_t cid, buf *out)
@@ -481,105 +515,204 @@ out:
   return engine_fail(e, rc, "pending");
 }
 
-int engine_show(mvs_engine *e, bool metaverse, int64_t id, bool json, buf *out)
+/* How a connector-space object came to be joined (lineage): by an inbound join, by
+ * projecting its metaverse object, by an outbound join, or provisioned by an outbound rule;
+ * NULL when it is not joined. */
+static const char *link_how(const cs_row *cs)
+{
+  if (!cs->mv_id)
+    return NULL;
+  return cs->provisioned ? "provision" : cs->link_out ? "outbound join"
+       : cs->projected ? "projection" : "join";
+}
+
+/* One joined object of a metaverse object, as JSON or as a text line. */
+static void show_lineage(buf *out, const cs_row *cs, const char *conn, bool json, bool first)
+{
+  const char *how = link_how(cs);
+  if (json) {
+    buf_printf(out, "%s{\"connector\": ", first ? "" : ", ");
+    json_str_write(out, conn, strlen(conn));
+    buf_printf(out, ", \"id\": %lld, \"dn\": ", (long long)cs->id);
+    cs->dn ? json_str_write(out, cs->dn, strlen(cs->dn)) : buf_adds(out, "null");
+    buf_adds(out, ", \"anchor\": ");
+    cs->anchor ? json_str_write(out, cs->anchor, strlen(cs->anchor)) : buf_adds(out, "null");
+    buf_adds(out, ", \"rule\": ");
+    cs->link_rule ? json_str_write(out, cs->link_rule, strlen(cs->link_rule)) : buf_adds(out, "null");
+    buf_printf(out, ", \"link\": \"%s\", \"since\": ", how ? how : "");
+    cs->linked_at ? json_str_write(out, cs->linked_at, strlen(cs->linked_at)) : buf_adds(out, "null");
+    buf_addc(out, '}');
+    return;
+  }
+  buf_printf(out, "    %s %s (connector-space object %lld): %s by \"%s\", since %s\n", conn,
+             cs->dn ? cs->dn : cs->anchor ? cs->anchor : "(no dn)", (long long)cs->id,
+             how ? how : "", cs->link_rule ? cs->link_rule : "",
+             cs->linked_at ? cs->linked_at : "unknown (joined before schema 4)");
+}
+
+static int show_mv(mvs_engine *e, int64_t id, bool json, buf *attrs, buf *out)
 {
   attrset s;
   ref_rows refs = {0};
-  buf attrs;
-  int rc = ENGINE_SYSTEM;
+  id_list joined = {0};
+  mv_row mv;
+  const char **links = NULL, *coll = NULL;
+  mvs_arena *rows = NULL;
+  size_t nl, i;
+  int rc;
 
-  mvs_arena_reset(e->scratch);
   attrset_init(&s, e->scratch);
-  buf_init(&attrs, 0);
-  if (metaverse) {
-    mv_row mv;
-    const char **links = NULL;
-    size_t nl, i;
-    if ((rc = store_mv_get(e->st, id, e->scratch, &mv)) != STORE_OK) {
-      engine_errorf(e, "no metaverse object %lld", (long long)id);
-      rc = rc == STORE_NOTFOUND ? ENGINE_INVALID : ENGINE_SYSTEM;
+  if ((rc = store_mv_get(e->st, id, e->scratch, &mv)) != STORE_OK) {
+    engine_errorf(e, "no metaverse object %lld", (long long)id);
+    return rc == STORE_NOTFOUND ? ENGINE_INVALID : ENGINE_SYSTEM;
+  }
+  rc = ENGINE_SYSTEM;
+  if (attrset_decode(&s, mv.attrs, mv.attrs_len) != 0 ||
+      store_mv_ref_all(e->st, id, e->scratch, &refs) != STORE_OK ||
+      label_mv_links(e, id, e->scratch, &links, &nl) != 0 ||
+      store_cs_joined(e->st, id, &joined) != STORE_OK || !(rows = mvs_arena_new(0)) ||
+      store_collection_name(e->st, id, e->scratch, &coll) == STORE_ERR)
+    goto out;
+  if (json) {
+    if (dump_attrs(e, attrs, &s, &refs, true, e->scratch) != 0)
       goto out;
+    buf_printf(out, "{\"id\": %lld, \"type\": ", (long long)id);
+    json_str_write(out, mv.object_type, strlen(mv.object_type));
+    buf_adds(out, ", \"links\": [");
+    for (i = 0; i < nl; i++) {
+      buf_adds(out, i ? ", " : "");
+      json_str_write(out, links[i], strlen(links[i]));
     }
-    rc = ENGINE_SYSTEM;
-    if (attrset_decode(&s, mv.attrs, mv.attrs_len) != 0 ||
-        store_mv_ref_all(e->st, id, e->scratch, &refs) != STORE_OK ||
-        label_mv_links(e, id, e->scratch, &links, &nl) != 0 ||
-        dump_attrs(e, &attrs, &s, &refs, true, e->scratch) != 0) {
-      free(links);
-      goto out;
-    }
-    if (json) {
-      buf_printf(out, "{\"id\": %lld, \"type\": ", (long long)id);
-      json_str_write(out, mv.object_type, strlen(mv.object_type));
-      buf_adds(out, ", \"links\": [");
-      for (i = 0; i < nl; i++) {
-        buf_adds(out, i ? ", " : "");
-        json_str_write(out, links[i], strlen(links[i]));
-      }
-      buf_printf(out, "], \"attrs\": %s, \"contributors\": {", attrs.p);
-      for (i = 0; i < s.n; i++) {
-        buf_adds(out, i ? ", " : "");
-        json_str_write(out, s.items[i].name, strlen(s.items[i].name));
-        buf_adds(out, ": ");
-        if (s.items[i].src)
-          json_str_write(out, s.items[i].src, strlen(s.items[i].src));
-        else
-          buf_adds(out, "null");
-      }
-      buf_adds(out, "}}\n");
-    } else {
-      buf_printf(out, "metaverse object %lld (%s)\n", (long long)id, mv.object_type);
-      for (i = 0; i < nl; i++)
-        buf_printf(out, "  link: %s\n", links[i]);
-      for (i = 0; i < s.n; i++)
-        buf_printf(out, "  %s  [%s]\n", s.items[i].name, s.items[i].src ? s.items[i].src : "");
-      buf_printf(out, "  attrs: %s\n", attrs.p);
-    }
-    free(links);
+    buf_adds(out, "], \"lineage\": [");
   } else {
+    buf_printf(out, "metaverse object %lld (%s)\n", (long long)id, mv.object_type);
+    if (coll)
+      buf_printf(out, "  collection: %s\n", coll);
+    buf_printf(out, "  joined:%s\n", joined.n ? "" : " nothing");
+  }
+  for (i = 0; i < joined.n; i++) {
     cs_row cs;
     const char *conn;
-    if ((rc = store_cs_get(e->st, id, e->scratch, &cs)) != STORE_OK) {
-      engine_errorf(e, "no connector-space object %lld", (long long)id);
-      rc = rc == STORE_NOTFOUND ? ENGINE_INVALID : ENGINE_SYSTEM;
+    mvs_arena_reset(rows);
+    if (store_cs_get(e->st, joined.ids[i], rows, &cs) != STORE_OK ||
+        store_connector_name(e->st, cs.connector, rows, &conn) != STORE_OK)
       goto out;
+    show_lineage(out, &cs, conn, json, i == 0);
+  }
+  if (json) {
+    buf_printf(out, "], \"attrs\": %s, \"contributors\": {", attrs->p);
+    for (i = 0; i < s.n; i++) {
+      buf_adds(out, i ? ", " : "");
+      json_str_write(out, s.items[i].name, strlen(s.items[i].name));
+      buf_adds(out, ": ");
+      s.items[i].src ? json_str_write(out, s.items[i].src, strlen(s.items[i].src))
+                     : buf_adds(out, "null");
     }
-    rc = ENGINE_SYSTEM;
-    if (attrset_decode(&s, cs.attrs, cs.attrs_len) != 0 ||
-        store_ref_list(e->st, id, NULL, e->scratch, &refs) != STORE_OK ||
-        store_connector_name(e->st, cs.connector, e->scratch, &conn) != STORE_OK ||
-        dump_attrs(e, &attrs, &s, &refs, false, e->scratch) != 0)
+    buf_adds(out, "}}\n");
+  } else {
+    buf_adds(out, "  attributes (value  [the rule that contributed it]):\n");
+    if (show_attr_lines(e, out, &s, &refs, true, e->scratch) != 0)
       goto out;
-    if (json) {
-      buf_printf(out, "{\"id\": %lld, \"connector\": ", (long long)id);
-      json_str_write(out, conn, strlen(conn));
-      buf_adds(out, ", \"anchor\": ");
-      cs.anchor ? json_str_write(out, cs.anchor, strlen(cs.anchor)) : buf_adds(out, "null");
-      buf_adds(out, ", \"dn\": ");
-      cs.dn ? json_str_write(out, cs.dn, strlen(cs.dn)) : buf_adds(out, "null");
-      buf_printf(out, ", \"type\": \"%s\", \"import\": \"%s\", \"mv_id\": %lld, \"link_rule\": ",
-                 cs.object_type, import_names[cs.import_state], (long long)cs.mv_id);
-      cs.link_rule ? json_str_write(out, cs.link_rule, strlen(cs.link_rule)) : buf_adds(out, "null");
-      buf_printf(out, ", \"provisioned\": %s, \"attrs\": %s}\n", cs.provisioned ? "true" : "false",
-                 attrs.p);
-    } else {
-      buf_printf(out, "connector-space object %lld in %s\n  anchor: %s\n  dn: %s\n  type: %s\n"
-                 "  import: %s\n", (long long)id, conn, cs.anchor ? cs.anchor : "(none)",
-                 cs.dn ? cs.dn : "(none)", cs.object_type, import_names[cs.import_state]);
-      if (cs.mv_id)
-        buf_printf(out, "  joined: metaverse object %lld by \"%s\"%s\n", (long long)cs.mv_id,
-                   cs.link_rule ? cs.link_rule : "", cs.provisioned ? " (provisioned)" : "");
-      if (cs.error)
-        buf_printf(out, "  error: %s\n", cs.error);
-      buf_printf(out, "  attrs: %s\n", attrs.p);
-    }
+  }
+  rc = ENGINE_OK;
+out:
+  free(links);
+  id_list_free(&joined);
+  if (rows)
+    mvs_arena_free(rows);
+  attrset_free(&s);
+  ref_rows_free(&refs);
+  return rc;
+}
+
+static int show_cs(mvs_engine *e, int64_t id, bool json, buf *attrs, buf *out)
+{
+  attrset s;
+  ref_rows refs = {0};
+  cs_row cs;
+  const char *conn, *how;
+  int rc;
+
+  attrset_init(&s, e->scratch);
+  if ((rc = store_cs_get(e->st, id, e->scratch, &cs)) != STORE_OK) {
+    engine_errorf(e, "no connector-space object %lld", (long long)id);
+    return rc == STORE_NOTFOUND ? ENGINE_INVALID : ENGINE_SYSTEM;
+  }
+  rc = ENGINE_SYSTEM;
+  how = link_how(&cs);
+  if (attrset_decode(&s, cs.attrs, cs.attrs_len) != 0 ||
+      store_ref_list(e->st, id, NULL, e->scratch, &refs) != STORE_OK ||
+      store_connector_name(e->st, cs.connector, e->scratch, &conn) != STORE_OK)
+    goto out;
+  if (json) {
+    if (dump_attrs(e, attrs, &s, &refs, false, e->scratch) != 0)
+      goto out;
+    buf_printf(out, "{\"id\": %lld, \"connector\": ", (long long)id);
+    json_str_write(out, conn, strlen(conn));
+    buf_adds(out, ", \"anchor\": ");
+    cs.anchor ? json_str_write(out, cs.anchor, strlen(cs.anchor)) : buf_adds(out, "null");
+    buf_adds(out, ", \"dn\": ");
+    cs.dn ? json_str_write(out, cs.dn, strlen(cs.dn)) : buf_adds(out, "null");
+    buf_adds(out, ", \"type\": ");
+    json_str_write(out, cs.object_type, strlen(cs.object_type));
+    buf_printf(out, ", \"import\": \"%s\", \"mv_id\": %lld, \"link_rule\": ",
+               import_names[cs.import_state], (long long)cs.mv_id);
+    cs.link_rule ? json_str_write(out, cs.link_rule, strlen(cs.link_rule)) : buf_adds(out, "null");
+    buf_adds(out, ", \"link\": ");
+    how ? json_str_write(out, how, strlen(how)) : buf_adds(out, "null");
+    buf_adds(out, ", \"linked_at\": ");
+    cs.linked_at ? json_str_write(out, cs.linked_at, strlen(cs.linked_at)) : buf_adds(out, "null");
+    buf_printf(out, ", \"provisioned\": %s, \"attrs\": %s}\n",
+               cs.provisioned ? "true" : "false", attrs->p);
+  } else {
+    buf_printf(out, "connector-space object %lld in %s\n  anchor: %s\n  dn: %s\n  type: %s\n"
+               "  import: %s\n", (long long)id, conn, cs.anchor ? cs.anchor : "(none)",
+               cs.dn ? cs.dn : "(none)", cs.object_type, import_names[cs.import_state]);
+    if (cs.mv_id)
+      buf_printf(out, "  joined: metaverse object %lld, %s by \"%s\", since %s\n",
+                 (long long)cs.mv_id, how, cs.link_rule ? cs.link_rule : "",
+                 cs.linked_at ? cs.linked_at : "unknown (joined before schema 4)");
+    else
+      buf_adds(out, "  joined: no (a disconnector)\n");
+    if (cs.error)
+      buf_printf(out, "  error: %s\n", cs.error);
+    buf_adds(out, "  attributes:\n");
+    if (show_attr_lines(e, out, &s, &refs, false, e->scratch) != 0)
+      goto out;
   }
   rc = ENGINE_OK;
 out:
   attrset_free(&s);
   ref_rows_free(&refs);
+  return rc;
+}
+
+int engine_show(mvs_engine *e, bool metaverse, int64_t id, bool json, buf *out)
+{
+  buf attrs;
+  int rc;
+
+  mvs_arena_reset(e->scratch);
+  buf_init(&attrs, 0);
+  rc = metaverse ? show_mv(e, id, json, &attrs, out) : show_cs(e, id, json, &attrs, out);
   buf_free(&attrs);
   return engine_fail(e, rc, "show");
+}
+
+int engine_show_cs(mvs_engine *e, const char *conn_name, const char *object, bool json,
+                   buf *out)
+{
+  int64_t cid;
+  cs_row cs;
+
+  mvs_arena_reset(e->scratch);
+  if (store_connector_find(e->st, conn_name, &cid) != STORE_OK ||
+      engine_find_cs(e, cid, object, &cs) != STORE_OK) {
+    engine_errorf(e, "no object \"%s\" in connector \"%s\" (give its anchor or DN)", object,
+                  conn_name);
+    return ENGINE_INVALID;
+  }
+  return engine_show(e, false, cs.id, json, out);
 }
 
 void dump_run_json(buf *out, const run_row *r)

@@ -103,7 +103,14 @@ int engine_preview(mvs_engine *e, const char *conn_name, const char *object, boo
 int engine_dump_json(mvs_engine *e, buf *out);
 int engine_pending(mvs_engine *e, const char *conn_name, int format, buf *out);
 enum { PENDING_TEXT = 0, PENDING_JSON, PENDING_CSV };
+/* One object as an admin reads it: its attributes (with the rule that contributed each, in
+ * the metaverse) and its lineage — the connector-space objects joined to a metaverse
+ * object, or the metaverse object a connector-space object is joined to — with the rule,
+ * how (join, projection, outbound join, provision) and since when.  engine_show_cs names
+ * the object by its anchor or DN in a connector. */
 int engine_show(mvs_engine *e, bool metaverse, int64_t id, bool json, buf *out);
+int engine_show_cs(mvs_engine *e, const char *conn_name, const char *object, bool json,
+                   buf *out);
 int engine_runs(mvs_engine *e, bool json, buf *out);
 /* `mvsync search` (docs/cli.md, docs/internals/search.md): the objects of connector space
  * `space` (NULL: the metaverse) that the filter selects (NULL or "": every object), found

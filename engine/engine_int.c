@@ -177,3 +177,19 @@ void engine_tx_rollback(mvs_engine *e)
   if (!e->in_tx)
     store_rollback(e->st);
 }
+
+int engine_find_cs(mvs_engine *e, int64_t connector, const char *object, cs_row *cs)
+{
+  buf key;
+  int rc = store_cs_by_anchor(e->st, connector, object, e->scratch, cs);
+  if (rc != STORE_NOTFOUND)
+    return rc;
+  buf_init(&key, 0);
+  if (text_fold(object, strlen(object), &key) != 0) {
+    buf_free(&key);
+    return STORE_ERR;
+  }
+  rc = store_cs_by_dn(e->st, connector, key.p ? key.p : "", e->scratch, cs);
+  buf_free(&key);
+  return rc;
+}

@@ -85,6 +85,9 @@ int64_t engine_now_ms(void);
 bool engine_deadline_passed(mvs_engine *e);
 /* rc, after giving a failure no step explained the store's message, prefixed by what. */
 int engine_fail(mvs_engine *e, int rc, const char *what);
+/* A connector's object named by its anchor, else by its DN (any case), read into
+ * e->scratch: STORE_OK, STORE_NOTFOUND or STORE_ERR. */
+int engine_find_cs(mvs_engine *e, int64_t connector, const char *object, cs_row *cs);
 conn_info *engine_conn(mvs_engine *e, const char *name);
 conn_info *engine_conn_by_id(mvs_engine *e, int64_t id);
 /* The connector's store id, creating its row on first use. */

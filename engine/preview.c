@@ -14,22 +14,6 @@
 #include "engine/work.h"
 #include "schema/json_str.h"
 
-static int find_object(mvs_engine *e, int64_t cid, const char *object, cs_row *cs)
-{
-  buf key;
-  int rc = store_cs_by_anchor(e->st, cid, object, e->scratch, cs);
-  if (rc != STORE_NOTFOUND)
-    return rc;
-  buf_init(&key, 0);
-  if (text_fold(object, strlen(object), &key) != 0) {
-    buf_free(&key);
-    return STORE_ERR;
-  }
-  rc = store_cs_by_dn(e->st, cid, key.p ? key.p : "", e->scratch, cs);
-  buf_free(&key);
-  return rc;
-}
-
 int engine_preview(mvs_engine *e, const char *conn_name, const char *object, bool commit,
                    bool json, buf *out)
 {
@@ -52,7 +36,7 @@ int engine_preview(mvs_engine *e, const char *conn_name, const char *object, boo
   }
   mvs_arena_reset(e->scratch);
   if (store_connector_find(e->st, conn_name, &cid) != STORE_OK ||
-      find_object(e, cid, object, &cs) != STORE_OK) {
+      engine_find_cs(e, cid, object, &cs) != STORE_OK) {
     engine_errorf(e, "no object \"%s\" in connector \"%s\" (give its anchor or DN)", object,
                   conn_name);
     return ENGINE_INVALID;

@@ -60,6 +60,7 @@ static const char *const usage_text =
     "       mvsync preview CONNECTOR OBJECT [--commit] [--json] [--wait[=SECONDS]]\n"
     "       mvsync pending [CONNECTOR] [--json|--csv]\n"
     "       mvsync show cs|mv ID [--json]\n"
+    "       mvsync show cs CONNECTOR DN|ANCHOR [--json]\n"
     "       mvsync runs [--json]\n"
     "       mvsync dump --json\n"
     "global options: --store PATH (default $MVSYNC_STORE or ./mvsync.db)\n"
@@ -486,10 +487,12 @@ int cli_engine(int argc, char **argv)
   } else if (strcmp(a.cmd, "show") == 0) {
     char *end = NULL;
     long long id = a.n_pos == 2 ? strtoll(a.pos[1], &end, 10) : 0;
-    if (a.n_pos != 2 || (strcmp(a.pos[0], "cs") != 0 && strcmp(a.pos[0], "mv") != 0) || !end ||
-        *end || id <= 0) {
+    if (a.n_pos == 3 && strcmp(a.pos[0], "cs") == 0) {
+      rc = engine_show_cs(e, a.pos[1], a.pos[2], a.json, &out);
+    } else if (a.n_pos != 2 || (strcmp(a.pos[0], "cs") != 0 && strcmp(a.pos[0], "mv") != 0) ||
+               !end || *end || id <= 0) {
       rc = -1;
-      usage_error(a.cmd, "needs cs|mv and a numeric ID", NULL);
+      usage_error(a.cmd, "needs cs ID, cs CONNECTOR DN|ANCHOR, or mv ID", NULL);
     } else {
       rc = engine_show(e, strcmp(a.pos[0], "mv") == 0, id, a.json, &out);
     }
