@@ -250,8 +250,9 @@ static const char *const stmt_sql[Q_COUNT] = {
    * are written by the next sync.  UNION ALL, not UNION: the first rows come at once, and
    * the caller drops repeats.  CROSS JOIN keeps pending_export outermost. */
 #define PROBE_CS "SELECT id FROM cs_object WHERE connector = ?1 "
+/* import_state > 0 (states are 0..4) makes it a range search of the partial index. */
 #define PENDING_IMPORT "SELECT id FROM cs_object INDEXED BY cs_object_pending " \
-                       "WHERE import_state <> 0 AND connector = ?1"
+                       "WHERE import_state <> 0 AND import_state > 0 AND connector = ?1"
   [Q_PROBE_FIRST + PROBE_CS_ALL] = PROBE_CS,
   [Q_PROBE_FIRST + PROBE_CS_ANCHOR] = PROBE_CS "AND anchor = ?3",
   [Q_PROBE_FIRST + PROBE_CS_DN] = PROBE_CS "AND dn_key = ?3",

@@ -26,6 +26,8 @@ typedef struct parser {
   int errors;
   bool stop;              /* out of memory or too many errors: behave as at end of file */
   bool nomem;
+  const char *end_name;   /* how the end of the input reads: "end of file" (NULL), or "end
+                           * of the filter" */
   rule_vec pending;       /* const char *: full-line comments not yet given to a node */
   uint32_t pending_line;  /* line of the last pending comment */
   rule_comments *trail;   /* the node a comment at the end of the current line belongs to */
@@ -61,7 +63,7 @@ static const char *describe(const parser *p, char *out, size_t outlen)
 
   switch (t->kind) {
   case TOK_EOF:
-    return "end of file";
+    return p->end_name ? p->end_name : "end of file";
   case TOK_STRING:
     snprintf(out, outlen, "\"%.*s%s\"", (int)(t->slen > 40 ? 40 : t->slen), t->s,
              t->slen > 40 ? "..." : "");
@@ -1682,6 +1684,7 @@ int search_filter_parse(rule_set *rs, const char *text, size_t len, rule_diags *
   p.impl = rs->impl;
   p.a = rs->impl->arena;
   p.d = d;
+  p.end_name = "end of the filter";
   if (!(p.file = mvs_arena_memdup(p.a, "filter", 6)))
     return RULE_NOMEM;
   lex_init(&p.lx, p.file, text, len, p.a, d);
