@@ -245,6 +245,34 @@ has "$out" "metaverse object 1"
 run 0 show cs 1 --json
 has "$out" '"connector": "contoso.com"'
 
+doc 'mvsync show cs CONNECTOR DN|ANCHOR [--json]'
+run 0 show cs contoso.com "cn=sales_e9305786a271,ou=cloud groups,dc=contoso,dc=com"
+has "$out" 'joined: metaverse object'
+has "$out" 'provision by "Out to AD - Cloud security groups"'
+run 0 show cs contoso.onmicrosoft.com 3a5c3221-c465-48c0-95b8-e9305786a271 --json
+has "$out" '"link": "projection"'
+
+doc 'mvsync search cs CONNECTOR|mv [FILTER] [--json|--csv] [--limit N]'
+doc "mvsync search cs contoso.com 'object-type EQUAL \"group\" and dn ENDSWITH \"OU=Cloud Groups,DC=contoso,DC=com\"'"
+run 0 search cs contoso.com 'object-type EQUAL "group" and dn ENDSWITH "OU=Cloud Groups,DC=contoso,DC=com"'
+has "$out" "  group  CN=Sales_e9305786a271,OU=Cloud Groups,DC=contoso,DC=com"
+lacks "$out" "CN=VPN Users"
+doc 'mvsync search cs contoso.onmicrosoft.com disconnector'
+run 0 search cs contoso.onmicrosoft.com disconnector
+has "$out" "8e2f3a41-5b6c-4d7e-9f80-a1b2c3d4e511"                    # Kim Guest, cloud-only
+has "$out" "8e2f3a41-5b6c-4d7e-9f80-a1b2c3d4e512"                    # Lee Park
+lacks "$out" "7d1e2f30-4a5b-4c6d-8e7f-901a2b3c4d01"                   # Ada: joined
+doc "mvsync search mv 'object-type EQUAL \"person\" and displayName STARTSWITH \"ada\"' --json"
+run 0 search mv 'object-type EQUAL "person" and displayName STARTSWITH "ada"' --json
+python3 -c 'import json,sys; (r,) = json.loads(sys.stdin.read()); assert r["space"] == "metaverse" and r["attributes"]["displayName"] == "Ada Lovelace", r' \
+  <<<"$out" || fail "[$current] --json"
+doc "mvsync search cs contoso.com 'department EQUALS \"Sales\"'"
+run 1 search cs contoso.com 'department EQUALS "Sales"'
+same "$err" "filter:1:12: error: unknown scope operator 'EQUALS'; did you mean 'EQUAL'?"
+doc "mvsync search cs contoso.com joined and object-type EQUAL '\"user\"'"
+run 0 search cs contoso.com joined and object-type EQUAL '"user"'
+has "$out" "CN=Ada Lovelace,OU=Users,OU=Corp,DC=contoso,DC=com"
+
 doc 'mvsync dump --json'
 run 0 dump --json
 python3 -c 'import json,sys; assert set(json.loads(sys.stdin.read())) == {"connectors","metaverse","pending"}' \
