@@ -1,9 +1,8 @@
 /* cli_search — `mvsync search cs CONNECTOR|mv [FILTER...] [--json|--csv] [--limit N]
- * [--explain]`: find objects in a connector space or the metaverse (docs/cli.md, "search";
- * the filter language and how it is answered: docs/internals/search.md).  The filter may be
- * one argument or several, joined with spaces.  Reads only: takes no writer lock.
- * Memory: the engine and the filter text are freed before returning. */
-#include <getopt.h>
+ * [--explain]`: find objects in a connector space or the metaverse (docs/cli.md, "mvsync
+ * search"; the filter language and how it is answered: docs/internals/search.md).  The
+ * filter may be one argument or several, joined with spaces.  Reads only: takes no writer
+ * lock.  Memory: the engine and the filter text are freed before returning. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,84 +16,68 @@
  * flood a terminal by accident (--limit 0 lists them all). */
 #define DEFAULT_LIMIT 1000
 
-static const char usage_text[] =
-    "usage: mvsync search cs CONNECTOR [FILTER...] [--json|--csv] [--limit N] [--explain]\n"
-    "       mvsync search mv [FILTER...] [--json|--csv] [--limit N] [--explain]\n"
-    "FILTER: scope clauses (ATTRIBUTE OPERATOR VALUE, as in a rule's scope) joined by 'and'\n"
-    "        and 'or'; dn, anchor and object-type name the object's own fields; the states\n"
-    "        joined, disconnector, pending-import, pending-export and error stand alone.\n"
-    "        No filter: every object.  Example:\n"
-    "          mvsync search cs ad 'object-type EQUAL \"user\" and department STARTSWITH \"IT\"'\n"
-    "options: --json, --csv    a JSON array of {id, space, object_type, dn, anchor, attributes},\n"
-    "                          or the same as CSV (attributes as JSON text)\n"
-    "         --limit N        at most N objects (default 1000; 0: all)\n"
-    "         --explain        the index probes and the store's query plan, on stderr\n"
-    "         --store PATH     the store (default $MVSYNC_STORE or ./mvsync.db)\n";
+static const cli_opt search_opts[] = {
+  {"json", CLI_NO_ARG, NULL,
+   "A JSON array of {id, space, object_type, dn, anchor, attributes}; space is the "
+   "connector's name or metaverse.", 1, 0},
+  {"csv", CLI_NO_ARG, NULL,
+   "The same fields as CSV with a header line, the attributes as JSON text.", 1, 0},
+  {"limit", CLI_ARG, "N", "At most N objects (default 1000; 0: all); a notice on stderr says "
+   "when more match.", 0, 0},
+  {"explain", CLI_NO_ARG, NULL,
+   "Print each index probe and the store's query plan for it (EXPLAIN QUERY PLAN) on stderr.",
+   0, 0},
+  {NULL, 0, NULL, NULL, 0, 0}};
 
-static int usage_error(const char *msg, const char *arg)
-{
-  cli_log(CLI_LOG_ERR, "search", "%s%s%s", msg, arg ? " " : "", arg ? arg : "");
-  fputs(usage_text, stderr);
-  return MVS_EXIT_USAGE;
-}
+static int search_run(const cli_args *a);
 
-int cli_search(int argc, char **argv)
+const cli_verb cli_search_verb = {
+  "search", "find objects in a connector space or the metaverse", "cs CONNECTOR|mv [FILTER...]",
+  1, -1, CLI_STORE, search_opts,
+  "FILTER is the scope language of the rules without its braces: clauses ATTRIBUTE OPERATOR "
+  "VALUE (EQUAL, NOTEQUAL, STARTSWITH, ENDSWITH, CONTAINS, ISNULL, ISNOTNULL, ISIN, ISBITSET, "
+  "ISMEMBEROF, ...) joined by and and or; dn, anchor and object-type name the object's own "
+  "fields; the states joined, disconnector, pending-import, pending-export and error stand "
+  "alone. No filter: every object. Example: mvsync search cs ad 'object-type EQUAL \"user\" "
+  "and department STARTSWITH \"IT\"'",
+  search_run, NULL};
+
+static int search_run(const cli_args *a)
 {
-  enum { OPT_JSON = 1, OPT_CSV, OPT_LIMIT, OPT_EXPLAIN, OPT_STORE, OPT_HELP };
-  static const struct option options[] = {
-    {"json", no_argument, NULL, OPT_JSON},       {"csv", no_argument, NULL, OPT_CSV},
-    {"limit", required_argument, NULL, OPT_LIMIT}, {"explain", no_argument, NULL, OPT_EXPLAIN},
-    {"store", required_argument, NULL, OPT_STORE}, {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0}};
-  const char *store = getenv("MVSYNC_STORE") ? getenv("MVSYNC_STORE") : "mvsync.db";
-  const char *space = NULL;
-  int format = SEARCH_TEXT, opt, i, rc;
+  const char *space = NULL, *limit_text = cli_value(a, "limit");
+  int format = cli_flag(a, "json") ? SEARCH_JSON : cli_flag(a, "csv") ? SEARCH_CSV : SEARCH_TEXT;
+  int first, i, rc;
   long long limit = DEFAULT_LIMIT;
-  bool explain = false, more = false;
+  bool more = false;
   mvs_engine *e = NULL;
   char *err = NULL, *end;
   buf filter, plan;
 
-  opterr = 0;
-  optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-    switch (opt) {
-    case OPT_JSON: format = SEARCH_JSON; break;
-    case OPT_CSV: format = SEARCH_CSV; break;
-    case OPT_EXPLAIN: explain = true; break;
-    case OPT_STORE: store = optarg; break;
-    case OPT_LIMIT:
-      limit = strtoll(optarg, &end, 10);
-      if (!*optarg || *end || limit < 0)
-        return usage_error("--limit takes a number of objects (0: all), not", optarg);
-      break;
-    case 'h':
-    case OPT_HELP:
-      fputs(usage_text, stdout);
-      return MVS_EXIT_OK;
-    default:
-      return usage_error(optopt ? "option needs a value:" : "unknown option",
-                         argv[optind - 1]);
-    }
+  if (limit_text) {
+    limit = strtoll(limit_text, &end, 10);
+    if (!*limit_text || *end || limit < 0)
+      return cli_usage_error(a, "--limit takes a number of objects (0: all), not '%s'",
+                             limit_text);
   }
-  if (optind < argc && strcmp(argv[optind], "cs") == 0 && optind + 1 < argc)
-    space = argv[optind + 1], optind += 2;
-  else if (optind < argc && strcmp(argv[optind], "mv") == 0)
-    optind++;
+  if (strcmp(a->args[0], "cs") == 0 && a->n_args >= 2)
+    space = a->args[1], first = 2;
+  else if (strcmp(a->args[0], "mv") == 0)
+    first = 1;
   else
-    return usage_error("needs cs CONNECTOR or mv", NULL);
+    return cli_usage_error(a, "needs cs CONNECTOR or mv");
   buf_init(&filter, 0);
   buf_init(&plan, 0);
-  for (i = optind; i < argc; i++)
-    buf_printf(&filter, "%s%s", i > optind ? " " : "", argv[i]);
-  if ((rc = engine_open(store, NULL, &e, &err)) != ENGINE_OK) {
+  for (i = first; i < a->n_args; i++)
+    buf_printf(&filter, "%s%s", i > first ? " " : "", a->args[i]);
+  if ((rc = engine_open(a->store, NULL, &e, &err)) != ENGINE_OK) {
     cli_log(CLI_LOG_ERR, "search", "%s", err ? err : "cannot open the store");
     free(err);
     buf_free(&filter);
     return rc == ENGINE_INVALID ? MVS_EXIT_INVALID : MVS_EXIT_SYSTEM;
   }
-  rc = engine_search(e, space, filter.p, format, limit, stdout, explain ? &plan : NULL, &more);
-  if (explain && plan.len)
+  rc = engine_search(e, space, filter.p, format, limit, stdout, cli_flag(a, "explain") ? &plan : NULL,
+                     &more);
+  if (plan.len)
     fputs(plan.p, stderr);
   /* A bad filter reads as a rule file's errors do: filter:1:COLUMN: error: ... */
   if (rc != ENGINE_OK && strncmp(engine_error(e), "filter:", 7) == 0)
