@@ -83,6 +83,15 @@ static bool key_attr(const char *sig, const char *space, const char *attr, const
   return false;
 }
 
+/* n zeroed pointers in the arena (the arena does not zero): NULL binds as no value. */
+static const char **ptrs(mvs_arena *a, size_t n)
+{
+  const char **p = mvs_arena_alloc(a, n * sizeof *p);
+  if (p)
+    memset(p, 0, n * sizeof *p);
+  return p;
+}
+
 /* One way to find a group's candidates: a probe run once per value. */
 typedef struct plan {
   store_probe probe;
@@ -167,7 +176,7 @@ static int term_plan(search_ctx *x, const char *sig, const filter_term *t, plan 
       [FILTER_DISCONNECTOR] = {PROBE_CS_DISCONNECTOR, 2}, [FILTER_JOINED] = {PROBE_CS_JOINED, 1}};
     p->probe = states[t->state].probe;
     p->n_values = 1;
-    p->values = mvs_arena_alloc(x->a, sizeof *p->values);
+    p->values = ptrs(x->a, 1);
     return p->values ? states[t->state].score : -1;
   }
   if (!eq && !prefix)
@@ -189,8 +198,8 @@ static int term_plan(search_ctx *x, const char *sig, const filter_term *t, plan 
   } else {
     return 0;
   }
-  p->values = mvs_arena_alloc(x->a, 2 * c->n_values * sizeof *p->values);
-  p->his = mvs_arena_alloc(x->a, 2 * c->n_values * sizeof *p->his);
+  p->values = ptrs(x->a, 2 * c->n_values);
+  p->his = ptrs(x->a, 2 * c->n_values);
   if (!p->values || !p->his)
     return -1;
   for (i = 0; i < c->n_values; i++) {
@@ -228,7 +237,7 @@ static int group_plan(search_ctx *x, const char *sig, const filter_group *g, pla
   if (best_score == 0) {
     best->probe = x->space ? PROBE_CS_ALL : PROBE_MV_ALL;
     best->n_values = 1;
-    if (!(best->values = mvs_arena_alloc(x->a, sizeof *best->values)))
+    if (!(best->values = ptrs(x->a, 1)))
       return -1;
   }
   return 0;
