@@ -100,6 +100,12 @@ int engine_name_add(const char ***v, size_t *n, size_t *cap, const char *name);
  * outcome, and back (an unknown text is ENGINE_SYSTEM: "failed"). */
 const char *engine_run_status(int rc);
 int engine_run_status_code(const char *status);
+/* Record a run in the history (engine/run.c): its profile ("full-import", …,
+ * "discard-pending"), connector (NULL: none), start ("YYYY-MM-DDTHH:MM:SSZ"), duration, the
+ * counts and status of e->res and the run log from log_from; in its own transaction unless
+ * one is open (e->in_tx).  *run_id (may be NULL) gets the run's id.  0, or -1. */
+int engine_record_run(mvs_engine *e, const char *profile, const char *conn_name,
+                      const char *started, int64_t ms, size_t log_from, int64_t *run_id);
 /* Step transactions: real ones, or nothing inside a dry run's outer transaction. */
 int engine_tx_begin(mvs_engine *e);
 int engine_tx_commit(mvs_engine *e);

@@ -195,9 +195,11 @@ static int refresh_cs_keys(mvs_engine *e, conn_info *c, obj_view *v)
   return rc;
 }
 
-static void set_error(mvs_engine *e, const cs_row *cs, conn_info *c, const char *msg)
+/* The object's inbound error (msg NULL: none), with the rule it concerns. */
+static void set_error(mvs_engine *e, const cs_row *cs, conn_info *c, const char *msg,
+                      const char *rule_name)
 {
-  store_cs_set_error(e->st, cs->id, msg);
+  store_cs_set_error(e->st, cs->id, false, msg, rule_name, NULL);
   if (msg) {
     e->res->errors++;
     engine_logf(e, "error: %s %s: %s", c->rc->name, cs->dn ? cs->dn : cs->anchor, msg);
@@ -238,6 +240,7 @@ typedef struct cs_eval {
   int64_t old_mv;           /* its metaverse object before this evaluation */
   int64_t new_link;         /* the metaverse object it joined or projected now, 0 for none */
   char msg[512];            /* its error (join conflict, ambiguous join); "" for none */
+  const char *msg_rule;     /* the rule the error concerns */
 } cs_eval;
 
 /* Deleted in the directory: its metaverse object loses it (and is recomputed now), the
@@ -324,6 +327,7 @@ static int in_join_to(mvs_engine *e, cs_eval *x, const rule *jr, int64_t mv_id)
       return -1;
     snprintf(x->msg, sizeof x->msg, "ambiguous join: the matching metaverse object is already "
              "joined to %s of this connector", oc.anchor ? oc.anchor : oc.dn ? oc.dn : "?");
+    x->msg_rule = jr->name;
     return 0;
   }
   if (store_cs_set_link(e->st, x->cs.id, mv_id, jr->name, jr->link, 0, 0) != STORE_OK)
@@ -370,9 +374,11 @@ static int in_join_or_project(mvs_engine *e, cs_eval *x)
       continue;
     if (r->n_join && n_join_rules++ == 0)
       jr = r;
-    else if (r->n_join)
+    else if (r->n_join) {
       snprintf(x->msg, sizeof x->msg, "join conflict: rules \"%s\" and \"%s\" with join "
                "conditions are both in scope", jr->name, r->name);
+      x->msg_rule = jr->name;
+    }
     if (!pr && r->link == RULE_LINK_PROVISION)
       pr = r;
   }
@@ -456,6 +462,7 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
   x.old_mv = x.cs.mv_id;
   x.new_link = 0;
   x.msg[0] = '\0';
+  x.msg_rule = NULL;
   x.c = engine_conn_by_id(e, x.cs.connector);
   if (label_cs(e, &x.cs, e->scratch, &x.label) != 0)
     return -1;
@@ -484,7 +491,7 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
   } else if (!x.cs.mv_id && in_join_or_project(e, &x) != 0) {
     goto out;
   }
-  set_error(e, &x.cs, x.c, x.msg[0] ? x.msg : NULL);
+  set_error(e, &x.cs, x.c, x.msg[0] ? x.msg : NULL, x.msg_rule);
   if (in_queue_touched(e, &x, w) != 0)
     goto out;
   /* Only the import changed this object, not its join: its reference value deltas are

@@ -301,7 +301,8 @@ static int naming_refused(mvs_engine *e, conn_info *c, int64_t cs_id, const merg
                why, (unsigned char)v->u.s.p[pos], pos + 1, v->u.s.n);
       engine_logf(e, "error: %s: %s: %s", c->rc->name, label, msg);
       e->res->errors++;
-      if (store_cs_set_error(e->st, cs_id, msg) != STORE_OK ||
+      if (store_cs_set_error(e->st, cs_id, true, msg, m->src ? m->src->name : NULL,
+                             m->attr) != STORE_OK ||
           ((q = store_pe_get(e->st, cs_id, e->scratch, &old)) != STORE_OK && q != STORE_NOTFOUND))
         return -1;
       return q == STORE_OK && old.op != PE_DELETE && store_pe_delete(e->st, cs_id) != STORE_OK
@@ -425,6 +426,9 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
     goto out;
   }
   rc = -1;
+  /* The values are acceptable now: a refusal recorded before is over. */
+  if (cs.error && store_cs_set_error(e->st, cs_id, true, NULL, NULL, NULL) != STORE_OK)
+    goto out;
   if (stage_op(e, &cs, dn, &want) != 0)
     goto out;
   if (e->diff) {

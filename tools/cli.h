@@ -3,6 +3,8 @@
 #ifndef MVS_CLI_H
 #define MVS_CLI_H
 
+#include <stdint.h>
+
 /* Exit codes are part of the interface: scripts depend on them (docs/cli.md). */
 enum mvs_exit {
   MVS_EXIT_OK = 0,        /* success */
@@ -22,9 +24,18 @@ int cli_rules(int argc, char **argv);
 int cli_expr(int argc, char **argv);
 /* `rules import connect PATH ...` (tools/cli_import.c): argv[0] is "import". */
 int cli_rules_import(int argc, char **argv);
-/* The engine's commands (init, import, sync, export, cycle, staging, preview, pending, show,
+/* The engine's commands (init, import, sync, export, cycle, staging, preview, show,
  * runs, status, dump): argv[0] says which. */
 int cli_engine(int argc, char **argv);
+
+/* `errors [CONNECTOR] [--json]` (tools/cli_errors.c). */
+int cli_errors(int argc, char **argv);
+/* `pending [CONNECTOR] [--json|--csv]` and `pending --discard …` (tools/cli_pending.c). */
+int cli_pending(int argc, char **argv);
+
+/* A duration: whole seconds, or numbers with units s, m, h, d ("90", "30m", "1h30m").
+ * Milliseconds, or -1 when it is not one (tools/cli_engine.c). */
+int64_t cli_parse_duration(const char *s);
 
 /* Write the metrics file (docs/monitoring.md) for the store e has open, atomically (a
  * temporary file beside path, then rename).  0, or -1 after saying why on stderr. */

@@ -1,6 +1,6 @@
 /* cli_engine — the engine's commands: init, import, sync, export, cycle, staging, preview,
- * pending, show, runs, status, dump.  Global options --store PATH (default $MVSYNC_STORE or
- * ./mvsync.db) and --rules PATH (default $MVSYNC_RULES or ./rules) may appear anywhere.
+ * show, runs, status, dump (pending: cli_pending.c).  Global options --store PATH (default
+ * $MVSYNC_STORE or ./mvsync.db) and --rules PATH (default $MVSYNC_RULES or ./rules) may appear anywhere.
  * Commands that write take the store's writer lock (--wait waits for it); runs have a
  * deadline (--timeout) with a last-resort watchdog thread.
  * Memory: the engine and every buffer are freed before returning. */
@@ -58,7 +58,6 @@ static const char *const usage_text =
     "       mvsync status [--json] [--metrics PATH]   exit 0 healthy, 7 degraded, else failed\n"
     "       mvsync staging on|off [--wait[=SECONDS]]\n"
     "       mvsync preview CONNECTOR OBJECT [--commit] [--json] [--wait[=SECONDS]]\n"
-    "       mvsync pending [CONNECTOR] [--json|--csv]\n"
     "       mvsync show cs|mv ID [--json]\n"
     "       mvsync runs [--json]\n"
     "       mvsync dump --json\n"
@@ -74,9 +73,7 @@ static int usage_error(const char *cmd, const char *msg, const char *arg)
   return MVS_EXIT_USAGE;
 }
 
-/* A duration: whole seconds, or numbers with units s, m, h, d ("90", "30m", "1h30m").
- * Milliseconds, or -1 when it is not one. */
-static int64_t parse_duration(const char *s)
+int64_t cli_parse_duration(const char *s)
 {
   int64_t total = 0;
   if (!*s)
@@ -139,7 +136,7 @@ static int parse_valued(int argc, char **argv, int *i, engine_args *a)
     return 1;
   }
   if (strncmp(s, "--wait=", 7) == 0) {
-    a->wait_ms = parse_duration(s + 7);
+    a->wait_ms = cli_parse_duration(s + 7);
     a->wait_given = true;
     return a->wait_ms < 0 ? -1 : 1;
   }
@@ -150,7 +147,7 @@ static int parse_valued(int argc, char **argv, int *i, engine_args *a)
   if (!v)
     return valued_path(argc, argv, i, a);
   a->timeout_given = true;
-  a->timeout_ms = parse_duration(v);
+  a->timeout_ms = cli_parse_duration(v);
   return a->timeout_ms < 0 ? -1 : 1;
 }
 
@@ -480,9 +477,6 @@ int cli_engine(int argc, char **argv)
       rc = -1;
       usage_error(a.cmd, "takes on or off", NULL);
     }
-  } else if (strcmp(a.cmd, "pending") == 0) {
-    rc = engine_pending(e, a.n_pos ? a.pos[0] : NULL,
-                        a.json ? PENDING_JSON : a.csv ? PENDING_CSV : PENDING_TEXT, &out);
   } else if (strcmp(a.cmd, "show") == 0) {
     char *end = NULL;
     long long id = a.n_pos == 2 ? strtoll(a.pos[1], &end, 10) : 0;

@@ -22,11 +22,13 @@ static const struct {
   {"cycle", cli_engine, "cycle [--initial|--delta]      imports, sync, exports (--dry-run: diff only)"},
   {"staging", cli_engine, "staging on|off                 keep exports instead of sending them"},
   {"preview", cli_engine, "preview CONNECTOR OBJECT       trace one object through the rules"},
-  {"pending", cli_engine, "pending [CONNECTOR]            list pending exports (--json, --csv)"},
+  {"pending", cli_pending, "pending [CONNECTOR]            list pending exports (--json, --csv)"},
+  {"pending", cli_pending, "pending [CONNECTOR] --discard  drop pending exports (--deletes, --object ID)"},
   {"show", cli_engine, "show cs|mv ID                  one connector-space or metaverse object"},
   {"runs", cli_engine, "runs [--json]                  run history"},
   {"status", cli_engine, "status [--json]                health, last runs, pending, due full steps"},
   {"dump", cli_engine, "dump --json                    the whole store as JSON (for tests)"},
+  {"errors", cli_errors, "errors [CONNECTOR] [--json]    sync and export errors, first and last seen"},
 };
 
 static void usage(FILE *f)

@@ -234,7 +234,7 @@ release
 cmp -s "$work/before.json" "$work/after.json" || bad "the watchdog's stop changed the store"
 expect after-watchdog 0 "" import ad --full
 expect bad-timeout 2 "bad duration" cycle --timeout soon
-expect reader-timeout 2 "takes no --timeout" pending --timeout 5s
+expect reader-timeout 2 "unknown option or missing value: --timeout" pending --timeout 5s
 expect reader-wait 2 "takes no --wait" runs --wait
 
 [ "$fails" = 0 ] && echo "store: ok" || { echo "store: $fails failures"; exit 1; }
