@@ -699,7 +699,12 @@ static int out_link(mvs_engine *e, conn_info *c, int64_t cid, obj_view *mvv,
   if (s->join && out_join(e, c, mvv, s->join, cs_id) != 0)
     return -1;
   if (*cs_id) {
-    if (store_cs_set_link(e->st, *cs_id, mv_id, s->join->name, s->join->link, 1, 0) != STORE_OK)
+    /* An object mvsync provisioned stays provisioned when joined again (a deprovisioned
+     * object whose source came back): a later deprovisioning stages its delete again. */
+    cs_row joined;
+    if (store_cs_get(e->st, *cs_id, e->scratch2, &joined) != STORE_OK ||
+        store_cs_set_link(e->st, *cs_id, mv_id, s->join->name, s->join->link, 1,
+                          joined.provisioned) != STORE_OK)
       return -1;
     if (e->trace)
       buf_printf(e->trace, "outbound join: %s object %lld by \"%s\"\n", c->rc->name,
