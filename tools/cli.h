@@ -1,5 +1,5 @@
-/* cli — the mvsync command line: subcommand entry points and the stable exit codes.
- * Memory: entry points own nothing they return; they print to stdout/stderr. */
+/* cli — the mvsync command line: the verbs and the stable exit codes.
+ * Memory: verbs own nothing they return; they print to stdout/stderr. */
 #ifndef MVS_CLI_H
 #define MVS_CLI_H
 
@@ -19,22 +19,20 @@ enum mvs_exit {
   MVS_EXIT_TIMEOUT = 9    /* a deadline passed: a server did not answer in time, or --timeout */
 };
 
-/* argv[0] is the subcommand name ("rules", "expr"). */
-int cli_rules(int argc, char **argv);
-int cli_expr(int argc, char **argv);
-/* `rules import connect PATH ...` (tools/cli_import.c): argv[0] is "import". */
-int cli_rules_import(int argc, char **argv);
-/* The engine's commands (init, import, sync, export, cycle, staging, preview, show,
- * runs, status, dump): argv[0] says which. */
-int cli_engine(int argc, char **argv);
-
-/* `errors [CONNECTOR] [--json]` (tools/cli_errors.c). */
-int cli_errors(int argc, char **argv);
-/* `pending [CONNECTOR] [--json|--csv]` and `pending --discard …` (tools/cli_pending.c). */
-int cli_pending(int argc, char **argv);
+/* The verbs (tools/cli_opt.h): each is defined in its tools/cli_VERB.c, listed in
+ * tools/mvsync.c.  rules (check, fmt, show: cli_rules.c; import: cli_import.c): */
+#include "tools/cli_opt.h"
+extern const cli_verb cli_rules_verb, cli_rules_import_verb;
+extern const cli_verb cli_expr_verb;
+/* The engine's verbs (cli_engine.c). */
+extern const cli_verb cli_init_verb, cli_import_verb, cli_sync_verb, cli_export_verb,
+    cli_cycle_verb, cli_staging_verb, cli_preview_verb, cli_show_verb, cli_runs_verb,
+    cli_status_verb, cli_dump_verb;
+/* pending: the list and --discard (cli_pending.c); errors (cli_errors.c). */
+extern const cli_verb cli_pending_verb, cli_errors_verb;
 
 /* A duration: whole seconds, or numbers with units s, m, h, d ("90", "30m", "1h30m").
- * Milliseconds, or -1 when it is not one (tools/cli_engine.c). */
+ * Milliseconds, or -1 when it is not one (cli_engine.c). */
 int64_t cli_parse_duration(const char *s);
 
 /* Write the metrics file (docs/monitoring.md) for the store e has open, atomically (a

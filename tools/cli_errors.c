@@ -2,70 +2,35 @@
  * store holds, with object, attribute, rule, message and first / last seen (docs/cli.md).
  * A reader: it takes no lock and never waits for a run.
  * Memory: the engine and the rendered text are freed before returning. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "engine/engine.h"
 #include "tools/cli.h"
 #include "tools/cli_log.h"
 
-static const char usage_text[] =
-    "usage: mvsync errors [CONNECTOR] [--json] [--store PATH]\n"
-    "  the sync errors of connector-space objects (join conflicts, ambiguous joins, values\n"
-    "  the target refuses) and the exports the directory refused, with the object, the\n"
-    "  attribute, the rule, the message and when each was first and last seen\n"
-    "  --json          a list of {\"phase\", \"connector\", \"object\", \"dn\", \"attribute\",\n"
-    "                  \"rule\", \"message\", \"first_seen\", \"last_seen\"}\n"
-    "  --store PATH    the store (default $MVSYNC_STORE or ./mvsync.db)\n";
+static const cli_opt errors_opts[] = {
+  {"json", CLI_NO_ARG, NULL,
+   "A JSON list of {phase (sync or export), connector, object, dn, attribute, rule, message, "
+   "first_seen, last_seen}; unknown values are null; an export error also has op and the "
+   "directory's code.", 0, 0},
+  {NULL, 0, NULL, NULL, 0, 0}};
 
-int cli_errors(int argc, char **argv)
+static int errors_run(const cli_args *ca)
 {
-  enum { OPT_STORE = 1, OPT_RULES, OPT_JSON, OPT_HELP };
-  static const struct option opts[] = {
-    {"store", required_argument, NULL, OPT_STORE},
-    {"rules", required_argument, NULL, OPT_RULES},   /* global; errors reads no rules */
-    {"json", no_argument, NULL, OPT_JSON},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
-  };
-  const char *store = getenv("MVSYNC_STORE") ? getenv("MVSYNC_STORE") : "mvsync.db";
-  const char *conn = NULL;
-  bool json = false;
   mvs_engine *e = NULL;
   char *err = NULL;
   buf out;
-  int c, rc;
+  int rc;
 
-  opterr = 0;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (c) {
-    case OPT_STORE: store = optarg; break;
-    case OPT_RULES: break;
-    case OPT_JSON: json = true; break;
-    case OPT_HELP: case 'h': fputs(usage_text, stdout); return MVS_EXIT_OK;
-    default:
-      cli_log(CLI_LOG_ERR, "errors", "unknown option or missing value: %s", argv[optind - 1]);
-      fputs(usage_text, stderr);
-      return MVS_EXIT_USAGE;
-    }
-  }
-  if (optind < argc)
-    conn = argv[optind++];
-  if (optind < argc) {
-    cli_log(CLI_LOG_ERR, "errors", "too many arguments at %s", argv[optind]);
-    fputs(usage_text, stderr);
-    return MVS_EXIT_USAGE;
-  }
-  if ((rc = engine_open(store, NULL, &e, &err)) != ENGINE_OK) {
+  if ((rc = engine_open(ca->store, NULL, &e, &err)) != ENGINE_OK) {
     cli_log(CLI_LOG_ERR, "errors", "%s", err ? err : "cannot open");
     free(err);
     return rc;
   }
   buf_init(&out, 0);
-  if ((rc = engine_errors(e, conn, json, &out)) == ENGINE_OK)
+  if ((rc = engine_errors(e, ca->n_args ? ca->args[0] : NULL, cli_flag(ca, "json"), &out)) ==
+      ENGINE_OK)
     fwrite(out.p ? out.p : "", 1, out.len, stdout);
   else
     cli_log(CLI_LOG_ERR, "errors", "%s", engine_error(e));
@@ -73,3 +38,12 @@ int cli_errors(int argc, char **argv)
   engine_close(e);
   return rc;
 }
+
+const cli_verb cli_errors_verb = {
+  "errors", "sync errors and export errors, with first and last seen", "[CONNECTOR]", 0, 1,
+  CLI_STORE, errors_opts,
+  "The sync errors of connector-space objects (join conflicts, ambiguous joins, values the "
+  "target refuses in a naming attribute) and the exports the directory refused, of every "
+  "connector or of CONNECTOR: the object (its connector-space id) and DN, the attribute and "
+  "the rule when known, the message, and when each was first and last seen.",
+  errors_run, NULL};

@@ -3,104 +3,60 @@
  * writer lock, --wait waits for it).  What discarding does to each object: docs/safety.md,
  * "Discarding pending exports"; engine/discard.c.
  * Memory: the engine and the rendered text are freed before returning. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "engine/engine.h"
 #include "tools/cli.h"
 #include "tools/cli_log.h"
 
-static const char usage_text[] =
-    "usage: mvsync pending [CONNECTOR] [--json|--csv]\n"
-    "       mvsync pending [CONNECTOR] --discard [--deletes|--object ID] [--dry-run] [--json]\n"
-    "                      [--wait[=SECONDS]]\n"
-    "  without --discard: the exports staged for the directories, value by value\n"
-    "  --discard       drop the unsent pending exports of CONNECTOR (all connectors without\n"
-    "                  one): a delete leaves the object in the directory, unjoined; an add is\n"
-    "                  not made; an update is not sent.  A later sync stages an export again\n"
-    "                  only while its cause holds (docs/safety.md).  Recorded in `mvsync runs`\n"
-    "  --deletes       only the deletes\n"
-    "  --object ID     only the export of connector-space object ID (`mvsync errors`, `show`)\n"
-    "  --dry-run       list what would be dropped; change nothing\n"
-    "  --wait[=SECONDS] wait for a run that holds the store (--discard)\n"
-    "  --store PATH    the store (default $MVSYNC_STORE or ./mvsync.db)\n";
+static const cli_opt pending_opts[] = {
+  {"json", CLI_NO_ARG, NULL,
+   "A JSON array; with --discard an object: dry_run, run, discarded (add, update, delete, "
+   "rename), kept_sent, exports.", 1, 0},
+  {"csv", CLI_NO_ARG, NULL, "CSV with a header line (the list only).", 1, 0},
+  {"discard", CLI_NO_ARG, NULL,
+   "Drop the pending exports not yet sent, of CONNECTOR (of every connector without one), in "
+   "one transaction recorded in the run history: a delete leaves the object in the directory, "
+   "unjoined; an add is not made; an update or rename is not sent. A later sync stages an "
+   "export again only while its cause holds (docs/safety.md). Sent exports are kept.", 0, 0},
+  {"deletes", CLI_NO_ARG, NULL, "With --discard: only the deletes.", 2, 0},
+  {"object", CLI_ARG, "ID",
+   "With --discard: only the export of connector-space object ID (as errors and show cs print "
+   "it); exit 1 when it has none not yet sent.", 2, 0},
+  {"dry-run", CLI_NO_ARG, NULL, "With --discard: list what would be dropped; change nothing.", 0,
+   0},
+  {"wait", CLI_OPTIONAL_ARG, "SECONDS",
+   "With --discard: wait for another run to release the store's writer lock (at most SECONDS "
+   "when given, then exit 6) instead of exiting 6 at once.", 0, 0},
+  {NULL, 0, NULL, NULL, 0, 0}};
 
-/* "mvsync pending: error: MSG ARG" and the usage; exit 2. */
-static int usage_error(const char *msg, const char *arg)
+static int pending_run(const cli_args *ca)
 {
-  cli_log(CLI_LOG_ERR, "pending", "%s%s%s", msg, arg ? " " : "", arg ? arg : "");
-  fputs(usage_text, stderr);
-  return MVS_EXIT_USAGE;
-}
-
-int cli_pending(int argc, char **argv)
-{
-  enum { OPT_STORE = 1, OPT_RULES, OPT_JSON, OPT_CSV, OPT_DISCARD, OPT_DELETES, OPT_OBJECT,
-         OPT_DRY_RUN, OPT_WAIT, OPT_HELP };
-  static const struct option opts[] = {
-    {"store", required_argument, NULL, OPT_STORE},
-    {"rules", required_argument, NULL, OPT_RULES},   /* global; pending reads no rules */
-    {"json", no_argument, NULL, OPT_JSON},
-    {"csv", no_argument, NULL, OPT_CSV},
-    {"discard", no_argument, NULL, OPT_DISCARD},
-    {"deletes", no_argument, NULL, OPT_DELETES},
-    {"object", required_argument, NULL, OPT_OBJECT},
-    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-    {"wait", optional_argument, NULL, OPT_WAIT},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
-  };
-  const char *store = getenv("MVSYNC_STORE") ? getenv("MVSYNC_STORE") : "mvsync.db";
   discard_opts d = {0};
-  bool json = false, csv = false, discard = false, wait_given = false;
+  bool json = cli_flag(ca, "json"), discard = cli_flag(ca, "discard");
+  const char *object = cli_value(ca, "object"), *wait = cli_value(ca, "wait");
   int64_t wait_ms = 0;
   mvs_engine *e = NULL;
-  char *err = NULL, *end;
+  char *err = NULL, *end = NULL;
   buf out;
-  int c, rc;
+  int rc;
 
-  opterr = 0;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (c) {
-    case OPT_STORE: store = optarg; break;
-    case OPT_RULES: break;
-    case OPT_JSON: json = true; break;
-    case OPT_CSV: csv = true; break;
-    case OPT_DISCARD: discard = true; break;
-    case OPT_DELETES: d.deletes_only = true; break;
-    case OPT_OBJECT:
-      d.object = strtoll(optarg, &end, 10);
-      if (!*optarg || *end || d.object <= 0)
-        return usage_error("--object takes a connector-space object id, not", optarg);
-      break;
-    case OPT_DRY_RUN: d.dry_run = true; break;
-    case OPT_WAIT:
-      wait_given = true;
-      wait_ms = optarg ? cli_parse_duration(optarg) : -1;
-      if (optarg && wait_ms < 0)
-        return usage_error("bad duration (seconds, or with a unit: 90s, 30m, 2h) in --wait=",
-                           optarg);
-      break;
-    case OPT_HELP: case 'h': fputs(usage_text, stdout); return MVS_EXIT_OK;
-    default: return usage_error("unknown option or missing value:", argv[optind - 1]);
-    }
-  }
-  if (optind < argc)
-    d.connector = argv[optind++];
-  if (optind < argc)
-    return usage_error("too many arguments at", argv[optind]);
-  if (json && csv)
-    return usage_error("give one of --json and --csv", NULL);
-  if (!discard && (d.deletes_only || d.object || d.dry_run || wait_given))
-    return usage_error("--deletes, --object, --dry-run and --wait go with --discard", NULL);
-  if (discard && csv)
-    return usage_error("--discard reports as text or --json, not --csv", NULL);
-  if (d.deletes_only && d.object)
-    return usage_error("give one of --deletes and --object", NULL);
-  if ((rc = engine_open(store, NULL, &e, &err)) != ENGINE_OK) {
+  d.connector = ca->n_args ? ca->args[0] : NULL;
+  d.deletes_only = cli_flag(ca, "deletes");
+  d.dry_run = cli_flag(ca, "dry-run");
+  if (!discard && (d.deletes_only || object || d.dry_run || wait))
+    return cli_usage_error(ca, "--deletes, --object, --dry-run and --wait go with --discard");
+  if (discard && cli_flag(ca, "csv"))
+    return cli_usage_error(ca, "--discard reports as text or --json, not --csv");
+  if (object && ((d.object = strtoll(object, &end, 10)) <= 0 || !*object || *end))
+    return cli_usage_error(ca, "--object takes a connector-space object id, not %s", object);
+  if (wait)
+    wait_ms = *wait ? cli_parse_duration(wait) : -1;
+  if (wait && *wait && wait_ms < 0)
+    return cli_usage_error(ca, "bad duration (seconds, or with a unit: 90s, 30m, 2h) in --wait=%s",
+                           wait);
+  if ((rc = engine_open(ca->store, NULL, &e, &err)) != ENGINE_OK) {
     cli_log(CLI_LOG_ERR, "pending", "%s", err ? err : "cannot open");
     free(err);
     return rc;
@@ -114,7 +70,9 @@ int cli_pending(int argc, char **argv)
   buf_init(&out, 0);
   rc = discard ? engine_pending_discard(e, &d, json, &out)
                : engine_pending(e, d.connector,
-                                json ? PENDING_JSON : csv ? PENDING_CSV : PENDING_TEXT, &out);
+                                json ? PENDING_JSON : cli_flag(ca, "csv") ? PENDING_CSV
+                                                                         : PENDING_TEXT,
+                                &out);
   if (rc == ENGINE_OK)
     fwrite(out.p ? out.p : "", 1, out.len, stdout);
   else
@@ -123,3 +81,11 @@ int cli_pending(int argc, char **argv)
   engine_close(e);
   return rc;
 }
+
+const cli_verb cli_pending_verb = {
+  "pending", "list the pending exports, or discard them (--discard)", "[CONNECTOR]", 0, 1,
+  CLI_STORE, pending_opts,
+  "Without --discard: the exports staged for the directories, of every connector or of "
+  "CONNECTOR, value by value, with their status (pending or sent) and last error. It reads "
+  "while a run writes and never waits for one.",
+  pending_run, NULL};
