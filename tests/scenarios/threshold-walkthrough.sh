@@ -126,6 +126,9 @@ says mistake "contoso.com: export stopped: 20 deletes"
 says mistake "more than the deletion threshold of 10 changes"
 same_ad mistake "nothing deleted in AD"
 [ "$(pending_deletes)" = 20 ] && ok "mistake: 20 deletes wait in pending" || bad "mistake: $(pending_deletes) deletes pending, want 20"
+run review 0 pending contoso.com
+listed=$(grep -c "^contoso.com delete CN=Team " "$WORK/review.out" || true)
+[ "$listed" = 20 ] && ok "review: mvsync pending contoso.com lists the 20 deletes" || bad "review: lists $listed deletes, want 20"
 
 # --- way A: restore the source; the next cycle re-evaluates the deletes -------------------------
 # shellcheck disable=SC2086
