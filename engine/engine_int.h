@@ -70,6 +70,9 @@ struct mvs_engine {
   int64_t deadline_ms, timeout_ms;
   bool timed_out;             /* a step stopped at the deadline: the run is ENGINE_TIMEOUT */
   char activity[160];         /* what the run is doing, for the deadline's message */
+  /* The connector-space object a flow error was recorded for during the object's evaluation
+   * (0: none): the evaluation's end keeps that error rather than clearing it. */
+  int64_t flow_err_cs;
 };
 
 /* ---- engine_int.c: helpers on the context ---- */

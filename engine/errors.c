@@ -1,7 +1,8 @@
 /* errors — `mvsync errors`: the sync errors of connector-space objects (a join conflict, an
- * ambiguous join, a value the target refuses) and the exports the directory refused, each
- * with its object, attribute, rule, message and when it was first and last seen (store
- * migration 4).  Reads only.  Memory: rendered text is appended to the caller's buf. */
+ * ambiguous join, an attribute flow that failed, a value the target refuses) and the exports
+ * the directory refused, each with its object, attribute, rule, message and when it was
+ * first and last seen (store migration 4).  Reads only.
+ * Memory: rendered text is appended to the caller's buf. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

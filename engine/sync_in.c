@@ -455,6 +455,7 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
 
   mvs_arena_reset(e->scratch);
   diff_flush(e);   /* an object boundary: no diff entry is held here */
+  e->flow_err_cs = 0;
   if ((rc = store_cs_get(e->st, cs_id, e->scratch, &x.cs)) != STORE_OK)
     return rc == STORE_NOTFOUND ? 0 : -1;
   if (joined_pass != (x.cs.mv_id != 0 || x.cs.import_state == IMPORT_DELETE))
@@ -491,7 +492,6 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
   } else if (!x.cs.mv_id && in_join_or_project(e, &x) != 0) {
     goto out;
   }
-  set_error(e, &x.cs, x.c, x.msg[0] ? x.msg : NULL, x.msg_rule);
   if (in_queue_touched(e, &x, w) != 0)
     goto out;
   /* Only the import changed this object, not its join: its reference value deltas are
@@ -500,6 +500,10 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
                  ? cs_id : 0;
   if (x.cs.mv_id && sync_in_mv(e, x.cs.mv_id, x.new_link, delta_cs, w) != 0)
     goto out;
+  /* Its inbound error: a join error, else a flow error of its own this evaluation recorded
+   * (kept as it is: its first sighting stays), else none. */
+  if (x.msg[0] || e->flow_err_cs != cs_id)
+    set_error(e, &x.cs, x.c, x.msg[0] ? x.msg : NULL, x.msg_rule);
   rc = x.cs.import_state != IMPORT_NONE && store_ref_delta_clear(e->st, cs_id) != STORE_OK
            ? -1 : 0;
 out:

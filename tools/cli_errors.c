@@ -42,8 +42,8 @@ static int errors_run(const cli_args *ca)
 const cli_verb cli_errors_verb = {
   "errors", "sync errors and export errors, with first and last seen", "[CONNECTOR]", 0, 1,
   CLI_STORE, errors_opts,
-  "The sync errors of connector-space objects (join conflicts, ambiguous joins, values the "
-  "target refuses in a naming attribute) and the exports the directory refused, of every "
+  "The sync errors of connector-space objects (join conflicts, ambiguous joins, attribute "
+  "flows that failed, values the target refuses in a naming attribute) and the exports the directory refused, of every "
   "connector or of CONNECTOR: the object (its connector-space id) and DN, the attribute and "
   "the rule when known, the message, and when each was first and last seen.",
   errors_run, NULL};

@@ -4,8 +4,10 @@
 # AD by display name: User 2's name starts with a comma (its DN is no DN: the directory refuses
 # the add, an export error), User 3's mailNickname has a '*' (sAMAccountName may not hold it: a
 # sync error of rule "Out to AD", attribute sAMAccountName), and two inbound rules with join
-# conditions take AD's contact (a join conflict, a sync error).  Checks:
-#  - errors --json lists exactly those three, with phase, object, DN, attribute, rule;
+# conditions take AD's contact (a join conflict, a sync error), and User 1's badge is no number
+# (CNum fails: a sync error of rule "In from Entra", attribute badge, on the Entra object).
+# Checks:
+#  - errors --json lists exactly those four, with phase, object, DN, attribute, rule;
 #    first_seen = last_seen at first; a later sync moves last_seen and keeps first_seen;
 #    a fixed source clears the sync error; errors CONNECTOR filters; usage and bad input;
 #  - pending --discard: --dry-run changes nothing; --object discards one add (the object no
@@ -52,6 +54,7 @@ connector "entra" type file {
   attribute employeeId string
   attribute mailNickname string
   attribute department string
+  attribute badge string
 }
 metaverse {
   object person {
@@ -59,6 +62,7 @@ metaverse {
     attribute employeeId string
     attribute accountName string
     attribute mail string
+    attribute badge integer
   }
 }
 rule "In from Entra" {
@@ -73,6 +77,7 @@ rule "In from Entra" {
   flow [employeeId] -> employeeId
   flow [displayName] -> displayName
   flow [mailNickname] -> accountName
+  flow CNum([badge]) -> badge
 }
 rule "In from AD - Contact by mail" {
   direction inbound
@@ -108,7 +113,7 @@ rule "Out to AD" {
 R
 cat >"$work/entra.json" <<'J'
 {"users": [
- {"id": "10000000-0000-0000-0000-000000001001", "displayName": "User 1", "employeeId": "E1", "mailNickname": "user1"},
+ {"id": "10000000-0000-0000-0000-000000001001", "displayName": "User 1", "employeeId": "E1", "mailNickname": "user1", "badge": "x17"},
  {"id": "10000000-0000-0000-0000-000000001002", "displayName": ",User 2", "employeeId": "E2", "mailNickname": "user2"},
  {"id": "10000000-0000-0000-0000-000000001003", "displayName": "User 3", "employeeId": "E3", "mailNickname": "user*3"},
  {"id": "10000000-0000-0000-0000-000000001004", "displayName": "User 4", "employeeId": "E4", "mailNickname": "user4"}
@@ -127,8 +132,10 @@ m init >/dev/null || bad "init"
 # ---- errors ---------------------------------------------------------------------------------
 expect cycle 7 cycle --initial
 expect errors-json 0 errors --json
-[ "$(q 'len(j)')" = 3 ] || bad "errors: $(q 'len(j)') errors, want 3: $(cat "$work/out")"
-[ "$(q '[(e["phase"], e["dn"], e["attribute"], e["rule"]) for e in j if e["phase"] == "sync" and e["attribute"]]')" = \
+[ "$(q 'len(j)')" = 4 ] || bad "errors: $(q 'len(j)') errors, want 4: $(cat "$work/out")"
+[ "$(q '[(e["connector"], e["attribute"], e["rule"], "CNum" in e["message"]) for e in j if e["connector"] == "entra"]')" = \
+  "[('entra', 'badge', 'In from Entra', True)]" ] || bad "errors: User 1's flow error: $(cat "$work/out")"
+[ "$(q '[(e["phase"], e["dn"], e["attribute"], e["rule"]) for e in j if e["connector"] == "ad" and e["attribute"]]')" = \
   "[('sync', 'CN=User 3,OU=Cloud,DC=contoso,DC=com', 'sAMAccountName', 'Out to AD')]" ] ||
   bad "errors: User 3's sync error: $(cat "$work/out")"
 [ "$(q '[(e["dn"], e["rule"], "join conflict" in e["message"]) for e in j if e["phase"] == "sync" and not e["attribute"]]')" = \
@@ -158,7 +165,7 @@ expect errors-text 0 errors ad
 grep -q '^3 errors (2 sync, 1 export)$' "$work/out" || bad "errors text: $(head -3 "$work/out")"
 grep -q 'attribute sAMAccountName' "$work/out" || bad "errors text names no attribute"
 expect errors-entra 0 errors entra
-grep -q '^0 errors' "$work/out" || bad "errors entra: $(cat "$work/out")"
+grep -q '^1 error (1 sync, 0 export)$' "$work/out" || bad "errors entra: $(cat "$work/out")"
 expect errors-unknown 1 errors nosuch
 grep -q 'no connector "nosuch"' "$work/err" || bad "errors nosuch: $(cat "$work/err")"
 expect errors-bad-option 2 errors --csv
@@ -168,7 +175,7 @@ grep -q '^usage: mvsync errors' "$work/out" || bad "errors --help prints no usag
 sed -i 's/user\*3/user3/' "$work/entra.json"
 expect cycle-fixed 7 cycle --initial
 expect errors-fixed 0 errors --json
-[ "$(q '[e["dn"] for e in j if e["attribute"]]')" = "[]" ] || bad "errors: User 3's error stayed after the fix"
+[ "$(q '[e["dn"] for e in j if e["attribute"] == "sAMAccountName"]')" = "[]" ] || bad "errors: User 3's error stayed after the fix"
 
 # ---- pending --discard ----------------------------------------------------------------------
 expect discard-usage 2 pending --deletes
