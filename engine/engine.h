@@ -49,7 +49,12 @@ typedef struct run_opts {
   bool dry_run;         /* compute everything, commit nothing, collect the diff */
   bool allow_deletes;   /* export: ignore the deletion threshold this once */
   bool allow_mass_delete; /* full import: ignore the import guard this once */
-  bool progress;        /* progress lines on stderr */
+  /* Progress as a step goes (the CLI's line on a terminal), or NULL: step is what runs
+   * ("full-import contoso.com"), done the objects so far, total how many there will be
+   * about (-1: unknown); done -1 when the step has ended.  Called once per object: the
+   * callee throttles. */
+  void (*progress)(void *u, const char *step, int64_t done, int64_t total);
+  void *progress_u;
   /* Cycle: full steps forced this once, as Connect's Set-ADSyncSchedulerConnectorOverride
    * (--full-sync, --full-import CONNECTOR); the scheduler rules (docs/monitoring.md) add
    * the ones a change needs by themselves. */

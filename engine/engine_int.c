@@ -36,6 +36,13 @@ const char *engine_error(mvs_engine *e)
   return e->errmsg;
 }
 
+void engine_progress(mvs_engine *e, int64_t n)
+{
+  e->progress_done += n;
+  if (e->progress)
+    e->progress(e->progress_u, e->activity, e->progress_done, e->progress_total);
+}
+
 int64_t engine_now_ms(void)
 {
   struct timespec ts;

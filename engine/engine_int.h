@@ -73,6 +73,11 @@ struct mvs_engine {
   /* The connector-space object a flow error was recorded for during the object's evaluation
    * (0: none): the evaluation's end keeps that error rather than clearing it. */
   int64_t flow_err_cs;
+  /* run_opts.progress of the run, the objects its step has done and about how many it
+   * will do (-1: unknown). */
+  void (*progress)(void *u, const char *step, int64_t done, int64_t total);
+  void *progress_u;
+  int64_t progress_done, progress_total;
 };
 
 /* ---- engine_int.c: helpers on the context ---- */
@@ -80,6 +85,8 @@ struct mvs_engine {
  * "warning: "; the rest are information (the CLI prints each at its level). */
 void engine_logf(mvs_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void engine_errorf(mvs_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* n more objects done by the step (run_opts.progress). */
+void engine_progress(mvs_engine *e, int64_t n);
 /* CLOCK_MONOTONIC milliseconds. */
 int64_t engine_now_ms(void);
 /* True once the run's deadline has passed: e->errmsg names what the run was doing and

@@ -358,11 +358,9 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
     }
     if ((rc = export_batch(e, c, &oc, ids.ids + i, n)) != ENGINE_OK)
       goto out;
-    if (o->progress)
-      fprintf(stderr, "\r%s: exported %zu/%zu", c->rc->name, i + n, ids.n);
+    e->progress_total = (int64_t)ids.n;
+    engine_progress(e, (int64_t)n);
   }
-  if (o->progress)
-    fputc('\n', stderr);
   engine_logf(e, "%s: export: %lld adds, %lld updates, %lld deletes, %lld errors", c->rc->name,
               (long long)e->res->adds, (long long)e->res->updates, (long long)e->res->deletes,
               (long long)e->res->errors);

@@ -546,6 +546,7 @@ static int sink_object(void *u, const conn_object *o)
     ic->store_failed = true;
     return 1;
   }
+  engine_progress(ic->e, 1);
   return 0;
 }
 
@@ -671,6 +672,8 @@ int import_run(mvs_engine *e, conn_info *c, bool full, const run_opts *o)
     if (full && (store_seen_reset(e->st) != STORE_OK ||
                  store_cs_count_live(e->st, ic.cid, &live) != STORE_OK))
       goto fail;
+    /* A full import reads about what the connector space holds. */
+    e->progress_total = full && live ? live : -1;
     crc = oc.ops->import(oc.conn, full ? CONN_IMPORT_FULL : CONN_IMPORT_DELTA, full ? NULL : wm,
                          &sink, &new_wm, &err);
     if (crc == CONN_ERR_WATERMARK && !full) {

@@ -145,6 +145,10 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
   snprintf(e->activity, sizeof e->activity, "%s%s%s", profile_names[p], c ? " " : "",
            c ? c->rc->name : "");
   e->import_was_full = false;
+  e->progress = o->progress;
+  e->progress_u = o->progress_u;
+  e->progress_done = 0;
+  e->progress_total = -1;
   if (engine_deadline_passed(e))
     rc = ENGINE_TIMEOUT;
   else if (p == RUN_FULL_IMPORT || p == RUN_DELTA_IMPORT)
@@ -153,6 +157,9 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
     rc = sync_profile(e, p == RUN_FULL_SYNC);
   else
     rc = export_run(e, c, o);
+  if (e->progress)
+    e->progress(e->progress_u, e->activity, -1, -1);
+  e->progress = NULL;
   /* A dry run whose diff lost an entry has failed, whatever the step did. */
   if (e->diff && diff_flush(e) != 0 && rc != ENGINE_SYSTEM) {
     engine_errorf(e, "%s", e->diff->error);
@@ -217,8 +224,6 @@ int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *tot
     bool full = initial || forced_full_import(o, e->conns[i].rc->name);
     if (full && !initial)
       engine_logf(e, "%s: full import asked for (--full-import)", e->conns[i].rc->name);
-    if (o->progress)
-      fprintf(stderr, "%s import %s\n", full ? "full" : "delta", e->conns[i].rc->name);
     rc = engine_run(e, full ? RUN_FULL_IMPORT : RUN_DELTA_IMPORT, e->conns[i].rc->name, o, &r);
     add_result(total, &r);
     /* An import guard stop ends the cycle here: no sync, no export acts on what is left. */
@@ -227,15 +232,11 @@ int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *tot
   }
   if (o->full_sync && !initial)
     engine_logf(e, "full sync asked for (--full-sync)");
-  if (o->progress)
-    fprintf(stderr, "%s sync\n", initial || o->full_sync ? "full" : "delta");
   rc = engine_run(e, initial || o->full_sync ? RUN_FULL_SYNC : RUN_DELTA_SYNC, NULL, o, &r);
   add_result(total, &r);
   if (!cycle_goes_on(rc))
     goto stop;
   for (i = 0; i < e->n_conns; i++) {
-    if (o->progress)
-      fprintf(stderr, "export %s\n", e->conns[i].rc->name);
     rc = engine_run(e, RUN_EXPORT, e->conns[i].rc->name, o, &r);
     add_result(total, &r);
     sent += r.adds + r.updates + r.deletes;

@@ -33,6 +33,31 @@ static int cmp_change(const void *a, const void *b)
 
 /* Outbound round: full evaluations first; objects whose only change is reference values
  * (and that no full evaluation covers) take those values. */
+/* Between two objects: one more done (the progress line), and whether the deadline passed. */
+static bool next_object(mvs_engine *e)
+{
+  engine_progress(e, 1);
+  return engine_deadline_passed(e);
+}
+
+/* About how many objects a full sync visits: every connector-space object twice (joined
+ * ones first), then every metaverse object outbound. */
+static int full_sync_total(mvs_engine *e, int64_t *total)
+{
+  int64_t n, id;
+  size_t i;
+  *total = 0;
+  for (i = 0; i < e->n_conns; i++) {
+    if (engine_conn_id(e, &e->conns[i], &id) != 0 || store_cs_count(e->st, id, &n) != STORE_OK)
+      return -1;
+    *total += 2 * n;
+  }
+  if (store_mv_count(e->st, &n) != STORE_OK)
+    return -1;
+  *total += n;
+  return 0;
+}
+
 static int out_round(mvs_engine *e, sync_work *w)
 {
   id_list full = take(&w->mv_out), delta = take(&w->mv_out_delta);
@@ -46,7 +71,7 @@ static int out_round(mvs_engine *e, sync_work *w)
   if (n_ch)
     qsort(ch, n_ch, sizeof *ch, cmp_change);
   for (i = 0; i < full.n && rc == 0; i++)
-    rc = engine_deadline_passed(e) ? -1 : sync_out_mv(e, full.ids[i], w);
+    rc = next_object(e) ? -1 : sync_out_mv(e, full.ids[i], w);
   for (i = 0; i < delta.n && rc == 0; i++) {
     size_t first;
     while (j < full.n && full.ids[j] < delta.ids[i])
@@ -84,14 +109,14 @@ int sync_objects(mvs_engine *e, sync_work *w)
       batch = take(&w->cs);
       for (pass = 0; pass < 2; pass++)
         for (i = 0; i < batch.n && rc == 0; i++)
-          rc = engine_deadline_passed(e) ? -1 : sync_in_cs(e, batch.ids[i], pass == 0, w);
+          rc = next_object(e) ? -1 : sync_in_cs(e, batch.ids[i], pass == 0, w);
       id_list_free(&batch);
       continue;
     }
     if (w->mv_in.n) {
       batch = take(&w->mv_in);
       for (i = 0; i < batch.n && rc == 0; i++)
-        rc = engine_deadline_passed(e) ? -1 : sync_in_mv(e, batch.ids[i], 0, 0, w);
+        rc = next_object(e) ? -1 : sync_in_mv(e, batch.ids[i], 0, 0, w);
       id_list_free(&batch);
       continue;
     }
@@ -137,9 +162,14 @@ int sync_run(mvs_engine *e, bool full)
                           store_mv_key_clear(e->st) != STORE_OK))
     goto out;
   if (!full) {
-    if (store_cs_pending(e->st, &w.cs) != STORE_OK || sync_objects(e, &w) != 0)
+    if (store_cs_pending(e->st, &w.cs) != STORE_OK)
+      goto out;
+    e->progress_total = 2 * (int64_t)w.cs.n;
+    if (sync_objects(e, &w) != 0)
       goto out;
   } else {
+    if (e->progress && full_sync_total(e, &e->progress_total) != 0)
+      goto out;
     /* Every object in id (import) order, joined ones first, as a delta sync takes its
      * objects (sync_in_cs); then every metaverse object outbound. */
     for (pass = 0; pass < 2; pass++)
@@ -150,7 +180,7 @@ int sync_run(mvs_engine *e, bool full)
         if (!page.n)
           break;
         for (i = 0; i < page.n; i++)
-          if (engine_deadline_passed(e) || sync_in_cs(e, page.ids[i], pass == 0, &w) != 0)
+          if (next_object(e) || sync_in_cs(e, page.ids[i], pass == 0, &w) != 0)
             goto out;
         after = page.ids[page.n - 1];
       }
@@ -177,7 +207,7 @@ int sync_run(mvs_engine *e, bool full)
       if (!page.n)
         break;
       for (i = 0; i < page.n; i++)
-        if (engine_deadline_passed(e) || sync_out_mv(e, page.ids[i], &w) != 0)
+        if (next_object(e) || sync_out_mv(e, page.ids[i], &w) != 0)
           goto out;
       after = page.ids[page.n - 1];
     }

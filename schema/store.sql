@@ -179,7 +179,8 @@ CREATE TABLE export_inflight (
 -- names the rule and the attribute when one is known, and says when it was first and last
 -- seen (first: since the object has had this message; last: the latest sync that found it).
 -- An export error says when the export first and last failed.  Partial indexes: listing the
--- errors reads only the objects in error.
+-- errors reads only the objects in error (IF NOT EXISTS: `mvsync search` makes the same
+-- two indexes for its "in error" filter).
 ALTER TABLE cs_object ADD COLUMN error_rule TEXT;
 ALTER TABLE cs_object ADD COLUMN error_attr TEXT;
 ALTER TABLE cs_object ADD COLUMN error_first TEXT;
@@ -187,7 +188,7 @@ ALTER TABLE cs_object ADD COLUMN error_last TEXT;
 -- 1 when the error came from outbound evaluation (a value the target refuses): inbound and
 -- outbound each clear only their own, so neither resets the other's first sighting.
 ALTER TABLE cs_object ADD COLUMN error_outbound INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX cs_object_error ON cs_object(connector) WHERE error IS NOT NULL;
+CREATE INDEX IF NOT EXISTS cs_object_error ON cs_object(connector) WHERE error IS NOT NULL;
 ALTER TABLE pending_export ADD COLUMN error_first TEXT;
 ALTER TABLE pending_export ADD COLUMN error_last TEXT;
-CREATE INDEX pending_export_error ON pending_export(cs_id) WHERE error IS NOT NULL;
+CREATE INDEX IF NOT EXISTS pending_export_error ON pending_export(cs_id) WHERE error IS NOT NULL;

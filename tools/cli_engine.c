@@ -17,6 +17,7 @@
 #include "tools/cli.h"
 #include "tools/cli_log.h"
 #include "tools/cli_opt.h"
+#include "tools/cli_progress.h"
 #include "schema/json_str.h"
 
 typedef struct engine_args {
@@ -371,7 +372,7 @@ static int run_command(const engine_args *a, mvs_engine *e)
 {
   run_opts o = {.dry_run = a->dry_run, .allow_deletes = a->allow_deletes,
                 .allow_mass_delete = a->allow_mass_delete,
-                .progress = isatty(2) && cli_log_enabled(CLI_LOG_INFO),
+                .progress = cli_progress_wanted() ? cli_progress : NULL,
                 .full_sync = a->full_sync, .full_imports = a->full_imports,
                 .n_full_imports = a->n_full_imports};
   run_result r;
