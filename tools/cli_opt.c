@@ -342,6 +342,8 @@ static void top_usage(FILE *f)
 
 /* "mvsync VERB: error: MESSAGE" and the verb's synopsis on stderr; MVS_EXIT_USAGE. */
 static int usage_errorv(const cli_verb *v, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static int usage_errorv(const cli_verb *v, const char *fmt, va_list ap)
 {
   buf b;
   buf_init(&b, 0);
