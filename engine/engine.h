@@ -108,6 +108,22 @@ int engine_preview(mvs_engine *e, const char *conn_name, const char *object, boo
 int engine_dump_json(mvs_engine *e, buf *out);
 int engine_pending(mvs_engine *e, const char *conn_name, int format, buf *out);
 enum { PENDING_TEXT = 0, PENDING_JSON, PENDING_CSV };
+/* `mvsync pending --discard` (engine/discard.c, docs/safety.md): drop the unsent pending
+ * exports of a connector (NULL: every connector), only its deletes, or one object's, in one
+ * transaction recorded in the run history; a dry run lists them and changes nothing.  The
+ * list and the counts are rendered to out (JSON with json).  ENGINE_INVALID for an unknown
+ * connector or object, an object without an unsent export (or not a delete with
+ * deletes_only).  Needs the writer lock. */
+typedef struct discard_opts {
+  const char *connector;  /* NULL: every connector */
+  bool deletes_only;      /* --deletes */
+  int64_t object;         /* --object ID: one connector-space object; 0: all */
+  bool dry_run;
+} discard_opts;
+int engine_pending_discard(mvs_engine *e, const discard_opts *o, bool json, buf *out);
+/* `mvsync errors`: the sync errors of connector-space objects and the exports the directory
+ * refused, of one connector (NULL: all), as text or as a JSON list (docs/cli.md). */
+int engine_errors(mvs_engine *e, const char *conn_name, bool json, buf *out);
 /* One object as an admin reads it: its attributes (with the rule that contributed each, in
  * the metaverse) and its lineage — the connector-space objects joined to a metaverse
  * object, or the metaverse object a connector-space object is joined to — with the rule,

@@ -70,6 +70,9 @@ struct mvs_engine {
   int64_t deadline_ms, timeout_ms;
   bool timed_out;             /* a step stopped at the deadline: the run is ENGINE_TIMEOUT */
   char activity[160];         /* what the run is doing, for the deadline's message */
+  /* The connector-space object a flow error was recorded for during the object's evaluation
+   * (0: none): the evaluation's end keeps that error rather than clearing it. */
+  int64_t flow_err_cs;
   /* run_opts.progress of the run, the objects its step has done and about how many it
    * will do (-1: unknown). */
   void (*progress)(void *u, const char *step, int64_t done, int64_t total);
@@ -110,6 +113,12 @@ int engine_name_add(const char ***v, size_t *n, size_t *cap, const char *name);
  * outcome, and back (an unknown text is ENGINE_SYSTEM: "failed"). */
 const char *engine_run_status(int rc);
 int engine_run_status_code(const char *status);
+/* Record a run in the history (engine/run.c): its profile ("full-import", …,
+ * "discard-pending"), connector (NULL: none), start ("YYYY-MM-DDTHH:MM:SSZ"), duration, the
+ * counts and status of e->res and the run log from log_from; in its own transaction unless
+ * one is open (e->in_tx).  *run_id (may be NULL) gets the run's id.  0, or -1. */
+int engine_record_run(mvs_engine *e, const char *profile, const char *conn_name,
+                      const char *started, int64_t ms, size_t log_from, int64_t *run_id);
 /* Step transactions: real ones, or nothing inside a dry run's outer transaction. */
 int engine_tx_begin(mvs_engine *e);
 int engine_tx_commit(mvs_engine *e);

@@ -331,6 +331,20 @@ int flow_eval(obj_view *v, const rule *r, const rule_flow *f, mvs_value *out)
 
 /* ---- contributions ---- */
 
+/* A flow that failed is the sync error (`mvsync errors`) of the object it belongs to: the
+ * connector-space object an inbound flow read, or the target of an outbound one (none while
+ * the target is not provisioned: the run log only).  The message is e->errmsg. */
+static int flow_error_record(mvs_engine *e, const obj_view *v, bool outbound, const rule *r,
+                             const rule_flow *f)
+{
+  int64_t id = outbound ? v->out_cs_id : v->cs_id;
+  if (!id)
+    return 0;
+  e->flow_err_cs = id;
+  return store_cs_set_error(e->st, id, outbound, e->errmsg, r->name, f->target) == STORE_OK
+             ? 0 : -1;
+}
+
 contrib *contribs_add(contribs *c)
 {
   if (array_reserve(&c->items, &c->cap, c->n + 1, sizeof *c->items) != 0)
@@ -483,6 +497,8 @@ int contribs_from_rule(mvs_engine *e, obj_view *v, const rule *r, bool apply_onc
     if (flow_eval(v, r, f, &ct->val) != 0) {
       engine_logf(e, "error: %s", e->errmsg);
       e->res->errors++;
+      if (flow_error_record(e, v, out_connector != 0, r, f) != 0)
+        return -1;
       ct->val = mvs_null();
       continue;
     }

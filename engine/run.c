@@ -44,13 +44,13 @@ static int sync_profile(mvs_engine *e, bool full)
   return ENGINE_OK;
 }
 
-static int record_run(mvs_engine *e, run_profile p, const char *conn_name, const char *started,
-                      int64_t ms, size_t log_from)
+int engine_record_run(mvs_engine *e, const char *profile, const char *conn_name,
+                      const char *started, int64_t ms, size_t log_from, int64_t *run_id)
 {
   run_row row;
   bool own = !e->in_tx;
   memset(&row, 0, sizeof row);
-  row.profile = profile_names[p];
+  row.profile = profile;
   row.connector = conn_name;
   row.started = started;
   row.duration_ms = ms;
@@ -70,6 +70,8 @@ static int record_run(mvs_engine *e, run_profile p, const char *conn_name, const
       store_rollback(e->st);
     return -1;
   }
+  if (run_id)
+    *run_id = row.id;
   return own && store_commit(e->st) != STORE_OK ? -1 : 0;
 }
 
@@ -173,7 +175,8 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
     rc = ENGINE_SYSTEM;
   }
   rc = run_outcome(e, p, rc, r);
-  if (record_run(e, p, c ? c->rc->name : NULL, started, engine_now_ms() - t0, log_from) != 0 &&
+  if (engine_record_run(e, profile_names[p], c ? c->rc->name : NULL, started,
+                        engine_now_ms() - t0, log_from, NULL) != 0 &&
       (rc == ENGINE_OK || rc == ENGINE_PARTIAL || rc == ENGINE_ALL_FAILED)) {
     engine_errorf(e, "cannot record the run: %s", store_errmsg(e->st));
     rc = ENGINE_SYSTEM;

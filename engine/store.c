@@ -41,14 +41,13 @@ enum stmt_id {
   Q_INFLIGHT_MARK, Q_INFLIGHT_GET, Q_INFLIGHT_CLEAR,
   Q_RUN_INSERT, Q_RUN_LIST,
   Q_CONN_INFO, Q_RUN_LAST, Q_PE_COUNTS, Q_MV_COUNT,
-  Q_CS_SET_PROJECTED,
+  Q_CS_SET_PROJECTED, Q_ERROR_LIST,
   /* store_search: one statement per probe, in store_probe order */
   Q_PROBE_FIRST,
   Q_COUNT = Q_PROBE_FIRST + PROBE_COUNT
-
 };
 
-/* A timestamp as the store writes them (UTC, ISO 8601). */
+/* A timestamp as the store writes them (UTC, ISO 8601, as the run history). */
 #define NOW "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 
 static const char *const stmt_sql[Q_COUNT] = {
@@ -85,7 +84,15 @@ static const char *const stmt_sql[Q_COUNT] = {
                     "linked_at = CASE WHEN ?2 IS NULL THEN NULL WHEN mv_id IS ?2 THEN linked_at "
                     "ELSE " NOW " END, projected = projected AND mv_id IS ?2 WHERE id = ?1",
   [Q_CS_SET_PROJECTED] = "UPDATE cs_object SET projected = 1 WHERE id = ?1",
-  [Q_CS_SET_ERROR] = "UPDATE cs_object SET error = ?2 WHERE id = ?1 AND error IS NOT ?2",
+  /* An error seen again keeps its first sighting; a new message starts a new one.  A
+   * clear (?2 NULL) clears only an error of its own side (?5: outbound), and writes
+   * nothing for an object without one (every object, every sync). */
+  [Q_CS_SET_ERROR] = "UPDATE cs_object SET error = ?2, error_rule = ?3, error_attr = ?4, "
+                     "error_first = CASE WHEN ?2 IS NULL THEN NULL WHEN error IS ?2 THEN "
+                     "coalesce(error_first, " NOW ") ELSE " NOW " END, "
+                     "error_last = CASE WHEN ?2 IS NULL THEN NULL ELSE " NOW " END, "
+                     "error_outbound = ?5 WHERE id = ?1 AND (?2 IS NOT NULL OR "
+                     "(error IS NOT NULL AND error_outbound = ?5))",
   [Q_CS_SET_DN] = "UPDATE cs_object SET dn = ?2, dn_key = ?3 WHERE id = ?1",
   [Q_CS_SET_ANCHOR] = "UPDATE cs_object SET anchor = ?2 WHERE id = ?1",
   [Q_CS_DELETE] = "DELETE FROM cs_object WHERE id = ?1",
@@ -194,8 +201,11 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_PE_VALUE_INSERT] = "INSERT INTO pending_export_value(cs_id, attr, mode, seq, value) "
                         "VALUES (?1, ?2, ?3, ?4, ?5)",
   [Q_PE_DELETE] = "DELETE FROM pending_export WHERE cs_id = ?1",
+  /* A failure keeps the export's first failure; a success forgets both. */
   [Q_PE_SET_STATUS] = "UPDATE pending_export SET status = ?2, error_code = ?3, error = ?4, "
-                      "attempts = attempts + 1 WHERE cs_id = ?1",
+                      "attempts = attempts + 1, error_first = CASE WHEN ?4 IS NULL THEN NULL "
+                      "ELSE coalesce(error_first, " NOW ") END, error_last = CASE WHEN "
+                      "?4 IS NULL THEN NULL ELSE " NOW " END WHERE cs_id = ?1",
   [Q_PE_UNSEND] = "UPDATE pending_export SET status = 0 WHERE cs_id = ?1 AND status = 1",
   [Q_PE_VALUE_FIND] = "SELECT 1 FROM pending_export_value WHERE cs_id = ?1 AND attr = ?2 "
                       "AND mode = ?3 AND value = ?4",
@@ -210,7 +220,8 @@ static const char *const stmt_sql[Q_COUNT] = {
                         "AND mode = ?3 AND value = ?4",
   [Q_PE_VALUE_ANY] = "SELECT 1 FROM pending_export_value WHERE cs_id = ?1 LIMIT 1",
   [Q_PE_RESTAGE] = "UPDATE pending_export SET status = 0, error_code = NULL, error = NULL, "
-                   "attempts = 0, run_id = NULL WHERE cs_id = ?1",
+                   "attempts = 0, run_id = NULL, error_first = NULL, error_last = NULL "
+                   "WHERE cs_id = ?1",
 
   [Q_PE_LIST] = "SELECT p.cs_id FROM pending_export p JOIN cs_object c ON c.id = p.cs_id "
                 "WHERE c.connector = ?1 AND (?2 = 0 OR p.status = 0) "
@@ -280,6 +291,17 @@ static const char *const stmt_sql[Q_COUNT] = {
                                          "AND norm >= ?3 AND norm < ?4",
 #undef PROBE_CS
 #undef PENDING_IMPORT
+  /* `mvsync errors`: the sync errors of connector-space objects, then the exports the
+   * directory refused, by connector and DN (?1: a connector, 0 for all). */
+  [Q_ERROR_LIST] = "SELECT 0, o.id, c.name, o.dn, o.error_attr, o.error_rule, o.error, "
+                   "o.error_first, o.error_last, NULL, NULL, o.dn_key FROM cs_object o "
+                   "JOIN connector c ON c.id = o.connector WHERE o.error IS NOT NULL AND "
+                   "(?1 = 0 OR o.connector = ?1) UNION ALL "
+                   "SELECT 1, o.id, c.name, o.dn, NULL, o.link_rule, p.error, p.error_first, "
+                   "p.error_last, p.error_code, p.op, o.dn_key FROM pending_export p "
+                   "JOIN cs_object o ON o.id = p.cs_id JOIN connector c ON c.id = o.connector "
+                   "WHERE p.error IS NOT NULL AND (?1 = 0 OR o.connector = ?1) "
+                   "ORDER BY 3, 1, 12, 2",
 };
 
 struct store {
@@ -929,9 +951,11 @@ int store_cs_set_projected(store *st, int64_t id)
   return exec_on_id(st, Q_CS_SET_PROJECTED, id);
 }
 
-int store_cs_set_error(store *st, int64_t id, const char *error)
+int store_cs_set_error(store *st, int64_t id, bool outbound, const char *error,
+                       const char *rule, const char *attr)
 {
-  return exec_stmt(STMT(st, Q_CS_SET_ERROR, P_I(id), P_T(error)));
+  return exec_stmt(STMT(st, Q_CS_SET_ERROR, P_I(id), P_T(error), P_T(error ? rule : NULL),
+                        P_T(error ? attr : NULL), P_I(outbound)));
 }
 
 int store_cs_set_dn(store *st, int64_t id, const char *dn, const char *dn_key)
@@ -1613,4 +1637,44 @@ int store_search_plan(store *st, store_probe p, const store_probe_args *a, buf *
   sqlite3_finalize(s);
   free(sql);
   return map_rc(rc, W_ROWS);
+}
+
+/* ---- errors (`mvsync errors`) ---- */
+
+typedef struct error_acc {
+  error_row *v;
+  size_t n, cap;
+} error_acc;
+
+static int row_error(sqlite3_stmt *s, const rd *c)
+{
+  error_acc *acc = c->out;
+  error_row *r;
+  if (array_reserve(&acc->v, &acc->cap, acc->n + 1, sizeof *acc->v) != 0)
+    return 1;
+  r = &acc->v[acc->n++];
+  r->export = sqlite3_column_int(s, 0) != 0;
+  r->cs_id = sqlite3_column_int64(s, 1);
+  r->connector = col_text(s, 2, c->a);
+  r->dn = col_text(s, 3, c->a);
+  r->attr = col_text(s, 4, c->a);
+  r->rule = col_text(s, 5, c->a);
+  r->message = col_text(s, 6, c->a);
+  r->first_seen = col_text(s, 7, c->a);
+  r->last_seen = col_text(s, 8, c->a);
+  r->code = sqlite3_column_type(s, 9) == SQLITE_NULL ? 0 : sqlite3_column_int(s, 9);
+  r->op = sqlite3_column_type(s, 10) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 10);
+  return !r->connector || !r->message;
+}
+
+int store_error_list(store *st, int64_t connector, mvs_arena *a, error_row **rows, size_t *n)
+{
+  error_acc acc = {NULL, 0, 0};
+  if (read_rows(STMT(st, Q_ERROR_LIST, P_I(connector)), row_error, a, &acc, false) != STORE_OK) {
+    free(acc.v);
+    return STORE_ERR;
+  }
+  *rows = acc.v;
+  *n = acc.n;
+  return STORE_OK;
 }

@@ -97,7 +97,11 @@ int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rul
                       int link_out, int provisioned);
 /* The object's join was a projection: it created its metaverse object (lineage). */
 int store_cs_set_projected(store *st, int64_t id);
-int store_cs_set_error(store *st, int64_t id, const char *error);
+/* The object's sync error, with the rule and the attribute it concerns when known; first
+ * and last seen are kept by the store (migration 4).  outbound: found by outbound
+ * evaluation (else inbound).  error NULL clears an error of that side only. */
+int store_cs_set_error(store *st, int64_t id, bool outbound, const char *error,
+                       const char *rule, const char *attr);
 int store_cs_set_dn(store *st, int64_t id, const char *dn, const char *dn_key);
 int store_cs_set_anchor(store *st, int64_t id, const char *anchor);
 /* Delete the object with its references, keys, pending export and in-flight mark;
@@ -338,5 +342,18 @@ int store_search(store *st, store_probe p, const store_probe_args *a,
                  int (*each)(void *u, int64_t id), void *u);
 /* The probe's EXPLAIN QUERY PLAN, one detail line each, appended to out. */
 int store_search_plan(store *st, store_probe p, const store_probe_args *a, buf *out);
+/* ---- errors (`mvsync errors`) ---- */
+/* One error: an object's sync error, or an export the directory refused.  Strings in the
+ * arena; attr, rule, dn, first_seen, last_seen NULL when not known. */
+typedef struct error_row {
+  bool export;          /* an export error (else a sync error) */
+  int64_t cs_id;
+  const char *connector, *dn, *attr, *rule, *message, *first_seen, *last_seen;
+  int code;             /* export: the directory's code (0: none) */
+  int op;               /* export: PE_ADD .. PE_RENAME; -1 for a sync error */
+} error_row;
+/* Every error of a connector (0: all), sync errors before export errors, by connector and
+ * DN; *rows malloc'd (free it). */
+int store_error_list(store *st, int64_t connector, mvs_arena *a, error_row **rows, size_t *n);
 
 #endif

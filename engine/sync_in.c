@@ -195,9 +195,11 @@ static int refresh_cs_keys(mvs_engine *e, conn_info *c, obj_view *v)
   return rc;
 }
 
-static void set_error(mvs_engine *e, const cs_row *cs, conn_info *c, const char *msg)
+/* The object's inbound error (msg NULL: none), with the rule it concerns. */
+static void set_error(mvs_engine *e, const cs_row *cs, conn_info *c, const char *msg,
+                      const char *rule_name)
 {
-  store_cs_set_error(e->st, cs->id, msg);
+  store_cs_set_error(e->st, cs->id, false, msg, rule_name, NULL);
   if (msg) {
     e->res->errors++;
     engine_logf(e, "error: %s %s: %s", c->rc->name, cs->dn ? cs->dn : cs->anchor, msg);
@@ -238,6 +240,7 @@ typedef struct cs_eval {
   int64_t old_mv;           /* its metaverse object before this evaluation */
   int64_t new_link;         /* the metaverse object it joined or projected now, 0 for none */
   char msg[512];            /* its error (join conflict, ambiguous join); "" for none */
+  const char *msg_rule;     /* the rule the error concerns */
 } cs_eval;
 
 /* Deleted in the directory: its metaverse object loses it (and is recomputed now), the
@@ -324,6 +327,7 @@ static int in_join_to(mvs_engine *e, cs_eval *x, const rule *jr, int64_t mv_id)
       return -1;
     snprintf(x->msg, sizeof x->msg, "ambiguous join: the matching metaverse object is already "
              "joined to %s of this connector", oc.anchor ? oc.anchor : oc.dn ? oc.dn : "?");
+    x->msg_rule = jr->name;
     return 0;
   }
   if (store_cs_set_link(e->st, x->cs.id, mv_id, jr->name, jr->link, 0, 0) != STORE_OK)
@@ -371,9 +375,11 @@ static int in_join_or_project(mvs_engine *e, cs_eval *x)
       continue;
     if (r->n_join && n_join_rules++ == 0)
       jr = r;
-    else if (r->n_join)
+    else if (r->n_join) {
       snprintf(x->msg, sizeof x->msg, "join conflict: rules \"%s\" and \"%s\" with join "
                "conditions are both in scope", jr->name, r->name);
+      x->msg_rule = jr->name;
+    }
     if (!pr && r->link == RULE_LINK_PROVISION)
       pr = r;
   }
@@ -450,6 +456,7 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
 
   mvs_arena_reset(e->scratch);
   diff_flush(e);   /* an object boundary: no diff entry is held here */
+  e->flow_err_cs = 0;
   if ((rc = store_cs_get(e->st, cs_id, e->scratch, &x.cs)) != STORE_OK)
     return rc == STORE_NOTFOUND ? 0 : -1;
   if (joined_pass != (x.cs.mv_id != 0 || x.cs.import_state == IMPORT_DELETE))
@@ -457,6 +464,7 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
   x.old_mv = x.cs.mv_id;
   x.new_link = 0;
   x.msg[0] = '\0';
+  x.msg_rule = NULL;
   x.c = engine_conn_by_id(e, x.cs.connector);
   if (label_cs(e, &x.cs, e->scratch, &x.label) != 0)
     return -1;
@@ -485,7 +493,6 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
   } else if (!x.cs.mv_id && in_join_or_project(e, &x) != 0) {
     goto out;
   }
-  set_error(e, &x.cs, x.c, x.msg[0] ? x.msg : NULL);
   if (in_queue_touched(e, &x, w) != 0)
     goto out;
   /* Only the import changed this object, not its join: its reference value deltas are
@@ -494,6 +501,10 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
                  ? cs_id : 0;
   if (x.cs.mv_id && sync_in_mv(e, x.cs.mv_id, x.new_link, delta_cs, w) != 0)
     goto out;
+  /* Its inbound error: a join error, else a flow error of its own this evaluation recorded
+   * (kept as it is: its first sighting stays), else none. */
+  if (x.msg[0] || e->flow_err_cs != cs_id)
+    set_error(e, &x.cs, x.c, x.msg[0] ? x.msg : NULL, x.msg_rule);
   rc = x.cs.import_state != IMPORT_NONE && store_ref_delta_clear(e->st, cs_id) != STORE_OK
            ? -1 : 0;
 out:

@@ -301,7 +301,8 @@ static int naming_refused(mvs_engine *e, conn_info *c, int64_t cs_id, const merg
                why, (unsigned char)v->u.s.p[pos], pos + 1, v->u.s.n);
       engine_logf(e, "error: %s: %s: %s", c->rc->name, label, msg);
       e->res->errors++;
-      if (store_cs_set_error(e->st, cs_id, msg) != STORE_OK ||
+      if (store_cs_set_error(e->st, cs_id, true, msg, m->src ? m->src->name : NULL,
+                             m->attr) != STORE_OK ||
           ((q = store_pe_get(e->st, cs_id, e->scratch, &old)) != STORE_OK && q != STORE_NOTFOUND))
         return -1;
       return q == STORE_OK && old.op != PE_DELETE && store_pe_delete(e->st, cs_id) != STORE_OK
@@ -425,6 +426,11 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
     goto out;
   }
   rc = -1;
+  /* The values are acceptable now: an outbound error recorded before is over (unless a
+   * flow of this evaluation failed again). */
+  if (cs.error && e->flow_err_cs != cs_id &&
+      store_cs_set_error(e->st, cs_id, true, NULL, NULL, NULL) != STORE_OK)
+    goto out;
   if (stage_op(e, &cs, dn, &want) != 0)
     goto out;
   if (e->diff) {
@@ -695,7 +701,12 @@ static int out_link(mvs_engine *e, conn_info *c, int64_t cid, obj_view *mvv,
   if (s->join && out_join(e, c, mvv, s->join, cs_id) != 0)
     return -1;
   if (*cs_id) {
-    if (store_cs_set_link(e->st, *cs_id, mv_id, s->join->name, s->join->link, 1, 0) != STORE_OK)
+    /* An object mvsync provisioned stays provisioned when joined again (a deprovisioned
+     * object whose source came back): a later deprovisioning stages its delete again. */
+    cs_row joined;
+    if (store_cs_get(e->st, *cs_id, e->scratch2, &joined) != STORE_OK ||
+        store_cs_set_link(e->st, *cs_id, mv_id, s->join->name, s->join->link, 1,
+                          joined.provisioned) != STORE_OK)
       return -1;
     if (e->trace)
       buf_printf(e->trace, "outbound join: %s object %lld by \"%s\"\n", c->rc->name,
@@ -750,6 +761,7 @@ static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_ro
   cs_row cs;
   int rc = -1;
 
+  e->flow_err_cs = 0;
   if (engine_conn_id(e, c, &cid) != 0 || store_mv_cs_in(e->st, mv_id, cid, &cs_id) != STORE_OK)
     return -1;
   /* Joined before this sync, changed by its import, its metaverse object unchanged. */

@@ -188,3 +188,19 @@ CREATE INDEX cs_object_link ON cs_object(connector, mv_id);
 CREATE INDEX cs_object_error ON cs_object(connector) WHERE error IS NOT NULL;
 CREATE INDEX pending_export_error ON pending_export(cs_id) WHERE error IS NOT NULL;
 CREATE INDEX mv_object_type ON mv_object(object_type COLLATE NOCASE);
+
+-- Errors as an operator reads them (`mvsync errors`): a connector-space object's sync error
+-- names the rule and the attribute when one is known, and says when it was first and last
+-- seen (first: since the object has had this message; last: the latest sync that found it).
+-- An export error says when the export first and last failed.  Listing the errors reads only
+-- the objects in error, through the partial indexes cs_object_error and pending_export_error
+-- above.
+ALTER TABLE cs_object ADD COLUMN error_rule TEXT;
+ALTER TABLE cs_object ADD COLUMN error_attr TEXT;
+ALTER TABLE cs_object ADD COLUMN error_first TEXT;
+ALTER TABLE cs_object ADD COLUMN error_last TEXT;
+-- 1 when the error came from outbound evaluation (a value the target refuses): inbound and
+-- outbound each clear only their own, so neither resets the other's first sighting.
+ALTER TABLE cs_object ADD COLUMN error_outbound INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE pending_export ADD COLUMN error_first TEXT;
+ALTER TABLE pending_export ADD COLUMN error_last TEXT;

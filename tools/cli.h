@@ -3,6 +3,8 @@
 #ifndef MVS_CLI_H
 #define MVS_CLI_H
 
+#include <stdint.h>
+
 /* Exit codes are part of the interface: scripts depend on them (docs/cli.md). */
 enum mvs_exit {
   MVS_EXIT_OK = 0,        /* success */
@@ -24,10 +26,16 @@ extern const cli_verb cli_rules_verb, cli_rules_import_verb;
 extern const cli_verb cli_expr_verb;
 /* The engine's verbs (cli_engine.c). */
 extern const cli_verb cli_init_verb, cli_import_verb, cli_sync_verb, cli_export_verb,
-    cli_cycle_verb, cli_staging_verb, cli_preview_verb, cli_pending_verb, cli_show_verb,
-    cli_runs_verb, cli_status_verb, cli_dump_verb;
+    cli_cycle_verb, cli_staging_verb, cli_preview_verb, cli_show_verb, cli_runs_verb,
+    cli_status_verb, cli_dump_verb;
+/* pending: the list and --discard (cli_pending.c); errors (cli_errors.c). */
+extern const cli_verb cli_pending_verb, cli_errors_verb;
 /* search (cli_search.c). */
 extern const cli_verb cli_search_verb;
+
+/* A duration: whole seconds, or numbers with units s, m, h, d ("90", "30m", "1h30m").
+ * Milliseconds, or -1 when it is not one (cli_engine.c). */
+int64_t cli_parse_duration(const char *s);
 
 /* Write the metrics file (docs/monitoring.md) for the store e has open, atomically (a
  * temporary file beside path, then rename).  0, or -1 after saying why on stderr. */

@@ -1,6 +1,6 @@
 /* cli_engine — the engine's commands: init, import, sync, export, cycle, staging, preview,
- * pending, show, runs, status, dump.  Global options --store PATH (default $MVSYNC_STORE or
- * ./mvsync.db) and --rules PATH (default $MVSYNC_RULES or ./rules) may appear anywhere.
+ * show, runs, status, dump (pending: cli_pending.c).  Global options --store PATH (default
+ * $MVSYNC_STORE or ./mvsync.db) and --rules PATH (default $MVSYNC_RULES or ./rules) may appear anywhere.
  * Commands that write take the store's writer lock (--wait waits for it); runs have a
  * deadline (--timeout) with a last-resort watchdog thread.
  * Memory: the engine and every buffer are freed before returning. */
@@ -25,7 +25,7 @@ typedef struct engine_args {
   const char *store, *rules;
   const char *pos[3];   /* positional arguments */
   int n_pos;
-  bool full, delta, initial, dry_run, json, csv, commit, allow_deletes, allow_mass_delete;
+  bool full, delta, initial, dry_run, json, commit, allow_deletes, allow_mass_delete;
   bool full_sync;       /* cycle --full-sync */
   const char *const *full_imports; /* cycle --full-import CONNECTOR, repeated */
   size_t n_full_imports;
@@ -106,9 +106,6 @@ static const cli_opt staging_opts[] = {
 static const cli_opt preview_opts[] = {
   {"commit", CLI_NO_ARG, NULL, "Keep what the preview computed.", 0, 0},
   {"json", CLI_NO_ARG, NULL, "The trace as JSON.", 0, 0}, OPT_WAIT, OPT_END};
-static const cli_opt pending_opts[] = {
-  {"json", CLI_NO_ARG, NULL, "A JSON array.", 1, 0},
-  {"csv", CLI_NO_ARG, NULL, "CSV with a header line.", 1, 0}, OPT_END};
 static const cli_opt show_opts[] = {
   {"json", CLI_NO_ARG, NULL, "The object as JSON.", 0, 0}, OPT_END};
 static const cli_opt runs_opts[] = {
@@ -144,8 +141,6 @@ const cli_verb cli_preview_verb = {
   "preview", "trace one object through the rules", "CONNECTOR OBJECT", 2, 2, CLI_STORE,
   preview_opts, "OBJECT is the object's anchor or DN in CONNECTOR's connector space.",
   engine_verb, NULL};
-const cli_verb cli_pending_verb = {"pending", "list the pending exports", "[CONNECTOR]", 0, 1,
-                                   CLI_STORE, pending_opts, NULL, engine_verb, NULL};
 const cli_verb cli_show_verb = {
   "show", "one connector-space or metaverse object", "cs|mv ID", 2, 3, CLI_STORE, show_opts,
   "Or cs CONNECTOR DN|ANCHOR: a connector's object by its DN (any case) or anchor.",
@@ -164,9 +159,7 @@ static int usage_error(const cli_args *ca, const char *msg, const char *arg)
   return cli_usage_error(ca, "%s%s%s", msg, arg ? " " : "", arg ? arg : "");
 }
 
-/* A duration: whole seconds, or numbers with units s, m, h, d ("90", "30m", "1h30m").
- * Milliseconds, or -1 when it is not one. */
-static int64_t parse_duration(const char *s)
+int64_t cli_parse_duration(const char *s)
 {
   int64_t total = 0;
   if (!*s)
@@ -221,7 +214,6 @@ static int parse_args(const cli_args *ca, engine_args *a)
   a->initial = given(ca, "initial");
   a->dry_run = given(ca, "dry-run");
   a->json = given(ca, "json");
-  a->csv = given(ca, "csv");
   a->commit = given(ca, "commit");
   a->allow_deletes = given(ca, "allow-deletes");
   a->allow_mass_delete = given(ca, "allow-mass-delete");
@@ -232,12 +224,12 @@ static int parse_args(const cli_args *ca, engine_args *a)
     a->pos[i] = ca->args[i];
   a->n_pos = ca->n_args;
   a->timeout_ms = DEFAULT_TIMEOUT_MS;
-  if (given(ca, "timeout") && (a->timeout_ms = parse_duration(cli_value(ca, "timeout"))) < 0)
+  if (given(ca, "timeout") && (a->timeout_ms = cli_parse_duration(cli_value(ca, "timeout"))) < 0)
     return usage_error(ca, "bad duration (seconds, or with a unit: 90s, 30m, 2h) in --timeout",
                        cli_value(ca, "timeout"));
   if ((v = given(ca, "wait") ? cli_value(ca, "wait") : NULL)) {
     a->wait_given = true;
-    a->wait_ms = *v ? parse_duration(v) : -1;
+    a->wait_ms = *v ? cli_parse_duration(v) : -1;
     if (*v && a->wait_ms < 0)
       return usage_error(ca, "bad duration (seconds, or with a unit: 90s, 30m, 2h) in --wait", v);
   }
@@ -510,9 +502,6 @@ static int engine_verb(const cli_args *ca)
                  on ? "kept, never sent" : "sent");
     else
       buf_printf(&out, "staging mode %s\n", on ? "on" : "off");
-  } else if (strcmp(a.cmd, "pending") == 0) {
-    rc = engine_pending(e, a.n_pos ? a.pos[0] : NULL,
-                        a.json ? PENDING_JSON : a.csv ? PENDING_CSV : PENDING_TEXT, &out);
   } else if (strcmp(a.cmd, "show") == 0 && a.n_pos == 3) {
     rc = engine_show_cs(e, a.pos[1], a.pos[2], a.json, &out);
   } else if (strcmp(a.cmd, "show") == 0) {

@@ -22,6 +22,7 @@ static const cli_verb *const verbs[] = {
   &cli_runs_verb,
   &cli_status_verb,
   &cli_dump_verb,
+  &cli_errors_verb,
   NULL,
 };
 

@@ -372,6 +372,24 @@ has "$out" "off"
 doc 'mvsync cycle'
 run 0 cycle
 
+doc 'mvsync errors [CONNECTOR] [--json]'
+run 0 errors
+has "$out" " errors ("
+run 0 errors contoso.com --json
+python3 -c 'import json,sys; assert isinstance(json.loads(sys.stdin.read()), list)' <<<"$out" ||
+  fail "[$current] --json is no list"
+run 1 errors nosuch.example
+doc 'mvsync pending [CONNECTOR] --discard [--deletes|--object ID] [--dry-run] [--json]'
+run 0 pending contoso.com --discard --deletes --dry-run
+has "$out" "would discard 0 pending exports of contoso.com (0 deletes"
+run 0 pending --discard --dry-run --json
+python3 -c 'import json,sys; d = json.loads(sys.stdin.read()); assert d["dry_run"] and d["run"] is None' \
+  <<<"$out" || fail "[$current] --dry-run --json"
+run 1 pending contoso.com --discard --object 999999
+has "$err" "no connector-space object 999999"
+run 0 pending contoso.com --discard --deletes
+has "$out" "discarded 0 pending exports of contoso.com"
+
 # ---- every doc line is claimed above, or marked as one that cannot run here
 # A doc line that cannot run in this test (it needs a server, root, or the network) carries
 # the comment `# not run here: REASON` in the doc; those are counted, not run.
