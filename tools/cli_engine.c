@@ -25,6 +25,8 @@ typedef struct engine_args {
   int n_pos;
   bool full, delta, initial, dry_run, json, csv, commit, allow_deletes, allow_mass_delete;
   bool full_sync;       /* cycle --full-sync */
+  bool only_writes;     /* --dry-run --only-writes */
+  const char *connector; /* --dry-run --connector NAME */
   const char *full_imports[32]; /* cycle --full-import CONNECTOR, repeated */
   size_t n_full_imports;
   const char *metrics;  /* --metrics PATH (default $MVSYNC_METRICS): the metrics file */
@@ -53,6 +55,8 @@ static const char *const usage_text =
     "       mvsync export CONNECTOR [--allow-deletes] [--dry-run] [--json]\n"
     "       mvsync cycle [--initial|--delta] [--dry-run] [--json] [--allow-deletes]\n"
     "                    [--allow-mass-delete] [--full-sync] [--full-import CONNECTOR]...\n"
+    "       (--dry-run: [--only-writes] [--connector NAME]: show only what would be sent,\n"
+    "        or only that connector's changes)\n"
     "       (import, sync, export, cycle: [--timeout DURATION] [--wait[=SECONDS]]\n"
     "        [--metrics PATH]: write the metrics file after the run)\n"
     "       mvsync status [--json] [--metrics PATH]   exit 0 healthy, 7 degraded, else failed\n"
@@ -167,6 +171,7 @@ static int parse_args(int argc, char **argv, engine_args *a)
     {"--allow-deletes", offsetof(engine_args, allow_deletes)},
     {"--allow-mass-delete", offsetof(engine_args, allow_mass_delete)},
     {"--full-sync", offsetof(engine_args, full_sync)},
+    {"--only-writes", offsetof(engine_args, only_writes)},
   };
   int i;
   size_t f;
@@ -191,6 +196,10 @@ static int parse_args(int argc, char **argv, engine_args *a)
       *(s[2] == 's' ? &a->store : &a->rules) = argv[++i];
       continue;
     }
+    if (strcmp(s, "--connector") == 0 && i + 1 < argc) {
+      a->connector = argv[++i];
+      continue;
+    }
     if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
       fputs(usage_text, stdout);
       return -1;
@@ -210,6 +219,9 @@ static int parse_args(int argc, char **argv, engine_args *a)
   }
   if ((a->full && a->delta) || (a->initial && a->delta))
     return usage_error(a->cmd, "give one of --full/--initial and --delta", NULL);
+  if ((a->only_writes || a->connector) && !a->dry_run)
+    return usage_error(a->cmd, "--only-writes and --connector filter a dry run: give --dry-run",
+                       NULL);
   /* init writes a store or nothing: a dry run of it would still create the file. */
   if (strcmp(a->cmd, "init") == 0 && a->dry_run)
     return usage_error(a->cmd, "has no --dry-run: it creates the store or migrates it", NULL);
@@ -255,6 +267,8 @@ static int print_result(const engine_args *a, mvs_engine *e, const char *what,
                (long long)r->errors, (long long)r->skipped_refs, (long long)r->drift);
     json_str_write(&out, log, strlen(log));
     if (a->dry_run) {
+      buf_adds(&out, ", \"summary\": ");
+      engine_diff_summary(e, true, &out);
       buf_adds(&out, ", \"changes\": ");
       fwrite(out.p, 1, out.len, stdout);
       buf_reset(&out);
@@ -264,7 +278,12 @@ static int print_result(const engine_args *a, mvs_engine *e, const char *what,
     buf_adds(&out, "}\n");
   } else {
     if (a->dry_run) {
-      fputs("dry run: nothing was committed; the changes it would make:\n", stdout);
+      /* What would be written first; the changes, object by object, after it. */
+      fputs("dry run: nothing was committed.\n", stdout);
+      engine_diff_summary(e, false, &out);
+      buf_adds(&out, "the changes it would make:\n");
+      fwrite(out.p, 1, out.len, stdout);
+      buf_reset(&out);
       if ((diff_failed = engine_diff_write(e, stdout) != ENGINE_OK))
         status = "failed";
     }
@@ -348,13 +367,14 @@ static int run_command(const engine_args *a, mvs_engine *e)
                 .progress = isatty(2) && cli_log_enabled(CLI_LOG_INFO),
                 .full_sync = a->full_sync, .full_imports = a->full_imports,
                 .n_full_imports = a->n_full_imports};
+  dry_run_opts dry = {.json = a->json, .only_writes = a->only_writes, .connector = a->connector};
   run_result r;
   char what[256];
   int rc;
 
   memset(&r, 0, sizeof r);
   start_watchdog(a, e);
-  if (a->dry_run && (rc = engine_dry_begin(e, a->json)) != ENGINE_OK) {
+  if (a->dry_run && (rc = engine_dry_begin(e, &dry)) != ENGINE_OK) {
     cli_log(CLI_LOG_ERR, a->cmd, "%s", engine_error(e));
     return exit_code(rc);
   }

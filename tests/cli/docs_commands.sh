@@ -130,7 +130,7 @@ run 0 init
 doc 'mvsync cycle --initial --dry-run'
 before=$(dump)
 run 0 cycle --initial --dry-run
-has "$out" "export contoso.com: add CN=Sales_e9305786a271,OU=Cloud Groups,DC=contoso,DC=com"
+has "$out" "send contoso.com: add CN=Sales_e9305786a271,OU=Cloud Groups,DC=contoso,DC=com"
 has "$out" "+ displayName: \"Sales\""                  # "attribute by attribute"
 same "$(dump)" "$before"                              # "commits nothing"
 
