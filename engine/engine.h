@@ -117,6 +117,8 @@ int engine_pending(mvs_engine *e, const char *conn_name, int format, buf *out);
 enum { PENDING_TEXT = 0, PENDING_JSON, PENDING_CSV };
 int engine_show(mvs_engine *e, bool metaverse, int64_t id, bool json, buf *out);
 int engine_runs(mvs_engine *e, bool json, buf *out);
+/* One run as `runs --json` prints it (id 0: the last run); ENGINE_INVALID when there is none. */
+int engine_run_json(mvs_engine *e, int64_t id, buf *out);
 /* `mvsync status` (docs/monitoring.md): staging, rule-set hashes, the last run of each step,
  * pending exports, the full steps the next cycle will run and why, object counts; as text,
  * JSON or the Prometheus text format of the metrics file.  Reads only (safe beside a run).

@@ -25,6 +25,8 @@ int cli_rules_import(int argc, char **argv);
 /* The engine's commands (init, import, sync, export, cycle, staging, preview, pending, show,
  * runs, status, dump): argv[0] says which. */
 int cli_engine(int argc, char **argv);
+/* `mvsync report` (tools/cli_report.c): a dry run or a recorded run as an HTML page or JSON. */
+int cli_report(int argc, char **argv);
 
 /* Write the metrics file (docs/monitoring.md) for the store e has open, atomically (a
  * temporary file beside path, then rename).  0, or -1 after saying why on stderr. */

@@ -27,6 +27,7 @@ static const struct {
   {"runs", cli_engine, "runs [--json]                  run history"},
   {"status", cli_engine, "status [--json]                health, last runs, pending, due full steps"},
   {"dump", cli_engine, "dump --json                    the whole store as JSON (for tests)"},
+  {"report", cli_report, "report --dry-run|--run ID --html  a change review: one self-contained page"},
 };
 
 static void usage(FILE *f)
