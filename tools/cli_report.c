@@ -18,7 +18,7 @@
 
 static const char usage_text[] =
     "usage: mvsync report --dry-run [--initial|--delta] [--only-writes] [--connector NAME]\n"
-    "                     (--html|--json) [--wait[=SECONDS]]\n"
+    "                     [--wait[=SECONDS]] (--html|--json)\n"
     "       mvsync report [--run ID] (--html|--json)\n"
     "  --dry-run        run the cycle as a dry run (nothing is committed or sent) and report it\n"
     "  --initial        full imports and a full sync (default --delta)\n"
@@ -132,7 +132,7 @@ static int out_begin(report_out *o, const char *title, const buf *meta)
 {
   if (o->a->html)
     return report_page_begin(&o->page, stdout, title, meta->p, meta->len);
-  fwrite(meta->p, 1, meta->len, stdout);
+  fwrite(meta->p, 1, meta->len - 1, stdout);   /* the object goes on: without its '}' */
   fputs(", \"changes\": [", stdout);
   return ferror(stdout) ? -1 : 0;
 }
