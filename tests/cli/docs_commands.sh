@@ -135,6 +135,7 @@ has "$out" "+ displayName: \"Sales\""                  # "attribute by attribute
 same "$(dump)" "$before"                              # "commits nothing"
 
 doc 'mvsync report --dry-run [--initial|--delta] [--only-writes] [--connector NAME] --html'
+doc 'mvsync report --dry-run --initial --html >report.html'
 run 0 report --dry-run --initial --html
 has "$out" "<!DOCTYPE html>"                          # one page ...
 lacks "$out" "<link"                                  # ... self-contained
