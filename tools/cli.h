@@ -1,5 +1,5 @@
-/* cli — the mvsync command line: subcommand entry points and the stable exit codes.
- * Memory: entry points own nothing they return; they print to stdout/stderr. */
+/* cli — the mvsync command line: the verbs and the stable exit codes.
+ * Memory: verbs own nothing they return; they print to stdout/stderr. */
 #ifndef MVS_CLI_H
 #define MVS_CLI_H
 
@@ -17,16 +17,17 @@ enum mvs_exit {
   MVS_EXIT_TIMEOUT = 9    /* a deadline passed: a server did not answer in time, or --timeout */
 };
 
-/* argv[0] is the subcommand name ("rules", "expr"). */
-int cli_rules(int argc, char **argv);
-int cli_expr(int argc, char **argv);
-/* `rules import connect PATH ...` (tools/cli_import.c): argv[0] is "import". */
-int cli_rules_import(int argc, char **argv);
-/* The engine's commands (init, import, sync, export, cycle, staging, preview, pending, show,
- * runs, status, dump): argv[0] says which. */
-int cli_engine(int argc, char **argv);
-/* `mvsync report` (tools/cli_report.c): a dry run or a recorded run as an HTML page or JSON. */
-int cli_report(int argc, char **argv);
+/* The verbs (tools/cli_opt.h): each is defined in its tools/cli_VERB.c, listed in
+ * tools/mvsync.c.  rules (check, fmt, show: cli_rules.c; import: cli_import.c): */
+#include "tools/cli_opt.h"
+extern const cli_verb cli_rules_verb, cli_rules_import_verb;
+extern const cli_verb cli_expr_verb;
+/* The engine's verbs (cli_engine.c). */
+extern const cli_verb cli_init_verb, cli_import_verb, cli_sync_verb, cli_export_verb,
+    cli_cycle_verb, cli_staging_verb, cli_preview_verb, cli_pending_verb, cli_show_verb,
+    cli_runs_verb, cli_status_verb, cli_dump_verb;
+/* A dry run or a recorded run as an HTML page or JSON (cli_report.c). */
+extern const cli_verb cli_report_verb;
 
 /* Write the metrics file (docs/monitoring.md) for the store e has open, atomically (a
  * temporary file beside path, then rename).  0, or -1 after saying why on stderr. */

@@ -16,6 +16,7 @@
 #include "engine/store.h"
 #include "tools/cli.h"
 #include "tools/cli_log.h"
+#include "tools/cli_opt.h"
 #include "schema/json_str.h"
 
 typedef struct engine_args {
@@ -27,7 +28,7 @@ typedef struct engine_args {
   bool full_sync;       /* cycle --full-sync */
   bool only_writes;     /* --dry-run --only-writes */
   const char *connector; /* --dry-run --connector NAME */
-  const char *full_imports[32]; /* cycle --full-import CONNECTOR, repeated */
+  const char *const *full_imports; /* cycle --full-import CONNECTOR, repeated */
   size_t n_full_imports;
   const char *metrics;  /* --metrics PATH (default $MVSYNC_METRICS): the metrics file */
   int64_t wait_ms;      /* --wait[=SECONDS]: 0 fails at once when busy, < 0 waits unbounded */
@@ -48,34 +49,125 @@ static int64_t watchdog_grace(int64_t timeout_ms)
   return timeout_ms < WATCHDOG_GRACE_MS ? timeout_ms : WATCHDOG_GRACE_MS;
 }
 
-static const char *const usage_text =
-    "usage: mvsync init\n"
-    "       mvsync import CONNECTOR [--full|--delta] [--allow-mass-delete] [--dry-run] [--json]\n"
-    "       mvsync sync [--full|--delta] [--dry-run] [--json]\n"
-    "       mvsync export CONNECTOR [--allow-deletes] [--dry-run] [--json]\n"
-    "       mvsync cycle [--initial|--delta] [--dry-run] [--json] [--allow-deletes]\n"
-    "                    [--allow-mass-delete] [--full-sync] [--full-import CONNECTOR]...\n"
-    "       (import, sync, export, cycle: with --dry-run, [--only-writes] [--connector NAME]:\n"
-    "        list only what would be written, or only that connector's changes)\n"
-    "       (import, sync, export, cycle: [--timeout DURATION] [--wait[=SECONDS]]\n"
-    "        [--metrics PATH]: write the metrics file after the run)\n"
-    "       mvsync status [--json] [--metrics PATH]   exit 0 healthy, 7 degraded, else failed\n"
-    "       mvsync staging on|off [--wait[=SECONDS]]\n"
-    "       mvsync preview CONNECTOR OBJECT [--commit] [--json] [--wait[=SECONDS]]\n"
-    "       mvsync pending [CONNECTOR] [--json|--csv]\n"
-    "       mvsync show cs|mv ID [--json]\n"
-    "       mvsync runs [--json]\n"
-    "       mvsync dump --json\n"
-    "global options: --store PATH (default $MVSYNC_STORE or ./mvsync.db)\n"
-    "                --rules PATH (default $MVSYNC_RULES or ./rules: a .rules file or a directory)\n"
-    "                --quiet (errors and warnings only; no summary of a successful run)\n"
-    "                --verbose (debug lines too)\n";
+/* The options the runs share. */
+#define OPT_DRY_RUN                                                                         \
+  {"dry-run", CLI_NO_ARG, NULL,                                                            \
+   "Run in one transaction, print a summary (first what would be written to each target "  \
+   "connector) and the would-be changes attribute by attribute (each write once, with the " \
+   "rule that decided each value), then roll back: nothing is committed and nothing is "   \
+   "sent.", 0, 0}
+#define OPT_DRY_FILTERS                                                                     \
+  {"only-writes", CLI_NO_ARG, NULL,                                                        \
+   "With --dry-run: list only what would be written (and what the deletion threshold "     \
+   "would hold back).", 0, 0},                                                             \
+  {"connector", CLI_ARG, "NAME", "With --dry-run: list only that connector's changes.", 0, 0}
+#define OPT_RUN_JSON                                                                        \
+  {"json", CLI_NO_ARG, NULL,                                                               \
+   "The result as one JSON object (run, status, dry_run, adds, updates, deletes, errors, " \
+   "skipped_refs, drift, log, and with --dry-run summary and changes).", 0, 0}
+#define OPT_TIMEOUT                                                                         \
+  {"timeout", CLI_ARG, "DURATION",                                                         \
+   "The run's deadline from when it holds the lock: seconds, or with units s, m, h, d "    \
+   "(90, 30m, 1h30m); default 2h, 0 for none. Past it the run stops with exit 9; the step " \
+   "in progress is rolled back.", 0, 0}
+#define OPT_WAIT                                                                            \
+  {"wait", CLI_OPTIONAL_ARG, "SECONDS",                                                    \
+   "Wait for another run to release the store's writer lock (at most SECONDS when given, " \
+   "then exit 6) instead of exiting 6 at once.", 0, 0}
+#define OPT_METRICS                                                                         \
+  {"metrics", CLI_ARG, "PATH",                                                             \
+   "After the run, write the metrics file to PATH (default $MVSYNC_METRICS; see mvsync "   \
+   "status).", 0, 0}
+#define OPT_END {NULL, 0, NULL, NULL, 0, 0}
 
-static int usage_error(const char *cmd, const char *msg, const char *arg)
+static const cli_opt init_opts[] = {
+  {"json", CLI_NO_ARG, NULL, "The result as JSON: store, schema_version.", 0, 0}, OPT_END};
+static const cli_opt import_opts[] = {
+  {"full", CLI_NO_ARG, NULL, "A full import: objects not seen are marked deleted.", 1, 0},
+  {"delta", CLI_NO_ARG, NULL, "A delta import (the default).", 1, 0},
+  {"allow-mass-delete", CLI_NO_ARG, NULL, "Let a full import past the import guard, once.", 0, 0},
+  OPT_DRY_RUN, OPT_DRY_FILTERS, OPT_RUN_JSON, OPT_TIMEOUT, OPT_WAIT, OPT_METRICS, OPT_END};
+static const cli_opt sync_opts[] = {
+  {"full", CLI_NO_ARG, NULL, "Every object (a full sync).", 1, 0},
+  {"delta", CLI_NO_ARG, NULL, "The objects changed since the last sync (the default).", 1, 0},
+  OPT_DRY_RUN, OPT_DRY_FILTERS, OPT_RUN_JSON, OPT_TIMEOUT, OPT_WAIT, OPT_METRICS, OPT_END};
+static const cli_opt export_opts[] = {
+  {"allow-deletes", CLI_NO_ARG, NULL, "Override the deletion threshold, once.", 0, 0},
+  OPT_DRY_RUN, OPT_DRY_FILTERS, OPT_RUN_JSON, OPT_TIMEOUT, OPT_WAIT, OPT_METRICS, OPT_END};
+static const cli_opt cycle_opts[] = {
+  {"initial", CLI_NO_ARG, NULL, "Full imports and a full sync.", 1, 0},
+  {"delta", CLI_NO_ARG, NULL, "Delta imports and a delta sync (the default).", 1, 0},
+  OPT_DRY_RUN, OPT_DRY_FILTERS, OPT_RUN_JSON,
+  {"allow-deletes", CLI_NO_ARG, NULL, "Let every export past the deletion threshold, once.", 0, 0},
+  {"allow-mass-delete", CLI_NO_ARG, NULL, "Let every full import past the import guard, once.",
+   0, 0},
+  {"full-sync", CLI_NO_ARG, NULL, "A full sync instead of a delta one.", 0, 0},
+  {"full-import", CLI_ARG, "CONNECTOR",
+   "A full import of CONNECTOR instead of a delta one; repeat it for several. A delta cycle "
+   "already runs a full import where one is due (a connector's block, imported attributes or "
+   "types changed, or its watermark too old) and says why; mvsync status shows which are due.",
+   0, CLI_REPEAT},
+  OPT_TIMEOUT, OPT_WAIT, OPT_METRICS, OPT_END};
+static const cli_opt staging_opts[] = {
+  {"json", CLI_NO_ARG, NULL, "The mode as JSON: staging (true or false).", 0, 0},
+  OPT_WAIT, OPT_END};
+static const cli_opt preview_opts[] = {
+  {"commit", CLI_NO_ARG, NULL, "Keep what the preview computed.", 0, 0},
+  {"json", CLI_NO_ARG, NULL, "The trace as JSON.", 0, 0}, OPT_WAIT, OPT_END};
+static const cli_opt pending_opts[] = {
+  {"json", CLI_NO_ARG, NULL, "A JSON array.", 1, 0},
+  {"csv", CLI_NO_ARG, NULL, "CSV with a header line.", 1, 0}, OPT_END};
+static const cli_opt show_opts[] = {
+  {"json", CLI_NO_ARG, NULL, "The object as JSON.", 0, 0}, OPT_END};
+static const cli_opt runs_opts[] = {
+  {"json", CLI_NO_ARG, NULL, "A JSON array, with skipped_refs too.", 0, 0}, OPT_END};
+static const cli_opt status_opts[] = {
+  {"json", CLI_NO_ARG, NULL, "The report as JSON.", 0, 0},
+  {"metrics", CLI_ARG, "PATH",
+   "Also write the metrics file (the Prometheus text format, for node_exporter's textfile "
+   "collector) to PATH, atomically. The runs write it too when given --metrics or "
+   "$MVSYNC_METRICS.", 0, 0},
+  OPT_END};
+static const cli_opt dump_opts[] = {
+  {"json", CLI_NO_ARG, NULL, "Required: the dump is JSON.", 0, 0}, OPT_END};
+
+static int engine_verb(const cli_args *ca);
+
+const cli_verb cli_init_verb = {"init", "create or migrate the store", "", 0, 0, CLI_STORE,
+                                init_opts, NULL, engine_verb, NULL};
+const cli_verb cli_import_verb = {"import", "import one connector into its connector space",
+                                  "CONNECTOR", 1, 1, CLI_STORE, import_opts, NULL, engine_verb,
+                                  NULL};
+const cli_verb cli_sync_verb = {"sync", "synchronize: the metaverse and the pending exports", "",
+                                0, 0, CLI_STORE, sync_opts, NULL, engine_verb, NULL};
+const cli_verb cli_export_verb = {"export", "send one connector's pending exports", "CONNECTOR",
+                                  1, 1, CLI_STORE, export_opts, NULL, engine_verb, NULL};
+const cli_verb cli_cycle_verb = {
+  "cycle", "run every import, the sync and every export (a delta cycle unless --initial)", "",
+  0, 0, CLI_STORE, cycle_opts, NULL, engine_verb, NULL};
+const cli_verb cli_staging_verb = {"staging", "show or set staging mode: keep exports, never send them",
+                                   "[on|off]", 0, 1, CLI_STORE, staging_opts, NULL, engine_verb,
+                                   NULL};
+const cli_verb cli_preview_verb = {
+  "preview", "trace one object through the rules", "CONNECTOR OBJECT", 2, 2, CLI_STORE,
+  preview_opts, "OBJECT is the object's anchor or DN in CONNECTOR's connector space.",
+  engine_verb, NULL};
+const cli_verb cli_pending_verb = {"pending", "list the pending exports", "[CONNECTOR]", 0, 1,
+                                   CLI_STORE, pending_opts, NULL, engine_verb, NULL};
+const cli_verb cli_show_verb = {"show", "one connector-space or metaverse object", "cs|mv ID", 2,
+                                2, CLI_STORE, show_opts, NULL, engine_verb, NULL};
+const cli_verb cli_runs_verb = {"runs", "the run history", "", 0, 0, CLI_STORE, runs_opts, NULL,
+                                engine_verb, NULL};
+const cli_verb cli_status_verb = {
+  "status", "health, last runs, pending exports, due full steps", "", 0, 0, CLI_STORE,
+  status_opts, "Exits 0 when healthy, 7 when degraded, else the failure's code.", engine_verb,
+  NULL};
+const cli_verb cli_dump_verb = {"dump", "the whole store as JSON (for tests)", "", 0, 0, CLI_STORE,
+                                dump_opts, NULL, engine_verb, NULL};
+
+static int usage_error(const cli_args *ca, const char *msg, const char *arg)
 {
-  cli_log(CLI_LOG_ERR, cmd, "%s%s%s", msg, arg ? " " : "", arg ? arg : "");
-  fputs(usage_text, stderr);
-  return MVS_EXIT_USAGE;
+  return cli_usage_error(ca, "%s%s%s", msg, arg ? " " : "", arg ? arg : "");
 }
 
 /* A duration: whole seconds, or numbers with units s, m, h, d ("90", "30m", "1h30m").
@@ -106,125 +198,69 @@ static int64_t parse_duration(const char *s)
   return total;
 }
 
-/* --metrics PATH, --full-import CONNECTOR (repeated), and their =VALUE forms: 1 when s was
- * one (i advanced past its value), 0 when not, -1 when too many. */
-static int valued_path(int argc, char **argv, int *i, engine_args *a)
+/* Whether the verb's table has option name (each verb's options are its own). */
+static bool takes(const cli_args *ca, const char *name)
 {
-  const char *s = argv[*i], *v = NULL;
-  bool metrics = strncmp(s, "--metrics", 9) == 0 && (s[9] == '\0' || s[9] == '=');
-  bool full_import = strncmp(s, "--full-import", 13) == 0 && (s[13] == '\0' || s[13] == '=');
-  if (!metrics && !full_import)
-    return 0;
-  if (strchr(s, '='))
-    v = strchr(s, '=') + 1;
-  else if (*i + 1 < argc)
-    v = argv[++*i];
-  if (!v || !*v)
-    return -1;
-  if (metrics) {
-    a->metrics = v;
-    a->metrics_given = true;
-    return 1;
-  }
-  if (a->n_full_imports == sizeof a->full_imports / sizeof a->full_imports[0])
-    return -1;
-  a->full_imports[a->n_full_imports++] = v;
-  return 1;
+  const cli_opt *o;
+  for (o = ca->verb->opts; o && o->name; o++)
+    if (strcmp(o->name, name) == 0)
+      return true;
+  return false;
 }
 
-/* --wait, --wait=SECONDS, --timeout D, --timeout=D: 1 when s was one (i advanced past its
- * value), 0 when not, -1 on a bad value. */
-static int parse_valued(int argc, char **argv, int *i, engine_args *a)
+static bool given(const cli_args *ca, const char *name)
 {
-  const char *s = argv[*i], *v = NULL;
-  if (strcmp(s, "--wait") == 0) {
-    a->wait_ms = -1;
-    a->wait_given = true;
-    return 1;
-  }
-  if (strncmp(s, "--wait=", 7) == 0) {
-    a->wait_ms = parse_duration(s + 7);
-    a->wait_given = true;
-    return a->wait_ms < 0 ? -1 : 1;
-  }
-  if (strncmp(s, "--timeout=", 10) == 0)
-    v = s + 10;
-  else if (strcmp(s, "--timeout") == 0 && *i + 1 < argc)
-    v = argv[++*i];
-  if (!v)
-    return valued_path(argc, argv, i, a);
-  a->timeout_given = true;
-  a->timeout_ms = parse_duration(v);
-  return a->timeout_ms < 0 ? -1 : 1;
+  return takes(ca, name) && cli_flag(ca, name);
 }
 
-static int parse_args(int argc, char **argv, engine_args *a)
+static int parse_args(const cli_args *ca, engine_args *a)
 {
-  static const struct {
-    const char *name;
-    size_t off;
-  } flags[] = {
-    {"--full", offsetof(engine_args, full)},       {"--delta", offsetof(engine_args, delta)},
-    {"--initial", offsetof(engine_args, initial)}, {"--dry-run", offsetof(engine_args, dry_run)},
-    {"--json", offsetof(engine_args, json)},       {"--csv", offsetof(engine_args, csv)},
-    {"--commit", offsetof(engine_args, commit)},
-    {"--allow-deletes", offsetof(engine_args, allow_deletes)},
-    {"--allow-mass-delete", offsetof(engine_args, allow_mass_delete)},
-    {"--full-sync", offsetof(engine_args, full_sync)},
-    {"--only-writes", offsetof(engine_args, only_writes)},
-  };
+  const char *v;
   int i;
-  size_t f;
 
   memset(a, 0, sizeof *a);
-  a->cmd = argv[0];
-  a->store = getenv("MVSYNC_STORE") ? getenv("MVSYNC_STORE") : "mvsync.db";
-  a->rules = getenv("MVSYNC_RULES") ? getenv("MVSYNC_RULES") : "rules";
-  a->timeout_ms = DEFAULT_TIMEOUT_MS;
-  a->metrics = getenv("MVSYNC_METRICS") && *getenv("MVSYNC_METRICS") ? getenv("MVSYNC_METRICS")
-                                                                     : NULL;
-  for (i = 1; i < argc; i++) {
-    const char *s = argv[i];
-    int valued = parse_valued(argc, argv, &i, a);
-    if (valued < 0 && (strncmp(s, "--metrics", 9) == 0 || strncmp(s, "--full-import", 13) == 0))
-      return usage_error(a->cmd, "needs a value (at most 32 --full-import):", s);
-    if (valued < 0)
-      return usage_error(a->cmd, "bad duration (seconds, or with a unit: 90s, 30m, 2h) in", s);
-    if (valued)
-      continue;
-    if ((strcmp(s, "--store") == 0 || strcmp(s, "--rules") == 0) && i + 1 < argc) {
-      *(s[2] == 's' ? &a->store : &a->rules) = argv[++i];
-      continue;
-    }
-    if (strcmp(s, "--connector") == 0 && i + 1 < argc) {
-      a->connector = argv[++i];
-      continue;
-    }
-    if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
-      fputs(usage_text, stdout);
-      return -1;
-    }
-    for (f = 0; f < sizeof flags / sizeof flags[0]; f++)
-      if (strcmp(s, flags[f].name) == 0) {
-        *(bool *)((char *)a + flags[f].off) = true;
-        break;
-      }
-    if (f < sizeof flags / sizeof flags[0])
-      continue;
-    if (s[0] == '-' && s[1])
-      return usage_error(a->cmd, "unknown option", s);
-    if (a->n_pos == 3)
-      return usage_error(a->cmd, "too many arguments at", s);
-    a->pos[a->n_pos++] = s;
-  }
-  if ((a->full && a->delta) || (a->initial && a->delta))
-    return usage_error(a->cmd, "give one of --full/--initial and --delta", NULL);
+  a->cmd = ca->verb->name;
+  a->store = ca->store;
+  a->rules = ca->rules;
+  a->full = given(ca, "full");
+  a->delta = given(ca, "delta");
+  a->initial = given(ca, "initial");
+  a->dry_run = given(ca, "dry-run");
+  a->json = given(ca, "json");
+  a->csv = given(ca, "csv");
+  a->commit = given(ca, "commit");
+  a->allow_deletes = given(ca, "allow-deletes");
+  a->allow_mass_delete = given(ca, "allow-mass-delete");
+  a->full_sync = given(ca, "full-sync");
+  a->only_writes = given(ca, "only-writes");
+  a->connector = given(ca, "connector") ? cli_value(ca, "connector") : NULL;
   if ((a->only_writes || a->connector) && !a->dry_run)
-    return usage_error(a->cmd, "--only-writes and --connector filter a dry run: give --dry-run",
+    return usage_error(ca, "--only-writes and --connector filter a dry run: give --dry-run",
                        NULL);
-  /* init writes a store or nothing: a dry run of it would still create the file. */
-  if (strcmp(a->cmd, "init") == 0 && a->dry_run)
-    return usage_error(a->cmd, "has no --dry-run: it creates the store or migrates it", NULL);
+  if (takes(ca, "full-import"))
+    a->n_full_imports = cli_values(ca, "full-import", &a->full_imports);
+  for (i = 0; i < ca->n_args && i < 3; i++)
+    a->pos[i] = ca->args[i];
+  a->n_pos = ca->n_args;
+  a->timeout_ms = DEFAULT_TIMEOUT_MS;
+  if (given(ca, "timeout") && (a->timeout_ms = parse_duration(cli_value(ca, "timeout"))) < 0)
+    return usage_error(ca, "bad duration (seconds, or with a unit: 90s, 30m, 2h) in --timeout",
+                       cli_value(ca, "timeout"));
+  if ((v = given(ca, "wait") ? cli_value(ca, "wait") : NULL)) {
+    a->wait_given = true;
+    a->wait_ms = *v ? parse_duration(v) : -1;
+    if (*v && a->wait_ms < 0)
+      return usage_error(ca, "bad duration (seconds, or with a unit: 90s, 30m, 2h) in --wait", v);
+  }
+  /* $MVSYNC_METRICS is for the runs (a timer's): the verbs that take --metrics. */
+  a->metrics_given = given(ca, "metrics");
+  if (a->metrics_given)
+    a->metrics = cli_value(ca, "metrics");
+  else if (takes(ca, "metrics") && strcmp(a->cmd, "status") != 0 && getenv("MVSYNC_METRICS") &&
+           *getenv("MVSYNC_METRICS"))
+    a->metrics = getenv("MVSYNC_METRICS");
+  if (a->metrics && !*a->metrics)
+    return usage_error(ca, "--metrics needs a PATH", NULL);
   return 0;
 }
 
@@ -386,10 +422,6 @@ static int run_command(const engine_args *a, mvs_engine *e)
     rc = engine_run(e, a->full ? RUN_FULL_SYNC : RUN_DELTA_SYNC, NULL, &o, &r);
   } else {
     bool import = strcmp(a->cmd, "import") == 0;
-    if (a->n_pos != 1) {
-      engine_dry_end(e);
-      return usage_error(a->cmd, "needs one CONNECTOR", NULL);
-    }
     snprintf(what, sizeof what, "%s %s", import ? (a->full ? "full import" : "delta import") : "export",
              a->pos[0]);
     rc = engine_run(e, import ? (a->full ? RUN_FULL_IMPORT : RUN_DELTA_IMPORT) : RUN_EXPORT,
@@ -421,40 +453,44 @@ static bool takes_lock(const engine_args *a)
   return needs_rules(a->cmd) || (strcmp(a->cmd, "staging") == 0 && a->n_pos);
 }
 
-int cli_engine(int argc, char **argv)
+static int engine_verb(const cli_args *ca)
 {
   engine_args a;
   mvs_engine *e = NULL;
   char *err = NULL;
+  long long show_id = 0;
   buf out;
   int rc;
 
-  if ((rc = parse_args(argc, argv, &a)) != 0)
-    return rc < 0 ? MVS_EXIT_OK : rc;
+  if ((rc = parse_args(ca, &a)) != 0)
+    return rc;
   if (strcmp(a.cmd, "dump") == 0 && !a.json)
-    return usage_error(a.cmd, "the dump is JSON: give --json", NULL);
+    return usage_error(ca, "the dump is JSON: give --json", NULL);
   if (a.wait_given && !takes_lock(&a))
-    return usage_error(a.cmd, "takes no --wait: it never waits for a run", NULL);
-  if (a.timeout_given && !(needs_rules(a.cmd) && strcmp(a.cmd, "preview") != 0))
-    return usage_error(a.cmd, "takes no --timeout (import, sync, export and cycle do)", NULL);
-  if ((a.full_sync || a.n_full_imports) && strcmp(a.cmd, "cycle") != 0)
-    return usage_error(a.cmd, "takes no --full-sync or --full-import (cycle does)", NULL);
-  /* $MVSYNC_METRICS is for the runs (a timer's); other commands leave the file alone. */
-  if (a.metrics && !(needs_rules(a.cmd) && strcmp(a.cmd, "preview") != 0) &&
-      strcmp(a.cmd, "status") != 0) {
-    if (a.metrics_given)
-      return usage_error(a.cmd, "takes no --metrics (import, sync, export, cycle and status do)", NULL);
-    a.metrics = NULL;
+    return usage_error(ca, "takes --wait only with on or off: reading the mode never waits", NULL);
+  if (strcmp(a.cmd, "staging") == 0 && a.n_pos && strcmp(a.pos[0], "on") != 0 &&
+      strcmp(a.pos[0], "off") != 0)
+    return usage_error(ca, "takes on or off, not", a.pos[0]);
+  if (strcmp(a.cmd, "show") == 0) {
+    char *end = NULL;
+    show_id = strtoll(a.pos[1], &end, 10);
+    if ((strcmp(a.pos[0], "cs") != 0 && strcmp(a.pos[0], "mv") != 0) || !*a.pos[1] || *end ||
+        show_id <= 0)
+      return usage_error(ca, "needs cs or mv and a numeric ID", NULL);
   }
-  if (strcmp(a.cmd, "status") == 0 && !a.metrics_given)
-    a.metrics = NULL;
-  if (strcmp(a.cmd, "status") == 0 && a.n_pos)
-    return usage_error(a.cmd, "takes no arguments:", a.pos[0]);
   if (strcmp(a.cmd, "init") == 0) {
-    if ((rc = engine_init(a.store, &err)) == ENGINE_OK)
-      printf("store %s ready (schema version %d)\n", a.store, store_schema_version());
-    else
+    if ((rc = engine_init(a.store, &err)) != ENGINE_OK) {
       cli_log(CLI_LOG_ERR, "init", "%s", err);
+    } else if (a.json) {
+      buf_init(&out, 0);
+      buf_adds(&out, "{\"store\": ");
+      json_str_write(&out, a.store, strlen(a.store));
+      buf_printf(&out, ", \"schema_version\": %d}\n", store_schema_version());
+      fwrite(out.p, 1, out.len, stdout);
+      buf_free(&out);
+    } else {
+      printf("store %s ready (schema version %d)\n", a.store, store_schema_version());
+    }
     free(err);
     return exit_code(rc);
   }
@@ -482,37 +518,22 @@ int cli_engine(int argc, char **argv)
     buf_free(&out);
     return code;
   } else if (strcmp(a.cmd, "preview") == 0) {
-    if (a.n_pos != 2) {
-      rc = -1;
-      usage_error(a.cmd, "needs CONNECTOR and OBJECT (anchor or DN)", NULL);
-    } else {
-      rc = engine_preview(e, a.pos[0], a.pos[1], a.commit, a.json, &out);
-    }
+    rc = engine_preview(e, a.pos[0], a.pos[1], a.commit, a.json, &out);
   } else if (strcmp(a.cmd, "staging") == 0) {
-    bool on;
-    if (a.n_pos == 1 && (strcmp(a.pos[0], "on") == 0 || strcmp(a.pos[0], "off") == 0)) {
-      rc = engine_staging_set(e, strcmp(a.pos[0], "on") == 0);
+    bool on = a.n_pos && strcmp(a.pos[0], "on") == 0;
+    rc = a.n_pos ? engine_staging_set(e, on) : engine_staging_get(e, &on);
+    if (a.json)
+      buf_printf(&out, "{\"staging\": %s}\n", on ? "true" : "false");
+    else if (a.n_pos)
       buf_printf(&out, "staging mode %s: exports are %s\n", a.pos[0],
-                 strcmp(a.pos[0], "on") == 0 ? "kept, never sent" : "sent");
-    } else if (a.n_pos == 0 && (rc = engine_staging_get(e, &on)) == ENGINE_OK) {
+                 on ? "kept, never sent" : "sent");
+    else
       buf_printf(&out, "staging mode %s\n", on ? "on" : "off");
-    } else if (a.n_pos) {
-      rc = -1;
-      usage_error(a.cmd, "takes on or off", NULL);
-    }
   } else if (strcmp(a.cmd, "pending") == 0) {
     rc = engine_pending(e, a.n_pos ? a.pos[0] : NULL,
                         a.json ? PENDING_JSON : a.csv ? PENDING_CSV : PENDING_TEXT, &out);
   } else if (strcmp(a.cmd, "show") == 0) {
-    char *end = NULL;
-    long long id = a.n_pos == 2 ? strtoll(a.pos[1], &end, 10) : 0;
-    if (a.n_pos != 2 || (strcmp(a.pos[0], "cs") != 0 && strcmp(a.pos[0], "mv") != 0) || !end ||
-        *end || id <= 0) {
-      rc = -1;
-      usage_error(a.cmd, "needs cs|mv and a numeric ID", NULL);
-    } else {
-      rc = engine_show(e, strcmp(a.pos[0], "mv") == 0, id, a.json, &out);
-    }
+    rc = engine_show(e, strcmp(a.pos[0], "mv") == 0, show_id, a.json, &out);
   } else if (strcmp(a.cmd, "runs") == 0) {
     rc = engine_runs(e, a.json, &out);
   } else if (strcmp(a.cmd, "status") == 0) {
@@ -532,11 +553,11 @@ int cli_engine(int argc, char **argv)
   } else {
     rc = engine_dump_json(e, &out);
   }
-  if (rc > 0)
+  if (rc != ENGINE_OK)
     cli_log(CLI_LOG_ERR, a.cmd, "%s", engine_error(e));
-  else if (rc == 0)
+  else
     fwrite(out.p ? out.p : "", 1, out.len, stdout);
   engine_close(e);
   buf_free(&out);
-  return rc < 0 ? MVS_EXIT_USAGE : exit_code(rc);
+  return exit_code(rc);
 }

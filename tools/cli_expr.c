@@ -1,5 +1,6 @@
 /* cli_expr — `mvsync expr`: evaluate one expression against attribute values given on the
  * command line or in a JSON file.  Memory: everything lives in one arena freed on return. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,14 +70,6 @@ static int table_add(attr_table *t, mvs_arena *a, const char *name, mvs_value v)
   return 0;
 }
 
-static void expr_usage(void)
-{
-  fprintf(stderr,
-          "usage: mvsync expr [--dialect connect|cloud|auto] [--attr NAME=VALUE]... "
-          "[--param NAME=VALUE]... [--object FILE.json] [--now ISO8601] [--seed N] [--json] "
-          "EXPRESSION\n");
-}
-
 /* Column (1-based, in characters) and line of a byte offset in src. */
 static void offset_pos(const char *src, size_t len, size_t off, size_t *line, size_t *col)
 {
@@ -132,15 +125,33 @@ static int print_json(mvs_value v)
   return rc ? -1 : 0;
 }
 
-int cli_expr(int argc, char **argv)
+/* --attr/--param NAME=VALUE, each given value added to its table. */
+static int add_pairs(const cli_args *ca, const char *opt, attr_table *t, mvs_arena *a)
+{
+  const char *const *kvs;
+  size_t i, n = cli_values(ca, opt, &kvs);
+  for (i = 0; i < n; i++) {
+    const char *eq = strchr(kvs[i], '=');
+    mvs_value v;
+    char *name;
+    if (!eq || eq == kvs[i])
+      return cli_usage_error(ca, "--%s takes NAME=VALUE, got '%s'", opt, kvs[i]);
+    name = mvs_arena_memdup(a, kvs[i], (size_t)(eq - kvs[i]));
+    if (!name || mvs_str_copy(a, eq + 1, strlen(eq + 1), &v) != 0 || table_add(t, a, name, v) != 0)
+      return MVS_EXIT_SYSTEM;
+  }
+  return MVS_EXIT_OK;
+}
+
+static int expr_run(const cli_args *ca)
 {
   mvs_arena *a = mvs_arena_new(0);
   attr_table attrs = {0}, params = {0};
   attr_table *tables[2] = {&attrs, &params};
   expr_dialect dialect = EXPR_CONNECT;
   int auto_dialect = 1;
-  const char *src = NULL, *object_path = NULL;
-  int json = 0, i, rc = MVS_EXIT_USAGE;
+  const char *src = ca->args[0], *object_path = cli_value(ca, "object"), *d, *t;
+  int json = cli_flag(ca, "json"), rc = MVS_EXIT_USAGE;
   int64_t now = 0;
   int have_now = 0;
   uint64_t seed = (uint64_t)time(NULL);
@@ -152,67 +163,35 @@ int cli_expr(int argc, char **argv)
 
   if (!a)
     return MVS_EXIT_SYSTEM;
-  for (i = 1; i < argc; i++) {
-    const char *arg = argv[i];
-    if (strcmp(arg, "--json") == 0) {
-      json = 1;
-    } else if (strcmp(arg, "--dialect") == 0 && i + 1 < argc) {
-      const char *d = argv[++i];
-      auto_dialect = 0;
-      if (strcmp(d, "connect") == 0)
-        dialect = EXPR_CONNECT;
-      else if (strcmp(d, "cloud") == 0)
-        dialect = EXPR_CLOUD;
-      else if (strcmp(d, "auto") == 0)
-        auto_dialect = 1;
-      else {
-        fprintf(stderr, "mvsync expr: unknown dialect '%s' (expected connect, cloud or auto)\n", d);
-        goto out;
-      }
-    } else if ((strcmp(arg, "--attr") == 0 || strcmp(arg, "--param") == 0) && i + 1 < argc) {
-      /* --param names a %NAME% parameter (Connect's Domain.FQDN, Connector.Name, ...). */
-      const char *kv = argv[++i], *eq = strchr(kv, '=');
-      mvs_value v;
-      char *name;
-      if (!eq || eq == kv) {
-        fprintf(stderr, "mvsync expr: %s takes NAME=VALUE, got '%s'\n", arg, kv);
-        goto out;
-      }
-      name = mvs_arena_memdup(a, kv, (size_t)(eq - kv));
-      if (!name || mvs_str_copy(a, eq + 1, strlen(eq + 1), &v) != 0 ||
-          table_add(arg[2] == 'a' ? &attrs : &params, a, name, v) != 0) {
-        rc = MVS_EXIT_SYSTEM;
-        goto out;
-      }
-    } else if (strcmp(arg, "--object") == 0 && i + 1 < argc) {
-      object_path = argv[++i];
-    } else if (strcmp(arg, "--now") == 0 && i + 1 < argc) {
-      const char *t = argv[++i];
-      if (mvs_dt_parse_iso(t, strlen(t), &now) != 0) {
-        fprintf(stderr, "mvsync expr: --now takes an ISO 8601 time, got '%s'\n", t);
-        goto out;
-      }
-      have_now = 1;
-    } else if (strcmp(arg, "--seed") == 0 && i + 1 < argc) {
-      seed = strtoull(argv[++i], NULL, 10);
-    } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-      expr_usage();
-      rc = MVS_EXIT_OK;
-      goto out;
-    } else if (arg[0] == '-' && arg[1] == '-' && !src) {
-      fprintf(stderr, "mvsync expr: unknown option '%s'\n", arg);
-      expr_usage();
-      goto out;
-    } else if (!src) {
-      src = arg;
-    } else {
-      fprintf(stderr, "mvsync expr: one expression expected; quote it\n");
+  if ((d = cli_value(ca, "dialect"))) {
+    auto_dialect = strcmp(d, "auto") == 0;
+    if (strcmp(d, "cloud") == 0)
+      dialect = EXPR_CLOUD;
+    else if (strcmp(d, "connect") != 0 && !auto_dialect) {
+      rc = cli_usage_error(ca, "unknown dialect '%s' (expected connect, cloud or auto)", d);
       goto out;
     }
   }
-  if (!src) {
-    expr_usage();
+  /* --param names a %NAME% parameter (Connect's Domain.FQDN, Connector.Name, ...). */
+  if ((rc = add_pairs(ca, "attr", &attrs, a)) != MVS_EXIT_OK ||
+      (rc = add_pairs(ca, "param", &params, a)) != MVS_EXIT_OK)
     goto out;
+  rc = MVS_EXIT_USAGE;
+  if ((t = cli_value(ca, "now"))) {
+    if (mvs_dt_parse_iso(t, strlen(t), &now) != 0) {
+      rc = cli_usage_error(ca, "--now takes an ISO 8601 time, got '%s'", t);
+      goto out;
+    }
+    have_now = 1;
+  }
+  if ((t = cli_value(ca, "seed"))) {
+    char *end;
+    errno = 0;
+    seed = strtoull(t, &end, 10);
+    if (!*t || *end || errno || *t == '-') {
+      rc = cli_usage_error(ca, "--seed takes a whole number, got '%s'", t);
+      goto out;
+    }
   }
   if (object_path) {
     value_json_field *fields;
@@ -282,3 +261,25 @@ out:
   mvs_arena_free(a);
   return rc;
 }
+
+static const cli_opt expr_opts[] = {
+  {"dialect", CLI_ARG, "connect|cloud|auto",
+   "The expression language: Connect Sync's, Cloud Sync's, or (auto, the default) Connect's "
+   "where it parses, else Cloud Sync's.", 0, 0},
+  {"attr", CLI_ARG, "NAME=VALUE",
+   "An attribute value; repeat the NAME for a multi-valued attribute.", 0, CLI_REPEAT},
+  {"param", CLI_ARG, "NAME=VALUE", "A %NAME% parameter (Domain.FQDN, Connector.Name, ...).", 0,
+   CLI_REPEAT},
+  {"object", CLI_ARG, "FILE.json", "Attribute values from a JSON object file.", 0, 0},
+  {"now", CLI_ARG, "ISO8601", "The time Now() returns (default: the clock).", 0, 0},
+  {"seed", CLI_ARG, "N", "The seed of RandomNum() (default: the clock).", 0, 0},
+  {"json", CLI_NO_ARG, NULL,
+   "The result as JSON: {\"value\": ...}, with \"flow\" for AuthoritativeNull and "
+   "IgnoreThisFlow.", 0, 0},
+  {NULL, 0, NULL, NULL, 0, 0}};
+
+const cli_verb cli_expr_verb = {
+  "expr", "evaluate an attribute-flow expression", "EXPRESSION", 1, 1, 0, expr_opts,
+  "Quote the EXPRESSION; one that starts with - goes after --. A parse error is reported as "
+  "expr:LINE:COL: error: and exits 1.",
+  expr_run, NULL};

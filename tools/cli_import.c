@@ -20,18 +20,6 @@
 #include "schema/xml.h"
 #include "tools/cli.h"
 
-static void import_usage(FILE *f)
-{
-  fprintf(f,
-          "usage: mvsync rules import connect PATH [--connectors DIR] [--out DIR]\n"
-          "PATH is a Connect Sync server-configuration export folder (SynchronizationRules/,\n"
-          "Connectors/, GlobalSettings/MV.xml, as Export-ADSyncServerConfiguration writes it) or\n"
-          "a PowerShell rules export (.ps1: New-ADSyncRule ... Add-ADSyncRule).  --connectors\n"
-          "names an export folder (or a folder of Connector_*.xml) whose connectors and\n"
-          "metaverse schema a PowerShell export lacks.  The rule set goes to DIR (default\n"
-          "./rules); what cannot be carried is listed, and kept as a comment where it was.\n");
-}
-
 /* A whole file, NUL-terminated; NULL with errno set (EFBIG past XML_MAX_INPUT). */
 static char *read_all(const char *path, size_t *len)
 {
@@ -349,39 +337,26 @@ out:
   return rc;
 }
 
-int cli_rules_import(int argc, char **argv)
+static int import_run(const cli_args *a)
 {
-  const char *path = NULL, *connectors = NULL, *out_dir = "rules";
-
-  if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-    import_usage(stdout);
-    return MVS_EXIT_OK;
-  }
-  if (argc < 2 || strcmp(argv[1], "connect") != 0) {
-    if (argc >= 2)
-      fprintf(stderr, "mvsync rules import: unknown source '%s' (only 'connect')\n", argv[1]);
-    import_usage(stderr);
-    return MVS_EXIT_USAGE;
-  }
-  for (int i = 2; i < argc; i++) {
-    if (strcmp(argv[i], "--connectors") == 0 && i + 1 < argc) {
-      connectors = argv[++i];
-    } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-      out_dir = argv[++i];
-    } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      import_usage(stdout);
-      return MVS_EXIT_OK;
-    } else if (argv[i][0] == '-' || path) {
-      fprintf(stderr, "mvsync rules import: unexpected argument '%s'\n", argv[i]);
-      import_usage(stderr);
-      return MVS_EXIT_USAGE;
-    } else {
-      path = argv[i];
-    }
-  }
-  if (!path) {
-    import_usage(stderr);
-    return MVS_EXIT_USAGE;
-  }
-  return run_import(path, connectors, out_dir);
+  if (strcmp(a->args[0], "connect") != 0)
+    return cli_usage_error(a, "unknown source '%s' (only 'connect')", a->args[0]);
+  return run_import(a->args[1], cli_value(a, "connectors"),
+                    cli_value(a, "out") ? cli_value(a, "out") : "rules");
 }
+
+static const cli_opt import_opts[] = {
+  {"connectors", CLI_ARG, "DIR",
+   "An export folder (or a folder of Connector_*.xml) whose connectors and metaverse schema "
+   "a PowerShell export lacks.", 0, 0},
+  {"out", CLI_ARG, "DIR", "Where the rule set goes (default ./rules).", 0, 0},
+  {NULL, 0, NULL, NULL, 0, 0}};
+
+const cli_verb cli_rules_import_verb = {
+  "rules import", "a rule set from an Entra Connect Sync configuration export",
+  "connect PATH", 2, 2, 0, import_opts,
+  "PATH is a Connect Sync server-configuration export folder (SynchronizationRules/, "
+  "Connectors/, GlobalSettings/MV.xml, as Export-ADSyncServerConfiguration writes it) or a "
+  "PowerShell rules export (.ps1: New-ADSyncRule ... Add-ADSyncRule). What cannot be carried "
+  "is listed, and kept as a comment where it was.",
+  import_run, NULL};

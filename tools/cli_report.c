@@ -4,7 +4,6 @@
  * its counts, its log and the exports still pending.  `--html` writes the self-contained page
  * (tools/cli_report_html.c), `--json` the same data as JSON.
  * Memory: the engine and every buffer are freed before returning. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,94 +13,72 @@
 #include "schema/json_str.h"
 #include "tools/cli.h"
 #include "tools/cli_log.h"
+#include "tools/cli_opt.h"
 #include "tools/cli_report_html.h"
-
-static const char usage_text[] =
-    "usage: mvsync report --dry-run [--initial|--delta] [--only-writes] [--connector NAME]\n"
-    "                     [--wait[=SECONDS]] (--html|--json)\n"
-    "       mvsync report [--run ID] (--html|--json)\n"
-    "  --dry-run        run the cycle as a dry run (nothing is committed or sent) and report it\n"
-    "  --initial        full imports and a full sync (default --delta)\n"
-    "  --only-writes    list only what would be written (and held back)\n"
-    "  --connector NAME list only that connector's changes\n"
-    "  --run ID         a recorded run (default: the last one; `mvsync runs` lists them)\n"
-    "  --html           one self-contained HTML page on stdout\n"
-    "  --json           the report's data as JSON on stdout\n"
-    "global options: --store PATH, --rules PATH, --quiet, --verbose (docs/cli.md)\n";
 
 typedef struct report_args {
   const char *store, *rules, *connector;
-  bool dry_run, initial, delta, only_writes, html, json;
+  bool dry_run, initial, only_writes, html;
   int64_t run_id;
   int64_t wait_ms;
 } report_args;
 
-static int usage_error(const char *msg, const char *arg)
-{
-  cli_log(CLI_LOG_ERR, "report", "%s%s%s", msg, arg ? " " : "", arg ? arg : "");
-  fputs(usage_text, stderr);
-  return MVS_EXIT_USAGE;
-}
+static const cli_opt report_opts[] = {
+  {"dry-run", CLI_NO_ARG, NULL,
+   "Run the cycle as a dry run (one transaction, rolled back; nothing is sent) and report it.",
+   1, 0},
+  {"run", CLI_ARG, "ID",
+   "Report this recorded run (default: the last one; mvsync runs lists them).", 1, 0},
+  {"initial", CLI_NO_ARG, NULL, "With --dry-run: full imports and a full sync.", 2, 0},
+  {"delta", CLI_NO_ARG, NULL, "With --dry-run: delta steps (the default).", 2, 0},
+  {"only-writes", CLI_NO_ARG, NULL,
+   "With --dry-run: list only what would be written (and what the deletion threshold would "
+   "hold back).", 0, 0},
+  {"connector", CLI_ARG, "NAME", "With --dry-run: list only that connector's changes.", 0, 0},
+  {"html", CLI_NO_ARG, NULL, "One self-contained HTML page on stdout.", 3, 0},
+  {"json", CLI_NO_ARG, NULL, "The report's data as JSON on stdout.", 3, 0},
+  {"wait", CLI_OPTIONAL_ARG, "SECONDS",
+   "With --dry-run: wait for another run to release the store's writer lock (at most SECONDS "
+   "when given, then exit 6) instead of exiting 6 at once.", 0, 0},
+  {NULL, 0, NULL, NULL, 0, 0}};
 
-/* 0 parsed, -1 --help printed, else the exit code of a usage error. */
-static int parse_args(int argc, char **argv, report_args *a)
+static int report_verb(const cli_args *ca);
+
+const cli_verb cli_report_verb = {
+  "report", "a change review: a dry run or a recorded run as one self-contained page", "", 0, 0,
+  CLI_STORE, report_opts,
+  "Give --html or --json. With --dry-run the cycle runs as a dry run and is reported: what "
+  "would be written to each target connector, every change with its old and new values and "
+  "the rule that decided it, drift, skipped references, errors; without it, a recorded run.",
+  report_verb, NULL};
+
+/* 0 parsed, else the exit code of a usage error. */
+static int parse_args(const cli_args *ca, report_args *a)
 {
-  enum { O_STORE = 256, O_RULES, O_RUN, O_CONNECTOR, O_WAIT };
-  static const struct option opts[] = {
-    {"dry-run", no_argument, NULL, 'd'},     {"initial", no_argument, NULL, 'i'},
-    {"delta", no_argument, NULL, 'D'},       {"only-writes", no_argument, NULL, 'w'},
-    {"html", no_argument, NULL, 'H'},        {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},        {"store", required_argument, NULL, O_STORE},
-    {"rules", required_argument, NULL, O_RULES}, {"run", required_argument, NULL, O_RUN},
-    {"connector", required_argument, NULL, O_CONNECTOR},
-    {"wait", optional_argument, NULL, O_WAIT},
-    {NULL, 0, NULL, 0},
-  };
+  const char *v;
   char *end;
-  int c;
 
   memset(a, 0, sizeof *a);
-  a->store = getenv("MVSYNC_STORE") ? getenv("MVSYNC_STORE") : "mvsync.db";
-  a->rules = getenv("MVSYNC_RULES") ? getenv("MVSYNC_RULES") : "rules";
-  opterr = 0;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'd': a->dry_run = true; break;
-    case 'i': a->initial = true; break;
-    case 'D': a->delta = true; break;
-    case 'w': a->only_writes = true; break;
-    case 'H': a->html = true; break;
-    case 'j': a->json = true; break;
-    case 'h': fputs(usage_text, stdout); return -1;
-    case O_STORE: a->store = optarg; break;
-    case O_RULES: a->rules = optarg; break;
-    case O_CONNECTOR: a->connector = optarg; break;
-    case O_RUN:
-      a->run_id = strtoll(optarg, &end, 10);
-      if (*end || a->run_id <= 0)
-        return usage_error("--run needs a run id (a positive number), not", optarg);
-      break;
-    case O_WAIT:
-      a->wait_ms = -1;
-      if (optarg && (a->wait_ms = strtoll(optarg, &end, 10) * 1000, *end || a->wait_ms < 0))
-        return usage_error("--wait=SECONDS needs whole seconds, not", optarg);
-      break;
-    case ':': return usage_error("needs a value:", argv[optind - 1]);
-    default: return usage_error("unknown option", argv[optind - 1]);
-    }
+  a->store = ca->store;
+  a->rules = ca->rules;
+  a->dry_run = cli_flag(ca, "dry-run");
+  a->initial = cli_flag(ca, "initial");
+  a->only_writes = cli_flag(ca, "only-writes");
+  a->connector = cli_value(ca, "connector");
+  a->html = cli_flag(ca, "html");
+  if ((v = cli_value(ca, "run")) && ((a->run_id = strtoll(v, &end, 10)) <= 0 || *end))
+    return cli_usage_error(ca, "--run needs a run id (a positive number), not %s", v);
+  if ((v = cli_value(ca, "wait"))) {
+    a->wait_ms = -1;   /* bare --wait: without bound */
+    if (*v && ((a->wait_ms = strtoll(v, &end, 10) * 1000) < 0 || *end))
+      return cli_usage_error(ca, "--wait=SECONDS needs whole seconds, not %s", v);
   }
-  if (optind < argc)
-    return usage_error("takes no arguments:", argv[optind]);
-  if (a->html == a->json)
-    return usage_error("give one of --html and --json", NULL);
-  if (a->initial && a->delta)
-    return usage_error("give one of --initial and --delta", NULL);
-  if (!a->dry_run && (a->initial || a->delta || a->only_writes || a->connector || a->wait_ms))
-    return usage_error("--initial, --delta, --only-writes, --connector and --wait go with "
-                       "--dry-run", NULL);
-  if (a->dry_run && a->run_id)
-    return usage_error("give one of --dry-run and --run", NULL);
+  if (!a->html && !cli_flag(ca, "json"))
+    return cli_usage_error(ca, "give --html or --json");
+  if (!a->dry_run && (a->initial || cli_flag(ca, "delta") || a->only_writes || a->connector ||
+                      cli_value(ca, "wait")))
+    return cli_usage_error(ca, "--initial, --delta, --only-writes, --connector and --wait go "
+                               "with --dry-run");
   return 0;
 }
 
@@ -262,15 +239,15 @@ out:
   return rc;
 }
 
-int cli_report(int argc, char **argv)
+static int report_verb(const cli_args *ca)
 {
   report_args a;
   mvs_engine *e = NULL;
   char *err = NULL;
   int rc;
 
-  if ((rc = parse_args(argc, argv, &a)) != 0)
-    return rc < 0 ? MVS_EXIT_OK : rc;
+  if ((rc = parse_args(ca, &a)) != 0)
+    return rc;
   if ((rc = engine_open(a.store, a.dry_run ? a.rules : NULL, &e, &err)) != ENGINE_OK) {
     cli_log(CLI_LOG_ERR, "report", "%s", err ? err : "cannot open");
     free(err);

@@ -11,17 +11,8 @@
 
 #include "engine/rule_files.h"
 #include "rules/ruleset.h"
+#include "schema/json_str.h"
 #include "tools/cli.h"
-
-static void rules_usage(FILE *f)
-{
-  fprintf(f,
-          "usage: mvsync rules check PATH... [--today YYYY-MM-DD]\n"
-          "       mvsync rules fmt PATH... [--write | --check]\n"
-          "       mvsync rules show PATH... [--json [--positions]]\n"
-          "       mvsync rules import connect PATH [--connectors DIR] [--out DIR]\n"
-          "PATH is a .rules file or a directory (all *.rules files in it, sorted).\n");
-}
 
 /* A rule_files failure as an exit code, reported on stderr. */
 static int files_failed(int rc, const char *err)
@@ -147,72 +138,104 @@ static void print_summary(const rule_set *rs)
   }
 }
 
-enum rules_cmd { CMD_CHECK, CMD_FMT, CMD_SHOW };
+/* `rules check --json`: the verdict and every diagnostic, on stdout (the diagnostics are
+ * sorted).  rs is NULL when the files could not be parsed at all. */
+static int print_check_json(const rule_files *files, const rule_set *rs, const rule_diags *d)
+{
+  buf b;
+  size_t i;
+  int rc = 0;
 
-int cli_rules(int argc, char **argv)
+  buf_init(&b, 0);
+  buf_printf(&b, "{\"ok\": %s, \"files\": %zu, \"connectors\": %zu, \"rules\": %zu, "
+             "\"collections\": %zu, \"errors\": %zu, \"warnings\": %zu, \"diagnostics\": [",
+             d->n_errors ? "false" : "true", files->n, rs ? rs->n_connectors : 0,
+             rs ? rs->n_rules : 0, rs ? rs->n_collections : 0, d->n_errors, d->n - d->n_errors);
+  for (i = 0; i < d->n; i++) {
+    const rule_diag *g = &d->items[i];
+    buf_adds(&b, i ? ",\n  {\"file\": " : "\n  {\"file\": ");
+    json_str_write(&b, g->file, strlen(g->file));
+    buf_printf(&b, ", \"line\": %u, \"col\": %u, \"severity\": \"%s\", \"message\": ",
+               (unsigned)g->line, (unsigned)g->col,
+               g->severity == RULE_SEV_ERROR ? "error" : "warning");
+    json_str_write(&b, g->message, strlen(g->message));
+    buf_addc(&b, '}');
+  }
+  if (buf_adds(&b, d->n ? "\n]}\n" : "]}\n") != 0)
+    rc = -1;
+  else
+    fputs(b.p, stdout);
+  buf_free(&b);
+  return rc;
+}
+
+static int rules_run(const cli_args *a);
+
+static const cli_opt check_opts[] = {
+  {"today", CLI_ARG, "YYYY-MM-DD", "The date review-by is compared with (default: today, UTC).",
+   0, 0},
+  {"json", CLI_NO_ARG, NULL,
+   "The verdict as JSON on stdout: ok, files, connectors, rules, collections, errors, "
+   "warnings, and diagnostics (each with file, line, col, severity, message).", 0, 0},
+  {NULL, 0, NULL, NULL, 0, 0}};
+static const cli_opt fmt_opts[] = {
+  {"write", CLI_NO_ARG, NULL, "Rewrite the files whose text is not canonical.", 1, 0},
+  {"check", CLI_NO_ARG, NULL,
+   "List the files whose text is not canonical and exit 1 if there is one; write nothing.", 1, 0},
+  {NULL, 0, NULL, NULL, 0, 0}};
+static const cli_opt show_opts[] = {
+  {"json", CLI_NO_ARG, NULL, "The parsed rule set as JSON (docs/rules-json.md).", 0, 0},
+  {"positions", CLI_NO_ARG, NULL, "With --json: each item's file:line:col as \"pos\".", 0, 0},
+  {NULL, 0, NULL, NULL, 0, 0}};
+
+#define PATH_DETAIL \
+  "PATH is a .rules file or a directory (all *.rules files in it, sorted); all PATHs " \
+  "together are one rule set."
+static const cli_verb check_verb = {
+  "rules check", "parse and check a rule set: file:line:col: error: on stderr", "PATH...", 1, -1,
+  0, check_opts, PATH_DETAIL, rules_run, NULL};
+static const cli_verb fmt_verb = {
+  "rules fmt", "print, rewrite or check the canonical form of rule files", "PATH...", 1, -1, 0,
+  fmt_opts, PATH_DETAIL, rules_run, NULL};
+static const cli_verb show_verb = {
+  "rules show", "a summary of each rule and collection, or the rule set as JSON", "PATH...", 1,
+  -1, 0, show_opts, PATH_DETAIL, rules_run, NULL};
+static const cli_verb *const rules_subs[] = {&check_verb, &fmt_verb, &show_verb,
+                                             &cli_rules_import_verb, NULL};
+const cli_verb cli_rules_verb = {"rules", "check, format, show or import rule files", NULL, 0, 0,
+                                 0, NULL, NULL, NULL, rules_subs};
+
+static int rules_run(const cli_args *a)
 {
   rule_files files = {0};
   char err[PATH_MAX + 256];
   rule_set *rs = NULL;
   rule_diags d;
-  const char *cmd;
-  enum rules_cmd sub;
-  bool write = false, check = false, json = false, positions = false;
+  const cli_verb *sub = a->verb;
+  bool json = sub != &fmt_verb && cli_flag(a, "json");
   rule_date today = today_utc();
   int i, rc = MVS_EXIT_USAGE;
 
   rule_diags_init(&d);
-  if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-    rules_usage(argc < 2 ? stderr : stdout);
-    return argc < 2 ? MVS_EXIT_USAGE : MVS_EXIT_OK;
-  }
-  cmd = argv[1];
-  if (strcmp(cmd, "import") == 0)
-    return cli_rules_import(argc - 1, argv + 1);
-  if (strcmp(cmd, "check") == 0)
-    sub = CMD_CHECK;
-  else if (strcmp(cmd, "fmt") == 0)
-    sub = CMD_FMT;
-  else if (strcmp(cmd, "show") == 0)
-    sub = CMD_SHOW;
-  else {
-    fprintf(stderr, "mvsync rules: unknown subcommand '%s'\n", cmd);
-    rules_usage(stderr);
-    return MVS_EXIT_USAGE;
-  }
-  for (i = 2; i < argc; i++) {
-    const char *a = argv[i];
-    if (sub == CMD_FMT && strcmp(a, "--write") == 0) {
-      write = true;
-    } else if (sub == CMD_FMT && strcmp(a, "--check") == 0) {
-      check = true;
-    } else if (sub == CMD_SHOW && strcmp(a, "--json") == 0) {
-      json = true;
-    } else if (sub == CMD_SHOW && strcmp(a, "--positions") == 0) {
-      positions = true;
-    } else if (sub == CMD_CHECK && strcmp(a, "--today") == 0 && i + 1 < argc) {
-      const char *t = argv[++i];
-      char tail;
-      if (sscanf(t, "%4d-%2d-%2d%c", &today.year, &today.month, &today.day, &tail) != 3 ||
-          today.month < 1 || today.month > 12 || today.day < 1 || today.day > 31) {
-        fprintf(stderr, "mvsync rules check: --today takes YYYY-MM-DD, got '%s'\n", t);
-        goto out;
-      }
-    } else if (a[0] == '-' && a[1] == '-') {
-      fprintf(stderr, "mvsync rules %s: unknown option '%s'\n", cmd, a);
-      rules_usage(stderr);
+  if (sub == &check_verb && cli_value(a, "today")) {
+    const char *t = cli_value(a, "today");
+    char tail;
+    if (sscanf(t, "%4d-%2d-%2d%c", &today.year, &today.month, &today.day, &tail) != 3 ||
+        today.month < 1 || today.month > 12 || today.day < 1 || today.day > 31) {
+      rc = cli_usage_error(a, "--today takes YYYY-MM-DD, got '%s'", t);
       goto out;
-    } else {
-      int frc = rule_files_add(&files, a, err, sizeof err);
-      if (frc != RULE_FILES_OK) {
-        rc = files_failed(frc, err);
-        goto out;
-      }
     }
   }
-  if (!files.n || (write && check) || (positions && !json)) {
-    rules_usage(stderr);
+  if (sub == &show_verb && cli_flag(a, "positions") && !json) {
+    rc = cli_usage_error(a, "--positions goes with --json");
     goto out;
+  }
+  for (i = 0; i < a->n_args; i++) {
+    int frc = rule_files_add(&files, a->args[i], err, sizeof err);
+    if (frc != RULE_FILES_OK) {
+      rc = files_failed(frc, err);
+      goto out;
+    }
   }
   if (!(rs = rule_set_new())) {
     rc = MVS_EXIT_SYSTEM;
@@ -223,8 +246,15 @@ int cli_rules(int argc, char **argv)
     goto out;
   }
   /* fmt needs only clean syntax; check and show judge the whole set. */
-  if (sub != CMD_FMT && rule_set_check(rs, today, &d) == RULE_NOMEM) {
+  if (sub != &fmt_verb && rule_set_check(rs, today, &d) == RULE_NOMEM) {
     rc = MVS_EXIT_SYSTEM;
+    goto out;
+  }
+  if (sub == &check_verb && json) {
+    rule_diags_sort(&d);
+    rc = print_check_json(&files, rs, &d) != 0 ? MVS_EXIT_SYSTEM
+         : d.n_errors                          ? MVS_EXIT_INVALID
+                                               : MVS_EXIT_OK;
     goto out;
   }
   if (print_diags(&d) != 0) {
@@ -237,9 +267,9 @@ int cli_rules(int argc, char **argv)
     goto out;
   }
   rc = MVS_EXIT_OK;
-  if (sub == CMD_FMT) {
-    rc = run_fmt(&files, rs, write, check);
-  } else if (sub == CMD_CHECK) {
+  if (sub == &fmt_verb) {
+    rc = run_fmt(&files, rs, cli_flag(a, "write"), cli_flag(a, "check"));
+  } else if (sub == &check_verb) {
     printf("ok: %zu file%s, %zu connector%s, %zu rule%s", files.n, files.n == 1 ? "" : "s",
            rs->n_connectors, rs->n_connectors == 1 ? "" : "s", rs->n_rules,
            rs->n_rules == 1 ? "" : "s");
@@ -249,7 +279,7 @@ int cli_rules(int argc, char **argv)
   } else if (json) {
     buf b;
     buf_init(&b, 0);
-    if (rule_set_to_json(rs, positions ? RULE_JSON_POSITIONS : 0, &b) != RULE_OK)
+    if (rule_set_to_json(rs, cli_flag(a, "positions") ? RULE_JSON_POSITIONS : 0, &b) != RULE_OK)
       rc = MVS_EXIT_SYSTEM;
     else
       fputs(b.p, stdout);

@@ -133,7 +133,7 @@ expect no-rules 1 "" "no synchronization rules" -- rules import connect "$odd/..
 expect missing 1 "" "No such file or directory" -- rules import connect "$work/nope" --out "$work/d"
 expect usage-none 2 "" "usage: mvsync rules import connect" -- rules import
 expect usage-source 2 "" "unknown source 'mim'" -- rules import mim "$export_dir"
-expect usage-arg 2 "" "unexpected argument '--frob'" -- rules import connect "$export_dir" --frob
+expect usage-arg 2 "" "unknown option --frob" -- rules import connect "$export_dir" --frob
 expect help 0 "usage: mvsync rules import connect PATH" "" -- rules import --help
 
 echo "$n checks, $fails failed"

@@ -267,7 +267,7 @@ python3 -c 'import json,sys; assert set(json.loads(sys.stdin.read())) == {"conne
 
 doc 'mvsync <command> [args]'
 run 2 frobnicate                                      # exit 2: usage, unknown command
-has "$err" "usage: mvsync <command> [args]"
+has "$err" "unknown command 'frobnicate'"
 
 # ---- docs/migrating-from-connect.md: the import of Microsoft's Contoso export (in a folder of
 # its own, so ./rules stays the demo rule set), then the engine steps on the demo rule set.

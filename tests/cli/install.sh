@@ -27,7 +27,8 @@ want=(bin/mvsync share/man/man1/mvsync.1 share/man/man5/mvsync-rules.5
       share/doc/mvsync/examples/demo/contoso-entra.json
       share/bash-completion/completions/mvsync
       lib/systemd/system/mvsync.service lib/systemd/system/mvsync.timer)
-for c in $("$build/mvsync" --help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }'); do
+# help and completion are described in mvsync(1).
+for c in $("$build/mvsync" --help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ && $1 != "help" && $1 != "completion" { print $1 }'); do
   want+=("share/man/man1/mvsync-$c.1")
 done
 for f in "${want[@]}"; do

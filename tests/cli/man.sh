@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
-# The man pages (docs/man) against the binary they document:
-#  - every command `mvsync --help` lists has its page mvsync-COMMAND.1, mvsync(1) names it,
-#    and there is no page for a command that does not exist;
-#  - every page renders with `man -l` without a warning (man --warnings: groff -ww);
-#  - each command's page shows every option its `--help` shows, and its SYNOPSIS shows no
-#    option the command does not take;
-#  - mvsync(1)'s EXIT STATUS lists every exit code of tools/cli.h, and every page names the
-#    version `mvsync --version` prints;
-#  - the bash completion (tools/packaging/mvsync.bash-completion), which reads the same help,
-#    completes commands and options.
-# The command and option lists are read by the completion's own functions, so the pages, the
-# completion and the help cannot drift apart unnoticed.
+# The man pages (docs/man) and the bash completion (tools/packaging/mvsync.bash-completion)
+# against the option tables of the binary they document (tools/cli_opt.h):
+#  - the generated parts (each page's SYNOPSIS, OPTIONS and GLOBAL OPTIONS, mvsync(1)'s
+#    COMMANDS, the whole completion) are what the binary prints now: tools/cli_docs.py
+#    --check, so a changed option table without `tools/cli_docs.py MVSYNC` fails here;
+#  - every command `mvsync --help` lists has its page mvsync-COMMAND.1 and no page documents
+#    a command that does not exist; every page renders with `man -l` without a warning
+#    (man --warnings: groff -ww) and names the version `mvsync --version` prints;
+#  - mvsync(1)'s EXIT STATUS lists every exit code of tools/cli.h;
+#  - the completion, loaded into bash, completes commands, sub-commands, options, option
+#    values and literal arguments.
 # Usage: man.sh PATH/TO/mvsync
 set -u
 mvsync=$1
@@ -29,9 +28,11 @@ rendered() {
 # section PAGE NAME: the lines of one section of the rendered page.
 section() { rendered "$1" | awk -v s="$2" '/^[A-Z]/ { on = ($0 == s); next } on'; }
 
-# shellcheck source=../../tools/packaging/mvsync.bash-completion
-. "$root/tools/packaging/mvsync.bash-completion"
-commands=$(_mvsync_commands "$mvsync")
+out=$(python3 "$root/tools/cli_docs.py" "$mvsync" --check) ||
+  fail "generated parts differ from the option tables (run tools/cli_docs.py $mvsync): $out"
+
+commands=$("$mvsync" --help | awk '/^commands:/ { on = 1; next } on && /^$/ { on = 0 }
+  on && /^  [a-z]/ && $1 != "help" && $1 != "completion" && !seen[$1]++ { print $1 }')
 [ "$(wc -w <<<"$commands")" -ge 13 ] || fail "mvsync --help lists too few commands: $commands"
 
 version=$("$mvsync" --version | awk '{ print $2 }')
@@ -41,7 +42,7 @@ for page in "$man"/*.[15]; do
   [ -z "$warn" ] || fail "$(basename "$page") renders with warnings: $warn"
   name=$(basename "$page"); name=${name%.1}; name=${name#mvsync-}
   case $page in
-    *.1) [ "$name" = mvsync.1 ] || [ "$name" = mvsync ] || grep -qx "$name" <<<"$commands" ||
+    *.1) [ "$name" = mvsync ] || grep -qx "$name" <<<"$commands" ||
            fail "$(basename "$page") documents '$name', which mvsync --help does not list" ;;
   esac
 done
@@ -51,14 +52,9 @@ for c in $commands; do
   page=$man/mvsync-$c.1
   [ -f "$page" ] || { fail "command $c has no man page docs/man/mvsync-$c.1"; continue; }
   grep -q "mvsync-$c(1)" <<<"$overview" || fail "mvsync(1) does not refer to mvsync-$c(1)"
-  text=$(rendered "$page")
-  help=$(_mvsync_options "$mvsync" "$c")
-  [ -n "$help" ] || fail "mvsync $c --help shows no option"
-  for o in $help; do
-    grep -qe "$o\b" <<<"$text" || fail "mvsync-$c(1) lacks $o, which mvsync $c --help shows"
-  done
-  for o in $(section "$page" SYNOPSIS | grep -o -- '--[a-z][a-z-]*' | sort -u); do
-    grep -qx -- "$o" <<<"$help" || fail "mvsync-$c(1) SYNOPSIS shows $o, which mvsync $c --help does not"
+  # Every option the usage shows is in the rendered page (the generated OPTIONS).
+  for o in $("$mvsync" help $c | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+    grep -qe "$o\b" <<<"$(rendered "$page")" || fail "mvsync-$c(1) lacks $o, which mvsync help $c shows"
   done
 done
 
@@ -67,15 +63,40 @@ want=$(grep -o 'MVS_EXIT_[A-Z_]* = [0-9]*' "$root/tools/cli.h" | awk '{ print $3
 got=$(section "$man/mvsync.1" "EXIT STATUS" | grep -oE '^       [0-9]+ ' | tr -d ' ' | sort -n | tr '\n' ' ')
 [ "$want" = "$got" ] || fail "mvsync(1) EXIT STATUS lists codes '$got'; tools/cli.h has '$want'"
 
-# The completion: a command from its prefix, a command's options, a subcommand word.
-complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _mvsync; echo "${COMPREPLY[*]}"; }
-[ "$(complete_words "$mvsync" cyc)" = cycle ] || fail "completion of 'cyc': $(complete_words "$mvsync" cyc)"
-[ "$(complete_words "$mvsync" --store x.db cyc)" = cycle ] || fail "completion after --store: $(complete_words "$mvsync" --store x.db cyc)"
-got=$(complete_words "$mvsync" cycle --allow-)
-[ "$got" = "--allow-deletes --allow-mass-delete" ] || fail "completion of 'cycle --allow-': $got"
-[ "$(complete_words "$mvsync" staging o)" = "on off" ] || fail "completion of 'staging o': $(complete_words "$mvsync" staging o)"
-[ "$(complete_words "$mvsync" rules f)" = fmt ] || fail "completion of 'rules f'"
-[ "$(complete_words "$mvsync" rules import c)" = connect ] || fail "completion of 'rules import c'"
+# The completion, as bash loads it.  The expected words are the options and arguments the
+# docs (docs/cli.md) give each command.
+# shellcheck source=../../tools/packaging/mvsync.bash-completion
+. "$root/tools/packaging/mvsync.bash-completion"
+complete_words() {
+  COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=()
+  _mvsync 2>/dev/null
+  printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ' | sed 's/ $//'
+}
+check_completion() {
+  local want=$1; shift
+  got=$(complete_words mvsync "$@")
+  [ "$got" = "$want" ] || fail "completion of '$*': '$got', want '$want'"
+}
+check_completion cycle cyc
+check_completion cycle --store x.db cyc
+check_completion cycle --rules=r cyc
+check_completion "--allow-deletes --allow-mass-delete" cycle --allow-
+check_completion "--allow-mass-delete" import contoso.com --allow-
+check_completion "off on" staging o
+check_completion "cs" show c
+check_completion "fmt" rules f
+check_completion "connect" rules import c
+check_completion "--today" rules check x.rules --to
+check_completion "--write" rules fmt --w
+check_completion "auto cloud connect" expr --dialect ''
+check_completion "--dry-run" --store s.db sync --dry
+check_completion "--wait=" staging on --wa
+check_completion "bash" completion ''
+[ -z "$(complete_words mvsync runs --allow)" ] || fail "completion offers runs an option it does not take"
+
+# The installed completion is the generated one (tests/cli/install.sh installs this file).
+cmp -s <("$mvsync" completion bash) "$root/tools/packaging/mvsync.bash-completion" ||
+  fail "tools/packaging/mvsync.bash-completion is not what mvsync completion bash prints"
 
 n=$(ls "$man" | wc -l)
 echo "man: $n pages, $(wc -w <<<"$commands") commands, $fails failures"

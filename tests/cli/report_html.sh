@@ -50,7 +50,7 @@ export MVSYNC_STORE="$W/mvsync.db" MVSYNC_RULES="$W"
 "$MVSYNC" init >/dev/null
 
 # Usage: the verb's help on stdout, exit 0; a missing output form or an unknown option, exit 2.
-"$MVSYNC" report --help >help.out && grep -q "mvsync report --dry-run" help.out && ok "report --help" ||
+"$MVSYNC" report --help >help.out && grep -q "usage: mvsync report \[--dry-run | --run ID\]" help.out && ok "report --help" ||
   bad "report --help"
 set +e
 "$MVSYNC" report --dry-run >/dev/null 2>&1; rc1=$?

@@ -34,9 +34,9 @@ expect check-missing 3 "" "no-such.rules: No such file or directory" -- rules ch
 mkdir "$work/empty"
 expect check-empty-dir 1 "" "no *.rules files" -- rules check "$work/empty"
 expect usage-none 2 "" "usage:" -- rules
-expect usage-sub 2 "" "unknown subcommand 'lint'" -- rules lint x
+expect usage-sub 2 "" "unknown command 'lint'" -- rules lint x
 expect usage-nopath 2 "" "usage:" -- rules check
-expect usage-option 2 "" "unknown option '--frob'" -- rules check --frob "$examples"
+expect usage-option 2 "" "unknown option --frob" -- rules check --frob "$examples"
 expect usage-today 2 "" "--today takes YYYY-MM-DD" -- rules check --today tomorrow "$examples"
 
 # fmt: prints the canonical text; --check lists files that are not canonical; --write

@@ -117,7 +117,7 @@ sqlite3 "$work/d/other.db" "CREATE TABLE t(x); INSERT INTO t VALUES (1);"
 before=$(sha256sum <"$work/d/other.db")
 expect foreign-db 3 "other.db: not an mvsync store" pending --store other.db
 [ "$(sha256sum <"$work/d/other.db")" = "$before" ] || bad "a foreign database was changed"
-expect init-dry-run 2 "has no --dry-run" init --dry-run --store dry.db
+expect init-dry-run 2 "takes no --dry-run" init --dry-run --store dry.db
 [ -e "$work/d/dry.db" ] && bad "init --dry-run created the store"
 # 0600 whatever the umask; init may re-initialise an empty file and tightens an old store.
 (cd "$work/d" && umask 000 && "$mvsync" init --store loose.db >/dev/null) || bad "init under umask 000"
