@@ -114,8 +114,22 @@ int diff_change_add(mvs_engine *e, diff_entry *x, const char *attr, mvs_value ol
   return 0;
 }
 
+int diff_set_filter(diff_log *d, const diff_filter *filter)
+{
+  d->filter = *filter;
+  d->filter.connector = NULL;
+  if (filter->connector && !(d->filter.connector = strdup(filter->connector)))
+    return -1;
+  return 0;
+}
+
 void diff_free(diff_log *d)
 {
+  size_t i;
+  for (i = 0; i < d->n_counts; i++)
+    free(d->counts[i].where);
+  free(d->counts);
+  free((char *)d->filter.connector);
   free(d->items);
   if (d->arena)
     mvs_arena_free(d->arena);
@@ -211,6 +225,62 @@ static bool shown(const diff_entry *x)
   return x->op && x->op[0];
 }
 
+/* A dry run's entry that its output shows: not a staging entry its export step shows again,
+ * and one the filter lets through. */
+static bool listed(const diff_log *d, const diff_entry *x)
+{
+  bool metaverse = strcmp(x->kind, "metaverse") == 0;
+  if (!shown(x) || (d->writes_follow && strcmp(x->kind, "export") == 0))
+    return false;
+  if (d->filter.only_writes && strcmp(x->kind, "send") != 0 && strcmp(x->kind, "held") != 0)
+    return false;
+  return !d->filter.connector || (!metaverse && strcmp(x->where, d->filter.connector) == 0);
+}
+
+/* The values an entry changes: each value written or removed; a skipped-references entry's
+ * changes hold how many values each attribute left out. */
+static int64_t entry_values(const diff_entry *x)
+{
+  int64_t n = 0;
+  size_t j;
+  bool skipped = strcmp(x->kind, "skipped") == 0;
+  for (j = 0; j < x->n_changes; j++) {
+    const diff_change *c = &x->changes[j];
+    if (skipped)
+      n += c->new_v.type == MVS_V_NUM ? c->new_v.u.num : 0;
+    else
+      n += (int64_t)(c->new_v.type != MVS_V_NULL ? mvs_count(c->new_v) : mvs_count(c->old_v));
+  }
+  return n;
+}
+
+static int count_entry(diff_log *d, const diff_entry *x)
+{
+  diff_count *c;
+  size_t i;
+  for (i = 0; i < d->n_counts; i++) {
+    c = &d->counts[i];
+    if (strcmp(c->kind, x->kind) == 0 && strcmp(c->op, x->op) == 0 &&
+        strcmp(c->where, x->where) == 0)
+      break;
+  }
+  if (i == d->n_counts) {
+    if (array_reserve(&d->counts, &d->cap_counts, d->n_counts + 1, sizeof *d->counts) != 0)
+      return -1;
+    c = &d->counts[d->n_counts];
+    memset(c, 0, sizeof *c);
+    c->kind = x->kind;
+    c->op = x->op;
+    if (!(c->where = strdup(x->where)))
+      return -1;
+    d->n_counts++;
+  }
+  c = &d->counts[i];
+  c->objects++;
+  c->values += entry_values(x);
+  return 0;
+}
+
 int diff_render(const diff_log *d, bool json, buf *out)
 {
   size_t i, n_shown = 0;
@@ -241,9 +311,13 @@ int diff_flush(mvs_engine *e)
     return d && d->error[0] ? -1 : 0;
   buf_init(&out, 0);
   for (i = 0; i < d->n && rc == 0; i++) {
-    if (!shown(d->items[i]))
+    if (!listed(d, d->items[i]))
       continue;
     buf_reset(&out);
+    if (count_entry(d, d->items[i]) != 0) {
+      diff_fail(d, "out of memory");
+      break;
+    }
     if (render_entry(d->items[i], d->json, d->shown == 0, &out) != 0 ||
         fwrite(out.p, 1, out.len, d->spill) != out.len)
       rc = -1;
@@ -277,4 +351,174 @@ int diff_write(diff_log *d, FILE *out)
   if (d->json)
     fputs(d->shown ? "\n]" : "]", out);
   return ferror(out) ? -1 : 0;
+}
+
+/* ---- the summary ---- */
+
+/* The order the summary reads in: what would be written first. */
+static const char *const summary_kinds[] = {"send", "held", "export", "import",
+                                            "connector-space", "metaverse", "skipped"};
+
+static size_t kind_rank(const char *kind)
+{
+  size_t k;
+  for (k = 0; k < sizeof summary_kinds / sizeof summary_kinds[0]; k++)
+    if (strcmp(kind, summary_kinds[k]) == 0)
+      return k;
+  return k;
+}
+
+/* Connector-space entries (import, sync) read as one group per connector. */
+static size_t group_rank(const char *kind)
+{
+  size_t k = kind_rank(kind);
+  return k == 4 ? 3 : k;
+}
+
+static int cmp_count(const void *a, const void *b)
+{
+  const diff_count *x = *(const diff_count *const *)a, *y = *(const diff_count *const *)b;
+  size_t gx = group_rank(x->kind), gy = group_rank(y->kind);
+  int c;
+  if (gx != gy)
+    return gx < gy ? -1 : 1;
+  if ((c = strcmp(x->where, y->where)) != 0)
+    return c;
+  if (kind_rank(x->kind) != kind_rank(y->kind))
+    return kind_rank(x->kind) < kind_rank(y->kind) ? -1 : 1;
+  return strcmp(x->op, y->op);
+}
+
+static int64_t op_count(const diff_count *const *v, size_t from, size_t to, const char *op,
+                        int64_t *values)
+{
+  int64_t n = 0;
+  size_t i;
+  for (i = from; i < to; i++) {
+    *values += strcmp(v[i]->op, op) == 0 ? v[i]->values : 0;
+    n += strcmp(v[i]->op, op) == 0 ? v[i]->objects : 0;
+  }
+  return n;
+}
+
+/* One connector's writes (or staged exports): the four operations always, then any other. */
+static void summary_writes(buf *out, const diff_count *const *v, size_t from, size_t to)
+{
+  static const char *const ops[] = {"add", "update", "rename", "delete"};
+  int64_t values = 0, n;
+  size_t i, k;
+  buf_printf(out, "  %s:", v[from]->where);
+  for (k = 0; k < 4; k++) {
+    n = op_count(v, from, to, ops[k], &values);
+    buf_printf(out, "%s %lld %s%s", k ? "," : "", (long long)n, ops[k], n == 1 ? "" : "s");
+  }
+  for (i = from; i < to; i++) {
+    for (k = 0; k < 4 && strcmp(v[i]->op, ops[k]) != 0; k++)
+      ;
+    if (k == 4) {
+      buf_printf(out, ", %lld %s", (long long)v[i]->objects, v[i]->op);
+      values += v[i]->values;
+    }
+  }
+  buf_printf(out, " (%lld value%s)\n", (long long)values, values == 1 ? "" : "s");
+}
+
+/* Any other group: "import: 3 add, 1 update; sync: 2 join" per connector or object type. */
+static void summary_changes(buf *out, const diff_count *const *v, size_t from, size_t to)
+{
+  size_t i;
+  buf_printf(out, "  %s:", v[from]->where);
+  for (i = from; i < to; i++) {
+    bool head = i == from || strcmp(v[i]->kind, v[i - 1]->kind) != 0;
+    const char *kind = strcmp(v[i]->kind, "connector-space") == 0 ? "sync" : v[i]->kind;
+    if (group_rank(v[i]->kind) == 3 && head)
+      buf_printf(out, "%s %s:", i == from ? "" : ";", kind);
+    else if (!head || i != from)
+      buf_addc(out, ',');
+    if (strcmp(v[i]->kind, "skipped") == 0)
+      buf_printf(out, " %lld object%s, %lld value%s", (long long)v[i]->objects,
+                 v[i]->objects == 1 ? "" : "s", (long long)v[i]->values,
+                 v[i]->values == 1 ? "" : "s");
+    else
+      buf_printf(out, " %lld %s", (long long)v[i]->objects, v[i]->op);
+  }
+  buf_addc(out, '\n');
+}
+
+int diff_summary(const diff_log *d, bool json, buf *out)
+{
+  static const char *const heads[] = {
+      "would write to each target connector:\n",
+      "held back by the deletion threshold (not written):\n",
+      "would stage as pending exports (an export run sends them):\n",
+      "would change in the connector spaces:\n",
+      "",
+      "would change in the metaverse:\n",
+      "references skipped (their objects have no object in the target connector):\n"};
+  const diff_count **v;
+  size_t i, j;
+
+  if (!(v = malloc((d->n_counts + 1) * sizeof *v)))
+    return -1;
+  for (i = 0; i < d->n_counts; i++)
+    v[i] = &d->counts[i];
+  if (d->n_counts)
+    qsort(v, d->n_counts, sizeof *v, cmp_count);
+  if (json)
+    buf_addc(out, '[');
+  for (i = 0; i < d->n_counts; i++) {
+    if (!json)
+      break;
+    buf_printf(out, "%s{\"kind\": \"%s\", \"where\": ", i ? ", " : "", v[i]->kind);
+    json_str_write(out, v[i]->where, strlen(v[i]->where));
+    buf_printf(out, ", \"op\": \"%s\", \"objects\": %lld, \"values\": %lld}", v[i]->op,
+               (long long)v[i]->objects, (long long)v[i]->values);
+  }
+  if (!json && (!d->n_counts || group_rank(v[0]->kind) != 0))
+    buf_adds(out, "would write to each target connector: nothing\n");
+  for (i = 0; !json && i < d->n_counts; i = j) {
+    size_t g = group_rank(v[i]->kind);
+    if (i == 0 || g != group_rank(v[i - 1]->kind))
+      buf_adds(out, heads[g]);
+    for (j = i; j < d->n_counts && group_rank(v[j]->kind) == g &&
+                strcmp(v[j]->where, v[i]->where) == 0; j++)
+      ;
+    if (g <= 2)
+      summary_writes(out, v, i, j);
+    else
+      summary_changes(out, v, i, j);
+  }
+  if (json)
+    buf_addc(out, ']');
+  free(v);
+  return 0;
+}
+
+int diff_each(diff_log *d, int (*fn)(void *u, const char *entry, size_t len), void *u)
+{
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  int rc = 0;
+
+  if (d->error[0] || !d->spill || !d->json || fflush(d->spill) != 0 ||
+      fseek(d->spill, 0, SEEK_SET) != 0)
+    return -1;
+  /* The spill file holds "\n {...}" then ",\n {...}" per entry: one entry per line. */
+  while (rc == 0 && (n = getline(&line, &cap, d->spill)) > 0) {
+    size_t len = (size_t)n;
+    const char *p = line;
+    while (len && (p[len - 1] == '\n' || p[len - 1] == ','))
+      len--;
+    while (len && *p == ' ') {
+      p++;
+      len--;
+    }
+    if (len)
+      rc = fn(u, p, len);
+  }
+  if (rc == 0 && ferror(d->spill))
+    rc = -1;
+  free(line);
+  return rc;
 }

@@ -34,6 +34,21 @@ typedef struct diff_entry {
   bool drift;               /* an export with drift changes */
 } diff_entry;
 
+/* What a dry run's shown entries add up to, per kind, connector (or metaverse object type)
+ * and operation: the summary a person reads first. */
+typedef struct diff_count {
+  const char *kind, *op;    /* static strings */
+  char *where;              /* malloc'd */
+  int64_t objects, values;
+} diff_count;
+
+/* What a dry run shows: every entry, or only the writes (`send`), or only those of one
+ * connector (the metaverse's entries then not at all). */
+typedef struct diff_filter {
+  bool only_writes;
+  const char *connector;    /* NULL: every connector */
+} diff_filter;
+
 /* The entries of the objects being evaluated live in the arena; a dry run writes them, rendered,
  * to its spill file at each object boundary (diff_flush), so its memory is one object's diff
  * whatever the size of the run.  A preview (no spill file) keeps its few entries in memory. */
@@ -44,6 +59,12 @@ struct diff_log {
   FILE *spill;              /* dry runs: the rendered entries so far (unlinked temp file) */
   bool json;                /* how the spill file is rendered */
   size_t shown;             /* entries written to it */
+  diff_filter filter;       /* connector: malloc'd copy */
+  /* A cycle: its export step shows what it would send (with the rule and drift the sync
+   * noted, store_dry_note_*), so the sync's staging entries are not shown again. */
+  bool writes_follow;
+  diff_count *counts;
+  size_t n_counts, cap_counts;
   char error[256];          /* non-empty: an entry was lost; the run must fail */
 };
 
@@ -54,12 +75,22 @@ int diff_change_add(mvs_engine *e, diff_entry *d, const char *attr, mvs_value ol
 /* A diff kept in memory (preview), or, with spill, one that streams (dry runs); the arena
  * holds one object's entries and is capped at cap bytes (0: 1 GiB). */
 int diff_open(diff_log *d, bool spill, bool json, size_t cap);
+/* Show only what filter lets through (dry runs); 0, or -1 out of memory. */
+int diff_set_filter(diff_log *d, const diff_filter *filter);
 /* An object boundary: write the collected entries to the spill file.  -1 (and d->error set)
  * when anything could not be kept. */
 int diff_flush(mvs_engine *e);
 int diff_render(const diff_log *d, bool json, buf *out);
 /* The whole streamed diff, framed ("[...]" or text), copied to out. */
 int diff_write(diff_log *d, FILE *out);
+/* The shown entries counted (diff_count), as text — what would be written to each target
+ * connector first, then what would be staged, what changes in the connector spaces and the
+ * metaverse, the references skipped — or as a JSON array of {"kind", "where", "op",
+ * "objects", "values"}. */
+int diff_summary(const diff_log *d, bool json, buf *out);
+/* Each shown entry of a JSON spill file, one compact JSON object (no framing), to fn; stops
+ * at fn's first nonzero return, which it returns; -1 when the file cannot be read. */
+int diff_each(diff_log *d, int (*fn)(void *u, const char *entry, size_t len), void *u);
 void diff_free(diff_log *d);
 /* A value in a preview trace line: "text" (empty for none), a JSON array when multi-valued. */
 int trace_value(mvs_engine *e, buf *out, mvs_value v);

@@ -730,6 +730,30 @@ void dump_run_json(buf *out, const run_row *r)
   buf_addc(out, '}');
 }
 
+int engine_run_json(mvs_engine *e, int64_t id, buf *out)
+{
+  run_row *rows = NULL;
+  size_t n, i, pick;
+  int rc = ENGINE_INVALID;
+
+  mvs_arena_reset(e->scratch);
+  if (store_run_list(e->st, e->scratch, &rows, &n) != STORE_OK)
+    return engine_fail(e, ENGINE_SYSTEM, "runs");
+  for (pick = n, i = 0; i < n; i++)
+    if (id ? rows[i].id == id : (pick == n || rows[i].id > rows[pick].id))
+      pick = i;
+  if (pick < n) {
+    dump_run_json(out, &rows[pick]);
+    rc = ENGINE_OK;
+  } else if (id) {
+    engine_errorf(e, "no run %lld in the store (`mvsync runs` lists them)", (long long)id);
+  } else {
+    engine_errorf(e, "no run in the store yet");
+  }
+  free(rows);
+  return rc;
+}
+
 int engine_runs(mvs_engine *e, bool json, buf *out)
 {
   run_row *rows = NULL;

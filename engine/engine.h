@@ -90,10 +90,22 @@ int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *r);
  * that end rolls back.  The would-be changes stream to a temporary file as they are computed
  * (bounded memory), rendered as text, or as a JSON array with json; a run whose diff lost
  * anything fails (ENGINE_SYSTEM).  MVSYNC_DRY_RUN_MEMORY caps one object's diff (bytes). */
-int engine_dry_begin(mvs_engine *e, bool json);
+typedef struct dry_run_opts {
+  bool json;            /* the diff as a JSON array (else text) */
+  bool only_writes;     /* show only what would be sent (and held back) */
+  const char *connector; /* show only this connector's changes (NULL: all) */
+} dry_run_opts;
+int engine_dry_begin(mvs_engine *e, const dry_run_opts *o);
 int engine_dry_end(mvs_engine *e);
 /* The changes collected since engine_dry_begin, copied to out. */
 int engine_diff_write(mvs_engine *e, FILE *out);
+/* What the shown changes add up to (engine/diff.h, diff_summary): text — what would be
+ * written to each target connector first, then the connector spaces and the metaverse — or
+ * a JSON array of {"kind", "where", "op", "objects", "values"}. */
+int engine_diff_summary(mvs_engine *e, bool json, buf *out);
+/* Each shown change of a JSON dry run, one JSON object per call, to fn (a report renders
+ * them); fn's nonzero return stops and is returned, -1 when the diff cannot be read. */
+int engine_diff_each(mvs_engine *e, int (*fn)(void *u, const char *entry, size_t len), void *u);
 /* Log lines of the runs so far (notices such as "rule set changed: full sync"). */
 const char *engine_log(mvs_engine *e);
 
@@ -142,6 +154,8 @@ int engine_runs(mvs_engine *e, bool json, buf *out);
 enum { SEARCH_TEXT = 0, SEARCH_JSON, SEARCH_CSV };
 int engine_search(mvs_engine *e, const char *space, const char *filter, int format,
                   int64_t limit, FILE *out, buf *explain, bool *more);
+/* One run as `runs --json` prints it (id 0: the last run); ENGINE_INVALID when there is none. */
+int engine_run_json(mvs_engine *e, int64_t id, buf *out);
 /* `mvsync status` (docs/monitoring.md): staging, rule-set hashes, the last run of each step,
  * pending exports, the full steps the next cycle will run and why, object counts; as text,
  * JSON or the Prometheus text format of the metrics file.  Reads only (safe beside a run).

@@ -220,10 +220,10 @@ static int deletion_guard(mvs_engine *e, conn_info *c, int64_t cid, const run_op
   return 1;
 }
 
-/* A dry run shows what would be sent, and sends nothing: one diff entry per pending export,
- * counted as the live run counts what the directory accepts, so the two summaries can be
- * compared. */
-static int export_show(mvs_engine *e, conn_info *c, const id_list *ids)
+/* A dry run shows what would be sent, and sends nothing: one diff entry per pending export
+ * (kind "send"), counted as the live run counts what the directory accepts, so the two
+ * summaries can be compared; or, kind "held", what the deletion threshold holds back. */
+static int export_show(mvs_engine *e, conn_info *c, const id_list *ids, const char *kind)
 {
   size_t i, k;
 
@@ -238,7 +238,7 @@ static int export_show(mvs_engine *e, conn_info *c, const id_list *ids)
     diff_flush(e);
     if (build_export(e, ids->ids[i], &x, &pe, &cs) != 0)
       return -1;
-    d = diff_add(e, "send", c->rc->name, x.dn ? x.dn : "",
+    d = diff_add(e, kind, c->rc->name, x.dn ? x.dn : "",
                  pe.op == PE_ADD ? "add" : pe.op == PE_DELETE ? "delete" : pe.op == PE_RENAME ? "rename" : "update",
                  x.new_dn);
     /* An update or rename replaces values the directory holds (as last imported). */
@@ -247,16 +247,30 @@ static int export_show(mvs_engine *e, conn_info *c, const id_list *ids)
       return -1;
     for (k = 0; k < x.n_attrs; k++) {
       mvs_value old_v = x.attrs[k].op == CONN_ATTR_DELETE ? x.attrs[k].value : mvs_null();
+      const char *rule_name;
+      bool drift;
+      /* The op of a conn_attr is the pending_export_value mode it was built from. */
+      int nrc = store_dry_note_get(e->st, ids->ids[i], x.attrs[k].name, (int)x.attrs[k].op,
+                                   e->scratch, &rule_name, &drift);
+      if (nrc != STORE_OK && nrc != STORE_NOTFOUND) {
+        if (has_old)
+          view_free(&cur);
+        return -1;
+      }
       if (has_old && x.attrs[k].op == CONN_ATTR_REPLACE) {
         const attr_entry *ae = attrset_get(&cur.attrs, x.attrs[k].name, strlen(x.attrs[k].name));
         if (ae)
           old_v = ae->value;
       }
-      diff_change_add(e, d, x.attrs[k].name, old_v,
-                      x.attrs[k].op == CONN_ATTR_DELETE ? mvs_null() : x.attrs[k].value, NULL);
+      if (diff_change_add(e, d, x.attrs[k].name, old_v,
+                          x.attrs[k].op == CONN_ATTR_DELETE ? mvs_null() : x.attrs[k].value,
+                          rule_name) == 0 && d && drift)
+        d->changes[d->n_changes - 1].drift = d->drift = true;
     }
     if (has_old)
       view_free(&cur);
+    if (strcmp(kind, "send") != 0)
+      continue;
     if (x.op == CONN_EXPORT_ADD)
       e->res->adds++;
     else if (x.op == CONN_EXPORT_DELETE)
@@ -332,6 +346,9 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
     goto out;
   if ((stop = deletion_guard(e, c, cid, o))) {
     rc = stop > 0 ? ENGINE_STOPPED : ENGINE_SYSTEM;
+    /* A dry run shows what the threshold holds back: what a reviewer must look at. */
+    if (stop > 0 && e->diff && export_show(e, c, &ids, "held") != 0)
+      rc = ENGINE_SYSTEM;
     goto out;
   }
   if (staging && strcmp(staging, "on") == 0) {
@@ -340,7 +357,7 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
     goto out;
   }
   if (e->diff) {
-    rc = export_show(e, c, &ids) == 0 ? ENGINE_OK : ENGINE_SYSTEM;
+    rc = export_show(e, c, &ids, "send") == 0 ? ENGINE_OK : ENGINE_SYSTEM;
     goto out;
   }
   if (ids.n == 0) {

@@ -219,6 +219,9 @@ int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *tot
       engine_errorf(e, "--full-import: no connector \"%s\" in the rule set", o->full_imports[i]);
       return ENGINE_INVALID;
     }
+  /* What the export steps would send is shown once, as they show it (engine/diff.h). */
+  if (e->diff)
+    e->diff->writes_follow = true;
   /* Connect's order: every import, then the sync, then every export. */
   for (i = 0; i < e->n_conns; i++) {
     bool full = initial || forced_full_import(o, e->conns[i].rc->name);
@@ -268,20 +271,30 @@ stop:
   return rc;
 }
 
-int engine_dry_begin(mvs_engine *e, bool json)
+int engine_dry_begin(mvs_engine *e, const dry_run_opts *o)
 {
   /* The memory one object's diff may take (a test forces a small one to see the run fail). */
   const char *cap = getenv("MVSYNC_DRY_RUN_MEMORY");
+  diff_filter filter = {.only_writes = o->only_writes, .connector = o->connector};
   if (e->in_tx)
     return ENGINE_OK;
+  if (o->connector && e->rs && !engine_conn(e, o->connector)) {
+    engine_errorf(e, "--connector: no connector \"%s\" in the rule set", o->connector);
+    return ENGINE_INVALID;
+  }
   if (!(e->diff = calloc(1, sizeof *e->diff)) ||
-      diff_open(e->diff, true, json, cap ? (size_t)strtoull(cap, NULL, 10) : 0) != 0) {
+      diff_open(e->diff, true, o->json, cap ? (size_t)strtoull(cap, NULL, 10) : 0) != 0) {
     engine_errorf(e, "dry run: cannot create the diff's temporary file in %s: %s",
                   getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(errno));
     return ENGINE_SYSTEM;
   }
-  if (store_begin(e->st) != STORE_OK) {
+  if (diff_set_filter(e->diff, &filter) != 0) {
+    engine_errorf(e, "dry run: out of memory");
+    return ENGINE_SYSTEM;
+  }
+  if (store_begin(e->st) != STORE_OK || store_dry_notes_begin(e->st) != STORE_OK) {
     engine_errorf(e, "cannot begin a transaction: %s", store_errmsg(e->st));
+    store_rollback(e->st);
     return ENGINE_SYSTEM;
   }
   e->in_tx = true;
@@ -310,6 +323,23 @@ int engine_diff_write(mvs_engine *e, FILE *out)
     return ENGINE_SYSTEM;
   }
   return ENGINE_OK;
+}
+
+int engine_diff_summary(mvs_engine *e, bool json, buf *out)
+{
+  if (!e->diff || diff_summary(e->diff, json, out) != 0)
+    return engine_fail(e, ENGINE_SYSTEM, "dry run summary");
+  return ENGINE_OK;
+}
+
+int engine_diff_each(mvs_engine *e, int (*fn)(void *u, const char *entry, size_t len), void *u)
+{
+  int rc;
+  if (!e->diff)
+    return -1;
+  if ((rc = diff_each(e->diff, fn, u)) == -1)
+    engine_errorf(e, "%s", e->diff->error[0] ? e->diff->error : "dry run: cannot read the diff");
+  return rc;
 }
 
 int engine_staging_set(mvs_engine *e, bool on)

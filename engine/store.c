@@ -39,6 +39,7 @@ enum stmt_id {
   Q_PE_SET_STATUS, Q_PE_UNSEND, Q_PE_LIST, Q_PE_LIST_ALL, Q_PE_DESTRUCTIVE, Q_PE_VALUE_FIND, Q_PE_VALUE_TAKEN, Q_CS_KEY_TAKEN, Q_PE_VALUE_ADD,
   Q_PE_VALUE_REMOVE, Q_PE_VALUE_ANY, Q_PE_RESTAGE,
   Q_INFLIGHT_MARK, Q_INFLIGHT_GET, Q_INFLIGHT_CLEAR,
+  Q_DRY_NOTE_PUT, Q_DRY_NOTE_GET,
   Q_RUN_INSERT, Q_RUN_LIST,
   Q_CONN_INFO, Q_RUN_LAST, Q_PE_COUNTS, Q_MV_COUNT,
   Q_CS_SET_PROJECTED, Q_ERROR_LIST,
@@ -230,6 +231,12 @@ static const char *const stmt_sql[Q_COUNT] = {
                     "WHERE (?2 = 0 OR p.status = 0) "
                     "ORDER BY c.connector, CASE p.op WHEN 0 THEN 0 WHEN 2 THEN 2 ELSE 1 END, "
                     "c.dn_key, p.cs_id",
+  /* dry_run_note exists only inside a dry run's transaction (store_dry_notes_begin). */
+  [Q_DRY_NOTE_PUT] = "INSERT INTO dry_run_note(cs_id, attr, mode, rule, drift) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (cs_id, attr, mode) DO UPDATE "
+                     "SET rule = coalesce(excluded.rule, rule), drift = drift OR excluded.drift",
+  [Q_DRY_NOTE_GET] = "SELECT rule, drift FROM dry_run_note WHERE cs_id = ?1 AND attr = ?2 "
+                     "AND mode = ?3",
   [Q_INFLIGHT_MARK] = "INSERT OR IGNORE INTO export_inflight(cs_id, since) "
                       "VALUES (?1, " NOW ")",
   [Q_INFLIGHT_GET] = "SELECT 1 FROM export_inflight WHERE cs_id = ?1",
@@ -1445,6 +1452,42 @@ int store_pe_value_any(store *st, int64_t cs_id, int *any)
 }
 
 int store_pe_restage(store *st, int64_t cs_id) { return exec_on_id(st, Q_PE_RESTAGE, cs_id); }
+
+/* A table of the dry run's own, in the main database: created inside its transaction, so the
+ * rollback that ends the run removes it, and its pages go through the page cache like the
+ * run's other writes (a TEMP table would be held in memory: temp_store=MEMORY). */
+int store_dry_notes_begin(store *st)
+{
+  return exec_sql(st, "CREATE TABLE dry_run_note(cs_id INTEGER NOT NULL, attr TEXT NOT NULL, "
+                      "mode INTEGER NOT NULL, rule TEXT, drift INTEGER NOT NULL, "
+                      "PRIMARY KEY (cs_id, attr, mode)) WITHOUT ROWID");
+}
+
+int store_dry_note_put(store *st, int64_t cs_id, const char *attr, int mode, const char *rule,
+                       bool drift)
+{
+  return exec_stmt(STMT(st, Q_DRY_NOTE_PUT, P_I(cs_id), P_T(attr), P_I(mode), P_T(rule),
+                        P_I(drift)));
+}
+
+int store_dry_note_get(store *st, int64_t cs_id, const char *attr, int mode, mvs_arena *a,
+                       const char **rule, bool *drift)
+{
+  sqlite3_stmt *s = STMT(st, Q_DRY_NOTE_GET, P_I(cs_id), P_T(attr), P_I(mode));
+  int rc;
+  *rule = NULL;
+  *drift = false;
+  if (!s)
+    return STORE_ERR;
+  if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    *rule = col_text(s, 0, a);
+    *drift = sqlite3_column_int(s, 1) != 0;
+    if (sqlite3_column_type(s, 0) != SQLITE_NULL && !*rule)
+      rc = SQLITE_NOMEM;
+  }
+  done(s);
+  return map_rc(rc, W_ROW);
+}
 
 int store_inflight_mark(store *st, int64_t cs_id) { return exec_on_id(st, Q_INFLIGHT_MARK, cs_id); }
 

@@ -289,6 +289,17 @@ int store_inflight_mark(store *st, int64_t cs_id);
 int store_inflight_get(store *st, int64_t cs_id, int *found);
 int store_inflight_clear(store *st, int64_t cs_id);
 
+/* A dry run's notes on the exports its sync staged — the rule that decided each attribute's
+ * values and whether they revert drift — read back when its export step shows what it would
+ * send.  begin creates the table inside the dry run's transaction (its rollback drops it);
+ * mode is the pending_export_value mode.  get: STORE_NOTFOUND when nothing was noted; *rule
+ * (NULL when none) lives in a. */
+int store_dry_notes_begin(store *st);
+int store_dry_note_put(store *st, int64_t cs_id, const char *attr, int mode, const char *rule,
+                       bool drift);
+int store_dry_note_get(store *st, int64_t cs_id, const char *attr, int mode, mvs_arena *a,
+                       const char **rule, bool *drift);
+
 /* ---- runs ---- */
 typedef struct run_row {
   int64_t id;

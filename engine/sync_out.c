@@ -83,6 +83,7 @@ typedef struct pe_builder {
   pe_values vals;
   diff_entry *d;
   const obj_view *cur; /* the imported values: what a REPLACE replaces, shown in the diff */
+  const char *rule;    /* the rule that decided the attribute being staged (diff) */
   buf tmp;
 } pe_builder;
 
@@ -114,7 +115,7 @@ static int pe_add(pe_builder *pb, const char *attr, int mode, mvs_value v)
       if (ae)
         old_v = ae->value;
     }
-    diff_change_add(pb->e, pb->d, attr, old_v, mode == PE_VDELETE ? mvs_null() : v, NULL);
+    diff_change_add(pb->e, pb->d, attr, old_v, mode == PE_VDELETE ? mvs_null() : v, pb->rule);
   }
   return 0;
 }
@@ -336,6 +337,7 @@ static int stage_values(pe_builder *pb, conn_info *c, obj_view *cur, const merge
       trace_value(e, e->trace, m->val);
       buf_printf(e->trace, " by \"%s\"\n", m->src->name);
     }
+    pb->rule = m->src ? m->src->name : NULL;
     if ((m->is_ref || (decl && decl->syntax == RULE_SYN_REFERENCE))
             ? stage_ref_attr(pb, cur, m, m->attr, present, multi || !decl)
             : stage_value_attr(pb, cur, m, m->attr, present, multi))
@@ -398,6 +400,45 @@ static int stage_op(mvs_engine *e, const cs_row *cs, const char *dn, pe_row *wan
   return rc;
 }
 
+/* A dry run's entry for the reference values an export leaves out (their objects have no
+ * object in c), per attribute: a reviewer sees which groups lose which members' count. */
+static void diff_skipped(mvs_engine *e, conn_info *c, const merged_set *ms, const char *label)
+{
+  diff_entry *d = NULL;
+  char why[300];
+  size_t i;
+  for (i = 0; i < ms->n; i++) {
+    const merged *m = &ms->items[i];
+    if (!m->is_ref || m->state == MERGED_KEEP || m->skipped <= 0)
+      continue;
+    snprintf(why, sizeof why, "values left out: their objects have no object in %s",
+             c->rc->name);
+    if (!d && !(d = diff_add(e, "skipped", c->rc->name, label, "references", why)))
+      return;
+    diff_change_add(e, d, m->attr, mvs_null(), mvs_num(m->skipped), m->src ? m->src->name : NULL);
+  }
+}
+
+/* In a cycle's dry run the export step shows what would be sent; the rule and drift of each
+ * staged value are noted for it (store_dry_note_*) — once per attribute and mode, and for
+ * each value that reverts drift. */
+static int note_staged(mvs_engine *e, int64_t cs_id, const pe_builder *pb)
+{
+  size_t i;
+  if (!e->diff->writes_follow)
+    return 0;
+  for (i = 0; i < pb->vals.n && i < pb->d->n_changes; i++) {
+    const pe_value_row *v = &pb->vals.items[i];
+    bool first = i == 0 || v->mode != pb->vals.items[i - 1].mode ||
+                 strcmp(v->attr, pb->vals.items[i - 1].attr) != 0;
+    if ((first || pb->d->changes[i].drift) &&
+        store_dry_note_put(e->st, cs_id, v->attr, v->mode, pb->d->changes[i].rule,
+                           pb->d->changes[i].drift) != STORE_OK)
+      return -1;
+  }
+  return 0;
+}
+
 /* Stage the export of cs_id: the values the merged set wants that its imported values do
  * not have, as one pending export (unless it is already staged as it is); value changes of
  * a drift computation are counted and marked. */
@@ -436,6 +477,7 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
   if (e->diff) {
     pb.d = diff_add(e, "export", c->rc->name, cs.present ? label : dn ? dn : label, "", want.new_dn);
     pb.cur = &cur;
+    diff_skipped(e, c, ms, label);
   }
   if (stage_values(&pb, c, &cur, ms, rdn_attr, cs.present) != 0 ||
       staged_before(e, c, cs_id, label, &old, &old_vals, &have_old) != 0)
@@ -447,6 +489,8 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
       if (pb.d && i < pb.d->n_changes)
         pb.d->changes[i].drift = pb.d->drift = true;
     }
+  if (pb.d && note_staged(e, cs_id, &pb) != 0)
+    goto out;
   if (pb.vals.n)
     qsort(pb.vals.items, pb.vals.n, sizeof *pb.vals.items, cmp_pe_value);
 

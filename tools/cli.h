@@ -32,6 +32,8 @@ extern const cli_verb cli_init_verb, cli_import_verb, cli_sync_verb, cli_export_
 extern const cli_verb cli_pending_verb, cli_errors_verb;
 /* search (cli_search.c). */
 extern const cli_verb cli_search_verb;
+/* A dry run or a recorded run as an HTML page or JSON (cli_report.c). */
+extern const cli_verb cli_report_verb;
 
 /* A duration: whole seconds, or numbers with units s, m, h, d ("90", "30m", "1h30m").
  * Milliseconds, or -1 when it is not one (cli_engine.c). */

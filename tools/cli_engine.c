@@ -27,6 +27,8 @@ typedef struct engine_args {
   int n_pos;
   bool full, delta, initial, dry_run, json, commit, allow_deletes, allow_mass_delete;
   bool full_sync;       /* cycle --full-sync */
+  bool only_writes;     /* --dry-run --only-writes */
+  const char *connector; /* --dry-run --connector NAME */
   const char *const *full_imports; /* cycle --full-import CONNECTOR, repeated */
   size_t n_full_imports;
   const char *metrics;  /* --metrics PATH (default $MVSYNC_METRICS): the metrics file */
@@ -51,12 +53,19 @@ static int64_t watchdog_grace(int64_t timeout_ms)
 /* The options the runs share. */
 #define OPT_DRY_RUN                                                                         \
   {"dry-run", CLI_NO_ARG, NULL,                                                            \
-   "Run in one transaction, print the would-be changes attribute by attribute, then roll " \
-   "back: nothing is committed and nothing is sent.", 0, 0}
+   "Run in one transaction, print a summary (first what would be written to each target "  \
+   "connector) and the would-be changes attribute by attribute (each write once, with the " \
+   "rule that decided each value), then roll back: nothing is committed and nothing is "   \
+   "sent.", 0, 0}
+#define OPT_DRY_FILTERS                                                                     \
+  {"only-writes", CLI_NO_ARG, NULL,                                                        \
+   "With --dry-run: list only what would be written (and what the deletion threshold "     \
+   "would hold back).", 0, 0},                                                             \
+  {"connector", CLI_ARG, "NAME", "With --dry-run: list only that connector's changes.", 0, 0}
 #define OPT_RUN_JSON                                                                        \
   {"json", CLI_NO_ARG, NULL,                                                               \
    "The result as one JSON object (run, status, dry_run, adds, updates, deletes, errors, " \
-   "skipped_refs, drift, log, and with --dry-run changes).", 0, 0}
+   "skipped_refs, drift, log, and with --dry-run summary and changes).", 0, 0}
 #define OPT_TIMEOUT                                                                         \
   {"timeout", CLI_ARG, "DURATION",                                                         \
    "The run's deadline from when it holds the lock: seconds, or with units s, m, h, d "    \
@@ -78,18 +87,18 @@ static const cli_opt import_opts[] = {
   {"full", CLI_NO_ARG, NULL, "A full import: objects not seen are marked deleted.", 1, 0},
   {"delta", CLI_NO_ARG, NULL, "A delta import (the default).", 1, 0},
   {"allow-mass-delete", CLI_NO_ARG, NULL, "Let a full import past the import guard, once.", 0, 0},
-  OPT_DRY_RUN, OPT_RUN_JSON, OPT_TIMEOUT, OPT_WAIT, OPT_METRICS, OPT_END};
+  OPT_DRY_RUN, OPT_DRY_FILTERS, OPT_RUN_JSON, OPT_TIMEOUT, OPT_WAIT, OPT_METRICS, OPT_END};
 static const cli_opt sync_opts[] = {
   {"full", CLI_NO_ARG, NULL, "Every object (a full sync).", 1, 0},
   {"delta", CLI_NO_ARG, NULL, "The objects changed since the last sync (the default).", 1, 0},
-  OPT_DRY_RUN, OPT_RUN_JSON, OPT_TIMEOUT, OPT_WAIT, OPT_METRICS, OPT_END};
+  OPT_DRY_RUN, OPT_DRY_FILTERS, OPT_RUN_JSON, OPT_TIMEOUT, OPT_WAIT, OPT_METRICS, OPT_END};
 static const cli_opt export_opts[] = {
   {"allow-deletes", CLI_NO_ARG, NULL, "Override the deletion threshold, once.", 0, 0},
-  OPT_DRY_RUN, OPT_RUN_JSON, OPT_TIMEOUT, OPT_WAIT, OPT_METRICS, OPT_END};
+  OPT_DRY_RUN, OPT_DRY_FILTERS, OPT_RUN_JSON, OPT_TIMEOUT, OPT_WAIT, OPT_METRICS, OPT_END};
 static const cli_opt cycle_opts[] = {
   {"initial", CLI_NO_ARG, NULL, "Full imports and a full sync.", 1, 0},
   {"delta", CLI_NO_ARG, NULL, "Delta imports and a delta sync (the default).", 1, 0},
-  OPT_DRY_RUN, OPT_RUN_JSON,
+  OPT_DRY_RUN, OPT_DRY_FILTERS, OPT_RUN_JSON,
   {"allow-deletes", CLI_NO_ARG, NULL, "Let every export past the deletion threshold, once.", 0, 0},
   {"allow-mass-delete", CLI_NO_ARG, NULL, "Let every full import past the import guard, once.",
    0, 0},
@@ -218,6 +227,11 @@ static int parse_args(const cli_args *ca, engine_args *a)
   a->allow_deletes = given(ca, "allow-deletes");
   a->allow_mass_delete = given(ca, "allow-mass-delete");
   a->full_sync = given(ca, "full-sync");
+  a->only_writes = given(ca, "only-writes");
+  a->connector = given(ca, "connector") ? cli_value(ca, "connector") : NULL;
+  if ((a->only_writes || a->connector) && !a->dry_run)
+    return usage_error(ca, "--only-writes and --connector filter a dry run: give --dry-run",
+                       NULL);
   if (takes(ca, "full-import"))
     a->n_full_imports = cli_values(ca, "full-import", &a->full_imports);
   for (i = 0; i < ca->n_args && i < 3; i++)
@@ -284,6 +298,8 @@ static int print_result(const engine_args *a, mvs_engine *e, const char *what,
                (long long)r->errors, (long long)r->skipped_refs, (long long)r->drift);
     json_str_write(&out, log, strlen(log));
     if (a->dry_run) {
+      buf_adds(&out, ", \"summary\": ");
+      engine_diff_summary(e, true, &out);
       buf_adds(&out, ", \"changes\": ");
       fwrite(out.p, 1, out.len, stdout);
       buf_reset(&out);
@@ -293,7 +309,12 @@ static int print_result(const engine_args *a, mvs_engine *e, const char *what,
     buf_adds(&out, "}\n");
   } else {
     if (a->dry_run) {
-      fputs("dry run: nothing was committed; the changes it would make:\n", stdout);
+      /* What would be written first; the changes, object by object, after it. */
+      fputs("dry run: nothing was committed.\n", stdout);
+      engine_diff_summary(e, false, &out);
+      buf_adds(&out, "the changes it would make:\n");
+      fwrite(out.p, 1, out.len, stdout);
+      buf_reset(&out);
       if ((diff_failed = engine_diff_write(e, stdout) != ENGINE_OK))
         status = "failed";
     }
@@ -377,13 +398,14 @@ static int run_command(const engine_args *a, mvs_engine *e)
                 .progress = cli_progress_wanted() ? cli_progress : NULL,
                 .full_sync = a->full_sync, .full_imports = a->full_imports,
                 .n_full_imports = a->n_full_imports};
+  dry_run_opts dry = {.json = a->json, .only_writes = a->only_writes, .connector = a->connector};
   run_result r;
   char what[256];
   int rc;
 
   memset(&r, 0, sizeof r);
   start_watchdog(a, e);
-  if (a->dry_run && (rc = engine_dry_begin(e, a->json)) != ENGINE_OK) {
+  if (a->dry_run && (rc = engine_dry_begin(e, &dry)) != ENGINE_OK) {
     cli_log(CLI_LOG_ERR, a->cmd, "%s", engine_error(e));
     return exit_code(rc);
   }

@@ -23,6 +23,7 @@ static const cli_verb *const verbs[] = {
   &cli_status_verb,
   &cli_dump_verb,
   &cli_errors_verb,
+  &cli_report_verb,
   NULL,
 };
 

@@ -130,9 +130,18 @@ run 0 init
 doc 'mvsync cycle --initial --dry-run'
 before=$(dump)
 run 0 cycle --initial --dry-run
-has "$out" "export contoso.com: add CN=Sales_e9305786a271,OU=Cloud Groups,DC=contoso,DC=com"
+has "$out" "send contoso.com: add CN=Sales_e9305786a271,OU=Cloud Groups,DC=contoso,DC=com"
 has "$out" "+ displayName: \"Sales\""                  # "attribute by attribute"
 same "$(dump)" "$before"                              # "commits nothing"
+
+doc 'mvsync report --dry-run [--initial|--delta] [--only-writes] [--connector NAME] --html'
+doc 'mvsync report --dry-run --initial --html >report.html'
+run 0 report --dry-run --initial --html
+has "$out" "<!DOCTYPE html>"                          # one page ...
+lacks "$out" "<link"                                  # ... self-contained
+has "$out" 'CN=Sales_e9305786a271,OU=Cloud Groups'    # the writes, in the page's data
+run 0 report --dry-run --delta --only-writes --connector contoso.com --html
+same "$(dump)" "$before"                              # a dry run: nothing committed
 
 doc 'mvsync cycle --initial'
 run 0 cycle --initial
@@ -144,6 +153,12 @@ doc 'mvsync cycle --delta'
 run 0 cycle --delta
 has "$err" "contoso.onmicrosoft.com: delta import"
 has "$err" "delta sync"
+
+doc 'mvsync report [--run ID] --html'
+run 0 report --html                                   # the last run
+has "$out" '"profile": "export"'
+run 0 report --run 1 --html
+has "$out" '"profile": "full-import"'
 
 doc 'mvsync preview contoso.com "CN=Sales_e9305786a271,OU=Cloud Groups,DC=contoso,DC=com"'
 doc 'mvsync preview CONNECTOR OBJECT [--commit] [--json]'

@@ -147,7 +147,7 @@ variant() {
 
   # Dry run first, then the live cycle.
   mvs cycle --initial --dry-run >"$dir/dry1.txt"
-  sed -n '/^export /,$p' "$dir/dry1.txt" | cut -c1-160
+  sed -n '/^send /,$p' "$dir/dry1.txt" | cut -c1-160
   mvs cycle --initial --dry-run --json >"$dir/dry1.json"
   jq -e '[.changes[] | select(.kind == "send" and .op == "add")] | length == 0' "$dir/dry1.json" >/dev/null &&
     ok "$name: dry run: no group would be created" || bad "$name: dry run would create groups"

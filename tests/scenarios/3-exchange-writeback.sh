@@ -102,7 +102,7 @@ users_json "${exch_attrs[@]}" >"$WORK/exch0.json"
 # --- initial cycle: dry run first, then live ---------------------------------------------------
 mvs init >/dev/null
 mvs cycle --initial --dry-run >"$WORK/dry1.txt"
-sed -n '/^export /,$p' "$WORK/dry1.txt"
+sed -n '/^send /,$p' "$WORK/dry1.txt"
 mvs cycle --initial --dry-run --json >"$WORK/dry1.json"
 python3 - "$WORK/dry1.json" "$ashley" "${exch_attrs[@]}" <<'PY' && ok "initial dry run: only Ashley, only Exchange attributes" || bad "initial dry run"
 import json, sys

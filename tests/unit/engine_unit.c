@@ -266,7 +266,7 @@ int main(void)
   cycle(e);
   /* A dry run of the sync changes nothing. */
   d1 = dump(e);
-  CHECK(engine_dry_begin(e, false) == 0, "dry begin");
+  CHECK(engine_dry_begin(e, &(dry_run_opts){.json = false}) == 0, "dry begin");
   CHECK(engine_run(e, RUN_DELTA_SYNC, NULL, &dry, &r) == 0, "dry sync: %s", engine_error(e));
   {
     char *text = NULL;
