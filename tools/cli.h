@@ -20,6 +20,8 @@ enum mvs_exit {
 /* argv[0] is the subcommand name ("rules", "expr"). */
 int cli_rules(int argc, char **argv);
 int cli_expr(int argc, char **argv);
+/* `authority` (tools/cli_authority.c): the authority map. */
+int cli_authority(int argc, char **argv);
 /* `rules import connect PATH ...` (tools/cli_import.c): argv[0] is "import". */
 int cli_rules_import(int argc, char **argv);
 /* The engine's commands (init, import, sync, export, cycle, staging, preview, pending, show,
