@@ -117,6 +117,25 @@ static int render_json(const authority_map *m, buf *b)
       buf_adds(b, ", \"resolution\": ");
       jstr(b, f->resolution);
     }
+    if (f->kind == AUTH_DRIFT) {
+      buf_adds(b, ", \"changes\": [");
+      for (size_t j = 0; j < f->n_changes; j++) {
+        const auth_change *c = &f->changes[j];
+        buf_adds(b, j ? ", {\"object\": " : "{\"object\": ");
+        jstr(b, c->object);
+        buf_adds(b, ", \"value\": ");
+        jstr(b, c->value);
+        buf_adds(b, ", \"action\": ");
+        jstr(b, c->action);
+        buf_adds(b, ", \"rule\": ");
+        jstr(b, c->rule);
+        buf_printf(b, ", \"runs\": %lld, \"last_run\": %lld, \"last_started\": ",
+                   (long long)c->runs, (long long)c->last_run);
+        jstr(b, c->last_started);
+        buf_addc(b, '}');
+      }
+      buf_addc(b, ']');
+    }
     buf_addc(b, '}');
   }
   buf_adds(b, "],\n\"register\": [");
@@ -189,6 +208,12 @@ static int render_text(const authority_map *m, buf *b)
       buf_printf(b, "    objects (%lld): ", (long long)f->n_objects_total);
       text_list(b, f->objects, f->n_objects);
       buf_addc(b, '\n');
+    }
+    for (size_t j = 0; j < f->n_changes; j++) {
+      const auth_change *c = &f->changes[j];
+      buf_printf(b, "    %s: %s %s %s (runs %lld, last run %lld at %s, rule %s)\n", c->object,
+                 c->action, f->attribute, or_none(c->value), (long long)c->runs,
+                 (long long)c->last_run, or_none(c->last_started), or_none(c->rule));
     }
   }
   buf_adds(b, "\nwriteback register:\n");
@@ -409,6 +434,19 @@ static int render_html(const authority_map *m, buf *b)
         h(b, f->objects[j]);
         buf_adds(b, "</div>");
       }
+      for (size_t j = 0; j < f->n_changes; j++) {
+        const auth_change *c = &f->changes[j];
+        buf_adds(b, "<div class=\"change\">");
+        h(b, c->object);
+        buf_printf(b, ": %s ", c->action);
+        h(b, f->attribute);
+        buf_adds(b, " <code>");
+        h(b, c->value);
+        buf_printf(b, "</code> (runs %lld, last run %lld at ", (long long)c->runs,
+                   (long long)c->last_run);
+        h(b, c->last_started);
+        buf_adds(b, ")</div>");
+      }
       buf_adds(b, "</details>");
     } else {
       buf_adds(b, "-");
@@ -468,12 +506,300 @@ int authority_render(const authority_map *m, int format, buf *out)
   }
 }
 
+/* ---- the store's facts ---- */
+
+static const char *adup(authority_map *m, const char *s)
+{
+  return s ? mvs_arena_memdup(m->arena, s, strlen(s)) : NULL;
+}
+
+/* Add one object to a finding's list (the first MAX_LISTED) and count it. */
+static int finding_object(authority_map *m, auth_finding *f, const char *label)
+{
+  if (f->n_objects_total < 0)
+    f->n_objects_total = 0;
+  f->n_objects_total++;
+  if (f->n_objects >= MAX_LISTED)
+    return 0;
+  if (!f->objects) {
+    if (!(f->objects = mvs_arena_alloc(m->arena, MAX_LISTED * sizeof *f->objects)))
+      return -1;
+  }
+  return (f->objects[f->n_objects++] = adup(m, label)) ? 0 : -1;
+}
+
+static auth_finding *split_of(authority_map *m, const auth_attr *a)
+{
+  for (size_t i = 0; i < m->n_findings; i++) {
+    auth_finding *f = &m->findings[i];
+    if (f->kind == AUTH_SPLIT && strcmp(f->space, a->space) == 0 &&
+        strcmp(f->object_type, a->object_type) == 0 && strcmp(f->attribute, a->attribute) == 0)
+      return f;
+  }
+  return NULL;
+}
+
+typedef struct facts {
+  mvs_engine *e;
+  authority_map *m;
+  int64_t *conn_ids;          /* per connector of the rule set: its store id, 0: none */
+  char *in_scope;             /* per rule of the rule set, for the current object */
+  int64_t *reg_counts;
+  const char *connector;      /* only this connector's drift; NULL: all */
+} facts;
+
+static int64_t conn_id(facts *x, const char *name)
+{
+  const rule_set *rs = x->e->rs;
+  for (size_t i = 0; i < rs->n_connectors; i++)
+    if (strcmp(rs->connectors[i].name, name) == 0)
+      return x->conn_ids[i];
+  return 0;
+}
+
+static size_t rule_index(const rule_set *rs, const rule *r)
+{
+  return (size_t)(r - rs->rules);
+}
+
+/* A rule of the engine's set (not the other engine's). */
+static bool own_rule(const rule_set *rs, const auth_rule *ar)
+{
+  return !ar->also && ar->r >= rs->rules && ar->r < rs->rules + rs->n_rules;
+}
+
+/* One metaverse object: which rules are in scope, who decides each attribute. */
+static int object_facts(facts *x, const mv_row *mv)
+{
+  mvs_engine *e = x->e;
+  const rule_set *rs = e->rs;
+  authority_map *m = x->m;
+  obj_view v;
+  scope_env env;
+  int rc = -1;
+
+  if (view_load_mv(e, &v, mv, e->scratch) != 0)
+    return -1;
+  env = view_scope_env(&v);
+  for (size_t i = 0; i < rs->n_rules; i++) {
+    const rule *r = &rs->rules[i];
+    scope_verdict vd;
+    x->in_scope[i] = !r->disabled && r->direction == RULE_OUTBOUND &&
+                     strcmp(r->source_type, mv->object_type) == 0 &&
+                     rule_scope_eval(r, &env, &vd) == 0 && vd.in_scope;
+  }
+  for (size_t i = 0; i < m->n_reg; i++)
+    if (!m->reg[i].c && x->in_scope[rule_index(rs, m->reg[i].r)])
+      x->reg_counts[i]++;
+  for (size_t i = 0; i < m->n_attrs; i++) {
+    auth_attr *a = &m->attrs[i];
+    auth_finding *split = a->contested ? split_of(m, a) : NULL;
+    if (strcmp(a->space, "metaverse") == 0) {
+      const attr_entry *ae;
+      size_t joined = 0;
+      if (strcmp(a->object_type, mv->object_type) != 0)
+        continue;
+      ae = attrset_get(&v.attrs, a->attribute, strlen(a->attribute));
+      for (size_t j = 0; ae && ae->src && j < a->n_rules; j++)
+        if (strcmp(a->rules[j].r->name, ae->src) == 0)
+          a->rules[j].wins++;
+      /* The split concerns the objects joined in two of its sources' connectors. */
+      for (size_t j = 0; split && j < a->n_rules; j++) {
+        int64_t cs = 0, c = conn_id(x, a->rules[j].r->connector);
+        bool seen = false;
+        for (size_t k = 0; k < j; k++)
+          seen = seen || strcmp(a->rules[k].r->connector, a->rules[j].r->connector) == 0;
+        if (!seen && c && store_mv_cs_in(e->st, mv->id, c, &cs) != STORE_OK)
+          goto out;
+        joined += !seen && cs;
+      }
+      if (joined >= 2) {
+        const char *label;
+        char *text = NULL;
+        if (label_mv(e, mv->id, e->scratch, &label) != 0 ||
+            asprintf(&text, "%s (decided by %s)", label, ae && ae->src ? ae->src : "none") < 0)
+          goto out;
+        rc = finding_object(m, split, text);
+        free(text);
+        if (rc != 0)
+          goto out;
+        rc = -1;
+      }
+    } else {
+      int64_t c = conn_id(x, a->space), cs_id = 0;
+      size_t n_in = 0;
+      const auth_rule *winner = NULL;
+      for (size_t j = 0; j < a->n_rules; j++)
+        if (own_rule(rs, &a->rules[j]) && x->in_scope[rule_index(rs, a->rules[j].r)]) {
+          n_in++;
+          winner = winner ? winner : &a->rules[j];
+        }
+      if (!winner || !c || store_mv_cs_in(e->st, mv->id, c, &cs_id) != STORE_OK || !cs_id)
+        continue;
+      ((auth_rule *)winner)->wins++;
+      if (split && n_in >= 2) {
+        cs_row cs;
+        const char *label;
+        if (store_cs_get(e->st, cs_id, e->scratch, &cs) != STORE_OK ||
+            label_cs(e, &cs, e->scratch, &label) != 0 || finding_object(m, split, label) != 0)
+          goto out;
+      }
+    }
+  }
+  rc = 0;
+out:
+  view_free(&v);
+  return rc;
+}
+
+static int drift_findings(facts *x)
+{
+  mvs_engine *e = x->e;
+  authority_map *m = x->m;
+  drift_row *rows = NULL;
+  size_t n = 0;
+  int rc = -1;
+
+  if (store_drift_list(e->st, m->arena, &rows, &n) != STORE_OK)
+    goto out;
+  for (size_t i = 0; i < n;) {
+    size_t j = i, objects = 0;
+    int64_t runs = 0, last = 0;
+    const char *last_started = NULL;
+    auth_finding *f;
+    /* One finding per connector, object type and attribute. */
+    while (j < n && strcmp(rows[j].connector, rows[i].connector) == 0 &&
+           strcmp(rows[j].object_type, rows[i].object_type) == 0 &&
+           strcmp(rows[j].attr, rows[i].attr) == 0)
+      j++;
+    if (x->connector && strcmp(rows[i].connector, x->connector) != 0) {
+      i = j;
+      continue;
+    }
+    if (!(f = authority_finding_add(m, AUTH_DRIFT, rows[i].connector, rows[i].object_type,
+                                    rows[i].attr)) ||
+        !(f->changes = mvs_arena_alloc(m->arena, (j - i) * sizeof *f->changes)))
+      goto out;
+    for (size_t k = i; k < j; k++) {
+      auth_change *ch = &f->changes[f->n_changes++];
+      ch->object = rows[k].object;
+      ch->value = rows[k].value;
+      ch->action = rows[k].action;
+      ch->rule = rows[k].rule;
+      ch->runs = rows[k].runs;
+      ch->last_run = rows[k].last_run;
+      ch->last_started = rows[k].last_started;
+      runs = rows[k].runs > runs ? rows[k].runs : runs;
+      if (rows[k].last_run > last) {
+        last = rows[k].last_run;
+        last_started = rows[k].last_started;
+      }
+      if (k == i || strcmp(rows[k].object, rows[k - 1].object) != 0) {
+        objects++;
+        if (finding_object(m, f, rows[k].object) != 0)
+          goto out;
+      }
+      if (rows[k].rule && (!f->n_rules || strcmp(f->rules[f->n_rules - 1], rows[k].rule) != 0)) {
+        const char **nr = mvs_arena_alloc(m->arena, (f->n_rules + 1) * sizeof *nr);
+        if (!nr)
+          goto out;
+        if (f->n_rules)
+          memcpy(nr, f->rules, f->n_rules * sizeof *nr);
+        nr[f->n_rules++] = rows[k].rule;
+        f->rules = nr;
+      }
+    }
+    {
+      buf b;
+      buf_init(&b, 0);
+      buf_printf(&b, "%zu value%s of %s changed in %s outside the rules on %zu object%s, found "
+                 "in up to %lld run%s; last in run %lld (%s); mvsync put back what the rules "
+                 "want", j - i, j - i == 1 ? "" : "s", rows[i].attr, rows[i].connector, objects,
+                 objects == 1 ? "" : "s", (long long)runs, runs == 1 ? "" : "s", (long long)last,
+                 last_started ? last_started : "?");
+      f->detail = b.p ? adup(m, b.p) : NULL;
+      buf_free(&b);
+      if (!f->detail)
+        goto out;
+    }
+    i = j;
+  }
+  rc = 0;
+out:
+  free(rows);
+  return rc;
+}
+
 int engine_authority(mvs_engine *e, const rule_set *also, const char *connector,
                      rule_date today, authority_map *m)
 {
+  facts x = {e, m, NULL, NULL, NULL, connector};
+  id_list page = {0};
+  int64_t after = 0;
+  int rc = ENGINE_SYSTEM;
+
   if (authority_compute(e->rs, also, connector, today, m) != 0) {
     engine_errorf(e, "out of memory computing the authority map");
     return ENGINE_SYSTEM;
   }
-  return ENGINE_OK;
+  if (!(x.conn_ids = calloc(e->rs->n_connectors + 1, sizeof *x.conn_ids)) ||
+      !(x.in_scope = calloc(e->rs->n_rules + 1, 1)) ||
+      !(x.reg_counts = calloc(m->n_reg + 1, sizeof *x.reg_counts)))
+    goto out;
+  for (size_t i = 0; i < e->rs->n_connectors; i++) {
+    int q = store_connector_find(e->st, e->rs->connectors[i].name, &x.conn_ids[i]);
+    if (q != STORE_OK && q != STORE_NOTFOUND)
+      goto out;
+  }
+  for (size_t i = 0; i < m->n_attrs; i++)
+    for (size_t j = 0; j < m->attrs[i].n_rules; j++)
+      if (own_rule(e->rs, &m->attrs[i].rules[j]))
+        m->attrs[i].rules[j].wins = 0;
+  for (size_t i = 0; i < m->n_findings; i++)
+    if (m->findings[i].kind == AUTH_SPLIT)
+      m->findings[i].n_objects_total = 0;
+  do {
+    page.n = 0;
+    if (store_mv_page(e->st, after, 1000, &page) != STORE_OK)
+      goto out;
+    for (size_t i = 0; i < page.n; i++) {
+      mv_row mv;
+      mvs_arena_reset(e->scratch);
+      if (store_mv_get(e->st, page.ids[i], e->scratch, &mv) != STORE_OK ||
+          object_facts(&x, &mv) != 0)
+        goto out;
+      after = page.ids[i];
+    }
+  } while (page.n);
+  for (size_t i = 0; i < m->n_reg; i++) {
+    auth_register *r = &m->reg[i];
+    int64_t mv_id;
+    int q;
+    r->objects_in_scope = x.reg_counts[i];
+    if (r->c) {
+      id_list members = {0};
+      if ((q = store_collection_get(e->st, r->c->name, &mv_id)) == STORE_OK &&
+          store_mv_ref_list(e->st, mv_id, "member", &members) != STORE_OK)
+        goto out;
+      if (q != STORE_OK && q != STORE_NOTFOUND)
+        goto out;
+      r->objects_in_scope = (int64_t)members.n;
+      id_list_free(&members);
+    }
+    if ((q = store_run_last_change(e->st, r->r->connector, m->arena, &r->last_change)) !=
+            STORE_OK && q != STORE_NOTFOUND)
+      goto out;
+  }
+  if (drift_findings(&x) != 0)
+    goto out;
+  authority_findings_sort(m);
+  rc = ENGINE_OK;
+out:
+  if (rc != ENGINE_OK)
+    engine_errorf(e, "authority: cannot read the store: %s", store_errmsg(e->st));
+  id_list_free(&page);
+  free(x.conn_ids);
+  free(x.in_scope);
+  free(x.reg_counts);
+  return rc;
 }

@@ -154,7 +154,7 @@ static const char *space_of(const rule_set *rs, const rule_set *set, const rule 
 }
 
 /* The collection an outbound rule from `collection` is scoped to (scope `name EQUAL "X"`). */
-static const rule_collection *rule_collection_of(const rule_set *rs, const rule *r)
+const rule_collection *authority_rule_collection(const rule_set *rs, const rule *r)
 {
   if (!r->source_type || strcmp(r->source_type, RULE_COLLECTION_TYPE) != 0 || r->n_scope != 1)
     return NULL;
@@ -207,7 +207,7 @@ static int scope_clauses_words(const scope_group *g, size_t n, buf *out)
 
 int authority_scope_words(const rule_set *rs, const rule *r, buf *out)
 {
-  const rule_collection *c = r->direction == RULE_OUTBOUND ? rule_collection_of(rs, r) : NULL;
+  const rule_collection *c = r->direction == RULE_OUTBOUND ? authority_rule_collection(rs, r) : NULL;
   const char *type = c ? c->source_type : r->source_type;
 
   if (c) {
@@ -280,7 +280,7 @@ static const char *flow_source(authority_map *m, const rule_set *rs, const rule 
     expr_attrs(f->expr, feed_attr, &x);
   if (x.rc != 0)
     return NULL;
-  if (!l.n && (c = rule_collection_of(rs, r)))
+  if (!l.n && (c = authority_rule_collection(rs, r)))
     return aprintf(m, "collection \"%s\"", c->name);
   if (!l.n)
     return "metaverse";
@@ -312,7 +312,7 @@ static auth_attr *attr_entry(authority_map *m, const char *space, const char *ty
 
 static int governance(authority_map *m, const rule_set *set, const rule *r, auth_rule *ar)
 {
-  const rule_collection *c = r->direction == RULE_OUTBOUND ? rule_collection_of(set, r) : NULL;
+  const rule_collection *c = r->direction == RULE_OUTBOUND ? authority_rule_collection(set, r) : NULL;
   ar->owner = r->owner ? r->owner : c ? c->owner : NULL;
   ar->purpose = r->purpose ? r->purpose : c ? c->purpose : NULL;
   ar->review_by = date_text(m, r->fields[RULE_F_REVIEW_BY].valid ? r : c);
@@ -381,8 +381,8 @@ static int cmp_attr(const void *a, const void *b)
 
 /* ---- findings ---- */
 
-static auth_finding *finding_new(authority_map *m, auth_kind k, const char *space,
-                                 const char *type, const char *attribute)
+auth_finding *authority_finding_add(authority_map *m, auth_kind k, const char *space,
+                                    const char *type, const char *attribute)
 {
   auth_finding *f;
   if (array_reserve(&m->findings, &m->cap_findings, m->n_findings + 1, sizeof *m->findings) != 0)
@@ -429,7 +429,7 @@ static int split_findings(authority_map *m)
     if (sources.n < 2)
       continue;
     a->contested = true;
-    if (!(f = finding_new(m, AUTH_SPLIT, a->space, a->object_type, a->attribute)))
+    if (!(f = authority_finding_add(m, AUTH_SPLIT, a->space, a->object_type, a->attribute)))
       return -1;
     set_rules(f, &names);
     buf_init(&b, 0);
@@ -501,7 +501,7 @@ static const char *joinnoflow_resolution(authority_map *m, const rule_set *rs,
         strcmp(j->source_type, writer->source_type) != 0 || j->precedence >= writer->precedence)
       continue;
     buf_printf(&b, "%s%s's joinnoflow rule \"%s\" (precedence %ld, before \"%s\" at %ld) keeps "
-               "%s joined and flows nothing to them for %s", n++ ? "; " : "", engine, j->name,
+               "its %s objects joined and flows nothing to them for %s", n++ ? "; " : "", engine, j->name,
                (long)j->precedence, writer->name, (long)writer->precedence,
                j->target_type, scope_text(m, set, j));
     for (size_t g = 0; g < j->n_scope; g++)
@@ -563,7 +563,7 @@ static int overlap_findings(authority_map *m, const rule_set *rs, const rule_set
     const char *res_theirs, *res_mine;
     auth_finding *f;
     qsort(k->attrs.v, k->attrs.n, sizeof *k->attrs.v, cmp_str);
-    if (!(f = finding_new(m, AUTH_OVERLAP, k->space, k->type, list_join(m, &k->attrs, ", "))) ||
+    if (!(f = authority_finding_add(m, AUTH_OVERLAP, k->space, k->type, list_join(m, &k->attrs, ", "))) ||
         list_add(m, &names, k->mine->name) != 0 || list_add(m, &names, k->theirs->name) != 0)
       goto out;
     set_rules(f, &names);
@@ -613,7 +613,7 @@ static int governance_findings(authority_map *m, const rule_set *rs, const char 
         (!g.purpose && list_add(m, &missing, "purpose") != 0) ||
         (!g.review_by && list_add(m, &missing, "review-by") != 0) ||
         list_add(m, &names, r->name) != 0 ||
-        !(f = finding_new(m, AUTH_UNGOVERNED, r->connector, r->target_type, NULL)))
+        !(f = authority_finding_add(m, AUTH_UNGOVERNED, r->connector, r->target_type, NULL)))
       return -1;
     set_rules(f, &names);
     if (!(f->detail = aprintf(m, "writeback to %s without %s (%s:%u:%u)", r->connector,
@@ -631,7 +631,7 @@ static int governance_findings(authority_map *m, const rule_set *rs, const char 
           (!coll && r->disabled) || (only && !coll && strcmp(r->connector, only) != 0))
         continue;
       if (list_add(m, &names, r->name) != 0 ||
-          !(f = finding_new(m, AUTH_REVIEW_PASSED, coll ? NULL : r->connector,
+          !(f = authority_finding_add(m, AUTH_REVIEW_PASSED, coll ? NULL : r->connector,
                             coll ? r->source_type : r->target_type, NULL)))
         return -1;
       set_rules(f, &names);
@@ -660,7 +660,7 @@ static int register_row(authority_map *m, const rule_set *rs, const rule *r)
   row = &m->reg[m->n_reg++];
   memset(row, 0, sizeof *row);
   row->r = r;
-  row->c = rule_collection_of(rs, r);
+  row->c = authority_rule_collection(rs, r);
   row->objects_in_scope = -1;
   governance(m, rs, r, &g);
   row->owner = g.owner;
@@ -715,6 +715,12 @@ static int cmp_finding(const void *a, const void *b)
   return strcmp(x->n_rules ? x->rules[0] : "", y->n_rules ? y->rules[0] : "");
 }
 
+void authority_findings_sort(authority_map *m)
+{
+  if (m->n_findings)
+    qsort(m->findings, m->n_findings, sizeof *m->findings, cmp_finding);
+}
+
 int authority_compute(const rule_set *rs, const rule_set *also, const char *connector,
                       rule_date today, authority_map *m)
 {
@@ -739,8 +745,7 @@ int authority_compute(const rule_set *rs, const rule_set *also, const char *conn
         (!connector || strcmp(r->connector, connector) == 0) && register_row(m, rs, r) != 0)
       goto fail;
   }
-  if (m->n_findings)
-    qsort(m->findings, m->n_findings, sizeof *m->findings, cmp_finding);
+  authority_findings_sort(m);
   return 0;
 fail:
   authority_free(m);

@@ -43,6 +43,13 @@ typedef enum auth_kind {
   AUTH_SPLIT = 0, AUTH_DRIFT, AUTH_OVERLAP, AUTH_UNGOVERNED, AUTH_REVIEW_PASSED
 } auth_kind;
 
+/* A drift finding's values, one per object, attribute value and action (from the store). */
+typedef struct auth_change {
+  const char *object, *value, *action, *rule;  /* action: remove, add, replace */
+  int64_t runs, last_run;                      /* how many runs found it; the latest */
+  const char *last_started;
+} auth_change;
+
 typedef struct auth_finding {
   auth_kind kind;
   const char *space, *object_type, *attribute;  /* NULL when it is not about one */
@@ -55,6 +62,8 @@ typedef struct auth_finding {
   int64_t n_objects_total;    /* objects concerned (the list may be cut); -1: no store */
   const char *detail;
   const char *resolution;     /* overlap: how a joinnoflow pair resolves it, NULL: unresolved */
+  auth_change *changes;       /* drift */
+  size_t n_changes;
 } auth_finding;
 
 typedef struct auth_register {
@@ -85,6 +94,13 @@ typedef struct authority_map {
 
 const char *auth_kind_name(auth_kind k);
 
+/* A new finding in the map (the store's drift findings are added this way); NULL when out of
+ * memory.  Strings must live as long as the map (its arena). */
+auth_finding *authority_finding_add(authority_map *m, auth_kind k, const char *space,
+                                    const char *object_type, const char *attribute);
+/* Order the findings (kind, space, object type, attribute) after adding some. */
+void authority_findings_sort(authority_map *m);
+
 /* Compute the map of rs (checked, without errors) and, when also is not NULL, the overlap
  * with that other rule set.  connector: only the attributes, findings and register rows of
  * that connector (and the metaverse attributes its rules feed); NULL: all.  today: review
@@ -100,6 +116,10 @@ const auth_attr *authority_attr(const authority_map *m, const char *space,
 /* Whether connector conn writes to Active Directory: type ad, or a file connector shaped as
  * AD (shape "ad", or an .ldif snapshot). */
 bool authority_is_ad(const rule_connector *conn);
+
+/* The collection an outbound rule from `collection` writes (its scope `name EQUAL "X"`);
+ * NULL when none. */
+const rule_collection *authority_rule_collection(const rule_set *rs, const rule *r);
 
 /* A rule's scope in words ("groups where cloudAnchor starts with \"Group_\""); a rule scoped
  * to a collection names it and its population.  Appended to out. */

@@ -172,3 +172,23 @@ CREATE TABLE export_inflight (
   cs_id INTEGER PRIMARY KEY,
   since TEXT NOT NULL
 );
+
+-- migration 4
+
+-- Drift value by value (docs/internals/sync.md, "Drift"; `mvsync authority`): what a sync put
+-- back because someone changed the directory outside the rules.  run_id is the run that found
+-- it, set when the run is recorded (NULL until then).  value: the directory's value the sync
+-- changes — one added by hand (action remove), one removed by hand (add), or the value a
+-- single-valued attribute held (replace).  rule: the rule whose value was put back.
+CREATE TABLE drift (
+  id          INTEGER PRIMARY KEY,
+  run_id      INTEGER,
+  connector   TEXT NOT NULL,
+  object      TEXT NOT NULL,
+  object_type TEXT NOT NULL,
+  attr        TEXT NOT NULL,
+  value       TEXT,
+  action      TEXT NOT NULL,
+  rule        TEXT
+);
+CREATE INDEX drift_run ON drift(run_id);

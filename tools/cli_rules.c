@@ -10,13 +10,14 @@
 #include <unistd.h>
 
 #include "engine/rule_files.h"
+#include "rules/policy.h"
 #include "rules/ruleset.h"
 #include "tools/cli.h"
 
 static void rules_usage(FILE *f)
 {
   fprintf(f,
-          "usage: mvsync rules check PATH... [--today YYYY-MM-DD]\n"
+          "usage: mvsync rules check PATH... [--policy] [--today YYYY-MM-DD]\n"
           "       mvsync rules fmt PATH... [--write | --check]\n"
           "       mvsync rules show PATH... [--json [--positions]]\n"
           "       mvsync rules import connect PATH [--connectors DIR] [--out DIR]\n"
@@ -157,7 +158,7 @@ int cli_rules(int argc, char **argv)
   rule_diags d;
   const char *cmd;
   enum rules_cmd sub;
-  bool write = false, check = false, json = false, positions = false;
+  bool write = false, check = false, json = false, positions = false, policy = false;
   rule_date today = today_utc();
   int i, rc = MVS_EXIT_USAGE;
 
@@ -190,6 +191,8 @@ int cli_rules(int argc, char **argv)
       json = true;
     } else if (sub == CMD_SHOW && strcmp(a, "--positions") == 0) {
       positions = true;
+    } else if (sub == CMD_CHECK && strcmp(a, "--policy") == 0) {
+      policy = true;
     } else if (sub == CMD_CHECK && strcmp(a, "--today") == 0 && i + 1 < argc) {
       const char *t = argv[++i];
       char tail;
@@ -222,8 +225,10 @@ int cli_rules(int argc, char **argv)
     rc = files_failed(rc, err);
     goto out;
   }
-  /* fmt needs only clean syntax; check and show judge the whole set. */
-  if (sub != CMD_FMT && rule_set_check(rs, today, &d) == RULE_NOMEM) {
+  /* fmt needs only clean syntax; check and show judge the whole set.  Under the policy a
+   * passed review is its error, not check's warning: check reviews against day zero. */
+  if (sub != CMD_FMT && (rule_set_check(rs, policy ? (rule_date){0, 0, 0} : today, &d) == RULE_NOMEM ||
+                         (policy && !d.n_errors && rule_set_policy(rs, today, &d) == RULE_NOMEM))) {
     rc = MVS_EXIT_SYSTEM;
     goto out;
   }

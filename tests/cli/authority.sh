@@ -158,6 +158,43 @@ PY
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert all(a["space"] in ("contoso.com", "metaverse") for a in d["attributes"])' one.json ||
   bad "authority CONNECTOR shows other connectors"
 
+# --- rules check --policy ----------------------------------------------------------------------
+# policy.rules: "Out to AD - No owner" (line 26) has purpose and review-by only; "Out to AD -
+# Account control" writes userAccountControl (line 52, column 43) without 'allow'; "Out to AD -
+# Domain Admins" writes member (line 80, column 20) of the collection named Domain Admins, a
+# protected group (Microsoft's "Appendix C: Protected Accounts and Groups in Active
+# Directory"); "Out to AD - Allowed account control" says 'allow userAccountControl'.
+"$mvsync" rules check "$here/authority/policy.rules" >/dev/null 2>&1 && ok || bad "policy.rules without --policy fails"
+"$mvsync" rules check --policy --today 2026-12-05 "$here/authority/policy.rules" >/dev/null 2>pol.err; rc=$?
+[ $rc = 1 ] && ok || bad "--policy on policy.rules: exit $rc"
+p=$here/authority/policy.rules
+cat >pol.want <<W
+$p:26:1: error: rule "Out to AD - No owner" writes to AD connector "corp" without owner: house policy wants owner, purpose and review-by on every writeback
+$p:52:43: error: rule "Out to AD - Account control" writes userAccountControl, a guarded attribute: house policy wants 'allow userAccountControl' in the rule
+$p:80:20: error: rule "Out to AD - Domain Admins" writes the members of "Domain Admins", a protected group of Active Directory: house policy wants 'allow member' in the rule
+3 errors
+W
+same "--policy errors on policy.rules" pol.want pol.err
+# The finance-app collection's rule set: clean until its review-by (2027-06-30) passes; then the
+# collection (line 42) and the rule (line 58) are errors, not warnings.
+fin=$ex/finance-app-collection
+"$mvsync" rules check --policy --today 2027-06-30 "$fin" >/dev/null 2>fin.err && [ ! -s fin.err ] && ok ||
+  bad "--policy on finance-app-collection before its review date: $(cat fin.err)"
+"$mvsync" rules check --policy --today 2027-07-01 "$fin" >/dev/null 2>fin.err; rc=$?
+cat >fin.want <<W
+$fin/finance-app.rules:42:3: error: collection "Finance app users" was due for review on 2027-06-30 (today is 2027-07-01): house policy makes a passed review an error; review the dependency and set a new review-by, or remove it
+$fin/finance-app.rules:58:3: error: rule "Out to AD - Finance app group" was due for review on 2027-06-30 (today is 2027-07-01): house policy makes a passed review an error; review the dependency and set a new review-by, or remove it
+2 errors
+W
+[ $rc = 1 ] && ok || bad "--policy after the finance review date: exit $rc"
+same "--policy after the finance review date" fin.want fin.err
+# 'allow' is part of the language: formatted as written, in the JSON, and checked.
+"$mvsync" rules fmt "$p" | cmp -s - "$p" && ok || bad "rules fmt changes policy.rules"
+"$mvsync" rules show --json "$p" | grep -qF '"allow": ["userAccountControl"]' && ok || bad "allow missing from rules show --json"
+printf 'rule "R" {\n  direction outbound\n  allow\n}\n' >allow-bad.rules
+"$mvsync" rules check allow-bad.rules >/dev/null 2>allow.err
+grep -q "allow-bad.rules:3:8: error: expected an attribute name" allow.err && ok || bad "allow without a name: $(cat allow.err)"
+
 # --- the command line -------------------------------------------------------------------------
 "$mvsync" authority --help >help.out 2>&1 && grep -q "usage: mvsync authority" help.out && ok || bad "--help"
 "$mvsync" authority --frob >/dev/null 2>&1; [ $? = 2 ] && ok || bad "unknown option is not exit 2"
