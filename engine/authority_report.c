@@ -344,7 +344,7 @@ static void h_attr_link(buf *b, const authority_map *m, const char *space, const
 }
 
 static const char html_style[] =
-  "body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1b1b1b;max-width:80em}"
+  "body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1b1b1b;max-width:110em}"
   "h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}"
   "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3em .5em;"
   "vertical-align:top;text-align:left}th{background:#f2f2f2}"
@@ -358,8 +358,8 @@ static int render_html(const authority_map *m, buf *b)
               "<title>mvsync authority map</title><style>");
   buf_adds(b, html_style);
   buf_printf(b, "</style></head><body>\n<h1>Authority map</h1>\n<p class=\"muted\">%zu "
-             "attributes, <span id=\"n-findings\">%zu</span> findings, <span id=\"n-register\">"
-             "%zu</span> writeback dependencies; reviewed against %04d-%02d-%02d.</p>\n",
+             "attributes, <span id=\"n-findings\">%zu</span> findings, writeback dependencies: "
+             "<span id=\"n-register\">%zu</span>; reviewed against %04d-%02d-%02d.</p>\n",
              m->n_attrs, m->n_findings, m->n_reg, m->today.year, m->today.month, m->today.day);
 
   buf_adds(b, "<h2>Writeback register</h2>\n<table id=\"register\"><tr><th>rule</th>"
@@ -427,9 +427,11 @@ static int render_html(const authority_map *m, buf *b)
     }
     buf_adds(b, "</td><td>");
     if (f->n_objects_total > 0) {
-      buf_printf(b, "<details><summary>%lld object%s</summary>", (long long)f->n_objects_total,
+      /* A short list is open: the change board reads it without a click. */
+      buf_printf(b, "<details%s><summary>%lld object%s</summary>",
+                 f->n_objects_total <= 5 ? " open" : "", (long long)f->n_objects_total,
                  f->n_objects_total == 1 ? "" : "s");
-      for (size_t j = 0; j < f->n_objects; j++) {
+      for (size_t j = 0; !f->n_changes && j < f->n_objects; j++) {
         buf_adds(b, "<div class=\"object\">");
         h(b, f->objects[j]);
         buf_adds(b, "</div>");

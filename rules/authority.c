@@ -686,7 +686,7 @@ static int register_row(authority_map *m, const rule_set *rs, const rule *r)
           return -1;
       }
   if (strcmp(r->target_type, "group") == 0 && !groups.n &&
-      list_add(m, &groups, aprintf(m, "every group in scope: %s", row->population)) != 0)
+      list_add(m, &groups, "every group in scope") != 0)
     return -1;
   if ((r->link == RULE_LINK_PROVISION && list_add(m, &life, "provision") != 0) ||
       (r->n_flows && list_add(m, &life, "update") != 0) ||
