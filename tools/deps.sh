@@ -14,6 +14,8 @@ MVSYNC_PACKAGES=(
   slapd jq sqlite3
   # the man pages' and the Debian package's tests (tests/cli/man.sh, package_deb.sh)
   man-db groff-base bsdextrautils dpkg-dev adduser systemd
+  # the HTML report's test opens the page in headless Chromium (tests/cli/report_html.sh)
+  chromium
 )
 
 missing=()
