@@ -43,6 +43,7 @@ enum stmt_id {
   Q_RUN_INSERT, Q_RUN_LIST,
   Q_CONN_INFO, Q_RUN_LAST, Q_PE_COUNTS, Q_MV_COUNT,
   Q_CS_SET_PROJECTED, Q_ERROR_LIST,
+  Q_DRIFT_ADD, Q_DRIFT_CLAIM, Q_DRIFT_LIST, Q_RUN_LAST_CHANGE,
   /* store_search: one statement per probe, in store_probe order */
   Q_PROBE_FIRST,
   Q_COUNT = Q_PROBE_FIRST + PROBE_COUNT
@@ -309,6 +310,20 @@ static const char *const stmt_sql[Q_COUNT] = {
                    "JOIN cs_object o ON o.id = p.cs_id JOIN connector c ON c.id = o.connector "
                    "WHERE p.error IS NOT NULL AND (?1 = 0 OR o.connector = ?1) "
                    "ORDER BY 3, 1, 12, 2",
+  /* Drift records (engine/sync_out.c writes, engine/authority_report.c reads). */
+  [Q_DRIFT_ADD] = "INSERT INTO drift(connector, object, object_type, attr, value, action, rule) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+  [Q_DRIFT_CLAIM] = "UPDATE drift SET run_id = ?1 WHERE run_id IS NULL",
+  [Q_DRIFT_LIST] = "WITH g AS (SELECT connector, object, object_type, attr, value, action, "
+                   "max(rule) AS rule, count(DISTINCT run_id) AS runs, max(run_id) AS last "
+                   "FROM drift WHERE run_id IS NOT NULL GROUP BY connector, object, "
+                   "object_type, attr, value, action) SELECT g.connector, g.object, "
+                   "g.object_type, g.attr, g.value, g.action, g.rule, g.runs, g.last, "
+                   "r.started FROM g LEFT JOIN run r ON r.id = g.last "
+                   "ORDER BY g.connector, g.object_type, g.attr, g.object, g.value",
+  /* The last export to a connector that changed something. */
+  [Q_RUN_LAST_CHANGE] = "SELECT started FROM run WHERE profile = 'export' AND connector = ?1 "
+                        "AND adds + updates + deletes > 0 ORDER BY id DESC LIMIT 1",
 };
 
 struct store {
@@ -1720,4 +1735,60 @@ int store_error_list(store *st, int64_t connector, mvs_arena *a, error_row **row
   *rows = acc.v;
   *n = acc.n;
   return STORE_OK;
+}
+
+/* ---- drift records ---- */
+
+int store_drift_add(store *st, const drift_row *d)
+{
+  return exec_stmt(STMT(st, Q_DRIFT_ADD, P_T(d->connector), P_T(d->object), P_T(d->object_type),
+                        P_T(d->attr), P_T(d->value), P_T(d->action), P_T(d->rule)));
+}
+
+int store_drift_claim(store *st, int64_t run_id)
+{
+  return exec_stmt(STMT(st, Q_DRIFT_CLAIM, P_I(run_id)));
+}
+
+typedef struct drift_acc {
+  drift_row *v;
+  size_t n, cap;
+} drift_acc;
+
+static int row_drift(sqlite3_stmt *s, const rd *c)
+{
+  drift_acc *acc = c->out;
+  drift_row *d;
+  if (array_reserve(&acc->v, &acc->cap, acc->n + 1, sizeof *acc->v) != 0)
+    return -1;
+  d = &acc->v[acc->n++];
+  d->connector = col_text(s, 0, c->a);
+  d->object = col_text(s, 1, c->a);
+  d->object_type = col_text(s, 2, c->a);
+  d->attr = col_text(s, 3, c->a);
+  d->value = col_text(s, 4, c->a);
+  d->action = col_text(s, 5, c->a);
+  d->rule = col_text(s, 6, c->a);
+  d->runs = sqlite3_column_int64(s, 7);
+  d->last_run = sqlite3_column_int64(s, 8);
+  d->last_started = col_text(s, 9, c->a);
+  return !d->connector || !d->object || !d->attr || !d->action;
+}
+
+int store_drift_list(store *st, mvs_arena *a, drift_row **rows, size_t *n)
+{
+  drift_acc acc = {NULL, 0, 0};
+  if (read_rows(S(st, Q_DRIFT_LIST), row_drift, a, &acc, false) != STORE_OK) {
+    free(acc.v);
+    return STORE_ERR;
+  }
+  *rows = acc.v;
+  *n = acc.n;
+  return STORE_OK;
+}
+
+int store_run_last_change(store *st, const char *connector, mvs_arena *a, const char **started)
+{
+  *started = NULL;
+  return read_row(STMT(st, Q_RUN_LAST_CHANGE, P_T(connector)), row_text, a, started);
 }

@@ -310,6 +310,23 @@ int store_run_insert(store *st, run_row *row);
 /* Runs, oldest first; *rows malloc'd (strings in the arena). */
 int store_run_list(store *st, mvs_arena *a, run_row **rows, size_t *n);
 
+/* ---- drift records (docs/internals/sync.md, "Drift") ---- */
+/* One value a sync put back in a directory; read back grouped: runs is how many runs found
+ * it, last_run / last_started the latest. */
+typedef struct drift_row {
+  const char *connector, *object, *object_type, *attr, *value, *action, *rule;
+  int64_t runs, last_run;
+  const char *last_started;
+} drift_row;
+int store_drift_add(store *st, const drift_row *d);
+/* The records no run claimed yet belong to run_id (the run being recorded). */
+int store_drift_claim(store *st, int64_t run_id);
+/* Every record grouped by connector, object, attribute, value and action; *rows malloc'd,
+ * strings in the arena. */
+int store_drift_list(store *st, mvs_arena *a, drift_row **rows, size_t *n);
+/* When the last export to connector changed anything (NULL: never); STORE_NOTFOUND then. */
+int store_run_last_change(store *st, const char *connector, mvs_arena *a, const char **started);
+
 /* ---- status and metrics (engine/status.c) ---- */
 /* A connector's name and type (in the arena). */
 int store_connector_info(store *st, int64_t id, mvs_arena *a, const char **name,

@@ -439,6 +439,34 @@ static int note_staged(mvs_engine *e, int64_t cs_id, const pe_builder *pb)
   return 0;
 }
 
+/* Keep one drift value for `mvsync authority` (store_drift_add): the directory's value the
+ * export changes and the rule whose value it puts back. */
+static int record_drift(mvs_engine *e, conn_info *c, const cs_row *cs, const char *label,
+                        const obj_view *cur, const merged_set *ms, const pe_value_row *row)
+{
+  static const char *const actions[] = {"replace", "add", "remove"};
+  const merged *m = merged_get(ms, row->attr);
+  drift_row d = {0};
+  mvs_value v = mvs_null();
+  size_t n;
+
+  if (row->mode == PE_REPLACE) {
+    const attr_entry *ae = attrset_get(&cur->attrs, row->attr, strlen(row->attr));
+    v = ae ? ae->value : mvs_null();
+  } else if (row->value && attr_value_decode(e->scratch, row->value, row->value_len, &v) != 0) {
+    return -1;
+  }
+  if (v.type != MVS_V_NULL && attr_value_text(e->scratch, v, &d.value, &n) != 0)
+    return -1;
+  d.connector = c->rc->name;
+  d.object = label;
+  d.object_type = cs->object_type;
+  d.attr = row->attr;
+  d.action = actions[row->mode];
+  d.rule = m && m->src ? m->src->name : NULL;
+  return store_drift_add(e->st, &d) == STORE_OK ? 0 : -1;
+}
+
 /* Stage the export of cs_id: the values the merged set wants that its imported values do
  * not have, as one pending export (unless it is already staged as it is); value changes of
  * a drift computation are counted and marked. */
@@ -488,6 +516,8 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
       e->res->drift++;
       if (pb.d && i < pb.d->n_changes)
         pb.d->changes[i].drift = pb.d->drift = true;
+      if (record_drift(e, c, &cs, label, &cur, ms, &pb.vals.items[i]) != 0)
+        goto out;
     }
   if (pb.d && note_staged(e, cs_id, &pb) != 0)
     goto out;

@@ -1187,6 +1187,19 @@ static int field_dialect(parser *p, rule *r)
 static int field_owner(parser *p, rule *r) { return parse_string(p, &r->owner, false); }
 static int field_purpose(parser *p, rule *r) { return parse_string(p, &r->purpose, false); }
 static int field_review_by(parser *p, rule *r) { return parse_date(p, &r->review_by); }
+/* `allow ATTR...`: one or more attribute names on the field's line. */
+static int field_allow(parser *p, rule *r)
+{
+  rule_vec names = {0};
+  do {
+    const char **slot = push(p, &names, sizeof *slot);
+    if (!slot || !(*slot = parse_identifier(p, "an attribute name (as in 'allow userAccountControl')")))
+      return -1;
+  } while (!p->tok.bol && p->tok.kind == TOK_WORD);
+  r->allow = names.p;
+  r->n_allow = names.n;
+  return 0;
+}
 
 static int field_scope(parser *p, rule *r)
 {
@@ -1228,6 +1241,7 @@ static const struct {
   [RULE_F_OWNER] = {"owner", field_owner},
   [RULE_F_PURPOSE] = {"purpose", field_purpose},
   [RULE_F_REVIEW_BY] = {"review-by", field_review_by},
+  [RULE_F_ALLOW] = {"allow", field_allow},
   [RULE_F_SCOPE] = {"scope", field_scope},
   [RULE_F_JOIN] = {"join", field_join},
 };

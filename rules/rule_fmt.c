@@ -207,6 +207,10 @@ static void put_field_value(rule_printer *pr, const rule *r, rule_field f)
   case RULE_F_REVIEW_BY:
     rule_put(pr, " %04d-%02d-%02d", r->review_by.year, r->review_by.month, r->review_by.day);
     break;
+  case RULE_F_ALLOW:
+    for (size_t i = 0; i < r->n_allow; i++)
+      rule_put(pr, " %s", r->allow[i]);
+    break;
   default: /* the flags disabled and enable-password-sync: the keyword alone */
     break;
   }

@@ -233,6 +233,15 @@ static void jmetadata(json_out *j, bool *first, const rule *r)
              r->review_by.day);
   else
     rule_put(&j->pr, "null");
+  if (r->n_allow) {
+    key(j, &mfirst, "allow");
+    rule_put(&j->pr, "[");
+    for (size_t i = 0; i < r->n_allow; i++) {
+      rule_put(&j->pr, i ? ", " : "");
+      jstr(j, r->allow[i]);
+    }
+    rule_put(&j->pr, "]");
+  }
   rule_put(&j->pr, "}");
 }
 

@@ -217,7 +217,8 @@ typedef enum rule_field {
   RULE_F_ID = 0, RULE_F_DESCRIPTION, RULE_F_DIRECTION, RULE_F_CONNECTOR, RULE_F_SOURCE,
   RULE_F_LINK, RULE_F_PRECEDENCE, RULE_F_PRECEDENCE_BEFORE, RULE_F_PRECEDENCE_AFTER,
   RULE_F_DISABLED, RULE_F_IMMUTABLE_TAG, RULE_F_SOFT_DELETE, RULE_F_ENABLE_PASSWORD_SYNC,
-  RULE_F_DIALECT, RULE_F_OWNER, RULE_F_PURPOSE, RULE_F_REVIEW_BY, RULE_F_SCOPE, RULE_F_JOIN,
+  RULE_F_DIALECT, RULE_F_OWNER, RULE_F_PURPOSE, RULE_F_REVIEW_BY, RULE_F_ALLOW, RULE_F_SCOPE,
+  RULE_F_JOIN,
   RULE_F_COUNT
 } rule_field;
 
@@ -254,6 +255,9 @@ typedef struct rule {
   const char *owner;              /* metadata, NULL when absent */
   const char *purpose;
   rule_date review_by;            /* valid when fields[RULE_F_REVIEW_BY].valid */
+  const char **allow;             /* `allow ATTR...`: guarded attributes the house policy lets
+                                   * this rule write (`rules check --policy`) */
+  size_t n_allow;
 
   scope_group *scope;             /* no groups: every object is in scope */
   size_t n_scope;

@@ -204,3 +204,20 @@ ALTER TABLE cs_object ADD COLUMN error_last TEXT;
 ALTER TABLE cs_object ADD COLUMN error_outbound INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE pending_export ADD COLUMN error_first TEXT;
 ALTER TABLE pending_export ADD COLUMN error_last TEXT;
+-- Drift value by value (docs/internals/sync.md, "Drift"; `mvsync authority`): what a sync put
+-- back because someone changed the directory outside the rules.  run_id is the run that found
+-- it, set when the run is recorded (NULL until then).  value: the directory's value the sync
+-- changes — one added by hand (action remove), one removed by hand (add), or the value a
+-- single-valued attribute held (replace).  rule: the rule whose value was put back.
+CREATE TABLE drift (
+  id          INTEGER PRIMARY KEY,
+  run_id      INTEGER,
+  connector   TEXT NOT NULL,
+  object      TEXT NOT NULL,
+  object_type TEXT NOT NULL,
+  attr        TEXT NOT NULL,
+  value       TEXT,
+  action      TEXT NOT NULL,
+  rule        TEXT
+);
+CREATE INDEX drift_run ON drift(run_id);

@@ -34,6 +34,8 @@ extern const cli_verb cli_pending_verb, cli_errors_verb;
 extern const cli_verb cli_search_verb;
 /* A dry run or a recorded run as an HTML page or JSON (cli_report.c). */
 extern const cli_verb cli_report_verb;
+/* Who decides each attribute (cli_authority.c). */
+extern const cli_verb cli_authority_verb;
 
 /* A duration: whole seconds, or numbers with units s, m, h, d ("90", "30m", "1h30m").
  * Milliseconds, or -1 when it is not one (cli_engine.c). */

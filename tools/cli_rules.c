@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/rule_files.h"
+#include "rules/policy.h"
 #include "rules/ruleset.h"
 #include "schema/json_str.h"
 #include "tools/cli.h"
@@ -172,6 +173,12 @@ static int print_check_json(const rule_files *files, const rule_set *rs, const r
 static int rules_run(const cli_args *a);
 
 static const cli_opt check_opts[] = {
+  {"policy", CLI_NO_ARG, NULL,
+   "Check the house policy too (docs/authority.md): every outbound rule to an AD-type "
+   "connector carries owner, purpose and review-by (its own or its collection's); a passed "
+   "review-by is an error, not a warning; writing userAccountControl, "
+   "msDS-AllowedToDelegateTo, msDS-AllowedToActOnBehalfOfOtherIdentity or the members of a "
+   "protected group of Active Directory needs allow ATTR in the rule.", 0, 0},
   {"today", CLI_ARG, "YYYY-MM-DD", "The date review-by is compared with (default: today, UTC).",
    0, 0},
   {"json", CLI_NO_ARG, NULL,
@@ -213,6 +220,7 @@ static int rules_run(const cli_args *a)
   rule_diags d;
   const cli_verb *sub = a->verb;
   bool json = sub != &fmt_verb && cli_flag(a, "json");
+  bool policy = sub == &check_verb && cli_flag(a, "policy");
   rule_date today = today_utc();
   int i, rc = MVS_EXIT_USAGE;
 
@@ -245,8 +253,11 @@ static int rules_run(const cli_args *a)
     rc = files_failed(rc, err);
     goto out;
   }
-  /* fmt needs only clean syntax; check and show judge the whole set. */
-  if (sub != &fmt_verb && rule_set_check(rs, today, &d) == RULE_NOMEM) {
+  /* fmt needs only clean syntax; check and show judge the whole set.  Under the policy a
+   * passed review is its error, not check's warning: check reviews against day zero. */
+  if (sub != &fmt_verb &&
+      (rule_set_check(rs, policy ? (rule_date){0, 0, 0} : today, &d) == RULE_NOMEM ||
+       (policy && !d.n_errors && rule_set_policy(rs, today, &d) == RULE_NOMEM))) {
     rc = MVS_EXIT_SYSTEM;
     goto out;
   }

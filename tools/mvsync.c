@@ -24,6 +24,7 @@ static const cli_verb *const verbs[] = {
   &cli_dump_verb,
   &cli_errors_verb,
   &cli_report_verb,
+  &cli_authority_verb,
   NULL,
 };
 

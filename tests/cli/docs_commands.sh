@@ -67,9 +67,12 @@ doc 'mvsync rules check rules/examples'
 doc 'mvsync rules check|fmt|show'
 run 0 rules check rules/examples
 has "$out" "ok: 3 files"
-doc 'mvsync rules check PATH... [--today YYYY-MM-DD]'
+doc 'mvsync rules check PATH... [--policy] [--today YYYY-MM-DD] [--json]'
 run 0 rules check rules/examples/gwb-v2-coexistence.rules rules/examples/metaverse.rules --today 2026-01-15
 has "$out" "ok: 2 files"
+# --policy: the coexistence pair's outbound rule has no owner, purpose or review-by.
+run 1 rules check --policy rules/examples/gwb-v2-coexistence.rules rules/examples/metaverse.rules
+has "$err" "without owner, purpose and review-by: house policy"
 printf 'rule "Half" {\n  direction inbound\n}\n' >"$work/half.rules"
 run 1 rules check half.rules
 has "$err" "half.rules:1:1: error: "           # "Errors are reported as file:line:col: error:"
@@ -331,7 +334,6 @@ doc 'mvsync completion bash'
 run 0 completion bash
 has "$out" "complete -o filenames -F _mvsync mvsync"
 bash -c 'source /dev/stdin; declare -F _mvsync' <<<"$out" >/dev/null || fail "[$current] does not load in bash"
-doc 'mvsync rules check PATH... [--today YYYY-MM-DD] [--json]'
 run 0 rules check --json rules/examples --today 2026-01-15
 python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d["ok"] and d["files"] == 3' <<<"$out" ||
   fail "[$current] --json"
@@ -404,6 +406,20 @@ run 1 pending contoso.com --discard --object 999999
 has "$err" "no connector-space object 999999"
 run 0 pending contoso.com --discard --deletes
 has "$out" "discarded 0 pending exports of contoso.com"
+
+# ---- docs/cli.md: mvsync authority (./rules and ./mvsync.db: the store's facts are in)
+doc 'mvsync authority [--json | --csv | --html] [--also PATH] [--today YYYY-MM-DD] [CONNECTOR]'
+run 0 authority
+has "$out" "writeback register:"
+has "$out" '"Out to AD - Cloud security groups" -> contoso.com group'
+run 0 authority --json --today 2026-12-05 contoso.com
+has "$out" '"wins": '
+lacks "$out" '"wins": null'
+run 0 authority --csv --also rules/examples/gwb-v2-coexistence.rules
+has "$out" "space,object_type,attribute,contested,precedence,rule"
+doc 'mvsync authority --html >authority.html'
+run 0 authority --html
+has "$out" "<h2>Writeback register</h2>"
 
 # ---- every doc line is claimed above, or marked as one that cannot run here
 # A doc line that cannot run in this test (it needs a server, root, or the network) carries

@@ -123,6 +123,25 @@ grep -qF "update $sales_dn [drift]" "$WORK/drift-dry.txt" && ok "drift: the dry 
 [ "$(field "$WORK/drift-live.json" drift)" = 1 ] && ok "drift: the live run reports 1 drift" ||
   bad "drift: drift $(field "$WORK/drift-live.json" drift), want 1"
 expect_ad drift
+# mvsync authority names the group, the member added by hand and the run that put it back (the
+# delta sync of the live cycle: the one run of the history with drift 1).
+mvs runs --json >"$WORK/runs.json"
+mvs authority --json >"$WORK/authority.json" || bad "authority: exit $?"
+python3 - "$WORK/runs.json" "$WORK/authority.json" "$sales_dn" "CN=Eve Hopper,$users_ou" <<'PY' &&
+import json, sys
+runs, auth, group, member = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3], sys.argv[4]
+run = [r["id"] for r in runs if r["profile"] == "delta-sync" and r["drift"] == 1]
+d = [f for f in auth["findings"] if f["kind"] == "drift" and f["attribute"] == "member"]
+ch = [c for f in d for c in f["changes"]]
+ok = len(run) == 1 and len(ch) == 1 and ch[0]["object"].lower() == group.lower() and \
+     (ch[0]["value"] or "").lower() == member.lower() and ch[0]["action"] == "remove" and \
+     ch[0]["last_run"] == run[0] and ch[0]["rule"] == "Out to AD - Cloud security groups"
+if not ok:
+    print(run, d)
+sys.exit(0 if ok else 1)
+PY
+  ok "authority: the drift finding names the group, Eve Hopper and the run that removed her" ||
+  bad "authority: no drift finding naming the group, the member and the run"
 cycle after-drift --delta
 [ "$(field "$WORK/after-drift-live.json" drift)" = 0 ] && ! grep -q . "$WORK/after-drift-sent.txt" &&
   ok "after-drift: nothing left to revert" || bad "after-drift: still drift or sends"
