@@ -179,11 +179,16 @@ static int hash_rules(mvs_engine *e)
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0, i;
   int rc = ENGINE_SYSTEM;
+  /* The set without its file list: the names there are spelled as --rules was (".", an
+   * absolute path, a symlink, a trailing slash), and all a file adds to the meaning — its
+   * rules' order and dialect — is in the rules themselves. */
+  rule_set content = *e->rs;
 
+  content.n_files = 0;
   buf_init(&b, 0);
   /* The JSON without positions depends only on the rules' meaning: reformatting a file or
    * editing comments does not force a full sync. */
-  if (rule_set_to_json(e->rs, 0, &b) == 0 &&
+  if (rule_set_to_json(&content, 0, &b) == 0 &&
       EVP_Digest(b.p ? b.p : "", b.len, md, &len, EVP_sha256(), NULL) == 1) {
     for (i = 0; i < len && i < 32; i++)
       snprintf(e->ruleset_hash + 2 * i, 3, "%02x", md[i]);
