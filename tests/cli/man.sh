@@ -3,7 +3,8 @@
 #  - every command `mvsync --help` lists has its page mvsync-COMMAND.1, mvsync(1) names it,
 #    and there is no page for a command that does not exist;
 #  - every page renders with `man -l` without a warning (man --warnings: groff -ww);
-#  - each command's page shows every option its `--help` shows, and its SYNOPSIS shows no
+#  - each command's page shows every option its `--help` shows in OPTIONS (or GLOBAL OPTIONS),
+#    and its SYNOPSIS shows no
 #    option the command does not take;
 #  - mvsync(1)'s EXIT STATUS lists every exit code of tools/cli.h, and every page names the
 #    version `mvsync --version` prints;
@@ -51,11 +52,13 @@ for c in $commands; do
   page=$man/mvsync-$c.1
   [ -f "$page" ] || { fail "command $c has no man page docs/man/mvsync-$c.1"; continue; }
   grep -q "mvsync-$c(1)" <<<"$overview" || fail "mvsync(1) does not refer to mvsync-$c(1)"
-  text=$(rendered "$page")
+  # Where a reader looks for an option: its OPTIONS (or GLOBAL OPTIONS) section, not after
+  # EXAMPLES.
+  text=$(section "$page" OPTIONS; section "$page" "GLOBAL OPTIONS")
   help=$(_mvsync_options "$mvsync" "$c")
   [ -n "$help" ] || fail "mvsync $c --help shows no option"
   for o in $help; do
-    grep -qe "$o\b" <<<"$text" || fail "mvsync-$c(1) lacks $o, which mvsync $c --help shows"
+    grep -qe "$o\b" <<<"$text" || fail "mvsync-$c(1) OPTIONS lacks $o, which mvsync $c --help shows"
   done
   for o in $(section "$page" SYNOPSIS | grep -o -- '--[a-z][a-z-]*' | sort -u); do
     grep -qx -- "$o" <<<"$help" || fail "mvsync-$c(1) SYNOPSIS shows $o, which mvsync $c --help does not"
