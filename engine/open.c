@@ -128,17 +128,9 @@ static int compile(mvs_engine *e)
                     : strcmp(st->key, "deletion-threshold-percent") == 0 ? &c->deletion_threshold_pct
                     : strcmp(st->key, "import-delete-threshold") == 0    ? &c->import_delete_pct
                                                                          : NULL;
-      if (!to)
-        continue;
-      /* A guard that silently falls back to a default is worse than a refused rule set. */
-      if (!st->value.is_num || st->value.num < 0 ||
-          (to != &c->deletion_threshold && st->value.num > 100)) {
-        engine_errorf(e, "connector \"%s\": %s must be %s, not \"%s\"", c->rc->name, st->key,
-                      to == &c->deletion_threshold ? "a count (0: off)" : "a percentage 0-100",
-                      st->value.text);
-        return ENGINE_INVALID;
-      }
-      *to = st->value.num;
+      /* rule_set_check refused a value that is no number in range (file:line:col). */
+      if (to)
+        *to = st->value.num;
     }
   }
   for (i = 0; i < e->rs->n_rules; i++) {

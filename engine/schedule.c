@@ -159,13 +159,14 @@ static bool first_new_line(const char *now, const char *then, char *out, size_t 
   return false;
 }
 
-/* The delta-max-age setting in days, or the type's default; -1 when it is no count. */
+/* The delta-max-age setting in days (rule_set_check refused one that is no count), or the
+ * type's default. */
 static int64_t max_age_days(const conn_info *c)
 {
   for (size_t i = 0; i < c->rc->n_settings; i++) {
     const rule_setting *s = &c->rc->settings[i];
     if (strcmp(s->key, "delta-max-age") == 0)
-      return s->value.is_num && s->value.num >= 0 ? s->value.num : -1;
+      return s->value.num;
   }
   return default_max_age_days(c->rc->type);
 }
@@ -179,11 +180,6 @@ int schedule_import_due(mvs_engine *e, conn_info *c, char *reason, size_t len, b
 
   reason[0] = '\0';
   *due = false;
-  if (days < 0) {
-    engine_errorf(e, "connector \"%s\": delta-max-age must be a number of days (0: never)",
-                  c->rc->name);
-    return ENGINE_INVALID;
-  }
   found = store_connector_find(e->st, c->rc->name, &cid);
   if (found == STORE_ERR)
     goto out;

@@ -14,8 +14,7 @@
 /* Whether c's next import must be a full one, and why (reason; "" when not due): never
  * fully imported, no delta watermark, its settings changed or it imports an attribute or
  * object type it did not at its last full import, or its watermark is older than its
- * directory keeps changes (delta-max-age).  ENGINE_OK, ENGINE_INVALID (a bad delta-max-age)
- * or ENGINE_SYSTEM, with e->errmsg. */
+ * directory keeps changes (delta-max-age).  ENGINE_OK or ENGINE_SYSTEM, with e->errmsg. */
 int schedule_import_due(mvs_engine *e, conn_info *c, char *reason, size_t len, bool *due);
 /* Whether the next sync must be a full one (never synced, or the rule set changed), and why;
  * ENGINE_OK or ENGINE_SYSTEM. */

@@ -128,4 +128,18 @@ sed -i -e '1i # a comment' -e 's/^  precedence 50$/  precedence   50/' "$work/d/
 expect status-comment 0 status --json --rules ./cfg
 is "status after a comment" 'j["full_sync_due"]' false
 
+# ---- a scheduler setting that is no number in range is refused where it is written -------------
+fixture
+expect rules-ok 0 rules check cfg
+sed -i 's/^  path "entra.json"$/  path "entra.json"\n  delta-max-age "7d"/' "$work/d/cfg/sync.rules"
+expect bad-max-age-check 1 rules check cfg
+grep -q "^cfg/sync.rules:3:3: error: setting 'delta-max-age' of connector \"entra\" must be a number of days" "$work/err" ||
+  bad "rules check of delta-max-age \"7d\": $(cat "$work/err")"
+# Every command that loads the rule set refuses it the same way, before touching the store.
+expect bad-max-age-status 1 status --rules cfg
+grep -q "^cfg/sync.rules:3:3: error: setting 'delta-max-age'" "$work/err" || bad "status with a bad delta-max-age: $(cat "$work/err")"
+expect bad-max-age-cycle 1 cycle --delta --rules cfg
+grep -q "^cfg/sync.rules:3:3: error: setting 'delta-max-age'" "$work/err" || bad "cycle with a bad delta-max-age: $(cat "$work/err")"
+[ -z "$(last_runs 1)" ] || bad "a cycle with a bad delta-max-age ran: $(last_runs 5)"
+
 exit $((fails > 0))
