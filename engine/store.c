@@ -41,6 +41,7 @@ enum stmt_id {
   Q_INFLIGHT_MARK, Q_INFLIGHT_GET, Q_INFLIGHT_CLEAR,
   Q_RUN_INSERT, Q_RUN_LIST,
   Q_CONN_INFO, Q_RUN_LAST, Q_PE_COUNTS, Q_MV_COUNT,
+  Q_OVR_SET, Q_OVR_GET, Q_OVR_LIST, Q_OVR_CLEAR,
   Q_COUNT
 };
 
@@ -231,6 +232,16 @@ static const char *const stmt_sql[Q_COUNT] = {
                   "JOIN cs_object c ON c.id = p.cs_id WHERE c.connector = ?1 AND p.status = 0 "
                   "GROUP BY p.op",
   [Q_MV_COUNT] = "SELECT count(*) FROM mv_object",
+  /* Schedule overrides (engine/schedule.c): a second override of a connector adds its steps. */
+  [Q_OVR_SET] = "INSERT INTO schedule_override(connector, full_import, full_sync, since) "
+                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(connector) DO UPDATE SET "
+                "full_import = full_import OR excluded.full_import, "
+                "full_sync = full_sync OR excluded.full_sync, since = excluded.since",
+  [Q_OVR_GET] = "SELECT connector, full_import, full_sync, since FROM schedule_override "
+                "WHERE connector = ?1",
+  [Q_OVR_LIST] = "SELECT connector, full_import, full_sync, since FROM schedule_override "
+                 "ORDER BY connector",
+  [Q_OVR_CLEAR] = "DELETE FROM schedule_override WHERE connector = ?1",
 };
 
 struct store {
@@ -1505,4 +1516,60 @@ int store_pe_counts(store *st, int64_t connector, pe_counts *out)
 int store_mv_count(store *st, int64_t *n)
 {
   return exec_id(S(st, Q_MV_COUNT), n);
+}
+
+/* ---- schedule overrides (engine/schedule.c) ---- */
+
+int store_override_set(store *st, const char *connector, bool full_import, bool full_sync,
+                       const char *since)
+{
+  return exec_stmt(STMT(st, Q_OVR_SET, P_T(connector), P_I(full_import), P_I(full_sync),
+                        P_T(since)));
+}
+
+typedef struct override_acc {
+  override_row *v;
+  size_t n, cap;
+} override_acc;
+
+static int row_override(sqlite3_stmt *s, const rd *c)
+{
+  override_acc *acc = c->out;
+  override_row *r;
+  if (array_reserve(&acc->v, &acc->cap, acc->n + 1, sizeof *acc->v) != 0)
+    return -1;
+  r = &acc->v[acc->n++];
+  r->connector = col_text(s, 0, c->a);
+  r->full_import = sqlite3_column_int(s, 1) != 0;
+  r->full_sync = sqlite3_column_int(s, 2) != 0;
+  r->since = col_text(s, 3, c->a);
+  return !r->connector || !r->since;
+}
+
+int store_override_get(store *st, const char *connector, mvs_arena *a, override_row *row)
+{
+  override_acc acc = {NULL, 0, 0};
+  int rc = read_row(STMT(st, Q_OVR_GET, P_T(connector)), row_override, a, &acc);
+  if (rc == STORE_OK)
+    *row = acc.v[0];
+  free(acc.v);
+  return rc;
+}
+
+int store_override_list(store *st, mvs_arena *a, override_row **rows, size_t *n)
+{
+  override_acc acc = {NULL, 0, 0};
+  if (read_rows(S(st, Q_OVR_LIST), row_override, a, &acc, false) != STORE_OK) {
+    free(acc.v);
+    return STORE_ERR;
+  }
+  *rows = acc.v;
+  *n = acc.n;
+  return STORE_OK;
+}
+
+int store_override_clear(store *st, const char *connector)
+{
+  int rc = exec_stmt(STMT(st, Q_OVR_CLEAR, P_T(connector)));
+  return rc == STORE_OK && sqlite3_changes(st->db) == 0 ? STORE_NOTFOUND : rc;
 }

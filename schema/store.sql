@@ -172,3 +172,15 @@ CREATE TABLE export_inflight (
   cs_id INTEGER PRIMARY KEY,
   since TEXT NOT NULL
 );
+
+-- migration 4
+
+-- Full steps an admin asked the next cycle to run (`mvsync schedule override`, as Connect's
+-- Set-ADSyncSchedulerConnectorOverride -FullImportRequired / -FullSyncRequired): kept until a
+-- cycle that ran them succeeds.  since: when the override was last set.
+CREATE TABLE schedule_override (
+  connector   TEXT PRIMARY KEY,
+  full_import INTEGER NOT NULL DEFAULT 0,
+  full_sync   INTEGER NOT NULL DEFAULT 0,
+  since       TEXT NOT NULL
+);

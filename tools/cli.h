@@ -25,6 +25,10 @@ int cli_rules_import(int argc, char **argv);
 /* The engine's commands (init, import, sync, export, cycle, staging, preview, pending, show,
  * runs, status, dump): argv[0] says which. */
 int cli_engine(int argc, char **argv);
+/* `schedule override|show|clear` (tools/cli_schedule.c). */
+int cli_schedule(int argc, char **argv);
+/* The exit code of an ENGINE_* result. */
+int cli_exit_code(int engine_rc);
 
 /* Write the metrics file (docs/monitoring.md) for the store e has open, atomically (a
  * temporary file beside path, then rename).  0, or -1 after saying why on stderr. */

@@ -520,3 +520,5 @@ int cli_engine(int argc, char **argv)
   buf_free(&out);
   return rc < 0 ? MVS_EXIT_USAGE : exit_code(rc);
 }
+
+int cli_exit_code(int engine_rc) { return exit_code(engine_rc); }

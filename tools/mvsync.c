@@ -26,6 +26,7 @@ static const struct {
   {"show", cli_engine, "show cs|mv ID                  one connector-space or metaverse object"},
   {"runs", cli_engine, "runs [--json]                  run history"},
   {"status", cli_engine, "status [--json]                health, last runs, pending, due full steps"},
+  {"schedule", cli_schedule, "schedule override|show|clear   full steps asked of the next cycle"},
   {"dump", cli_engine, "dump --json                    the whole store as JSON (for tests)"},
 };
 

@@ -78,6 +78,7 @@ got=$(complete_words "$mvsync" cycle --allow-)
 [ "$got" = "--allow-deletes --allow-mass-delete" ] || fail "completion of 'cycle --allow-': $got"
 [ "$(complete_words "$mvsync" staging o)" = "on off" ] || fail "completion of 'staging o': $(complete_words "$mvsync" staging o)"
 [ "$(complete_words "$mvsync" rules f)" = fmt ] || fail "completion of 'rules f'"
+[ "$(complete_words "$mvsync" schedule o)" = override ] || fail "completion of 'schedule o': $(complete_words "$mvsync" schedule o)"
 [ "$(complete_words "$mvsync" rules import c)" = connect ] || fail "completion of 'rules import c'"
 
 n=$(ls "$man" | wc -l)

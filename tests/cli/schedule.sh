@@ -128,6 +128,102 @@ sed -i -e '1i # a comment' -e 's/^  precedence 50$/  precedence   50/' "$work/d/
 expect status-comment 0 status --json --rules ./cfg
 is "status after a comment" 'j["full_sync_due"]' false
 
+# ---- overrides: mvsync schedule override|show|clear ------------------------------------------------
+fixture
+ln -s cfg "$work/d/rules"     # the default --rules
+expect ovr-initial 0 cycle --initial
+expect show-none 0 schedule show
+grep -q "^no overrides" "$work/out" || bad "schedule show with no override: $(cat "$work/out")"
+expect show-none-json 0 schedule show --json
+is "show --json, none" 'j' '{"overrides": []}'
+t0=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+expect ovr-entra 0 schedule override entra --full-import
+t1=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+expect show-entra 0 schedule show --json
+is "show --json" '[(o["connector"], o["full_import"], o["full_sync"]) for o in j["overrides"]]' '[["entra", true, false]]'
+is "show --json since" "\"$t0\" <= j[\"overrides\"][0][\"since\"] <= \"$t1\"" true
+expect show-entra-text 0 schedule show
+grep -qx "entra: full import (since 20[0-9-]*T[0-9:]*Z)" "$work/out" || bad "schedule show: $(cat "$work/out")"
+# status gives it as the reason; the other connector and the sync are not due.
+expect status-ovr 0 status --json
+is "status, entra overridden" '[(c["name"], c["full_import_due"]) for c in j["connectors"]]' '[["entra", true], ["ad", false]]'
+is "status, entra's reason" 'j["connectors"][0]["due_reason"].startswith("a full import asked for by `mvsync schedule override`")' true
+is "status, sync" 'j["full_sync_due"]' false
+# A lone run profile is no cycle: it neither acts on the override nor consumes it (Connect's
+# override is the scheduler's); a dry-run cycle commits nothing, so it keeps it too.
+expect lone-import 0 import entra --delta
+[ "$(last_runs 1)" = "delta-import:entra" ] || bad "a lone delta import ran $(last_runs 1)"
+expect dry-cycle 0 cycle --delta --dry-run
+grep -q "entra: a full import asked for by \`mvsync schedule override\`" "$work/err" ||
+  bad "the dry-run cycle does not say why it runs a full import: $(cat "$work/err")"
+expect show-after-dry 0 schedule show --json
+is "override after a lone import and a dry run" '[o["connector"] for o in j["overrides"]]' '["entra"]'
+# A second override adds its steps; another connector's asks for the (one) full sync.
+expect ovr-ad 0 schedule override ad --full-sync
+expect ovr-entra-sync 0 schedule override entra --full-sync
+expect show-two 0 schedule show --json
+is "two overrides" '[(o["connector"], o["full_import"], o["full_sync"]) for o in j["overrides"]]' \
+  '[["ad", false, true], ["entra", true, true]]'
+expect status-two 0 status --json
+is "status, full sync asked for" 'j["full_sync_due"]' true
+is "status, full sync reason" 'j["full_sync_reason"].startswith("a full sync asked for by `mvsync schedule override ad`")' true
+is "status, ad's import" 'j["connectors"][1]["full_import_due"]' false
+# The next cycle runs them, and having succeeded, consumes them.
+expect ovr-cycle 0 cycle --delta
+[ "$(last_runs 5)" = "full-import:entra delta-import:ad full-sync: export:entra export:ad" ] ||
+  bad "the cycle after the overrides ran $(last_runs 5)"
+expect show-consumed 0 schedule show --json
+is "overrides after the cycle" 'j' '{"overrides": []}'
+expect status-consumed 0 status --json
+is "status after the cycle" '[j["full_sync_due"]] + [c["full_import_due"] for c in j["connectors"]]' '[false, false, false]'
+expect ovr-next 0 cycle --delta
+[ "$(last_runs 5)" = "delta-import:entra delta-import:ad delta-sync: export:entra export:ad" ] ||
+  bad "the cycle after the consumed overrides ran $(last_runs 5)"
+# A cycle that fails keeps the override for the next one.
+expect ovr-again 0 schedule override entra --full-import
+cp "$work/d/cfg/ad.ldif.changes" "$work/ad-log"
+printf 'this is no LDIF\n' >>"$work/d/cfg/ad.ldif.changes"
+(cd "$work/d" && "$mvsync" cycle --delta) >"$work/out" 2>&1 && bad "a cycle over a broken AD log succeeded: $(cat "$work/out")"
+expect show-after-failure 0 schedule show --json
+is "override after a failed cycle" '[o["connector"] for o in j["overrides"]]' '["entra"]'
+cp "$work/ad-log" "$work/d/cfg/ad.ldif.changes"
+expect ovr-recovered 0 cycle --delta
+[ "$(last_runs 5 | cut -d' ' -f1)" = "full-import:entra" ] || bad "the cycle after the failure ran $(last_runs 5)"
+expect show-after-recovery 0 schedule show --json
+is "override after the recovered cycle" 'j' '{"overrides": []}'
+# clear takes an override back before any cycle.
+expect ovr-clear-set 0 schedule override ad --full-import
+expect ovr-clear 0 schedule clear ad
+expect show-cleared 0 schedule show --json
+is "overrides after clear" 'j' '{"overrides": []}'
+expect status-cleared 0 status --json
+is "status after clear" 'j["connectors"][1]["full_import_due"]' false
+# Refused: a connector the rule set does not name, clearing what is not there, bad usage.
+expect ovr-unknown 1 schedule override nosuch --full-import
+grep -q 'no connector "nosuch" in the rule set' "$work/err" || bad "override of an unknown connector: $(cat "$work/err")"
+expect clear-none 1 schedule clear entra
+grep -q 'connector "entra" has no override' "$work/err" || bad "clear without an override: $(cat "$work/err")"
+expect ovr-no-step 2 schedule override entra
+expect show-arg 2 schedule show entra
+expect clear-step 2 schedule clear entra --full-sync
+expect bad-wait 2 schedule override entra --full-import --wait=soon
+expect bad-action 2 schedule set entra --full-import
+expect bad-option 2 schedule show --full
+expect help 0 schedule --help
+grep -q "^usage: mvsync schedule override CONNECTOR" "$work/out" || bad "schedule --help: $(cat "$work/out")"
+# While a run holds the store an override waits or says it is busy (exit 6); show answers.
+(exec 9>>"$work/d/mvsync.db.lock" && flock -x 9 && exec sleep 60) & holder=$!
+sleep 0.3
+expect ovr-busy 6 schedule override entra --full-import
+grep -q "a run is already in progress" "$work/err" || bad "the busy override's message: $(cat "$work/err")"
+s0=$(date +%s%3N)
+expect ovr-busy-wait 6 schedule override entra --full-import --wait=1
+[ $(( $(date +%s%3N) - s0 )) -ge 900 ] || bad "--wait=1 did not wait"
+expect show-busy 0 schedule show --json
+is "show while a run holds the store" 'j' '{"overrides": []}'
+kill "$holder"; wait "$holder" 2>/dev/null
+expect ovr-after-busy 0 schedule override entra --full-import --wait=5
+
 # ---- a scheduler setting that is no number in range is refused where it is written -------------
 fixture
 expect rules-ok 0 rules check cfg
