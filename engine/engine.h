@@ -165,6 +165,16 @@ int engine_run_json(mvs_engine *e, int64_t id, buf *out);
 enum { STATUS_TEXT = 0, STATUS_JSON, STATUS_METRICS };
 int engine_status(mvs_engine *e, int format, buf *out, int *health);
 
+/* `mvsync schedule` (docs/monitoring.md, "Overrides"): full steps asked of the next cycle,
+ * as Connect's Set-ADSyncSchedulerConnectorOverride -FullImportRequired / -FullSyncRequired;
+ * they stay in the store until a cycle that ran them succeeds.  override: the connector must
+ * be in the rule set (ENGINE_INVALID); a second override adds its steps.  clear:
+ * ENGINE_INVALID when the connector has none.  show: every override as text or JSON. */
+int engine_schedule_override(mvs_engine *e, const char *conn_name, bool full_import,
+                             bool full_sync);
+int engine_schedule_clear(mvs_engine *e, const char *conn_name);
+int engine_schedule_show(mvs_engine *e, bool json, buf *out);
+
 /* The last error message (valid until the next call). */
 const char *engine_error(mvs_engine *e);
 

@@ -128,17 +128,9 @@ static int compile(mvs_engine *e)
                     : strcmp(st->key, "deletion-threshold-percent") == 0 ? &c->deletion_threshold_pct
                     : strcmp(st->key, "import-delete-threshold") == 0    ? &c->import_delete_pct
                                                                          : NULL;
-      if (!to)
-        continue;
-      /* A guard that silently falls back to a default is worse than a refused rule set. */
-      if (!st->value.is_num || st->value.num < 0 ||
-          (to != &c->deletion_threshold && st->value.num > 100)) {
-        engine_errorf(e, "connector \"%s\": %s must be %s, not \"%s\"", c->rc->name, st->key,
-                      to == &c->deletion_threshold ? "a count (0: off)" : "a percentage 0-100",
-                      st->value.text);
-        return ENGINE_INVALID;
-      }
-      *to = st->value.num;
+      /* rule_set_check refused a value that is no number in range (file:line:col). */
+      if (to)
+        *to = st->value.num;
     }
   }
   for (i = 0; i < e->rs->n_rules; i++) {
@@ -179,11 +171,16 @@ static int hash_rules(mvs_engine *e)
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0, i;
   int rc = ENGINE_SYSTEM;
+  /* The set without its file list: the names there are spelled as --rules was (".", an
+   * absolute path, a symlink, a trailing slash), and all a file adds to the meaning — its
+   * rules' order and dialect — is in the rules themselves. */
+  rule_set content = *e->rs;
 
+  content.n_files = 0;
   buf_init(&b, 0);
   /* The JSON without positions depends only on the rules' meaning: reformatting a file or
    * editing comments does not force a full sync. */
-  if (rule_set_to_json(e->rs, 0, &b) == 0 &&
+  if (rule_set_to_json(&content, 0, &b) == 0 &&
       EVP_Digest(b.p ? b.p : "", b.len, md, &len, EVP_sha256(), NULL) == 1) {
     for (i = 0; i < len && i < 32; i++)
       snprintf(e->ruleset_hash + 2 * i, 3, "%02x", md[i]);

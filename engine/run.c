@@ -208,6 +208,8 @@ int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *tot
   size_t i;
   int rc, worst = ENGINE_OK;
   int64_t sent = 0, export_errors = 0;
+  char why[300];
+  bool full_sync = false, unused;
 
   memset(total, 0, sizeof *total);
   if (!e->rs) {
@@ -224,18 +226,28 @@ int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *tot
     e->diff->writes_follow = true;
   /* Connect's order: every import, then the sync, then every export. */
   for (i = 0; i < e->n_conns; i++) {
-    bool full = initial || forced_full_import(o, e->conns[i].rc->name);
+    bool forced = forced_full_import(o, e->conns[i].rc->name), overridden = false;
+    bool full;
+    if (!initial && !forced &&
+        schedule_override_due(e, &e->conns[i], why, sizeof why, &overridden, &unused) != ENGINE_OK)
+      return ENGINE_SYSTEM;
+    full = initial || forced || overridden;
     if (full && !initial)
-      engine_logf(e, "%s: full import asked for (--full-import)", e->conns[i].rc->name);
+      engine_logf(e, "%s: %s", e->conns[i].rc->name,
+                  forced ? "full import asked for (--full-import)" : why);
     rc = engine_run(e, full ? RUN_FULL_IMPORT : RUN_DELTA_IMPORT, e->conns[i].rc->name, o, &r);
     add_result(total, &r);
     /* An import guard stop ends the cycle here: no sync, no export acts on what is left. */
     if (!cycle_goes_on(rc))
       goto stop;
   }
-  if (o->full_sync && !initial)
-    engine_logf(e, "full sync asked for (--full-sync)");
-  rc = engine_run(e, initial || o->full_sync ? RUN_FULL_SYNC : RUN_DELTA_SYNC, NULL, o, &r);
+  if (!initial && !o->full_sync &&
+      schedule_override_due(e, NULL, why, sizeof why, &unused, &full_sync) != ENGINE_OK)
+    return ENGINE_SYSTEM;
+  if ((o->full_sync || full_sync) && !initial)
+    engine_logf(e, "%s", o->full_sync ? "full sync asked for (--full-sync)" : why);
+  full_sync = initial || o->full_sync || full_sync;
+  rc = engine_run(e, full_sync ? RUN_FULL_SYNC : RUN_DELTA_SYNC, NULL, o, &r);
   add_result(total, &r);
   if (!cycle_goes_on(rc))
     goto stop;
@@ -260,10 +272,14 @@ int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *tot
   }
   snprintf(total->status, sizeof total->status, "%s", engine_run_status(worst));
   /* Every step ran and something of every export went through: a successful cycle
-   * (`mvsync status`, the metrics' last success). */
-  if ((worst == ENGINE_OK || worst == ENGINE_PARTIAL) && schedule_note_cycle(e) != 0) {
-    engine_errorf(e, "cannot record the cycle: %s", store_errmsg(e->st));
-    return ENGINE_SYSTEM;
+   * (`mvsync status`, the metrics' last success); it ran what the overrides asked for. */
+  if (worst == ENGINE_OK || worst == ENGINE_PARTIAL) {
+    if (engine_tx_begin(e) != STORE_OK || schedule_note_cycle(e) != 0 ||
+        schedule_overrides_done(e) != 0 || engine_tx_commit(e) != STORE_OK) {
+      engine_errorf(e, "cannot record the cycle: %s", store_errmsg(e->st));
+      engine_tx_rollback(e);
+      return ENGINE_SYSTEM;
+    }
   }
   return worst;
 stop:

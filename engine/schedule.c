@@ -16,6 +16,7 @@
 #include "engine/schedule.h"
 #include "engine/connect.h"
 #include "engine/engine_int.h"
+#include "schema/json_str.h"
 
 /* How long a directory keeps what a delta needs, by connector type, in days: Graph's
  * directory delta tokens last 7 days (docs/internals/graph-connector.md); AD keeps deleted
@@ -159,13 +160,14 @@ static bool first_new_line(const char *now, const char *then, char *out, size_t 
   return false;
 }
 
-/* The delta-max-age setting in days, or the type's default; -1 when it is no count. */
+/* The delta-max-age setting in days (rule_set_check refused one that is no count), or the
+ * type's default. */
 static int64_t max_age_days(const conn_info *c)
 {
   for (size_t i = 0; i < c->rc->n_settings; i++) {
     const rule_setting *s = &c->rc->settings[i];
     if (strcmp(s->key, "delta-max-age") == 0)
-      return s->value.is_num && s->value.num >= 0 ? s->value.num : -1;
+      return s->value.num;
   }
   return default_max_age_days(c->rc->type);
 }
@@ -179,11 +181,6 @@ int schedule_import_due(mvs_engine *e, conn_info *c, char *reason, size_t len, b
 
   reason[0] = '\0';
   *due = false;
-  if (days < 0) {
-    engine_errorf(e, "connector \"%s\": delta-max-age must be a number of days (0: never)",
-                  c->rc->name);
-    return ENGINE_INVALID;
-  }
   found = store_connector_find(e->st, c->rc->name, &cid);
   if (found == STORE_ERR)
     goto out;
@@ -283,4 +280,120 @@ int schedule_note_cycle(mvs_engine *e)
   char now[32];
   schedule_iso((int64_t)time(NULL), now);
   return store_meta_set(e->st, "last_cycle_success", now) == STORE_OK ? 0 : -1;
+}
+
+/* ---- overrides (`mvsync schedule`, Connect's Set-ADSyncSchedulerConnectorOverride) ---- */
+
+/* Every override, read into a's strings; rows malloc'd. */
+static int read_overrides(mvs_engine *e, mvs_arena *a, override_row **rows, size_t *n)
+{
+  if (store_override_list(e->st, a, rows, n) == STORE_OK)
+    return ENGINE_OK;
+  return engine_fail(e, ENGINE_SYSTEM, "reading the schedule overrides");
+}
+
+int schedule_override_due(mvs_engine *e, conn_info *c, char *reason, size_t len,
+                          bool *full_import, bool *full_sync)
+{
+  mvs_arena *a = mvs_arena_new(0);
+  override_row *rows = NULL;
+  size_t n = 0, i;
+  int rc;
+
+  reason[0] = '\0';
+  *full_import = *full_sync = false;
+  if (!a)
+    return engine_fail(e, ENGINE_SYSTEM, "reading the schedule overrides");
+  if ((rc = read_overrides(e, a, &rows, &n)) != ENGINE_OK)
+    goto out;
+  for (i = 0; i < n; i++) {
+    /* An override of a connector the rule set no longer has asks for nothing. */
+    if (!engine_conn(e, rows[i].connector))
+      continue;
+    if (c && strcmp(rows[i].connector, c->rc->name) == 0 && rows[i].full_import) {
+      *full_import = true;
+      snprintf(reason, len, "a full import asked for by `mvsync schedule override` (%s)",
+               rows[i].since);
+    }
+    if (!c && rows[i].full_sync && !*full_sync) {
+      *full_sync = true;
+      snprintf(reason, len, "a full sync asked for by `mvsync schedule override %s` (%s)",
+               rows[i].connector, rows[i].since);
+    }
+  }
+out:
+  free(rows);
+  mvs_arena_free(a);
+  return rc;
+}
+
+int schedule_overrides_done(mvs_engine *e)
+{
+  for (size_t i = 0; i < e->n_conns; i++)
+    if (store_override_clear(e->st, e->conns[i].rc->name) == STORE_ERR)
+      return -1;
+  return 0;
+}
+
+int engine_schedule_override(mvs_engine *e, const char *conn_name, bool full_import,
+                             bool full_sync)
+{
+  char now[32];
+  if (!e->rs || !engine_conn(e, conn_name)) {
+    engine_errorf(e, "no connector \"%s\" in the rule set", conn_name);
+    return ENGINE_INVALID;
+  }
+  schedule_iso((int64_t)time(NULL), now);
+  return engine_fail(e, store_override_set(e->st, conn_name, full_import, full_sync, now) ==
+                            STORE_OK ? ENGINE_OK : ENGINE_SYSTEM, "schedule override");
+}
+
+int engine_schedule_clear(mvs_engine *e, const char *conn_name)
+{
+  int rc = store_override_clear(e->st, conn_name);
+  if (rc == STORE_NOTFOUND) {
+    engine_errorf(e, "connector \"%s\" has no override (`mvsync schedule show` lists them)",
+                  conn_name);
+    return ENGINE_INVALID;
+  }
+  return engine_fail(e, rc == STORE_OK ? ENGINE_OK : ENGINE_SYSTEM, "schedule clear");
+}
+
+int engine_schedule_show(mvs_engine *e, bool json, buf *out)
+{
+  mvs_arena *a = mvs_arena_new(0);
+  override_row *rows = NULL;
+  size_t n = 0, i;
+  int rc;
+
+  if (!a)
+    return engine_fail(e, ENGINE_SYSTEM, "schedule show");
+  if ((rc = read_overrides(e, a, &rows, &n)) != ENGINE_OK)
+    goto out;
+  if (json)
+    buf_adds(out, "{\"overrides\": [");
+  else if (!n)
+    buf_adds(out, "no overrides: the next cycle runs the full steps the scheduler rules call "
+                  "for (`mvsync status` says which)\n");
+  for (i = 0; i < n; i++) {
+    const override_row *r = &rows[i];
+    if (json) {
+      buf_adds(out, i ? ",\n  {\"connector\": " : "\n  {\"connector\": ");
+      json_str_write(out, r->connector, strlen(r->connector));
+      buf_printf(out, ", \"full_import\": %s, \"full_sync\": %s, \"since\": ",
+                 r->full_import ? "true" : "false", r->full_sync ? "true" : "false");
+      json_str_write(out, r->since, strlen(r->since));
+      buf_adds(out, "}");
+    } else {
+      buf_printf(out, "%s: %s%s%s (since %s)\n", r->connector, r->full_import ? "full import" : "",
+                 r->full_import && r->full_sync ? ", " : "", r->full_sync ? "full sync" : "",
+                 r->since);
+    }
+  }
+  if (json)
+    buf_adds(out, n ? "\n]}\n" : "]}\n");
+out:
+  free(rows);
+  mvs_arena_free(a);
+  return rc;
 }

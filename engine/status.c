@@ -82,7 +82,12 @@ static int read_conn(mvs_engine *e, status *s, conn_status *cs, conn_info *c, in
               store_cs_count(e->st, cid, &cs->objects) != STORE_OK))
     return ENGINE_SYSTEM;
   if (c) {
-    int rc = schedule_import_due(e, c, cs->due_reason, sizeof cs->due_reason, &cs->due);
+    /* What the next cycle acts on first: an override, then the scheduler rules. */
+    bool unused;
+    int rc = schedule_override_due(e, c, cs->due_reason, sizeof cs->due_reason, &cs->due,
+                                   &unused);
+    if (rc == ENGINE_OK && !cs->due)
+      rc = schedule_import_due(e, c, cs->due_reason, sizeof cs->due_reason, &cs->due);
     if (rc != ENGINE_OK)
       return rc;
   }
@@ -107,6 +112,7 @@ static int read_status(mvs_engine *e, status *s)
   size_t i, j;
   int rc = ENGINE_SYSTEM;
   char *staging = NULL;
+  bool unused;
 
   mvs_arena_reset(e->scratch);
   buf_init(&s->reasons, 0);
@@ -115,7 +121,10 @@ static int read_status(mvs_engine *e, status *s)
   if (store_meta_get(e->st, "staging", &staging) != STORE_OK ||
       store_meta_get(e->st, "sync_ruleset_hash", &s->synced_hash) != STORE_OK ||
       store_meta_get(e->st, "last_cycle_success", &s->last_success) != STORE_OK ||
-      schedule_sync_due(e, s->sync_reason, sizeof s->sync_reason, &s->sync_due) != ENGINE_OK ||
+      schedule_override_due(e, NULL, s->sync_reason, sizeof s->sync_reason, &unused,
+                            &s->sync_due) != ENGINE_OK ||
+      (!s->sync_due &&
+       schedule_sync_due(e, s->sync_reason, sizeof s->sync_reason, &s->sync_due) != ENGINE_OK) ||
       read_run(e, NULL, "full-sync", "delta-sync", &s->last_sync, &s->has_sync) ||
       store_mv_count(e->st, &s->mv_objects) != STORE_OK || store_connector_list(e->st, &ids) != STORE_OK)
     goto out;

@@ -44,6 +44,7 @@ enum stmt_id {
   Q_CONN_INFO, Q_RUN_LAST, Q_PE_COUNTS, Q_MV_COUNT,
   Q_CS_SET_PROJECTED, Q_ERROR_LIST,
   Q_DRIFT_ADD, Q_DRIFT_CLAIM, Q_DRIFT_LIST, Q_RUN_LAST_CHANGE,
+  Q_OVR_SET, Q_OVR_GET, Q_OVR_LIST, Q_OVR_CLEAR,
   /* store_search: one statement per probe, in store_probe order */
   Q_PROBE_FIRST,
   Q_COUNT = Q_PROBE_FIRST + PROBE_COUNT
@@ -324,6 +325,16 @@ static const char *const stmt_sql[Q_COUNT] = {
   /* The last export to a connector that changed something. */
   [Q_RUN_LAST_CHANGE] = "SELECT started FROM run WHERE profile = 'export' AND connector = ?1 "
                         "AND adds + updates + deletes > 0 ORDER BY id DESC LIMIT 1",
+  /* Schedule overrides (engine/schedule.c): a second override of a connector adds its steps. */
+  [Q_OVR_SET] = "INSERT INTO schedule_override(connector, full_import, full_sync, since) "
+                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(connector) DO UPDATE SET "
+                "full_import = full_import OR excluded.full_import, "
+                "full_sync = full_sync OR excluded.full_sync, since = excluded.since",
+  [Q_OVR_GET] = "SELECT connector, full_import, full_sync, since FROM schedule_override "
+                "WHERE connector = ?1",
+  [Q_OVR_LIST] = "SELECT connector, full_import, full_sync, since FROM schedule_override "
+                 "ORDER BY connector",
+  [Q_OVR_CLEAR] = "DELETE FROM schedule_override WHERE connector = ?1",
 };
 
 struct store {
@@ -1787,8 +1798,64 @@ int store_drift_list(store *st, mvs_arena *a, drift_row **rows, size_t *n)
   return STORE_OK;
 }
 
+/* ---- schedule overrides (engine/schedule.c) ---- */
+
+int store_override_set(store *st, const char *connector, bool full_import, bool full_sync,
+                       const char *since)
+{
+  return exec_stmt(STMT(st, Q_OVR_SET, P_T(connector), P_I(full_import), P_I(full_sync),
+                        P_T(since)));
+}
+
+typedef struct override_acc {
+  override_row *v;
+  size_t n, cap;
+} override_acc;
+
+static int row_override(sqlite3_stmt *s, const rd *c)
+{
+  override_acc *acc = c->out;
+  override_row *r;
+  if (array_reserve(&acc->v, &acc->cap, acc->n + 1, sizeof *acc->v) != 0)
+    return -1;
+  r = &acc->v[acc->n++];
+  r->connector = col_text(s, 0, c->a);
+  r->full_import = sqlite3_column_int(s, 1) != 0;
+  r->full_sync = sqlite3_column_int(s, 2) != 0;
+  r->since = col_text(s, 3, c->a);
+  return !r->connector || !r->since;
+}
+
+int store_override_get(store *st, const char *connector, mvs_arena *a, override_row *row)
+{
+  override_acc acc = {NULL, 0, 0};
+  int rc = read_row(STMT(st, Q_OVR_GET, P_T(connector)), row_override, a, &acc);
+  if (rc == STORE_OK)
+    *row = acc.v[0];
+  free(acc.v);
+  return rc;
+}
+
+int store_override_list(store *st, mvs_arena *a, override_row **rows, size_t *n)
+{
+  override_acc acc = {NULL, 0, 0};
+  if (read_rows(S(st, Q_OVR_LIST), row_override, a, &acc, false) != STORE_OK) {
+    free(acc.v);
+    return STORE_ERR;
+  }
+  *rows = acc.v;
+  *n = acc.n;
+  return STORE_OK;
+}
+
 int store_run_last_change(store *st, const char *connector, mvs_arena *a, const char **started)
 {
   *started = NULL;
   return read_row(STMT(st, Q_RUN_LAST_CHANGE, P_T(connector)), row_text, a, started);
+}
+
+int store_override_clear(store *st, const char *connector)
+{
+  int rc = exec_stmt(STMT(st, Q_OVR_CLEAR, P_T(connector)));
+  return rc == STORE_OK && sqlite3_changes(st->db) == 0 ? STORE_NOTFOUND : rc;
 }

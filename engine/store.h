@@ -383,5 +383,20 @@ typedef struct error_row {
 /* Every error of a connector (0: all), sync errors before export errors, by connector and
  * DN; *rows malloc'd (free it). */
 int store_error_list(store *st, int64_t connector, mvs_arena *a, error_row **rows, size_t *n);
+/* ---- schedule overrides (engine/schedule.c; `mvsync schedule`) ---- */
+/* The full steps asked of the next cycle for a connector (strings in the arena). */
+typedef struct override_row {
+  const char *connector, *since;
+  bool full_import, full_sync;
+} override_row;
+/* Ask for full_import / full_sync, in addition to what the connector's override holds. */
+int store_override_set(store *st, const char *connector, bool full_import, bool full_sync,
+                       const char *since);
+/* STORE_NOTFOUND when the connector has none. */
+int store_override_get(store *st, const char *connector, mvs_arena *a, override_row *row);
+/* Every override, by connector name; *rows malloc'd (strings in the arena). */
+int store_override_list(store *st, mvs_arena *a, override_row **rows, size_t *n);
+/* STORE_NOTFOUND when the connector had none. */
+int store_override_clear(store *st, const char *connector);
 
 #endif

@@ -552,12 +552,45 @@ static void check_declarations(checker *c)
     }
 }
 
+/* The connector settings the engine reads as numbers: the safety guards (docs/safety.md) and
+ * the scheduler's delta-max-age (docs/monitoring.md).  A guard or a schedule that silently
+ * fell back to its default would be worse than a refused rule set. */
+static const struct {
+  const char *key;
+  int64_t max;          /* inclusive; the minimum is 0 */
+  const char *what;
+} number_settings[] = {
+  {"deletion-threshold", INT64_MAX, "a count of changes (0: off)"},
+  {"deletion-threshold-percent", 100, "a percentage 0-100 (0: off)"},
+  {"import-delete-threshold", 100, "a percentage 0-100"},
+  {"delta-max-age", 36500, "a number of days 0-36500 (0: never too old)"},
+};
+
+static void check_settings(checker *c, const rule_connector *conn)
+{
+  size_t i, k;
+  for (i = 0; i < conn->n_settings; i++) {
+    const rule_setting *st = &conn->settings[i];
+    for (k = 0; k < sizeof number_settings / sizeof number_settings[0]; k++)
+      if (strcmp(st->key, number_settings[k].key) == 0 &&
+          (st->value.kind != RULE_VAL_NUMBER || !st->value.is_num || st->value.num < 0 ||
+           st->value.num > number_settings[k].max))
+        report(c, st->pos, RULE_SEV_ERROR, "setting '%s' of connector \"%s\" must be %s, not %s%s%s%s",
+               st->key, conn->name, number_settings[k].what,
+               st->value.kind == RULE_VAL_ENV ? "env:" : st->value.kind == RULE_VAL_FILE ? "file:" : "",
+               st->value.kind == RULE_VAL_STRING ? "\"" : "", st->value.text,
+               st->value.kind == RULE_VAL_STRING ? "\"" : "");
+  }
+}
+
 int rule_set_check(const rule_set *rs, rule_date today, rule_diags *d)
 {
   checker c = {rs, d, false};
   size_t i, errors_before = d->n_errors;
 
   check_declarations(&c);
+  for (i = 0; i < rs->n_connectors; i++)
+    check_settings(&c, &rs->connectors[i]);
   for (i = 0; i < rs->n_rules; i++)
     check_rule(&c, &rs->rules[i], today);
   for (i = 0; i < rs->n_collections; i++)

@@ -221,3 +221,12 @@ CREATE TABLE drift (
   rule        TEXT
 );
 CREATE INDEX drift_run ON drift(run_id);
+-- Full steps an admin asked the next cycle to run (`mvsync schedule override`, as Connect's
+-- Set-ADSyncSchedulerConnectorOverride -FullImportRequired / -FullSyncRequired): kept until a
+-- cycle that ran them succeeds.  since: when the override was last set.
+CREATE TABLE schedule_override (
+  connector   TEXT PRIMARY KEY,
+  full_import INTEGER NOT NULL DEFAULT 0,
+  full_sync   INTEGER NOT NULL DEFAULT 0,
+  since       TEXT NOT NULL
+);

@@ -36,10 +36,23 @@ extern const cli_verb cli_search_verb;
 extern const cli_verb cli_report_verb;
 /* Who decides each attribute (cli_authority.c). */
 extern const cli_verb cli_authority_verb;
+/* Full steps asked of the next cycle: schedule override|show|clear (cli_schedule.c). */
+extern const cli_verb cli_schedule_verb;
 
 /* A duration: whole seconds, or numbers with units s, m, h, d ("90", "30m", "1h30m").
  * Milliseconds, or -1 when it is not one (cli_engine.c). */
 int64_t cli_parse_duration(const char *s);
+/* The verb's --wait[=SECONDS] as engine_lock takes it in *ms: 0 when not given (busy: fail
+ * at once), -1 bare (wait without bound), else the duration.  0, or the usage error's exit
+ * code for a bad duration (cli_engine.c). */
+int cli_wait_ms(const cli_args *ca, int64_t *ms);
+/* The --wait option of a verb that takes the writer lock (a cli_opt initializer). */
+#define CLI_OPT_WAIT                                                                       \
+  {"wait", CLI_OPTIONAL_ARG, "SECONDS",                                                   \
+   "Wait for another run to release the store's writer lock (at most SECONDS when given, " \
+   "then exit 6) instead of exiting 6 at once.", 0, 0}
+/* The exit code of an ENGINE_* result (cli_engine.c). */
+int cli_exit_code(int engine_rc);
 
 /* Write the metrics file (docs/monitoring.md) for the store e has open, atomically (a
  * temporary file beside path, then rename).  0, or -1 after saying why on stderr. */

@@ -71,10 +71,7 @@ static int64_t watchdog_grace(int64_t timeout_ms)
    "The run's deadline from when it holds the lock: seconds, or with units s, m, h, d "    \
    "(90, 30m, 1h30m); default 2h, 0 for none. Past it the run stops with exit 9; the step " \
    "in progress is rolled back.", 0, 0}
-#define OPT_WAIT                                                                            \
-  {"wait", CLI_OPTIONAL_ARG, "SECONDS",                                                    \
-   "Wait for another run to release the store's writer lock (at most SECONDS when given, " \
-   "then exit 6) instead of exiting 6 at once.", 0, 0}
+#define OPT_WAIT CLI_OPT_WAIT
 #define OPT_METRICS                                                                         \
   {"metrics", CLI_ARG, "PATH",                                                             \
    "After the run, write the metrics file to PATH (default $MVSYNC_METRICS; see mvsync "   \
@@ -211,7 +208,7 @@ static bool given(const cli_args *ca, const char *name)
 
 static int parse_args(const cli_args *ca, engine_args *a)
 {
-  const char *v;
+  int v_rc;
   int i;
 
   memset(a, 0, sizeof *a);
@@ -241,11 +238,10 @@ static int parse_args(const cli_args *ca, engine_args *a)
   if (given(ca, "timeout") && (a->timeout_ms = cli_parse_duration(cli_value(ca, "timeout"))) < 0)
     return usage_error(ca, "bad duration (seconds, or with a unit: 90s, 30m, 2h) in --timeout",
                        cli_value(ca, "timeout"));
-  if ((v = given(ca, "wait") ? cli_value(ca, "wait") : NULL)) {
+  if (given(ca, "wait")) {
     a->wait_given = true;
-    a->wait_ms = *v ? cli_parse_duration(v) : -1;
-    if (*v && a->wait_ms < 0)
-      return usage_error(ca, "bad duration (seconds, or with a unit: 90s, 30m, 2h) in --wait", v);
+    if ((v_rc = cli_wait_ms(ca, &a->wait_ms)) != 0)
+      return v_rc;
   }
   /* $MVSYNC_METRICS is for the runs (a timer's): the verbs that take --metrics. */
   a->metrics_given = given(ca, "metrics");
@@ -554,4 +550,16 @@ static int engine_verb(const cli_args *ca)
   engine_close(e);
   buf_free(&out);
   return exit_code(rc);
+}
+
+int cli_exit_code(int engine_rc) { return exit_code(engine_rc); }
+
+int cli_wait_ms(const cli_args *ca, int64_t *ms)
+{
+  const char *v = cli_value(ca, "wait");
+  *ms = !v ? 0 : *v ? cli_parse_duration(v) : -1;
+  if (v && *v && *ms < 0)
+    return cli_usage_error(ca, "bad duration (seconds, or with a unit: 90s, 30m, 2h) in --wait=%s",
+                           v);
+  return 0;
 }

@@ -51,11 +51,8 @@ static int pending_run(const cli_args *ca)
     return cli_usage_error(ca, "--discard reports as text or --json, not --csv");
   if (object && ((d.object = strtoll(object, &end, 10)) <= 0 || !*object || *end))
     return cli_usage_error(ca, "--object takes a connector-space object id, not %s", object);
-  if (wait)
-    wait_ms = *wait ? cli_parse_duration(wait) : -1;
-  if (wait && *wait && wait_ms < 0)
-    return cli_usage_error(ca, "bad duration (seconds, or with a unit: 90s, 30m, 2h) in --wait=%s",
-                           wait);
+  if ((rc = cli_wait_ms(ca, &wait_ms)) != 0)
+    return rc;
   if ((rc = engine_open(ca->store, NULL, &e, &err)) != ENGINE_OK) {
     cli_log(CLI_LOG_ERR, "pending", "%s", err ? err : "cannot open");
     free(err);

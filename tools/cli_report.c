@@ -57,6 +57,7 @@ static int parse_args(const cli_args *ca, report_args *a)
 {
   const char *v;
   char *end;
+  int rc;
 
   memset(a, 0, sizeof *a);
   a->store = ca->store;
@@ -68,11 +69,8 @@ static int parse_args(const cli_args *ca, report_args *a)
   a->html = cli_flag(ca, "html");
   if ((v = cli_value(ca, "run")) && ((a->run_id = strtoll(v, &end, 10)) <= 0 || *end))
     return cli_usage_error(ca, "--run needs a run id (a positive number), not %s", v);
-  if ((v = cli_value(ca, "wait"))) {
-    a->wait_ms = -1;   /* bare --wait: without bound */
-    if (*v && ((a->wait_ms = strtoll(v, &end, 10) * 1000) < 0 || *end))
-      return cli_usage_error(ca, "--wait=SECONDS needs whole seconds, not %s", v);
-  }
+  if ((rc = cli_wait_ms(ca, &a->wait_ms)) != 0)
+    return rc;
   if (!a->html && !cli_flag(ca, "json"))
     return cli_usage_error(ca, "give --html or --json");
   if (!a->dry_run && (a->initial || cli_flag(ca, "delta") || a->only_writes || a->connector ||

@@ -21,6 +21,7 @@ static const cli_verb *const verbs[] = {
   &cli_search_verb,
   &cli_runs_verb,
   &cli_status_verb,
+  &cli_schedule_verb,
   &cli_dump_verb,
   &cli_errors_verb,
   &cli_report_verb,

@@ -7,6 +7,7 @@
 set -eu
 SIZE=${1:-100k}
 B=${2:-$(dirname "$0")/../../build}
+B=$(cd "$B" && pwd)   # absolute: the steps run in a temporary directory
 case $SIZE in 100k) N=100000 ;; 1m) N=1000000 ;; *) echo "usage: run.sh [100k|1m] [BUILD_DIR]" >&2; exit 2 ;; esac
 MVSYNC=$B/mvsync GEN=$B/tests/bench_gen INS=$B/tests/sqlite_insert
 for x in "$MVSYNC" "$GEN" "$INS"; do [ -x "$x" ] || { echo "build first: $x missing" >&2; exit 2; }; done

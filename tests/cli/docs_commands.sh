@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every command line in README.md, docs/cli.md and docs/migrating-from-connect.md runs, and
+# Every command line in README.md, docs/cli.md, docs/migrating-from-connect.md and docs/monitoring.md runs, and
 # does what the text says.
 #
 # The doc lines are extracted, not copied: every indented `mvsync …` / `$ mvsync …` line of a
@@ -46,7 +46,8 @@ dump() { (cd "$work" && "$mvsync" dump --json); }
 # ---- the doc lines
 extract() {
   local f
-  for f in "$root/README.md" "$root/docs/cli.md" "$root/docs/migrating-from-connect.md"; do
+  for f in "$root/README.md" "$root/docs/cli.md" "$root/docs/migrating-from-connect.md" \
+           "$root/docs/monitoring.md"; do
     # indented code lines, `\` continuations joined; then backquoted spans
     awk '/^    +(\$ )?mvsync / { line = $0; sub(/^    +(\$ )?/, "", line)
                                 while (line ~ /\\$/ && (getline nxt) > 0) {
@@ -256,6 +257,19 @@ grep -q '^mvsync_health 0$' "$work/mvsync.prom" || fail "[$current] no metrics f
 run 0 cycle --metrics "$work/cycle.prom"
 grep -q '^# TYPE mvsync_run_duration_seconds gauge$' "$work/cycle.prom" || fail "[$current] cycle --metrics"
 
+doc 'mvsync schedule override CONNECTOR --full-import|--full-sync'
+doc 'mvsync schedule override CONNECTOR --full-import'
+doc 'mvsync schedule override'
+run 0 schedule override contoso.onmicrosoft.com --full-import
+run 0 cycle
+has "$err" "contoso.onmicrosoft.com: a full import asked for by \`mvsync schedule override\`"
+doc 'mvsync schedule show [--json]'
+run 0 schedule show --json
+same "$out" '{"overrides": []}'                        # the cycle consumed it
+doc 'mvsync schedule clear CONNECTOR'
+run 1 schedule clear contoso.com                      # none to clear
+has "$err" 'connector "contoso.com" has no override'
+
 doc 'mvsync show cs|mv ID'
 doc 'mvsync show cs|mv ID [--json]'
 run 0 show mv 1
@@ -421,13 +435,51 @@ doc 'mvsync authority --html >authority.html'
 run 0 authority --html
 has "$out" "<h2>Writeback register</h2>"
 
+# ---- docs/monitoring.md: the scheduler's rules and overrides (tests/cli/schedule.sh checks
+# what they do in depth); the lines that name a command in prose run it plainly.
+doc 'mvsync status [--json] [--metrics PATH]'
+doc 'mvsync runs'
+doc 'mvsync runs --json'
+doc 'mvsync rules check'
+run 0 rules check rules
+doc 'mvsync import'
+doc 'mvsync import CONNECTOR --delta'
+run 0 import contoso.com --delta
+has "$out" "delta import contoso.com: success"
+doc 'mvsync sync'
+doc 'mvsync sync --delta'
+run 0 sync --delta
+doc 'mvsync cycle --delta'
+doc 'mvsync cycle --delta --full-import contoso.com --full-sync'
+run 0 cycle --delta --full-import contoso.com --full-sync
+has "$err" "contoso.com: full import asked for (--full-import)"
+doc 'mvsync schedule'
+doc 'mvsync schedule override'
+doc 'mvsync schedule override contoso.com --full-import'
+run 0 schedule override contoso.com --full-import
+has "$out" "contoso.com: the next cycle runs a full import"
+doc 'mvsync schedule override contoso.com --full-sync'
+run 0 schedule override contoso.com --full-sync
+doc 'mvsync schedule show'
+run 0 schedule show
+has "$out" "contoso.com: full import, full sync (since "
+run 0 status --json
+python3 -c 'import json,sys; s=json.loads(sys.stdin.read()); c={x["name"]: x for x in s["connectors"]}
+assert s["full_sync_due"] and c["contoso.com"]["full_import_due"] and not c["contoso.onmicrosoft.com"]["full_import_due"]
+assert c["contoso.com"]["due_reason"].startswith("a full import asked for by `mvsync schedule override`")' \
+  <<<"$out" || fail "[$current] status does not show the override"
+doc 'mvsync schedule clear contoso.com'
+run 0 schedule clear contoso.com
+run 0 schedule show --json
+same "$out" '{"overrides": []}'
+
 # ---- every doc line is claimed above, or marked as one that cannot run here
 # A doc line that cannot run in this test (it needs a server, root, or the network) carries
 # the comment `# not run here: REASON` in the doc; those are counted, not run.
 not_run=0
 while IFS= read -r line; do
   [ -n "$line" ] || continue
-  [ -n "${claimed[$line]+x}" ] || fail "a command line of README.md, docs/cli.md or docs/migrating-from-connect.md is not run by this test: $line"
+  [ -n "${claimed[$line]+x}" ] || fail "a command line of README.md, docs/cli.md, docs/migrating-from-connect.md or docs/monitoring.md is not run by this test: $line"
 done < <(extract)
 while IFS= read -r line; do
   not_run=$((not_run + 1))
@@ -435,11 +487,13 @@ while IFS= read -r line; do
 done < <(grep -hE '^ {4,}(\$ )?mvsync .*# not run here:' "$root/README.md" "$root/docs/cli.md" "$root/docs/migrating-from-connect.md")
 
 # ---- every option a doc line shows is one its command takes (its --help), placeholders and
-# all: the docs cannot show an option the program has dropped or never had.
+# all: the docs cannot show an option the program has dropped or never had.  A group's
+# (rules, schedule: the completion knows them) is its sub-verb's.
+groups=" $("$mvsync" completion bash | sed -n "s/^_mvsync_groups='\(.*\)'$/\1/p") "
 while IFS= read -r line; do
   words=$(sed -E 's/--[a-z][a-z-]*//g; s/[][|.]/ /g' <<<"${line#mvsync }")
   verb=$(awk '{ print $1 }' <<<"$words")
-  [ "$verb" = rules ] && verb="rules $(awk '{ print $2 }' <<<"$words")"
+  [[ "$groups" == *" $verb "* ]] && verb="$verb $(awk '{ print $2 }' <<<"$words")"
   [ "$verb" = help ] || [ -n "${usage_example[$line]+x}" ] && continue
   usage=$("$mvsync" $verb --help 2>/dev/null) || continue   # "COMMAND" and the like
   for o in $(grep -oE -- '--[a-z][a-z-]*' <<<"$line" | sort -u); do

@@ -28,9 +28,11 @@ run() {
 }
 is_json() { python3 -c 'import json,sys; json.loads(sys.stdin.read())' <<<"$1" 2>/dev/null || fail "$2: not JSON: $(head -c 300 <<<"$1")"; }
 
-# The verbs and sub-verbs, as `mvsync --help` lists them ("rules check", "cycle").
-verbs=$("$mvsync" --help | awk '/^commands:/ { on = 1; next } on && /^$/ { on = 0 }
-  on && /^  [a-z]/ { if ($1 == "rules") print $1 " " $2; else print $1 }')
+# The verbs and sub-verbs, as `mvsync --help` lists them ("rules check", "cycle"); a group
+# (a verb with sub-verbs) is one the completion knows as one.
+groups=" $("$mvsync" completion bash | sed -n "s/^_mvsync_groups='\(.*\)'$/\1/p") "
+verbs=$("$mvsync" --help | awk -v groups="$groups" '/^commands:/ { on = 1; next } on && /^$/ { on = 0 }
+  on && /^  [a-z]/ { if (index(groups, " " $1 " ")) print $1 " " $2; else print $1 }' | sort -u)
 [ "$(wc -l <<<"$verbs")" -ge 17 ] || fail "mvsync --help lists too few verbs: $verbs"
 
 # Every option any verb takes (from the usages themselves).

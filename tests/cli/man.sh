@@ -92,6 +92,7 @@ check_completion "auto cloud connect" expr --dialect ''
 check_completion "--dry-run" --store s.db sync --dry
 check_completion "--wait=" staging on --wa
 check_completion "bash" completion ''
+check_completion override schedule o
 [ -z "$(complete_words mvsync runs --allow)" ] || fail "completion offers runs an option it does not take"
 
 # The installed completion is the generated one (tests/cli/install.sh installs this file).

@@ -164,8 +164,17 @@ grep -q '^<5>mvsync cycle: .*a run is already in progress' "$work/journal" ||
 kill $holder; wait $holder 2>/dev/null; holder=
 
 doc 'runuser -u mvsync -- mvsync --store /var/lib/mvsync/mvsync.db staging off --wait'
+# An override for the timer's next cycle: the service's cycle runs the full import and
+# consumes it.
+doc 'runuser -u mvsync -- mvsync --store /var/lib/mvsync/mvsync.db --rules /etc/mvsync schedule override contoso.com --full-import --wait'
+doc 'runuser -u mvsync -- mvsync --store /var/lib/mvsync/mvsync.db schedule show'
+[[ $out == "contoso.com: full import (since "* ]] || fail "schedule show: $out"
 service
 [ "$rc" = 0 ] || fail "the service's cycle: exit $rc: $out"
+[[ $out == *"contoso.com: a full import asked for by \`mvsync schedule override\`"* ]] ||
+  fail "the service's cycle did not run the override's full import: $out"
+[[ $(runuser -u mvsync -- mvsync --store $store schedule show) == "no overrides"* ]] ||
+  fail "the service's cycle did not consume the override"
 cmp -s "$work/ad-before" $adlog && fail "out of staging mode the service's cycle sent nothing"
 # The cron recipe, as operations.md writes it: its environment lines and its command, as its
 # user; --quiet: nothing printed for a successful cycle (cron would mail it).
