@@ -598,11 +598,18 @@ int contribs_merge(contribs *c, mvs_arena *a, merged_set *out)
         return -1;
       m->state = (m->is_ref ? m->refs.n : mvs_count(m->val)) ? MERGED_VALUE : MERGED_NONE;
     } else {
+      /* IgnoreThisFlow "is similar to NULL in the sense that it indicates there's nothing to
+       * contribute. The difference is that it does not remove an already existing value in
+       * the target. It's like the attribute flow has never been there" (Connect's
+       * declarative provisioning, "Control the attribute flow process"): a lower-precedence
+       * rule still contributes (Connect's own "Out to AAD - Group Join" ignores member so
+       * that "Group Identity" flows it); with no value from any rule, the target keeps its. */
+      const rule *ignored = NULL;
       for (j = 0; j < n; j++) {
         if (g[j].keep) {
-          m->state = MERGED_KEEP;
-          m->src = g[j].r;
-          break;
+          if (!ignored)
+            ignored = g[j].r;
+          continue;
         }
         if (g[j].val.type == MVS_V_AUTHNULL) {
           m->state = MERGED_NONE;
@@ -625,7 +632,10 @@ int contribs_merge(contribs *c, mvs_arena *a, merged_set *out)
         id_list_sort_unique(&m->refs);
         break;
       }
-      if (j == n) {
+      if (j == n && ignored) {
+        m->state = MERGED_KEEP;
+        m->src = ignored;
+      } else if (j == n) {
         /* Nobody contributed: a reference attribute stays one (no values), and the values
          * its first rule skipped are still skipped. */
         m->is_ref = g[0].is_ref;

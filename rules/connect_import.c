@@ -623,6 +623,31 @@ static bool graph_refuses(connect_export *x, const cx_rule *r, const char *attr,
   return true;
 }
 
+/* A note and a `# carried changed:` comment: what the rule set carries differently, and why. */
+static void carried_changed(writer *w, int indent, const char *where, const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+
+static void carried_changed(writer *w, int indent, const char *where, const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (!w->rc && connect_note_add(w->x, where, "%s", msg) != CONNECT_OK)
+    w->rc = CONNECT_NOMEM;
+  put_comment(w, indent, "carried changed: %s", msg);
+}
+
+/* Whether r is an outbound rule to the Azure AD connector of objects Graph creates (a rule
+ * of other objects is kept as a comment whole: graph_refuses). */
+static bool to_aad(connect_export *x, const cx_rule *r)
+{
+  const char *why;
+  return r->direction && strcasecmp(r->direction, "Outbound") == 0 && r->target_type &&
+         is_aad(ref_connector(x, r->connector)) && aad_type_writable(r->target_type, &why);
+}
+
 static const char *canonical_op(const char *op)
 {
   if (!op)
@@ -761,6 +786,7 @@ static void flow_line(writer *w, const cx_rule *r, const cx_flow *f, size_t inde
   const char *type = f->type;
   const char *dest = f->dest ? f->dest : "";
   char opts[64];
+  bool dn_once;
 
   for (size_t k = 0; k < index; k++)
     if (r->flows[k].dest && strcmp(r->flows[k].dest, dest) == 0) {
@@ -778,7 +804,14 @@ static void flow_line(writer *w, const cx_rule *r, const cx_flow *f, size_t inde
                 r->name, f->merge);
     return;
   }
-  snprintf(opts, sizeof opts, "%s%s", merge, f->apply_once ? " apply-once" : "");
+  /* Graph objects have no DN (docs/entra-mapping.md): a flow to dn only names the object
+   * while it is created (the display key until Graph gives an id), as `rules check` requires
+   * of an entra connector; every later sync would otherwise ask for a rename. */
+  dn_once = !f->apply_once && strcasecmp(dest, "dn") == 0 && to_aad(w->x, r);
+  if (dn_once)
+    carried_changed(w, 1, where, "flow to 'dn' of rule \"%s\": made apply-once: Graph objects "
+                    "have no DN, the value only names the object while it is created", r->name);
+  snprintf(opts, sizeof opts, "%s%s", merge, f->apply_once || dn_once ? " apply-once" : "");
   if (!type)
     type = f->expression ? "Expression" : f->n_src ? "Direct" : "Constant";
   if (strcasecmp(type, "Expression") == 0) {
@@ -803,7 +836,17 @@ static void flow_line(writer *w, const cx_rule *r, const cx_flow *f, size_t inde
                   "attribute, it has %zu", dest, r->name, f->n_src);
       return;
     }
-    put(w, "  flow [%s] -> %s%s\n", f->src[0], dest, opts);
+    if (aad_computed(dest) && to_aad(w->x, r)) {
+      /* Entra computes what Graph requires when the sync sends none, and keeps it when the
+       * on-premises value goes (schema/aad_map.h, aad_computed): no value leaves it alone. */
+      carried_changed(w, 1, where, "flow [%s] -> %s of rule \"%s\": no value leaves Entra's "
+                      "alone (IgnoreThisFlow): %s", f->src[0], dest, r->name,
+                      aad_computed(dest));
+      put(w, "  flow IIF(IsPresent([%s]), [%s], IgnoreThisFlow) -> %s%s\n", f->src[0],
+          f->src[0], dest, opts);
+    } else {
+      put(w, "  flow [%s] -> %s%s\n", f->src[0], dest, opts);
+    }
   } else if (strcasecmp(type, "Constant") == 0) {
     const char *v = f->constant ? f->constant : "";
     if (!quotable(v)) {

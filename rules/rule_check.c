@@ -187,6 +187,15 @@ static void check_entra_writes(checker *c, const rule *r, const rule_connector *
   for (i = 0; i < r->n_flows; i++) {
     const rule_flow *f = &r->flows[i];
     aad_fate fate = aad_attr_fate(r->target_type, f->target, &graph, &reason);
+    if (strcmp(f->target, "dn") == 0 && !f->apply_once) {
+      /* Graph objects have no DN: the value can name an add (the display key until Graph
+       * gives an id), never rename; the import reads the id back, so it would differ. */
+      report(c, f->target_pos, RULE_SEV_ERROR,
+             "a flow to dn on entra connector \"%s\" must be apply-once: Graph objects have "
+             "no DN, the value only names the object while it is created",
+             conn->name);
+      continue;
+    }
     if (fate == AAD_UNUSED || fate == AAD_MAPPED)
       continue;
     report(c, f->target_pos, RULE_SEV_ERROR,

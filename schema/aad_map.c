@@ -539,6 +539,14 @@ aad_fate aad_attr_fate(const char *type, const char *name, const char **graph,
   return AAD_UNUSED;
 }
 
+const char *aad_computed(const char *name)
+{
+  return name && strcmp(name, "alias") == 0
+             ? "Graph requires mailNickname and Entra computes one when the sync sends none, "
+               "keeping it when the on-premises value goes (KB 3190357, scenarios 1 and 3)"
+             : NULL;
+}
+
 const char *aad_fate_name(aad_fate f)
 {
   switch (f) {

@@ -52,6 +52,12 @@ bool aad_type_writable(const char *type, const char **why);
 aad_fate aad_attr_fate(const char *type, const char *name, const char **graph,
                        const char **reason);
 
+/* Why Entra computes the Graph property of AAD attribute name (exact spelling) when the sync
+ * sends no value, and keeps it when the on-premises value goes -- so a rule's missing value
+ * must leave it alone rather than clear it -- or NULL when Entra does not.  alias
+ * (mailNickname) is the one: Graph requires it and Entra's sync computes it (KB 3190357). */
+const char *aad_computed(const char *name);
+
 /* "mapped", "read-only", "no Graph property", "not sent yet" ("" for AAD_UNUSED). */
 const char *aad_fate_name(aad_fate f);
 

@@ -61,6 +61,7 @@ typedef struct ctx {
   bool *refs_later; /* an update whose references name objects this export creates: its
                        $ref requests go in the second round, once those have ids */
   conn_export_result *results;
+  char (*nick)[65]; /* per change: the mailNickname required_props derived, or "" */
   subs s;
   char *err; /* why the export stopped (a deadline, the retry budget, TLS) */
 } ctx;
@@ -779,6 +780,67 @@ static int send_pending(ctx *x)
  * Graph name (schema/aad_map.h: Connect's AAD names translated, Graph's own kept).  An object
  * type Graph does not write for an app, or an attribute Graph refuses (read-only, no
  * property, not sent by the connector yet), fails change i here: nothing of it is sent. */
+/* The mailNickname Graph requires of a new user (user-post-users) when the rules give none:
+ * what Entra's own sync computes for a user synced without one (KB 3190357, "How the
+ * proxyAddresses attribute is populated in Microsoft Entra ID": the prefix of the primary
+ * SMTP address, which is the mail attribute when there is one (scenario 2), else the prefix
+ * of the userPrincipalName, "because it's a mandatory attribute" (scenario 1)).  A group's,
+ * from its displayName: the characters Graph allows in a group's mailNickname (group
+ * resource: ASCII, none of @ ( ) \ [ ] " ; : . < > , or space; at most 64) -- Entra
+ * documents no default for a synced group without one.  "" when nothing can be derived. */
+static void derive_nickname(const conn_export *t, bool user, char out[65])
+{
+  const conn_attr *from = user ? replaced(t, "mail") : replaced(t, "displayName");
+  size_t n = 0;
+
+  if (user && !(from && from->value.type == MVS_V_STR))
+    from = replaced(t, "userPrincipalName");
+  out[0] = '\0';
+  if (!from || from->value.type != MVS_V_STR)
+    return;
+  if (user) { /* the local part: up to the @ */
+    const char *at = memchr(from->value.u.s.p, '@', from->value.u.s.n);
+    n = at ? (size_t)(at - from->value.u.s.p) : 0;
+    if (n > 64)
+      n = 0;
+    memcpy(out, from->value.u.s.p, n);
+  } else {
+    for (size_t k = 0; k < from->value.u.s.n && n < 64; k++) {
+      unsigned char ch = (unsigned char)from->value.u.s.p[k];
+      if (ch > ' ' && ch < 127 && !strchr("@()\\[]\";:.<>,", ch))
+        out[n++] = (char)ch;
+    }
+  }
+  out[n] = '\0';
+}
+
+/* An add gets what Graph requires to create it and Connect's rules leave to Entra's sync
+ * service (docs/entra-mapping.md, "What Graph requires"): a mailNickname (derive_nickname)
+ * and, for a group, mailEnabled false -- Graph creates mail-enabled groups only as
+ * Microsoft 365 groups (group-post-groups), and a security group is securityEnabled true,
+ * mailEnabled false (group resource, groupTypes).  t->attrs has room for both. */
+static void required_props(ctx *x, size_t i, conn_export *t)
+{
+  conn_attr *attrs = (conn_attr *)t->attrs;
+  bool user = is_user(t->object_type);
+
+  if (t->op != CONN_EXPORT_ADD)
+    return;
+  if (!replaced(t, "mailNickname")) {
+    derive_nickname(t, user, x->nick[i]);
+    if (x->nick[i][0]) {
+      attrs[t->n_attrs].name = "mailNickname";
+      attrs[t->n_attrs].op = CONN_ATTR_REPLACE;
+      attrs[t->n_attrs++].value = mvs_str_ref(x->nick[i], strlen(x->nick[i]));
+    }
+  }
+  if (!user && !replaced(t, "mailEnabled")) {
+    attrs[t->n_attrs].name = "mailEnabled";
+    attrs[t->n_attrs].op = CONN_ATTR_REPLACE;
+    attrs[t->n_attrs++].value = mvs_bool(false);
+  }
+}
+
 static int translate(ctx *x, size_t i, const conn_export *ch, conn_export *t)
 {
   const char *why, *graph, *reason;
@@ -793,9 +855,7 @@ static int translate(ctx *x, size_t i, const conn_export *ch, conn_export *t)
                              ch->object_type ? ch->object_type : "untyped", why));
     return 0;
   }
-  if (!ch->n_attrs)
-    return 0;
-  if (!(attrs = calloc(ch->n_attrs, sizeof *attrs)))
+  if (!(attrs = calloc(ch->n_attrs + 2, sizeof *attrs)))
     return -1;
   t->attrs = attrs;
   for (size_t k = 0; k < ch->n_attrs; k++) {
@@ -810,6 +870,7 @@ static int translate(ctx *x, size_t i, const conn_export *ch, conn_export *t)
     attrs[t->n_attrs] = ch->attrs[k];
     attrs[t->n_attrs++].name = graph;
   }
+  required_props(x, i, t);
   return 0;
 }
 
@@ -842,7 +903,8 @@ int graph_export(connector *c, const conn_export *changes, size_t n, conn_export
   x.n = n;
   x.results = results;
   x.refs_later = calloc(n ? n : 1, sizeof *x.refs_later);
-  if (!tx || !x.refs_later)
+  x.nick = calloc(n ? n : 1, sizeof *x.nick);
+  if (!tx || !x.refs_later || !x.nick)
     goto out;
   for (size_t i = 0; i < n; i++)
     results[i].ok = 1;
@@ -954,6 +1016,7 @@ out:
     free((void *)tx[i].attrs);
   free(tx);
   free(x.refs_later);
+  free(x.nick);
   return rc;
 }
 

@@ -16,6 +16,11 @@ Sources of the rules applied here:
 - userPrincipalName: the AD value, else sAMAccountName@<domain FQDN> ("In from AD - User
   AccountEnabled"); displayName: the AD value, else cn ("In from AD - User Common").
 - Graph, update user: setting mail adds it to proxyAddresses as SMTP:<mail>.
+- mailNickname: AD's, else the prefix of mail, else of the userPrincipalName (How the
+  proxyAddresses attribute is populated in Microsoft Entra ID, KB 3190357, scenarios 1, 2).
+- Groups: security groups without mail are securityEnabled, not mailEnabled (Understanding
+  Users, Groups, and Contacts); their members are the synced objects among AD's members,
+  nested groups included (Connect's "Out to AAD - Group Identity" flows member).
 """
 import base64, json, os, sys
 
@@ -58,22 +63,19 @@ def anchor(o):
 
 
 results = []
-# Known differences from Connect Sync (docs/migrating-from-connect.md, "Known differences"):
-# a check under one of these is an expected failure (XFAIL, not counted); when it passes it is
-# a FAIL, so that the marker goes once the difference is fixed.
-KNOWN = {
-    "user-mailnickname": "known difference 1: Graph requires mailNickname to create a user; the "
-                         "Contoso rules flow it only from AD's mailNickname (Exchange), which this user lacks",
-    "group-create": "known difference 2: Graph requires mailEnabled and mailNickname to create a group; "
-                    "the Contoso rules flow neither for a security group",
-}
 
 
-def check(cond, msg, known=None):
-    if known:
-        results.append(("FAIL: fixed? remove the marker: " if cond else "XFAIL: ") + msg + " (" + KNOWN[known] + ")")
-    else:
-        results.append(("PASS: " if cond else "FAIL: ") + msg)
+def check(cond, msg):
+    results.append(("PASS: " if cond else "FAIL: ") + msg)
+
+
+def nickname(o):
+    """The mailNickname Entra gives a synced user: AD's, else the prefix of the primary SMTP
+    address (mail), else of the userPrincipalName (KB 3190357, How the proxyAddresses
+    attribute is populated in Microsoft Entra ID, scenarios 1 and 2)."""
+    if one(o, "mailNickname"):
+        return one(o, "mailNickname")
+    return (one(o, "mail") or one(o, "userPrincipalName")).split("@")[0]
 
 
 want_users, want_groups, filtered, contacts = {}, {}, [], []
@@ -98,14 +100,14 @@ for dn, o in sorted(want_users.items()):
     a = anchor(o)
     anchor_of[dn] = a
     u = by_anchor.get(a)
-    known = None if one(o, "mailNickname") else "user-mailnickname"
     if u is None:
-        check(False, "%s: an Entra user with onPremisesImmutableId %s" % (dn, a), known)
+        check(False, "%s: an Entra user with onPremisesImmutableId %s" % (dn, a))
         continue
     upn = one(o, "userPrincipalName") or "%s@%s" % (one(o, "sAMAccountName"), domain_fqdn)
     want = {"userPrincipalName": upn,
             "displayName": one(o, "displayName") or one(o, "cn"),
             "mail": one(o, "mail"),
+            "mailNickname": nickname(o),
             "accountEnabled": not (int(one(o, "userAccountControl")) & 2)}
     got = {k: u.get(k) for k in want}
     check(got == want, "%s: Entra user %s (base64 objectGUID) %s" % (dn, a, json.dumps(want) if got == want
@@ -117,11 +119,8 @@ for dn, o in sorted(want_users.items()):
     if cg:
         check(base64.b64encode(raw(cg)).decode() not in by_anchor,
               "%s: its ms-DS-ConsistencyGuid is not used as the anchor (this export anchors on objectGUID)" % dn)
-lacking = [dn for dn, o in want_users.items() if not one(o, "mailNickname")]
-check(len(users) == len(want_users) - len(lacking), "Entra has %d users: all %d users of AD that are not cloud-filtered "
-      "but the %d without mailNickname" % (len(users), len(want_users), len(lacking)))
-check(not lacking or len(users) == len(want_users), "Entra has every user that is not cloud-filtered: %s" % ", ".join(sorted(want_users)),
-      "user-mailnickname" if lacking else None)
+check(len(users) == len(want_users), "Entra has %d users: every user of AD that is not cloud-filtered (%d)"
+      % (len(users), len(want_users)))
 
 by_name = {}
 for g in groups:
@@ -130,15 +129,20 @@ id_of = {dn: by_anchor[a]["id"] for dn, a in anchor_of.items() if a in by_anchor
 for dn, o in sorted(want_groups.items()):
     name = one(o, "displayName") or one(o, "cn")
     found = by_name.get(name, [])
-    check(len(found) == 1, "%s: one Entra group named %r (found %d)" % (dn, name, len(found)), "group-create")
+    check(len(found) == 1, "%s: one Entra group named %r (found %d)" % (dn, name, len(found)))
     if len(found) == 1:
         id_of[dn] = found[0]["id"]
-        check(found[0].get("securityEnabled") is bool(int(one(o, "groupType")) & 0x80000000),
-              "%s: securityEnabled as groupType says" % dn)
-check(len(groups) == len(want_groups), "Entra has %d groups, want %d" % (len(groups), len(want_groups)), "group-create")
+        # A security group without mail: securityEnabled as groupType's bit 0x80000000 says,
+        # mailEnabled false (Understanding Users, Groups, and Contacts: mail-enabled only
+        # with an SMTP address in proxyAddresses or mail; none here).
+        check(found[0].get("securityEnabled") is bool(int(one(o, "groupType")) & 0x80000000) and
+              found[0].get("mailEnabled") is False,
+              "%s: securityEnabled as groupType says, mailEnabled false (got %s, %s)"
+              % (dn, found[0].get("securityEnabled"), found[0].get("mailEnabled")))
+check(len(groups) == len(want_groups), "Entra has %d groups, want %d" % (len(groups), len(want_groups)))
 for dn, o in sorted(want_groups.items()):
     if dn not in id_of:
-        check(False, "%s: Entra members of the group" % dn, "group-create")
+        check(False, "%s: Entra members of the group" % dn)
         continue
     path = os.path.join(members_dir, "members-%s.json" % id_of[dn])
     got = sorted(m["id"] for m in json.load(open(path))["value"]) if os.path.exists(path) else None

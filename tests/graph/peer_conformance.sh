@@ -339,8 +339,18 @@ ok token-older-than-7-days 's == 400 and j["error"]["code"] == "syncStateNotFoun
 # ---- 6. Writes -----------------------------------------------------------------------------
 gj POST /v1.0/groups '{"displayName": "New", "mailEnabled": false, "securityEnabled": true}'
 ok create-missing-field '''s == 400 and j["error"]["code"] == "Request_BadRequest" and "mailNickname" in j["error"]["message"]'''
+gj POST /v1.0/groups '{"displayName": "New", "mailNickname": "new", "securityEnabled": true}'
+ok create-missing-mailenabled '''s == 400 and j["error"]["message"].startswith("A value is required for property") and "mailEnabled" in j["error"]["message"]'''
 gj POST /v1.0/groups '{"displayName": "New", "mailEnabled": false, "securityEnabled": true, "mailNickname": "bad nick"}'
 ok create-bad-nickname 's == 400'
+# group resource, mailNickname: at most 64 characters, ASCII only.
+gj POST /v1.0/groups "{\"displayName\": \"New\", \"mailEnabled\": false, \"securityEnabled\": true, \"mailNickname\": \"$(printf 'n%.0s' $(seq 65))\"}"
+ok create-nickname-65-refused 's == 400'
+gj POST /v1.0/groups '{"displayName": "New", "mailEnabled": false, "securityEnabled": true, "mailNickname": "caf\u00e9"}'
+ok create-nickname-not-ascii-refused 's == 400'
+# Create group: only security and Microsoft 365 groups; a distribution group is neither.
+gj POST /v1.0/groups '{"displayName": "DL", "mailEnabled": false, "securityEnabled": false, "mailNickname": "dl"}'
+ok create-distribution-group-refused 's == 400'
 gj POST /v1.0/groups "{\"displayName\": \"New\", \"description\": \"d\", \"mailEnabled\": false, \"securityEnabled\": true, \"mailNickname\": \"new\", \"members@odata.bind\": [\"https://graph.microsoft.com/v1.0/directoryObjects/$uA\"]}"
 ok create-201 '''s == 201 and j["@odata.context"].endswith("/v1.0/$metadata#groups/$entity") and j["displayName"] == "New" and j["groupTypes"] == [] and len(j["id"]) == 36'''
 gnew=$(py 'j["id"]')

@@ -43,6 +43,8 @@ docs = {}
 for line in open(page):
     if line.startswith("| `"):
         c = [x.strip() for x in line.strip().strip("|").split("|")]
+        if len(c) != 7:  # another table of the page ("What the import carries changed")
+            continue
         docs[c[0].strip("`")] = [c[0].strip("`"), c[1], c[2], c[4], c[3].strip("`"), c[5].strip("`"), c[6]]
 for name, f in table.items():
     if docs.get(name) != f:

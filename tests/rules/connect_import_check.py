@@ -54,6 +54,21 @@ def load_graph_fates(doc):
     return fates
 
 
+def load_carried_changed(doc):
+    """{AAD name: how} from the table of docs/entra-mapping.md, "What the import carries
+    changed": 'apply-once' (the flow is made apply-once) or 'keep' (a Direct flow [x] becomes
+    IIF(IsPresent([x]), [x], IgnoreThisFlow))."""
+    out, on = {}, False
+    for line in open(doc, encoding='utf-8'):
+        if line.startswith('## '):
+            on = line.strip() == '## What the import carries changed'
+            continue
+        cells = [c.strip() for c in line.strip().strip('|').split('|')]
+        if on and len(cells) == 3 and cells[0].startswith('`'):
+            out[cells[0].strip('`')] = 'apply-once' if cells[1] == 'apply-once' else 'keep'
+    return out
+
+
 def check(what, got, want):
     if got != want:
         failures.append('%s: got %r, want %r' % (what, got, want))
@@ -182,7 +197,10 @@ def main():
           sorted(connectors.values()))
 
     here = os.path.dirname(os.path.abspath(__file__))
-    fates = load_graph_fates(os.path.join(here, '..', '..', 'docs', 'entra-mapping.md'))
+    doc = os.path.join(here, '..', '..', 'docs', 'entra-mapping.md')
+    fates = load_graph_fates(doc)
+    changed_how = load_carried_changed(doc)
+    n_changed = 0
     rules = {}
     refused = []    # (rule name, target attribute or None for the whole rule)
     n_xml_flows = 0
@@ -199,10 +217,19 @@ def main():
         if to_graph:
             keep = []
             for fl in rule['flows']:
+                how = changed_how.get(fl['target'])
                 if fates.get((rule['target_type'], fl['target'])) in REFUSED_FATES:
                     refused.append((name, fl['target']))
-                else:
-                    keep.append(fl)
+                    continue
+                if how == 'apply-once' and not fl['apply_once']:
+                    fl['apply_once'] = True
+                    n_changed += 1
+                elif how == 'keep' and fl['type'] == 'direct':
+                    x = fl['sources'][0]
+                    fl.update(type='expression', sources=[x],
+                              expression=squeeze('IIF(IsPresent([%s]),[%s],IgnoreThisFlow)' % (x, x)))
+                    n_changed += 1
+                keep.append(fl)
             rule['flows'] = keep
         rules[name] = rule
     got_rules = {r['name']: got_rule(r) for r in got['rules']}
@@ -252,13 +279,18 @@ def main():
               'imported %d of %d rules and %d of %d flows' %
               (len(rules), len(rules) + sum(1 for x in refused if x[1] is None),
                n_kept, n_xml_flows))
-        check('not carried', re.search(r'not carried: (\d+)', out).group(1), str(len(refused)))
+        # The count lists what is carried changed too (each with its reason).
+        check('not carried', re.search(r'not carried: (\d+)', out).group(1),
+              str(len(refused) + n_changed))
+        check('carried changed', len(re.findall(r'(?:made apply-once|IgnoreThisFlow\)): ', out)),
+              n_changed)
 
     for f in failures[:40]:
         print('FAIL', f)
     print('%d rules, %d flows, %d scope clauses, %d join conditions, %d metaverse types '
-          'compared with the export (%d rules and flows Graph refuses left out): %d differences' %
-          (len(rules), n_flows, n_clauses, n_joins, len(want_mv), len(refused), len(failures)))
+          'compared with the export (%d rules and flows Graph refuses left out, %d carried changed): '
+          '%d differences' % (len(rules), n_flows, n_clauses, n_joins, len(want_mv), len(refused),
+                               n_changed, len(failures)))
     return 1 if failures else 0
 
 
