@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "engine/diff.h"
 #include "engine/engine_int.h"
+#include "rules/authority.h"
 #include "schema/array.h"
 #include "schema/json_str.h"
 #include "schema/value_json.h"
@@ -83,6 +85,59 @@ diff_entry *diff_add(mvs_engine *e, const char *kind, const char *where, const c
   return x;
 }
 
+/* Whether the attribute of entry x is contested: metaverse changes by the metaverse object
+ * type, export changes by the connector and the object's type. */
+static bool is_contested(const diff_log *d, const diff_entry *x, const char *attr)
+{
+  bool mv = strcmp(x->kind, "metaverse") == 0;
+  const char *type = mv ? x->where : x->object_type;
+  size_t i;
+  if (!type || !attr)
+    return false;
+  for (i = 0; i < d->n_contested; i++) {
+    const struct diff_contested *c = &d->contested[i];
+    if (strcmp(c->space, mv ? "metaverse" : x->where) == 0 &&
+        strcasecmp(c->object_type, type) == 0 && strcasecmp(c->attr, attr) == 0)
+      return true;
+  }
+  return false;
+}
+
+void diff_set_object_type(mvs_engine *e, diff_entry *x, const char *object_type)
+{
+  if (e->diff && x)
+    x->object_type = dup_str(e->diff, object_type);
+}
+
+int diff_set_contested(diff_log *d, const rule_set *rs)
+{
+  authority_map m = {0};
+  size_t i;
+  int rc = 0;
+  if (authority_compute(rs, NULL, NULL, (rule_date){0, 0, 0}, &m) != 0)
+    return -1;
+  for (i = 0; i < m.n_attrs && rc == 0; i++) {
+    const auth_attr *a = &m.attrs[i];
+    struct diff_contested *c;
+    if (!a->contested)
+      continue;
+    if (array_reserve(&d->contested, &d->cap_contested, d->n_contested + 1,
+                      sizeof *d->contested) != 0) {
+      rc = -1;
+      break;
+    }
+    c = &d->contested[d->n_contested];
+    c->space = strdup(a->space);
+    c->object_type = strdup(a->object_type);
+    c->attr = strdup(a->attribute);
+    d->n_contested++;
+    if (!c->space || !c->object_type || !c->attr)
+      rc = -1;
+  }
+  authority_free(&m);
+  return rc;
+}
+
 int diff_change_add(mvs_engine *e, diff_entry *x, const char *attr, mvs_value old_v,
                     mvs_value new_v, const char *rule_name)
 {
@@ -106,6 +161,7 @@ int diff_change_add(mvs_engine *e, diff_entry *x, const char *attr, mvs_value ol
   c->attr = dup_str(d, attr);
   c->rule = dup_str(d, rule_name);
   c->drift = false;
+  c->contested = is_contested(d, x, attr);
   if (attrset_copy_value(d->arena, old_v, &c->old_v) != 0 ||
       attrset_copy_value(d->arena, new_v, &c->new_v) != 0) {
     diff_fail(d, "one object's changes exceed the diff's memory limit");
@@ -129,6 +185,12 @@ void diff_free(diff_log *d)
   for (i = 0; i < d->n_counts; i++)
     free(d->counts[i].where);
   free(d->counts);
+  for (i = 0; i < d->n_contested; i++) {
+    free(d->contested[i].space);
+    free(d->contested[i].object_type);
+    free(d->contested[i].attr);
+  }
+  free(d->contested);
   free((char *)d->filter.connector);
   free(d->items);
   if (d->arena)
@@ -187,6 +249,8 @@ static int render_entry(const diff_entry *x, bool json, bool first, buf *out)
       }
       if (c->drift)
         buf_adds(out, ", \"drift\": true");
+      if (c->contested)
+        buf_adds(out, ", \"contested\": true");
       buf_addc(out, '}');
     }
     return buf_adds(out, "]}");
@@ -215,6 +279,8 @@ static int render_entry(const diff_entry *x, bool json, bool first, buf *out)
       buf_printf(out, "  (%s)", c->rule);
     if (c->drift)
       buf_adds(out, "  (drift: the directory was changed outside the rules)");
+    if (c->contested)
+      buf_adds(out, "  (contested: another rule can set it too; mvsync authority)");
     rc = buf_addc(out, '\n');
   }
   return rc;

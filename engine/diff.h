@@ -21,6 +21,9 @@ typedef struct diff_change {
   mvs_value old_v, new_v;   /* NULL when absent */
   const char *rule;         /* the contributing rule, NULL when unknown */
   bool drift;               /* an export putting back what the directory drifted from */
+  /* Split authority or an overlap names its attribute (`mvsync authority`): another rule,
+   * from another source, can set it too; the rule shown is the one precedence chose. */
+  bool contested;
 } diff_change;
 
 typedef struct diff_entry {
@@ -29,6 +32,9 @@ typedef struct diff_entry {
   const char *object;       /* DN, anchor or metaverse links */
   const char *op;           /* add, update, delete, join, disconnect, rename, ... */
   const char *detail;       /* new DN of a rename, error text, ... ; NULL */
+  /* An export's: the type of the connector object (the metaverse's is `where`); NULL when
+   * not set (diff_set_object_type).  Its changes are marked contested by it. */
+  const char *object_type;
   diff_change *changes;
   size_t n_changes;
   bool drift;               /* an export with drift changes */
@@ -66,12 +72,23 @@ struct diff_log {
   diff_count *counts;
   size_t n_counts, cap_counts;
   char error[256];          /* non-empty: an entry was lost; the run must fail */
+  /* The attributes split authority or an overlap makes contested (diff_set_contested):
+   * space ("metaverse" or a connector), object type, attribute; usually a handful. */
+  struct diff_contested {
+    char *space, *object_type, *attr;
+  } *contested;
+  size_t n_contested, cap_contested;
 };
 
 diff_entry *diff_add(mvs_engine *e, const char *kind, const char *where, const char *object,
                      const char *op, const char *detail);
 int diff_change_add(mvs_engine *e, diff_entry *d, const char *attr, mvs_value old_v,
                     mvs_value new_v, const char *rule_name);
+/* The type of an export entry's connector object, before its changes are added. */
+void diff_set_object_type(mvs_engine *e, diff_entry *d, const char *object_type);
+/* Mark the changes of the attributes the authority map of rs finds contested (split
+ * authority; docs/authority.md).  0, or -1 out of memory. */
+int diff_set_contested(diff_log *d, const rule_set *rs);
 /* A diff kept in memory (preview), or, with spill, one that streams (dry runs); the arena
  * holds one object's entries and is capped at cap bytes (0: 1 GiB). */
 int diff_open(diff_log *d, bool spill, bool json, size_t cap);

@@ -241,6 +241,7 @@ static int export_show(mvs_engine *e, conn_info *c, const id_list *ids, const ch
     d = diff_add(e, kind, c->rc->name, x.dn ? x.dn : "",
                  pe.op == PE_ADD ? "add" : pe.op == PE_DELETE ? "delete" : pe.op == PE_RENAME ? "rename" : "update",
                  x.new_dn);
+    diff_set_object_type(e, d, cs.object_type);
     /* An update or rename replaces values the directory holds (as last imported). */
     has_old = x.op != CONN_EXPORT_ADD && x.op != CONN_EXPORT_DELETE;
     if (has_old && view_load_cs(e, &cur, &cs, e->scratch) != 0)

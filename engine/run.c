@@ -304,7 +304,8 @@ int engine_dry_begin(mvs_engine *e, const dry_run_opts *o)
                   getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(errno));
     return ENGINE_SYSTEM;
   }
-  if (diff_set_filter(e->diff, &filter) != 0) {
+  if (diff_set_filter(e->diff, &filter) != 0 ||
+      (e->rs && diff_set_contested(e->diff, e->rs) != 0)) {
     engine_errorf(e, "dry run: out of memory");
     return ENGINE_SYSTEM;
   }

@@ -504,6 +504,7 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
     goto out;
   if (e->diff) {
     pb.d = diff_add(e, "export", c->rc->name, cs.present ? label : dn ? dn : label, "", want.new_dn);
+    diff_set_object_type(e, pb.d, cs.object_type);
     pb.cur = &cur;
     diff_skipped(e, c, ms, label);
   }

@@ -138,7 +138,7 @@ function renderEntry(e){
     ['attribute','old','','new','rule'].forEach(function(x){h.appendChild(el('th',null,x));});t.appendChild(h);
     var shown=Math.min(e.changes.length,MAXROWS);
     function add(from,to){for(var k=from;k<to;k++){var c=e.changes[k],tr=el('tr',c.drift?'dr':null);
-      row(tr,[[c.attr],[e.kind==='skipped'?'':vtext(c.old),'old'],[e.kind==='skipped'?'':'\u2192'],[e.kind==='skipped'?c.new+' values left out':vtext(c.new),'new'],[(c.rule||'')+(c.drift?' (drift: the directory was changed outside the rules)':''),'rule']]);
+      row(tr,[[c.attr],[e.kind==='skipped'?'':vtext(c.old),'old'],[e.kind==='skipped'?'':'\u2192'],[e.kind==='skipped'?c.new+' values left out':vtext(c.new),'new'],[(c.rule||'')+(c.drift?' (drift: the directory was changed outside the rules)':'')+(c.contested?' (contested: another rule can set it too; mvsync authority)':''),'rule']]);
       t.appendChild(tr);}}
     add(0,shown);box.appendChild(t);
     if(e.changes.length>shown){var b=el('button',null,'show all '+e.changes.length+' changes');
