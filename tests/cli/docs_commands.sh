@@ -423,6 +423,7 @@ has "$out" "discarded 0 pending exports of contoso.com"
 
 # ---- docs/cli.md: mvsync authority (./rules and ./mvsync.db: the store's facts are in)
 doc 'mvsync authority [--json | --csv | --html] [--also PATH] [--today YYYY-MM-DD] [CONNECTOR]'
+doc 'mvsync authority'
 run 0 authority
 has "$out" "writeback register:"
 has "$out" '"Out to AD - Cloud security groups" -> contoso.com group'
