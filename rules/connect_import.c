@@ -636,6 +636,8 @@ static void carried_changed(writer *w, int indent, const char *where, const char
   va_end(ap);
   if (!w->rc && connect_note_add(w->x, where, "%s", msg) != CONNECT_OK)
     w->rc = CONNECT_NOMEM;
+  if (!w->rc)
+    w->x->notes[w->x->n_notes - 1].changed = true;
   put_comment(w, indent, "carried changed: %s", msg);
 }
 

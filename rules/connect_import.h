@@ -106,6 +106,8 @@ typedef struct cx_mv_class {
 typedef struct connect_note {
   const char *where;         /* "file:line" or `rule "name"` */
   const char *message;       /* what, and why */
+  bool changed;              /* carried, but changed (a `# carried changed:` comment); else
+                              * not carried */
 } connect_note;
 
 /* A written rule file: its name in the output folder and its text. */

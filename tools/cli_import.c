@@ -321,9 +321,18 @@ static int run_import(const char *path, const char *connectors, const char *out_
     goto out;
   printf("imported %zu of %zu rules and %zu of %zu flows from %zu files into %s (%zu files)\n",
          n_rules, x->n_rules, n_flows, in_flows, n_read, out_dir, x->n_files);
-  printf("not carried: %zu\n", x->n_notes);
-  for (size_t i = 0; i < x->n_notes; i++)
-    printf("  %s: %s\n", x->notes[i].where, x->notes[i].message);
+  /* What is not carried, then what is carried changed (each kept as a comment at its place). */
+  for (int changed = 0; changed <= 1; changed++) {
+    size_t n = 0;
+    for (size_t i = 0; i < x->n_notes; i++)
+      n += x->notes[i].changed == changed;
+    if (!n && changed)
+      continue;
+    printf("%s: %zu\n", changed ? "carried changed" : "not carried", n);
+    for (size_t i = 0; i < x->n_notes; i++)
+      if (x->notes[i].changed == changed)
+        printf("  %s: %s\n", x->notes[i].where, x->notes[i].message);
+  }
   printf("rules check: %s", errors ? "errors (above)" : "ok");
   if (n_warnings)
     printf(", %zu warning%s (`mvsync rules check %s` lists them)", n_warnings,
