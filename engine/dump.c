@@ -478,9 +478,10 @@ int engine_pending(mvs_engine *e, const char *conn_name, int format, buf *out)
       goto out;
     }
     if (format == PENDING_TEXT)
-      buf_printf(out, "%s %s %s%s%s [%s]%s%s\n", conn, op_names[pe.op & 3], cs.dn ? cs.dn : "",
-                 pe.new_dn ? " -> " : "", pe.new_dn ? pe.new_dn : "",
-                 pe.status == PE_SENT ? "sent" : "pending", pe.error ? " error: " : "",
+      buf_printf(out, "%s %s %s%s%s [%s, object %lld]%s%s\n", conn, op_names[pe.op & 3],
+                 cs.dn ? cs.dn : "", pe.new_dn ? " -> " : "", pe.new_dn ? pe.new_dn : "",
+                 pe.status == PE_SENT ? "sent" : "pending", (long long)cs.id,
+                 pe.error ? " error: " : "",
                  pe.error ? pe.error : "");
     for (j = 0; j < vals.n || (format == PENDING_CSV && j == 0); j++) {
       const char *t = "";
@@ -765,7 +766,7 @@ int engine_runs(mvs_engine *e, bool json, buf *out)
   if (json)
     buf_adds(out, "[");
   else
-    buf_printf(out, "%-4s %-12s %-24s %-20s %8s %6s %6s %6s %6s %6s  %-16s %s\n", "id",
+    buf_printf(out, "%-4s %-15s %-24s %-20s %8s %6s %6s %6s %6s %6s  %-16s %s\n", "id",
                "profile", "connector", "started", "ms", "adds", "upd", "del", "err", "drift",
                "rules", "status");
   for (i = 0; i < n; i++) {
@@ -775,7 +776,7 @@ int engine_runs(mvs_engine *e, bool json, buf *out)
       dump_run_json(out, r);
     } else {
       buf_printf(out,
-                 "%-4lld %-12s %-24s %-20s %8lld %6lld %6lld %6lld %6lld %6lld  %-16.16s %s\n",
+                 "%-4lld %-15s %-24s %-20s %8lld %6lld %6lld %6lld %6lld %6lld  %-16.16s %s\n",
                  (long long)r->id, r->profile, r->connector ? r->connector : "-", r->started,
                  (long long)r->duration_ms, (long long)r->adds, (long long)r->updates,
                  (long long)r->deletes, (long long)r->errors, (long long)r->drift,
