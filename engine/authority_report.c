@@ -46,6 +46,25 @@ static void jnum(buf *b, int64_t n)
     buf_printf(b, "%lld", (long long)n);
 }
 
+/* ", \"key\": " and the value: the fields after an object's first. */
+static void jfield_str(buf *b, const char *key, const char *v)
+{
+  buf_printf(b, ", \"%s\": ", key);
+  jstr(b, v);
+}
+
+static void jfield_list(buf *b, const char *key, const char *const *v, size_t n)
+{
+  buf_printf(b, ", \"%s\": ", key);
+  jlist(b, v, n);
+}
+
+static void jfield_num(buf *b, const char *key, int64_t n)
+{
+  buf_printf(b, ", \"%s\": ", key);
+  jnum(b, n);
+}
+
 static void json_rule(buf *b, const auth_rule *ar)
 {
   buf_adds(b, "{\"rule\": ");
@@ -53,21 +72,15 @@ static void json_rule(buf *b, const auth_rule *ar)
   buf_printf(b, ", \"precedence\": %ld, \"direction\": \"%s\", \"connector\": ",
              (long)ar->r->precedence, rule_direction_name(ar->r->direction));
   jstr(b, ar->r->connector);
-  buf_adds(b, ", \"source\": ");
-  jstr(b, ar->source);
+  jfield_str(b, "source", ar->source);
   buf_printf(b, ", \"link\": \"%s\", \"merge\": \"%s\", \"scope\": ", rule_link_name(ar->r->link),
              rule_merge_name(ar->f->merge));
   jstr(b, ar->scope);
-  buf_adds(b, ", \"owner\": ");
-  jstr(b, ar->owner);
-  buf_adds(b, ", \"purpose\": ");
-  jstr(b, ar->purpose);
-  buf_adds(b, ", \"review_by\": ");
-  jstr(b, ar->review_by);
-  buf_adds(b, ", \"governed_by\": ");
-  jstr(b, ar->governed_by);
-  buf_adds(b, ", \"wins\": ");
-  jnum(b, ar->wins);
+  jfield_str(b, "owner", ar->owner);
+  jfield_str(b, "purpose", ar->purpose);
+  jfield_str(b, "review_by", ar->review_by);
+  jfield_str(b, "governed_by", ar->governed_by);
+  jfield_num(b, "wins", ar->wins);
   if (ar->also)
     buf_adds(b, ", \"also\": true");
   buf_addc(b, '}');
@@ -80,10 +93,8 @@ static int render_json(const authority_map *m, buf *b)
     const auth_attr *a = &m->attrs[i];
     buf_adds(b, i ? ",\n  {\"space\": " : "\n  {\"space\": ");
     jstr(b, a->space);
-    buf_adds(b, ", \"object_type\": ");
-    jstr(b, a->object_type);
-    buf_adds(b, ", \"attribute\": ");
-    jstr(b, a->attribute);
+    jfield_str(b, "object_type", a->object_type);
+    jfield_str(b, "attribute", a->attribute);
     buf_printf(b, ", \"contested\": %s, \"rules\": [", a->contested ? "true" : "false");
     for (size_t j = 0; j < a->n_rules; j++) {
       if (j)
@@ -97,38 +108,25 @@ static int render_json(const authority_map *m, buf *b)
     const auth_finding *f = &m->findings[i];
     buf_printf(b, "%s\n  {\"kind\": \"%s\", \"space\": ", i ? "," : "", auth_kind_name(f->kind));
     jstr(b, f->space);
-    buf_adds(b, ", \"object_type\": ");
-    jstr(b, f->object_type);
-    buf_adds(b, ", \"attribute\": ");
-    jstr(b, f->attribute);
-    if (f->n_attributes) {
-      buf_adds(b, ", \"attributes\": ");
-      jlist(b, f->attributes, f->n_attributes);
-    }
-    buf_adds(b, ", \"rules\": ");
-    jlist(b, f->rules, f->n_rules);
-    buf_adds(b, ", \"objects\": ");
-    jlist(b, f->objects, f->n_objects);
-    buf_adds(b, ", \"objects_total\": ");
-    jnum(b, f->n_objects_total);
-    buf_adds(b, ", \"detail\": ");
-    jstr(b, f->detail);
-    if (f->kind == AUTH_OVERLAP) {
-      buf_adds(b, ", \"resolution\": ");
-      jstr(b, f->resolution);
-    }
+    jfield_str(b, "object_type", f->object_type);
+    jfield_str(b, "attribute", f->attribute);
+    if (f->n_attributes)
+      jfield_list(b, "attributes", f->attributes, f->n_attributes);
+    jfield_list(b, "rules", f->rules, f->n_rules);
+    jfield_list(b, "objects", f->objects, f->n_objects);
+    jfield_num(b, "objects_total", f->n_objects_total);
+    jfield_str(b, "detail", f->detail);
+    if (f->kind == AUTH_OVERLAP)
+      jfield_str(b, "resolution", f->resolution);
     if (f->kind == AUTH_DRIFT) {
       buf_adds(b, ", \"changes\": [");
       for (size_t j = 0; j < f->n_changes; j++) {
         const auth_change *c = &f->changes[j];
         buf_adds(b, j ? ", {\"object\": " : "{\"object\": ");
         jstr(b, c->object);
-        buf_adds(b, ", \"value\": ");
-        jstr(b, c->value);
-        buf_adds(b, ", \"action\": ");
-        jstr(b, c->action);
-        buf_adds(b, ", \"rule\": ");
-        jstr(b, c->rule);
+        jfield_str(b, "value", c->value);
+        jfield_str(b, "action", c->action);
+        jfield_str(b, "rule", c->rule);
         buf_printf(b, ", \"runs\": %lld, \"last_run\": %lld, \"last_started\": ",
                    (long long)c->runs, (long long)c->last_run);
         jstr(b, c->last_started);
@@ -143,30 +141,18 @@ static int render_json(const authority_map *m, buf *b)
     const auth_register *r = &m->reg[i];
     buf_adds(b, i ? ",\n  {\"rule\": " : "\n  {\"rule\": ");
     jstr(b, r->r->name);
-    buf_adds(b, ", \"collection\": ");
-    jstr(b, r->c ? r->c->name : NULL);
-    buf_adds(b, ", \"connector\": ");
-    jstr(b, r->r->connector);
-    buf_adds(b, ", \"object_type\": ");
-    jstr(b, r->r->target_type);
-    buf_adds(b, ", \"purpose\": ");
-    jstr(b, r->purpose);
-    buf_adds(b, ", \"owner\": ");
-    jstr(b, r->owner);
-    buf_adds(b, ", \"review_by\": ");
-    jstr(b, r->review_by);
-    buf_adds(b, ", \"population\": ");
-    jstr(b, r->population);
-    buf_adds(b, ", \"attributes\": ");
-    jlist(b, r->attributes, r->n_attributes);
-    buf_adds(b, ", \"groups\": ");
-    jlist(b, r->groups, r->n_groups);
-    buf_adds(b, ", \"lifecycle\": ");
-    jlist(b, r->lifecycle, r->n_lifecycle);
-    buf_adds(b, ", \"objects_in_scope\": ");
-    jnum(b, r->objects_in_scope);
-    buf_adds(b, ", \"last_change\": ");
-    jstr(b, r->last_change);
+    jfield_str(b, "collection", r->c ? r->c->name : NULL);
+    jfield_str(b, "connector", r->r->connector);
+    jfield_str(b, "object_type", r->r->target_type);
+    jfield_str(b, "purpose", r->purpose);
+    jfield_str(b, "owner", r->owner);
+    jfield_str(b, "review_by", r->review_by);
+    jfield_str(b, "population", r->population);
+    jfield_list(b, "attributes", r->attributes, r->n_attributes);
+    jfield_list(b, "groups", r->groups, r->n_groups);
+    jfield_list(b, "lifecycle", r->lifecycle, r->n_lifecycle);
+    jfield_num(b, "objects_in_scope", r->objects_in_scope);
+    jfield_str(b, "last_change", r->last_change);
     buf_addc(b, '}');
   }
   return buf_adds(b, "]}\n");

@@ -487,6 +487,33 @@ static int row_id_add(sqlite3_stmt *s, const rd *c)
   return id_list_add(c->out, sqlite3_column_int64(s, 0));
 }
 
+/* A list query's rows (run_row, error_row, drift_row, override_row…): a growing malloc'd
+ * array the row function appends to (row_list_push), handed to the caller by read_list. */
+typedef struct row_list {
+  void *v;
+  size_t n, cap, size;
+} row_list;
+
+static void *row_list_push(row_list *l)
+{
+  if (array_reserve(&l->v, &l->cap, l->n + 1, l->size) != 0)
+    return NULL;
+  return (char *)l->v + l->size * l->n++;
+}
+
+/* Every row of s through fn into a malloc'd array of size-byte rows: *rows (free it), *n. */
+static int read_list(sqlite3_stmt *s, row_fn fn, mvs_arena *a, size_t size, void *rows, size_t *n)
+{
+  row_list l = {NULL, 0, 0, size};
+  if (read_rows(s, fn, a, &l, false) != STORE_OK) {
+    free(l.v);
+    return STORE_ERR;
+  }
+  *(void **)rows = l.v;
+  *n = l.n;
+  return STORE_OK;
+}
+
 /* Collect the first column of every row as ids. */
 static int exec_ids(sqlite3_stmt *s, id_list *out) { return read_rows(s, row_id_add, NULL, out, false); }
 
@@ -1561,18 +1588,11 @@ int store_run_insert(store *st, run_row *r)
                      &r->id);
 }
 
-typedef struct run_acc {
-  run_row *v;
-  size_t n, cap;
-} run_acc;
-
 static int row_run(sqlite3_stmt *s, const rd *c)
 {
-  run_acc *acc = c->out;
-  run_row *r;
-  if (array_reserve(&acc->v, &acc->cap, acc->n + 1, sizeof *acc->v) != 0)
+  run_row *r = row_list_push(c->out);
+  if (!r)
     return -1;
-  r = &acc->v[acc->n++];
   r->id = sqlite3_column_int64(s, 0);
   r->profile = col_text(s, 1, c->a);
   r->connector = col_text(s, 2, c->a);
@@ -1592,14 +1612,7 @@ static int row_run(sqlite3_stmt *s, const rd *c)
 
 int store_run_list(store *st, mvs_arena *a, run_row **rows, size_t *n)
 {
-  run_acc acc = {NULL, 0, 0};
-  if (read_rows(S(st, Q_RUN_LIST), row_run, a, &acc, false) != STORE_OK) {
-    free(acc.v);
-    return STORE_ERR;
-  }
-  *rows = acc.v;
-  *n = acc.n;
-  return STORE_OK;
+  return read_list(S(st, Q_RUN_LIST), row_run, a, sizeof **rows, rows, n);
 }
 
 /* ---- status (engine/status.c) ---- */
@@ -1626,11 +1639,11 @@ int store_connector_info(store *st, int64_t id, mvs_arena *a, const char **name,
 int store_run_last(store *st, const char *connector, const char *profile1,
                    const char *profile2, mvs_arena *a, run_row *row)
 {
-  run_acc acc = {NULL, 0, 0};
+  row_list acc = {NULL, 0, 0, sizeof(run_row)};
   int rc = read_row(STMT(st, Q_RUN_LAST, P_T(connector), P_T(profile1), P_T(profile2)), row_run,
                     a, &acc);
   if (rc == STORE_OK)
-    *row = acc.v[0];
+    *row = *(run_row *)acc.v;
   free(acc.v);
   return rc;
 }
@@ -1710,18 +1723,11 @@ int store_search_plan(store *st, store_probe p, const store_probe_args *a, buf *
 
 /* ---- errors (`mvsync errors`) ---- */
 
-typedef struct error_acc {
-  error_row *v;
-  size_t n, cap;
-} error_acc;
-
 static int row_error(sqlite3_stmt *s, const rd *c)
 {
-  error_acc *acc = c->out;
-  error_row *r;
-  if (array_reserve(&acc->v, &acc->cap, acc->n + 1, sizeof *acc->v) != 0)
-    return 1;
-  r = &acc->v[acc->n++];
+  error_row *r = row_list_push(c->out);
+  if (!r)
+    return -1;
   r->export = sqlite3_column_int(s, 0) != 0;
   r->cs_id = sqlite3_column_int64(s, 1);
   r->connector = col_text(s, 2, c->a);
@@ -1738,14 +1744,7 @@ static int row_error(sqlite3_stmt *s, const rd *c)
 
 int store_error_list(store *st, int64_t connector, mvs_arena *a, error_row **rows, size_t *n)
 {
-  error_acc acc = {NULL, 0, 0};
-  if (read_rows(STMT(st, Q_ERROR_LIST, P_I(connector)), row_error, a, &acc, false) != STORE_OK) {
-    free(acc.v);
-    return STORE_ERR;
-  }
-  *rows = acc.v;
-  *n = acc.n;
-  return STORE_OK;
+  return read_list(STMT(st, Q_ERROR_LIST, P_I(connector)), row_error, a, sizeof **rows, rows, n);
 }
 
 /* ---- drift records ---- */
@@ -1761,18 +1760,11 @@ int store_drift_claim(store *st, int64_t run_id)
   return exec_stmt(STMT(st, Q_DRIFT_CLAIM, P_I(run_id)));
 }
 
-typedef struct drift_acc {
-  drift_row *v;
-  size_t n, cap;
-} drift_acc;
-
 static int row_drift(sqlite3_stmt *s, const rd *c)
 {
-  drift_acc *acc = c->out;
-  drift_row *d;
-  if (array_reserve(&acc->v, &acc->cap, acc->n + 1, sizeof *acc->v) != 0)
+  drift_row *d = row_list_push(c->out);
+  if (!d)
     return -1;
-  d = &acc->v[acc->n++];
   d->connector = col_text(s, 0, c->a);
   d->object = col_text(s, 1, c->a);
   d->object_type = col_text(s, 2, c->a);
@@ -1788,14 +1780,7 @@ static int row_drift(sqlite3_stmt *s, const rd *c)
 
 int store_drift_list(store *st, mvs_arena *a, drift_row **rows, size_t *n)
 {
-  drift_acc acc = {NULL, 0, 0};
-  if (read_rows(S(st, Q_DRIFT_LIST), row_drift, a, &acc, false) != STORE_OK) {
-    free(acc.v);
-    return STORE_ERR;
-  }
-  *rows = acc.v;
-  *n = acc.n;
-  return STORE_OK;
+  return read_list(S(st, Q_DRIFT_LIST), row_drift, a, sizeof **rows, rows, n);
 }
 
 /* ---- schedule overrides (engine/schedule.c) ---- */
@@ -1807,18 +1792,11 @@ int store_override_set(store *st, const char *connector, bool full_import, bool 
                         P_T(since)));
 }
 
-typedef struct override_acc {
-  override_row *v;
-  size_t n, cap;
-} override_acc;
-
 static int row_override(sqlite3_stmt *s, const rd *c)
 {
-  override_acc *acc = c->out;
-  override_row *r;
-  if (array_reserve(&acc->v, &acc->cap, acc->n + 1, sizeof *acc->v) != 0)
+  override_row *r = row_list_push(c->out);
+  if (!r)
     return -1;
-  r = &acc->v[acc->n++];
   r->connector = col_text(s, 0, c->a);
   r->full_import = sqlite3_column_int(s, 1) != 0;
   r->full_sync = sqlite3_column_int(s, 2) != 0;
@@ -1828,24 +1806,17 @@ static int row_override(sqlite3_stmt *s, const rd *c)
 
 int store_override_get(store *st, const char *connector, mvs_arena *a, override_row *row)
 {
-  override_acc acc = {NULL, 0, 0};
+  row_list acc = {NULL, 0, 0, sizeof(override_row)};
   int rc = read_row(STMT(st, Q_OVR_GET, P_T(connector)), row_override, a, &acc);
   if (rc == STORE_OK)
-    *row = acc.v[0];
+    *row = *(override_row *)acc.v;
   free(acc.v);
   return rc;
 }
 
 int store_override_list(store *st, mvs_arena *a, override_row **rows, size_t *n)
 {
-  override_acc acc = {NULL, 0, 0};
-  if (read_rows(S(st, Q_OVR_LIST), row_override, a, &acc, false) != STORE_OK) {
-    free(acc.v);
-    return STORE_ERR;
-  }
-  *rows = acc.v;
-  *n = acc.n;
-  return STORE_OK;
+  return read_list(S(st, Q_OVR_LIST), row_override, a, sizeof **rows, rows, n);
 }
 
 int store_run_last_change(store *st, const char *connector, mvs_arena *a, const char **started)
