@@ -115,6 +115,11 @@ static int render_json(const authority_map *m, buf *b)
     jfield_list(b, "rules", f->rules, f->n_rules);
     jfield_list(b, "objects", f->objects, f->n_objects);
     jfield_num(b, "objects_total", f->n_objects_total);
+    if (f->kind == AUTH_SPLIT) {
+      jfield_num(b, "winner_changes", f->winner_changes);
+      jfield_num(b, "winner_change_runs", f->winner_runs);
+      jfield_num(b, "winner_last_run", f->winner_last_run);
+    }
     jfield_str(b, "detail", f->detail);
     if (f->kind == AUTH_OVERLAP)
       jfield_str(b, "resolution", f->resolution);
@@ -160,6 +165,18 @@ static int render_json(const authority_map *m, buf *b)
 
 static const char *or_none(const char *s) { return s ? s : "-"; }
 
+/* A split's history in words (text and HTML: no markup in it). */
+static void winner_text(buf *b, const auth_finding *f)
+{
+  if (!f->winner_changes)
+    buf_adds(b, "    the winner has not changed in the recorded runs\n");
+  else
+    buf_printf(b, "    the winner changed %lld time%s in %lld run%s (last in run %lld)\n",
+               (long long)f->winner_changes, f->winner_changes == 1 ? "" : "s",
+               (long long)f->winner_runs, f->winner_runs == 1 ? "" : "s",
+               (long long)f->winner_last_run);
+}
+
 static void text_list(buf *b, const char *const *v, size_t n)
 {
   for (size_t i = 0; i < n; i++)
@@ -190,6 +207,8 @@ static int render_text(const authority_map *m, buf *b)
     buf_printf(b, "\n    %s\n", f->detail);
     if (f->kind == AUTH_OVERLAP)
       buf_printf(b, "    resolution: %s\n", f->resolution ? f->resolution : "none: both write");
+    if (f->winner_changes >= 0)
+      winner_text(b, f);
     if (f->n_objects_total > 0) {
       buf_printf(b, "    objects (%lld): ", (long long)f->n_objects_total);
       text_list(b, f->objects, f->n_objects);
@@ -410,6 +429,10 @@ static int render_html(const authority_map *m, buf *b)
     if (f->kind == AUTH_OVERLAP) {
       buf_adds(b, "<br><b>resolution:</b> ");
       h(b, f->resolution ? f->resolution : "none: both engines write");
+    }
+    if (f->winner_changes >= 0) {
+      buf_adds(b, "<br>");
+      winner_text(b, f);
     }
     buf_adds(b, "</td><td>");
     if (f->n_objects_total > 0) {
@@ -640,6 +663,31 @@ out:
   return rc;
 }
 
+/* Each metaverse split's history: how often its winner changed, from the run records. */
+static int winner_history(facts *x)
+{
+  winner_row *rows = NULL;
+  size_t n = 0;
+
+  if (store_winner_list(x->e->st, x->m->arena, &rows, &n) != STORE_OK)
+    return -1;
+  for (size_t i = 0; i < x->m->n_findings; i++) {
+    auth_finding *f = &x->m->findings[i];
+    if (f->kind != AUTH_SPLIT || strcmp(f->space, "metaverse") != 0)
+      continue;
+    f->winner_changes = f->winner_runs = f->winner_last_run = 0;
+    for (size_t j = 0; j < n; j++)
+      if (strcasecmp(rows[j].object_type, f->object_type) == 0 &&
+          strcasecmp(rows[j].attr, f->attribute) == 0) {
+        f->winner_changes = rows[j].changes;
+        f->winner_runs = rows[j].runs;
+        f->winner_last_run = rows[j].last_run;
+      }
+  }
+  free(rows);
+  return 0;
+}
+
 static int drift_findings(facts *x)
 {
   mvs_engine *e = x->e;
@@ -778,7 +826,7 @@ int engine_authority(mvs_engine *e, const rule_set *also, const char *connector,
             STORE_OK && q != STORE_NOTFOUND)
       goto out;
   }
-  if (drift_findings(&x) != 0)
+  if (drift_findings(&x) != 0 || winner_history(&x) != 0)
     goto out;
   authority_findings_sort(m);
   rc = ENGINE_OK;

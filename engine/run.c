@@ -65,7 +65,7 @@ int engine_record_run(mvs_engine *e, const char *profile, const char *conn_name,
   row.log = e->log.p ? e->log.p + log_from : NULL;
   if (own && store_begin(e->st) != STORE_OK)
     return -1;
-  if (store_run_insert(e->st, &row) != STORE_OK || store_drift_claim(e->st, row.id) != STORE_OK) {
+  if (store_run_insert(e->st, &row) != STORE_OK || store_records_claim(e->st, row.id) != STORE_OK) {
     if (own)
       store_rollback(e->st);
     return -1;

@@ -44,6 +44,7 @@ enum stmt_id {
   Q_CONN_INFO, Q_RUN_LAST, Q_PE_COUNTS, Q_MV_COUNT,
   Q_CS_SET_PROJECTED, Q_ERROR_LIST,
   Q_DRIFT_ADD, Q_DRIFT_CLAIM, Q_DRIFT_LIST, Q_RUN_LAST_CHANGE,
+  Q_WINNER_ADD, Q_WINNER_CLAIM, Q_WINNER_LIST,
   Q_OVR_SET, Q_OVR_GET, Q_OVR_LIST, Q_OVR_CLEAR,
   /* store_search: one statement per probe, in store_probe order */
   Q_PROBE_FIRST,
@@ -315,6 +316,12 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_DRIFT_ADD] = "INSERT INTO drift(connector, object, object_type, attr, value, action, rule) "
                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
   [Q_DRIFT_CLAIM] = "UPDATE drift SET run_id = ?1 WHERE run_id IS NULL",
+  /* Winner changes (engine/sync_in.c writes, engine/authority_report.c reads). */
+  [Q_WINNER_ADD] = "INSERT INTO winner_change(object_type, attr, from_rule, to_rule) "
+                   "VALUES (?1, ?2, ?3, ?4)",
+  [Q_WINNER_CLAIM] = "UPDATE winner_change SET run_id = ?1 WHERE run_id IS NULL",
+  [Q_WINNER_LIST] = "SELECT object_type, attr, count(*), count(DISTINCT run_id), max(run_id) "
+                    "FROM winner_change WHERE run_id IS NOT NULL GROUP BY object_type, attr",
   [Q_DRIFT_LIST] = "WITH g AS (SELECT connector, object, object_type, attr, value, action, "
                    "max(rule) AS rule, count(DISTINCT run_id) AS runs, max(run_id) AS last "
                    "FROM drift WHERE run_id IS NOT NULL GROUP BY connector, object, "
@@ -1755,9 +1762,35 @@ int store_drift_add(store *st, const drift_row *d)
                         P_T(d->attr), P_T(d->value), P_T(d->action), P_T(d->rule)));
 }
 
-int store_drift_claim(store *st, int64_t run_id)
+int store_records_claim(store *st, int64_t run_id)
 {
-  return exec_stmt(STMT(st, Q_DRIFT_CLAIM, P_I(run_id)));
+  int rc = exec_stmt(STMT(st, Q_DRIFT_CLAIM, P_I(run_id)));
+  return rc == STORE_OK ? exec_stmt(STMT(st, Q_WINNER_CLAIM, P_I(run_id))) : rc;
+}
+
+int store_winner_change_add(store *st, const char *object_type, const char *attr,
+                            const char *from_rule, const char *to_rule)
+{
+  return exec_stmt(STMT(st, Q_WINNER_ADD, P_T(object_type), P_T(attr), P_T(from_rule),
+                        P_T(to_rule)));
+}
+
+static int row_winner(sqlite3_stmt *s, const rd *c)
+{
+  winner_row *w = row_list_push(c->out);
+  if (!w)
+    return -1;
+  w->object_type = col_text(s, 0, c->a);
+  w->attr = col_text(s, 1, c->a);
+  w->changes = sqlite3_column_int64(s, 2);
+  w->runs = sqlite3_column_int64(s, 3);
+  w->last_run = sqlite3_column_int64(s, 4);
+  return !w->object_type || !w->attr;
+}
+
+int store_winner_list(store *st, mvs_arena *a, winner_row **rows, size_t *n)
+{
+  return read_list(S(st, Q_WINNER_LIST), row_winner, a, sizeof **rows, rows, n);
 }
 
 static int row_drift(sqlite3_stmt *s, const rd *c)

@@ -319,8 +319,20 @@ typedef struct drift_row {
   const char *last_started;
 } drift_row;
 int store_drift_add(store *st, const drift_row *d);
-/* The records no run claimed yet belong to run_id (the run being recorded). */
-int store_drift_claim(store *st, int64_t run_id);
+/* The drift and winner-change records no run claimed yet belong to run_id (the run being
+ * recorded). */
+int store_records_claim(store *st, int64_t run_id);
+/* A metaverse object's attribute changed the rule that contributes it (a split attribute's
+ * winner changed). */
+int store_winner_change_add(store *st, const char *object_type, const char *attr,
+                            const char *from_rule, const char *to_rule);
+/* Winner changes per metaverse object type and attribute (strings in the arena). */
+typedef struct winner_row {
+  const char *object_type, *attr;
+  int64_t changes, runs, last_run;
+} winner_row;
+/* Every (object type, attribute) with claimed winner changes; *rows malloc'd (free it). */
+int store_winner_list(store *st, mvs_arena *a, winner_row **rows, size_t *n);
 /* Every record grouped by connector, object, attribute, value and action; *rows malloc'd,
  * strings in the arena. */
 int store_drift_list(store *st, mvs_arena *a, drift_row **rows, size_t *n);

@@ -615,8 +615,9 @@ out:
 }
 
 /* The new attribute set from the merged contributions: KEEP copies the current value; a
- * reference attribute is a marker (its values are rows). */
-static int in_new_attrs(mv_eval *x)
+ * reference attribute is a marker (its values are rows).  A value another rule contributed
+ * before is a winner change (store_winner_change_add: `mvsync authority`'s split history). */
+static int in_new_attrs(mvs_engine *e, mv_eval *x)
 {
   size_t i;
 
@@ -624,6 +625,11 @@ static int in_new_attrs(mv_eval *x)
     const merged *m = &x->ms.items[i];
     const attr_entry *old = attrset_get(&x->cur, m->attr, strlen(m->attr));
     unsigned flags = (m->multi ? ATTR_MULTI : 0) | (m->is_ref ? ATTR_REF : 0);
+    if (m->state == MERGED_VALUE && !m->merge && old && old->src && m->src &&
+        strcmp(old->src, m->src->name) != 0 &&
+        store_winner_change_add(e->st, x->mv.object_type, m->attr, old->src, m->src->name) !=
+            STORE_OK)
+      return -1;
     if (m->state == MERGED_KEEP) {
       /* A kept reference records no rule: its rows no longer follow one (ref_delta_ok). */
       if (old && attrset_set(&x->now, old->name, old->value, old->flags,
@@ -793,7 +799,7 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
     rc = mv_delete(e, mv_id, w);
     goto out;
   }
-  if (contribs_merge(&x.cb, e->scratch2, &x.ms) != 0 || in_new_attrs(&x) != 0)
+  if (contribs_merge(&x.cb, e->scratch2, &x.ms) != 0 || in_new_attrs(e, &x) != 0)
     goto out;
   {
     const char *label;

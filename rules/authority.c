@@ -394,6 +394,7 @@ auth_finding *authority_finding_add(authority_map *m, auth_kind k, const char *s
   f->object_type = type;
   f->attribute = attribute;
   f->n_objects_total = -1;
+  f->winner_changes = f->winner_runs = f->winner_last_run = -1;
   return f;
 }
 

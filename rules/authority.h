@@ -60,6 +60,10 @@ typedef struct auth_finding {
   const char **objects;       /* filled from the store; NULL/0 without one */
   size_t n_objects;
   int64_t n_objects_total;    /* objects concerned (the list may be cut); -1: no store */
+  /* A split of a metaverse attribute, from the store's run history: how many times the rule
+   * that contributes it changed on an object, in how many runs, the latest; -1: no store
+   * (or not such a split). */
+  int64_t winner_changes, winner_runs, winner_last_run;
   const char *detail;
   const char *resolution;     /* overlap: how a joinnoflow pair resolves it, NULL: unresolved */
   auth_change *changes;       /* drift */

@@ -221,6 +221,18 @@ CREATE TABLE drift (
   rule        TEXT
 );
 CREATE INDEX drift_run ON drift(run_id);
+-- The winner of a split attribute changing (`mvsync authority`, a split finding's history): a
+-- sync found the rule that contributes attr of a metaverse object of object_type changed from
+-- from_rule to to_rule.  run_id as in drift.
+CREATE TABLE winner_change (
+  id          INTEGER PRIMARY KEY,
+  run_id      INTEGER,
+  object_type TEXT NOT NULL,
+  attr        TEXT NOT NULL,
+  from_rule   TEXT NOT NULL,
+  to_rule     TEXT NOT NULL
+);
+CREATE INDEX winner_change_run ON winner_change(run_id);
 -- Full steps an admin asked the next cycle to run (`mvsync schedule override`, as Connect's
 -- Set-ADSyncSchedulerConnectorOverride -FullImportRequired / -FullSyncRequired): kept until a
 -- cycle that ran them succeeds.  since: when the override was last set.
