@@ -616,7 +616,9 @@ out:
 
 /* The new attribute set from the merged contributions: KEEP copies the current value; a
  * reference attribute is a marker (its values are rows).  A value another rule contributed
- * before is a winner change (store_winner_change_add: `mvsync authority`'s split history). */
+ * before is a winner change (store_winner_change_add: `mvsync authority`'s split history),
+ * unless a new join brought the rule: a second source arriving (every object of an initial
+ * sync) is not two systems taking turns. */
 static int in_new_attrs(mvs_engine *e, mv_eval *x)
 {
   size_t i;
@@ -625,7 +627,7 @@ static int in_new_attrs(mvs_engine *e, mv_eval *x)
     const merged *m = &x->ms.items[i];
     const attr_entry *old = attrset_get(&x->cur, m->attr, strlen(m->attr));
     unsigned flags = (m->multi ? ATTR_MULTI : 0) | (m->is_ref ? ATTR_REF : 0);
-    if (m->state == MERGED_VALUE && !m->merge && old && old->src && m->src &&
+    if (!x->new_link && m->state == MERGED_VALUE && !m->merge && old && old->src && m->src &&
         strcmp(old->src, m->src->name) != 0 &&
         store_winner_change_add(e->st, x->mv.object_type, m->attr, old->src, m->src->name) !=
             STORE_OK)
