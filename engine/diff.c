@@ -296,7 +296,9 @@ static bool shown(const diff_entry *x)
 static bool listed(const diff_log *d, const diff_entry *x)
 {
   bool metaverse = strcmp(x->kind, "metaverse") == 0;
-  if (!shown(x) || (d->writes_follow && strcmp(x->kind, "export") == 0))
+  /* A withdrawn delete is no pending export any more: the export step never shows it. */
+  if (!shown(x) || (d->writes_follow && strcmp(x->kind, "export") == 0 &&
+                    strcmp(x->op, "withdraw-delete") != 0))
     return false;
   if (d->filter.only_writes && strcmp(x->kind, "send") != 0 && strcmp(x->kind, "held") != 0)
     return false;

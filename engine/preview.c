@@ -84,9 +84,13 @@ int engine_preview(mvs_engine *e, const char *conn_name, const char *object, boo
   rc = ENGINE_OK;
 out:
   e->trace = NULL;
-  if (began)
-    rc = rc == ENGINE_OK && commit ? (store_commit(e->st) == STORE_OK ? ENGINE_OK : ENGINE_SYSTEM)
-                                   : (store_rollback(e->st), rc);
+  if (began) {
+    if (rc == ENGINE_OK && commit &&
+        (store_records_drop_unclaimed(e->st) != STORE_OK || store_commit(e->st) != STORE_OK))
+      rc = ENGINE_SYSTEM;
+    if (rc != ENGINE_OK || !commit)
+      store_rollback(e->st);
+  }
   e->diff = outer;
   if (have_diff)
     diff_free(&own);

@@ -221,9 +221,15 @@ int engine_cycle(mvs_engine *e, bool initial, const run_opts *o, run_result *tot
       engine_errorf(e, "--full-import: no connector \"%s\" in the rule set", o->full_imports[i]);
       return ENGINE_INVALID;
     }
-  /* What the export steps would send is shown once, as they show it (engine/diff.h). */
-  if (e->diff)
-    e->diff->writes_follow = true;
+  /* What the export steps would send is shown once, as they show it (engine/diff.h).  In
+   * staging mode they send nothing: the sync's staging entries are what there is to see. */
+  if (e->diff) {
+    char *staging = NULL;
+    if (store_meta_get(e->st, "staging", &staging) != STORE_OK)
+      return ENGINE_SYSTEM;
+    e->diff->writes_follow = !staging || strcmp(staging, "on") != 0;
+    free(staging);
+  }
   /* Connect's order: every import, then the sync, then every export. */
   for (i = 0; i < e->n_conns; i++) {
     bool forced = forced_full_import(o, e->conns[i].rc->name), overridden = false;

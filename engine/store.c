@@ -44,7 +44,7 @@ enum stmt_id {
   Q_CONN_INFO, Q_RUN_LAST, Q_PE_COUNTS, Q_MV_COUNT,
   Q_CS_SET_PROJECTED, Q_ERROR_LIST,
   Q_DRIFT_ADD, Q_DRIFT_CLAIM, Q_DRIFT_LIST, Q_RUN_LAST_CHANGE,
-  Q_WINNER_ADD, Q_WINNER_CLAIM, Q_WINNER_LIST,
+  Q_WINNER_ADD, Q_WINNER_CLAIM, Q_WINNER_LIST, Q_DRIFT_DROP, Q_WINNER_DROP,
   Q_OVR_SET, Q_OVR_GET, Q_OVR_LIST, Q_OVR_CLEAR,
   /* store_search: one statement per probe, in store_probe order */
   Q_PROBE_FIRST,
@@ -320,6 +320,8 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_WINNER_ADD] = "INSERT INTO winner_change(object_type, attr, from_rule, to_rule) "
                    "VALUES (?1, ?2, ?3, ?4)",
   [Q_WINNER_CLAIM] = "UPDATE winner_change SET run_id = ?1 WHERE run_id IS NULL",
+  [Q_DRIFT_DROP] = "DELETE FROM drift WHERE run_id IS NULL",
+  [Q_WINNER_DROP] = "DELETE FROM winner_change WHERE run_id IS NULL",
   [Q_WINNER_LIST] = "SELECT object_type, attr, count(*), count(DISTINCT run_id), max(run_id) "
                     "FROM winner_change WHERE run_id IS NOT NULL GROUP BY object_type, attr",
   [Q_DRIFT_LIST] = "WITH g AS (SELECT connector, object, object_type, attr, value, action, "
@@ -1766,6 +1768,12 @@ int store_records_claim(store *st, int64_t run_id)
 {
   int rc = exec_stmt(STMT(st, Q_DRIFT_CLAIM, P_I(run_id)));
   return rc == STORE_OK ? exec_stmt(STMT(st, Q_WINNER_CLAIM, P_I(run_id))) : rc;
+}
+
+int store_records_drop_unclaimed(store *st)
+{
+  int rc = exec_stmt(S(st, Q_DRIFT_DROP));
+  return rc == STORE_OK ? exec_stmt(S(st, Q_WINNER_DROP)) : rc;
 }
 
 int store_winner_change_add(store *st, const char *object_type, const char *attr,

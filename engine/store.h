@@ -322,6 +322,9 @@ int store_drift_add(store *st, const drift_row *d);
 /* The drift and winner-change records no run claimed yet belong to run_id (the run being
  * recorded). */
 int store_records_claim(store *st, int64_t run_id);
+/* Drop the records no run claimed (a committed preview is no run: nothing may later claim
+ * what it found). */
+int store_records_drop_unclaimed(store *st);
 /* A metaverse object's attribute changed the rule that contributes it (a split attribute's
  * winner changed). */
 int store_winner_change_add(store *st, const char *object_type, const char *attr,

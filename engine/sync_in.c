@@ -499,7 +499,8 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
    * what changed in the metaverse. */
   delta_cs = !e->full_sync && x.cs.import_state == IMPORT_UPDATE && x.cs.mv_id == x.old_mv
                  ? cs_id : 0;
-  if (x.cs.mv_id && sync_in_mv(e, x.cs.mv_id, x.new_link, delta_cs, w) != 0)
+  /* sync_in_mv takes the object that joined, not the metaverse object it joined. */
+  if (x.cs.mv_id && sync_in_mv(e, x.cs.mv_id, x.new_link ? cs_id : 0, delta_cs, w) != 0)
     goto out;
   /* Its inbound error: a join error, else a flow error of its own this evaluation recorded
    * (kept as it is: its first sighting stays), else none. */

@@ -66,7 +66,10 @@ static int authority_run(const cli_args *a)
   /* Without --store (or $MVSYNC_STORE) the store is used only when ./mvsync.db exists: the
    * map of a rule set alone needs none. */
   const char *store_path =
-      a->store_given || getenv("MVSYNC_STORE") || access(a->store, F_OK) == 0 ? a->store : NULL;
+      a->store_given || (getenv("MVSYNC_STORE") && *getenv("MVSYNC_STORE")) ||
+              access(a->store, F_OK) == 0
+          ? a->store
+          : NULL;
   const char *also_path = cli_value(a, "also"), *connector = a->n_args ? a->args[0] : NULL;
   int format = cli_flag(a, "json") ? AUTHORITY_JSON : cli_flag(a, "csv") ? AUTHORITY_CSV
                : cli_flag(a, "html") ? AUTHORITY_HTML : AUTHORITY_TEXT;
