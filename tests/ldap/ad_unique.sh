@@ -73,11 +73,12 @@ export MVSYNC_STORE=$work/s.db MVSYNC_RULES=$work/ad.rules
 "$mvsync" init >/dev/null
 
 # sAMAccountName of Grace and Grant, as "grace=VALUE grant=VALUE", from a dry-run diff or an
-# LDIF listing: a line naming one of them starts its entry.
+# LDIF listing: a line naming one of them starts its entry.  A dry run's value line ends with
+# the rule that decided it, "  (RULE)": not part of the value.
 pair() {
   awk '/Grace Hopper/ { who = "grace" } /Grant Hopper/ { who = "grant" }
        tolower($0) ~ /samaccountname: / && who { v = $0; sub(/.*[Ss][Aa][Mm][Aa]ccount[Nn]ame: */, "", v);
-                                                 gsub(/"/, "", v); val[who] = v }
+                                                 sub(/  \(.*$/, "", v); gsub(/"/, "", v); val[who] = v }
        END { printf "grace=%s grant=%s", val["grace"], val["grant"] }' "$1"
 }
 # Either order of evaluation is Connect's: the first one evaluated gets grhopper.

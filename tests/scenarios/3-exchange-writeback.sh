@@ -111,7 +111,8 @@ out = [c for c in changes if c["kind"] in ("export", "send")]
 wrong = [(c["object"], c["op"], ch["attr"]) for c in out for ch in c["changes"]
          if c["object"].lower() != who or c["op"] != "update" or ch["attr"] not in allowed]
 print("outbound: %s" % sorted({(c["kind"], c["object"]) for c in out}))
-sys.exit(1 if wrong or len(out) != 2 else 0)
+# A cycle's dry run shows each write once, as its export step would send it.
+sys.exit(1 if wrong or [c["kind"] for c in out] != ["send"] else 0)
 PY
 mvs cycle --initial --json >"$WORK/run1.json"
 jq -e '.status == "success" and .errors == 0' "$WORK/run1.json" >/dev/null && ok "initial cycle: success" || { bad "initial cycle"; cat "$WORK/run1.json"; }
