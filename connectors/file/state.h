@@ -49,6 +49,11 @@ bool fstate_touched(fstate *st, const fchange *ch);
  * with "origin: message" in err, or -2 when out of memory. */
 int fstate_apply(fstate *st, const fchange *ch, fentry **e, fev *ev, char *err, size_t errlen);
 
+/* Add an entry known to exist without reading it (a delta import's lookup in the engine):
+ * identity only, no attributes.  0, 1 when it is there already (same anchor and DN key), -1
+ * when another live entry has its anchor or DN key, -2 when out of memory. */
+int fstate_seed(fstate *st, const char *anchor, const char *dn, const char *type);
+
 /* The live entry with this anchor / DN, or NULL. */
 fentry *fstate_by_anchor(fstate *st, const char *anchor);
 fentry *fstate_by_dn(fstate *st, const char *dn);
