@@ -527,7 +527,7 @@ int fc_import(connector *c, conn_import_mode mode, const char *watermark, const 
   fc_watermark w = {0};
   uint64_t tail;
   long lines = 0;
-  int rc = FALL_BACK;
+  int rc;
 
   *new_watermark = NULL;
   *err = NULL;
@@ -539,7 +539,6 @@ int fc_import(connector *c, conn_import_mode mode, const char *watermark, const 
   /* Only what existed when the import began: an export appending now is the next import's. */
   x.from = mode == CONN_IMPORT_DELTA ? w.off : 0;
   rc = FALL_BACK;
-  /* The engine holds every object only when it imports every type. */
   if (mode == CONN_IMPORT_DELTA && sink->lookup &&
       (rc = import_fast(&x, &fp, &w, &lines)) == FALL_BACK && sink->log) {
     char *msg = fc_printf("delta import reads the whole directory: %s",
@@ -556,6 +555,8 @@ int fc_import(connector *c, conn_import_mode mode, const char *watermark, const 
     *err = fc_printf("%s: %s", c->changes, strerror(errno));
     goto out;
   }
+  /* The live entries the state holds at the end: the others were checked as the snapshot
+   * was read, or (a fast delta) are as the old watermark says. */
   for (size_t i = 0; x.st && i < x.st->n && x.all_wanted; i++)
     x.all_wanted = !x.st->e[i]->alive || want_type(c, x.st->e[i]->type);
   if (!(*new_watermark = fc_watermark_format(fp.log_size, tail, &fp, lines, x.dns_folded,
