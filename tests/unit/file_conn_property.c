@@ -3,7 +3,9 @@
  * same objects as a full import part-way plus the delta import of the rest applied the way
  * the engine applies it.  The delta import runs twice: with the engine's lookup (answered
  * from the model, as the engine answers from its connector space: the fast delta import) and
- * without (the whole directory read); both must deliver the same objects in the same order.
+ * without (the whole directory read); both must deliver the same objects in the same order,
+ * also where the fast delta must fall back (entry DNs not in folded key form, object types
+ * not imported).
  * Usage: file_conn_property [SCENARIOS [SEED]].
  * Memory: everything is freed per scenario. */
 #include <stdarg.h>
@@ -263,6 +265,8 @@ static void free_model(model *m)
 
 typedef struct gen {
   int ldap; /* LDIF (ad shape), else Graph JSON (entra) */
+  int mess_entries; /* entries' DNs spelled as admins type them too (not in folded key form) */
+  const char *types; /* the object types imported (object_types_csv), NULL: all */
   int alive[N_USERS + N_GROUPS];
   int renamed[N_USERS]; /* users: the current CN suffix */
   int gen[N_USERS + N_GROUPS];
@@ -295,7 +299,7 @@ static void ldif_entry(gen *g, int i, int add)
 {
   buf *b = &g->text;
   buf_adds(b, "dn: ");
-  obj_dn(g, i, 0, b);
+  obj_dn(g, i, g->mess_entries, b);
   buf_adds(b, add ? "\nchangetype: add\n" : "\n");
   buf_adds(b, i < N_USERS ? "objectClass: user\n" : "objectClass: group\n");
   buf_adds(b, "objectGUID: ");
@@ -476,11 +480,11 @@ static int write_file(const char *path, const char *mode, const buf *b)
   return fclose(f);
 }
 
-static int import(const char *path, conn_import_mode mode, char **wm, run *r, int lookup,
-                  char **err)
+static int import(const char *path, const char *types, conn_import_mode mode, char **wm, run *r,
+                  int lookup, char **err)
 {
   conn_setting s[] = {{"path", path}};
-  conn_config cfg = {"prop", "file", NULL, s, 1, NULL, 0, NULL, 0, NULL, 0};
+  conn_config cfg = {"prop", "file", NULL, s, 1, NULL, 0, NULL, 0, types, 0};
   const connector_ops *ops = connector_find("file");
   conn_sink sink = {sink_object, sink_error, sink_log, r, lookup ? sink_lookup : NULL};
   connector *c;
@@ -508,6 +512,10 @@ static int scenario(int ldap, unsigned long long seed, const char *dir)
 
   memset(&g, 0, sizeof g);
   g.ldap = ldap;
+  /* Some directories hold DNs the engine's folded lookup cannot find by every spelling, or
+   * objects of a type not imported: the delta must then fall back, delivering the same. */
+  g.mess_entries = ldap && rnd(4) == 0;
+  g.types = rnd(4) == 0 ? "user" : NULL;
   buf_init(&g.text, 0);
   buf_init(&rf.trace, 0);
   buf_init(&rd.trace, 0);
@@ -523,20 +531,20 @@ static int scenario(int ldap, unsigned long long seed, const char *dir)
     if (s == split) {
       write_file(logpath, "a", &g.text);
       buf_reset(&g.text);
-      if (import(path, CONN_IMPORT_FULL, &wm, &rd, 1, &err) != CONN_OK ||
-          import(path, CONN_IMPORT_FULL, &wm_slow, &rs, 0, &err) != CONN_OK)
+      if (import(path, g.types, CONN_IMPORT_FULL, &wm, &rd, 1, &err) != CONN_OK ||
+          import(path, g.types, CONN_IMPORT_FULL, &wm_slow, &rs, 0, &err) != CONN_OK)
         goto fail;
     }
     change(&g);
   }
   write_file(logpath, "a", &g.text);
-  if (split == steps && (import(path, CONN_IMPORT_FULL, &wm, &rd, 1, &err) != CONN_OK ||
-                         import(path, CONN_IMPORT_FULL, &wm_slow, &rs, 0, &err) != CONN_OK))
+  if (split == steps && (import(path, g.types, CONN_IMPORT_FULL, &wm, &rd, 1, &err) != CONN_OK ||
+                         import(path, g.types, CONN_IMPORT_FULL, &wm_slow, &rs, 0, &err) != CONN_OK))
     goto fail;
   buf_reset(&rd.trace);
   buf_reset(&rs.trace);
-  if (import(path, CONN_IMPORT_DELTA, &wm, &rd, 1, &err) != CONN_OK ||
-      import(path, CONN_IMPORT_DELTA, &wm_slow, &rs, 0, &err) != CONN_OK)
+  if (import(path, g.types, CONN_IMPORT_DELTA, &wm, &rd, 1, &err) != CONN_OK ||
+      import(path, g.types, CONN_IMPORT_DELTA, &wm_slow, &rs, 0, &err) != CONN_OK)
     goto fail;
   n_fast += !rd.fell_back;
   n_fell_back += rd.fell_back;
@@ -550,7 +558,7 @@ static int scenario(int ldap, unsigned long long seed, const char *dir)
   }
   free(wm);
   wm = NULL;
-  if (import(path, CONN_IMPORT_FULL, &wm, &rf, 0, &err) != CONN_OK)
+  if (import(path, g.types, CONN_IMPORT_FULL, &wm, &rf, 0, &err) != CONN_OK)
     goto fail;
   a = render(&full);
   b = render(&delta);
@@ -609,7 +617,7 @@ int main(int argc, char **argv)
          "everything\n",
          n, bad, n_fast, n_fell_back);
   /* The fast delta import must be the one mostly tested. */
-  if (n >= 100 && n_fast < n / 2) {
+  if (n >= 100 && n_fast < n / 3) {
     printf("too few fast delta imports\n");
     bad++;
   }
