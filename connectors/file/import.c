@@ -411,9 +411,13 @@ static int check_change(void *u, const fchange *ch)
   fev ev;
   int rc;
 
-  /* A Graph removal of an id never seen is no change; of one the engine dropped (an
-   * export's delete) it is: only the whole directory tells which. */
-  if (ch->kind == FCH_DELETE && !fstate_by_dn(x->st, ch->dn))
+  /* The engine drops an object when the directory takes mvsync's delete of it, before
+   * the import reads that delete: a Graph removal of an id the engine does not hold may be
+   * of such an object (or of one never seen, which is no change), and an entry the window
+   * creates and then deletes may have been created over such an object (the full reading
+   * refuses an LDAP add over it; a Graph page before mvsync's removal updates it).  Only
+   * the whole directory tells. */
+  if (ch->kind == FCH_DELETE && !((e = fstate_by_dn(x->st, ch->dn)) && e->seeded))
     return fall_back(x, "%s: the engine holds no %s to delete", ch->origin, ch->dn);
   if ((rc = fstate_apply(x->st, ch, &e, &ev, msg, sizeof msg)) == -2)
     return CONN_ERR_NOMEM;

@@ -241,7 +241,10 @@ int fstate_seed(fstate *st, const char *anchor, const char *dn, const char *type
   by_anchor = fstate_by_anchor(st, anchor);
   if (by_key || by_anchor)
     return by_key == by_anchor ? 1 : -1;
-  return create(st, &ch, key, &e) == 0 ? 0 : -2;
+  if (create(st, &ch, key, &e) != 0)
+    return -2;
+  e->seeded = true;
+  return 0;
 }
 
 static int rename_entry(fstate *st, fentry *e, const fchange *ch, char *err, size_t errlen)

@@ -18,7 +18,8 @@ typedef struct fentry {
   const char *type; /* interned in the state */
   char *origin;     /* where it was last changed (kept with attributes only) */
   bool alive;
-  fobj attrs; /* when the state keeps attributes */
+  bool seeded; /* added by fstate_seed (known to exist), not created by a change */
+  fobj attrs;  /* when the state keeps attributes */
 } fentry;
 
 typedef enum fev { FEV_NONE = 0, FEV_ADD, FEV_UPDATE, FEV_DELETE } fev;
