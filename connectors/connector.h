@@ -74,6 +74,14 @@ typedef struct conn_object {
   const char *origin;
 } conn_object;
 
+/* An object the engine holds for a connector (conn_sink.lookup): its identity.  The strings
+ * belong to the sink and live until its next call. */
+typedef struct conn_found {
+  const char *anchor;
+  const char *dn;
+  const char *object_type;
+} conn_found;
+
 /* The engine's receiver of imported objects.  Return 0 to go on, nonzero to stop the import
  * (the connector then returns CONN_ERR_ABORTED). */
 typedef struct conn_sink {
@@ -83,6 +91,14 @@ typedef struct conn_sink {
   /* Progress and notices for the run log ("cookie rejected: running a full import"). */
   void (*log)(void *u, const char *message);
   void *u;
+  /* Optional (NULL: not offered).  The object of this connector that the directory held as
+   * the engine last imported it (present, not marked deleted: an object mvsync provisioned
+   * that no import has confirmed is not one), found by DN compared as case-folded text (each
+   * code point lower-cased), or by anchor (exactly) when dn is NULL.  Fills *out (strings
+   * the sink owns, valid until its next call).  1 found, 0 not found, -1 error.  A delta
+   * import uses it to know what the objects it changes were, without reading the whole
+   * directory; it must ask before delivering anything (deliveries change the answers). */
+  int (*lookup)(void *u, const char *dn, const char *anchor, conn_found *out);
 } conn_sink;
 
 typedef enum conn_import_mode { CONN_IMPORT_FULL = 0, CONN_IMPORT_DELTA } conn_import_mode;

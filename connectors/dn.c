@@ -125,6 +125,31 @@ bool dn_equal(const char *a, size_t an, const char *b, size_t bn)
   return eq;
 }
 
+bool dn_fold_is(const char *text, size_t n, const char *key, size_t kn)
+{
+  size_t i = 0, k = 0;
+  while (i < n) {
+    size_t len;
+    char enc[4];
+    size_t m = utf8_encode(utf8_tolower(utf8_decode(text + i, n - i, &len)), enc);
+    if (m > kn - k || memcmp(key + k, enc, m) != 0)
+      return false;
+    k += m;
+    i += len;
+  }
+  return k == kn;
+}
+
+bool dn_folds_to_key(const char *dn, size_t n)
+{
+  buf key;
+  bool folds;
+  buf_init(&key, BUF_CAP_DN);
+  folds = dn_key(dn, n, &key) == BUF_OK && dn_fold_is(dn, n, key.p ? key.p : "", key.len);
+  buf_free(&key);
+  return folds;
+}
+
 bool dn_valid(const char *dn, size_t n)
 {
   bool in_value = false, typed = false;

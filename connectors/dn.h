@@ -13,6 +13,12 @@
 int dn_key(const char *dn, size_t n, buf *out);
 /* Whether two DNs (or ids) name the same entry: their keys are equal. */
 bool dn_equal(const char *a, size_t an, const char *b, size_t bn);
+/* Whether text with each code point lower-cased (utf8_tolower; the engine folds DNs so) is
+ * key.  A DN for which it holds with its own dn_key compares as a DN when compared as folded
+ * text. */
+bool dn_fold_is(const char *text, size_t n, const char *key, size_t kn);
+/* Whether dn_fold_is(dn, dn_key(dn)): false also when out of memory. */
+bool dn_folds_to_key(const char *dn, size_t n);
 /* Whether dn is a DN: RDNs of attribute=value pairs with a type each, every escape complete. */
 bool dn_valid(const char *dn, size_t n);
 /* Length of the first RDN (up to the first unescaped ','). */

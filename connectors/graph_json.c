@@ -627,7 +627,8 @@ gj_reader *gj_reader_new(const gj_opts *o, gj_change_fn fn, void *u)
   r->o = o;
   r->fn = fn;
   r->u = u;
-  r->line = r->last_line = 1;
+  r->line = r->last_line = 1 + o->lines_before;
+  r->fed = r->line_off = r->obj_off = o->start;
   /* Everything one object holds lives in the arena: a few times its JSON at most. */
   if (!(r->arena = mvs_arena_new(o->max_object * 4 + 65536))) {
     free(r);
@@ -693,7 +694,7 @@ int gj_read(FILE *f, int64_t end, const gj_opts *o, gj_change_fn fn, void *u, ch
 {
   reader *r = gj_reader_new(o, fn, u);
   char *chunk = malloc(READ_CHUNK);
-  int64_t fed = 0;
+  int64_t fed = o->start;
   int rc = GJ_OK;
 
   err[0] = '\0';

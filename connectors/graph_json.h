@@ -21,6 +21,10 @@ typedef struct gj_opts {
   size_t max_object; /* bytes of JSON one object (or anything between objects) may take */
   const char *type;  /* the type of objects without "@odata.type" outside a named collection
                         (a Graph endpoint's); NULL: what "@odata.context" says */
+  /* Where the bytes fed start in the file, so origins and offsets are the file's: its byte
+   * offset (the start of a line) and the lines before it.  0 and 0: the start. */
+  int64_t start;
+  long lines_before;
 } gj_opts;
 
 enum { GJ_OK = 0, GJ_EDATA = -1, GJ_EIO = -2, GJ_ENOMEM = -3, GJ_STOPPED = -4 };
@@ -42,7 +46,7 @@ const char *gj_reader_error(const gj_reader *r);
 const char *gj_reader_link(const gj_reader *r, gj_link which);
 void gj_reader_free(gj_reader *r);
 
-/* Read f from its start up to byte `end`, calling fn for each object in file order: an
+/* Read f from byte o->start (where f is positioned) up to byte `end`, calling fn for each object in file order: an
  * FCH_UPSERT (properties REPLACE, "X@delta" lists ADD / DELETE) or, for "@removed", an
  * FCH_DELETE.  Errors other than GJ_STOPPED leave "file:line: message" in err. */
 int gj_read(FILE *f, int64_t end, const gj_opts *o, gj_change_fn fn, void *u, char *err,

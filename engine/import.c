@@ -564,6 +564,38 @@ static void sink_log(void *u, const char *message)
   engine_logf(ic->e, "%s: %s", ic->c->rc->name, message);
 }
 
+/* conn_sink.lookup: an object the directory held as last imported, by DN or anchor.  The
+ * strings live in e->scratch, which the next object or lookup resets. */
+static int sink_lookup(void *u, const char *dn, const char *anchor, conn_found *out)
+{
+  import_ctx *ic = u;
+  mvs_engine *e = ic->e;
+  const char *key;
+  cs_row row;
+  int q;
+
+  mvs_arena_reset(e->scratch);
+  if (dn) {
+    if (fold_copy(ic, dn, strlen(dn), &key) != 0)
+      return -1;
+    q = store_cs_live_by_dn(e->st, ic->cid, key, e->scratch, &row);
+  } else {
+    q = store_cs_by_anchor(e->st, ic->cid, anchor, e->scratch, &row);
+    if (q == STORE_OK && (!row.present || row.import_state == IMPORT_DELETE))
+      q = STORE_NOTFOUND;
+  }
+  if (q == STORE_ERR) {
+    ic->store_failed = true;
+    return -1;
+  }
+  if (q == STORE_NOTFOUND)
+    return 0;
+  out->anchor = row.anchor;
+  out->dn = row.dn;
+  out->object_type = row.object_type;
+  return 1;
+}
+
 /* Dry runs: the objects a full import did not see, which it marks deleted. */
 static int diff_unseen(import_ctx *ic, const id_list *ids)
 {
@@ -641,7 +673,7 @@ int import_run(mvs_engine *e, conn_info *c, bool full, const run_opts *o)
 {
   open_connector oc;
   import_ctx ic;
-  conn_sink sink = {sink_object, sink_object_error, sink_log, NULL};
+  conn_sink sink = {sink_object, sink_object_error, sink_log, NULL, sink_lookup};
   char *wm = NULL, *new_wm = NULL, *err = NULL;
   id_list unseen = {0};
   int rc, crc, stop;

@@ -20,7 +20,7 @@ extern const char mvs_store_sql[];
 enum stmt_id {
   Q_META_GET, Q_META_SET,
   Q_CONN_FIND, Q_CONN_INSERT, Q_CONN_NAME, Q_WM_GET, Q_WM_SET, Q_CONN_LIST,
-  Q_CS_GET, Q_CS_BY_ANCHOR, Q_CS_BY_DN, Q_CS_INSERT, Q_CS_UPDATE_IMPORT, Q_CS_SET_STATE,
+  Q_CS_GET, Q_CS_BY_ANCHOR, Q_CS_BY_DN, Q_CS_LIVE_BY_DN, Q_CS_INSERT, Q_CS_UPDATE_IMPORT, Q_CS_SET_STATE,
   Q_CS_SET_LINK, Q_CS_SET_ERROR, Q_CS_SET_DN, Q_CS_SET_ANCHOR, Q_CS_DELETE, Q_CS_PENDING,
   Q_CS_PAGE, Q_CS_JOINED, Q_CS_COUNT, Q_CS_COUNT_LIVE, Q_CS_BY_ANCHOR_ORDER,
   Q_SEEN_RESET, Q_SEEN_ADD, Q_CS_MARK_UNSEEN, Q_CS_UNSEEN,
@@ -71,6 +71,8 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_CS_BY_ANCHOR] = "SELECT " CS_COLS " FROM cs_object WHERE connector = ?1 AND anchor = ?2",
   [Q_CS_BY_DN] = "SELECT " CS_COLS " FROM cs_object WHERE connector = ?1 AND dn_key = ?2 "
                  "ORDER BY id LIMIT 1",
+  [Q_CS_LIVE_BY_DN] = "SELECT " CS_COLS " FROM cs_object WHERE connector = ?1 AND dn_key = ?2 "
+                      "AND present = 1 AND import_state <> 3 ORDER BY id LIMIT 1",
   [Q_CS_INSERT] = "INSERT INTO cs_object(connector, mv_id, anchor, dn, object_type, link_rule, "
                   "error, attrs, import_state, present, link_type, link_out, provisioned, dn_key, "
                   "linked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
@@ -981,6 +983,12 @@ int store_cs_by_anchor(store *st, int64_t connector, const char *anchor, mvs_are
 int store_cs_by_dn(store *st, int64_t connector, const char *dn_key, mvs_arena *a, cs_row *row)
 {
   return read_row(STMT(st, Q_CS_BY_DN, P_I(connector), P_T(dn_key)), row_cs, a, row);
+}
+
+int store_cs_live_by_dn(store *st, int64_t connector, const char *dn_key, mvs_arena *a,
+                        cs_row *row)
+{
+  return read_row(STMT(st, Q_CS_LIVE_BY_DN, P_I(connector), P_T(dn_key)), row_cs, a, row);
 }
 
 int store_cs_insert(store *st, cs_row *r, const char *dn_key)

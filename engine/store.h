@@ -88,6 +88,10 @@ typedef struct cs_row {
 int store_cs_get(store *st, int64_t id, mvs_arena *a, cs_row *row);
 int store_cs_by_anchor(store *st, int64_t connector, const char *anchor, mvs_arena *a, cs_row *row);
 int store_cs_by_dn(store *st, int64_t connector, const char *dn_key, mvs_arena *a, cs_row *row);
+/* The object with this DN the directory holds (imported, not marked deleted): a DN can also
+ * name an object marked deleted or one provisioned that no import has confirmed. */
+int store_cs_live_by_dn(store *st, int64_t connector, const char *dn_key, mvs_arena *a,
+                        cs_row *row);
 /* Insert row (id ignored); sets row->id. */
 int store_cs_insert(store *st, cs_row *row, const char *dn_key);
 /* Write the imported part: anchor, dn, type, attrs, import state, present, renamed. */

@@ -63,8 +63,8 @@ static int index_apply(void *u, const fchange *ch)
 static int ensure_index(export_ctx *x, const fingerprint *fp, char **err)
 {
   connector *c = x->c;
-  source snap = {c, c->path, false, fp->snap_size, index_apply, x};
-  source log = {c, c->changes, true, x->size, index_apply, x};
+  source snap = {c, c->path, false, 0, 0, fp->snap_size, index_apply, x};
+  source log = {c, c->changes, true, 0, 0, x->size, index_apply, x};
   uint64_t tail;
   int rc;
 

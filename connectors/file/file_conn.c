@@ -198,7 +198,7 @@ static int check_kind(const source *s, const ldif_record *rec, const fchange *ch
 static int read_ldif(const source *s, FILE *f, char **err)
 {
   ldif_limits lim = {s->c->max_line, s->c->max_object};
-  ldif_reader *r = ldif_reader_new(f, s->path, s->end, &lim);
+  ldif_reader *r = ldif_reader_new(f, s->path, s->start, s->lines_before, s->end, &lim);
   mvs_arena *a = mvs_arena_new(s->c->max_object * 4 + 65536);
   const ldif_record *rec;
   char msg[512];
@@ -249,7 +249,7 @@ static int json_change(void *u, const fchange *ch)
 
 static int read_json(const source *s, FILE *f, char **err)
 {
-  gj_opts o = {s->path, &s->c->typer, s->log, s->c->max_object, NULL};
+  gj_opts o = {s->path, &s->c->typer, s->log, s->c->max_object, NULL, s->start, s->lines_before};
   json_ctx j = {s, CONN_OK};
   char msg[512];
   int rc = gj_read(f, s->end, &o, json_change, &j, msg, sizeof msg);
@@ -268,10 +268,12 @@ int fc_read(const source *s, char **err)
 {
   FILE *f;
   int rc;
-  if (s->end == 0)
+  if (s->end <= s->start)
     return CONN_OK;
-  if (!(f = fopen(s->path, "rb"))) {
+  if (!(f = fopen(s->path, "rb")) || fseeko(f, s->start, SEEK_SET) != 0) {
     *err = fc_printf("%s: %s", s->path, strerror(errno));
+    if (f)
+      fclose(f);
     return CONN_ERR_IO;
   }
   rc = s->c->shape->ldap ? read_ldif(s, f, err) : read_json(s, f, err);
@@ -337,10 +339,70 @@ int fc_tail_hash(const char *path, int fd, int64_t off, uint64_t *h, unsigned ch
   return 0;
 }
 
-char *fc_watermark_format(int64_t off, uint64_t tail, const fingerprint *fp)
+int fc_count_lines(const char *path, int64_t from, int64_t to, long *lines)
 {
-  return fc_printf("%" PRId64 ":%016" PRIx64 ":%" PRId64 ":%lld.%09ld", off, tail, fp->snap_size,
-                   (long long)fp->snap_mtime.tv_sec, (long)fp->snap_mtime.tv_nsec);
+  char b[65536];
+  int fd;
+  int rc = 0;
+
+  *lines = 0;
+  if (to <= from)
+    return 0;
+  if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+    return -1;
+  while (from < to) {
+    size_t want = to - from < (int64_t)sizeof b ? (size_t)(to - from) : sizeof b;
+    ssize_t n = pread(fd, b, want, from);
+    if (n <= 0) {
+      if (n == 0)
+        errno = EIO; /* shorter than the fingerprint said: it was cut meanwhile */
+      rc = -1;
+      break;
+    }
+    for (const char *p = b, *end = b + n; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+      (*lines)++;
+    from += n;
+  }
+  close(fd);
+  return rc;
+}
+
+int fc_record_starts_at(const char *path, bool ldif, int64_t off, int64_t end)
+{
+  unsigned char b[5];
+  int64_t from = off > 3 ? off - 3 : 0, to = end - off < 2 ? end : off + 2;
+  size_t before = (size_t)(off - from), n = (size_t)(to - from);
+  int fd;
+  ssize_t got;
+
+  if (off == 0)
+    return 1;
+  if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+    return -1;
+  got = pread(fd, b, n, from);
+  close(fd);
+  if (got != (ssize_t)n) {
+    errno = got < 0 ? errno : EIO;
+    return -1;
+  }
+  if (b[before - 1] != '\n')
+    return 0;
+  if (!ldif)
+    return 1; /* a JSON page is one line */
+  /* An LDIF record ends at a blank line: one just before off ("\n\n", "\n\r\n"), or the
+   * one an export writes first when the log did not end with one. */
+  return (before >= 2 && b[before - 2] == '\n') ||
+         (before == 3 && b[0] == '\n' && b[1] == '\r') ||
+         (n > before && b[before] == '\n') ||
+         (n > before + 1 && b[before] == '\r' && b[before + 1] == '\n');
+}
+
+char *fc_watermark_format(int64_t off, uint64_t tail, const fingerprint *fp, long lines,
+                          bool dns_folded, uint64_t holds)
+{
+  return fc_printf("%" PRId64 ":%016" PRIx64 ":%" PRId64 ":%lld.%09ld:%ld:%d:%016" PRIx64, off,
+                   tail, fp->snap_size, (long long)fp->snap_mtime.tv_sec,
+                   (long)fp->snap_mtime.tv_nsec, lines, dns_folded ? 1 : 0, holds);
 }
 
 int fc_watermark_parse(const char *wm, fc_watermark *out)
@@ -348,12 +410,18 @@ int fc_watermark_parse(const char *wm, fc_watermark *out)
   char extra;
   memset(out, 0, sizeof *out);
   out->off = -1;
-  out->fields = sscanf(wm, "%lld:%16llx:%lld:%lld.%9ld%c", &out->off, &out->tail,
-                       &out->snap_size, &out->sec, &out->nsec, &extra);
-  return (out->fields == 1 && wm[strspn(wm, "0123456789")] == '\0') || out->fields == 5 ? 0 : -1;
+  out->fields = sscanf(wm, "%lld:%16llx:%lld:%lld.%9ld:%ld:%d:%16llx%c", &out->off, &out->tail,
+                       &out->snap_size, &out->sec, &out->nsec, &out->lines, &out->dns_folded,
+                       &out->holds, &extra);
+  if (out->fields == 8 && (out->lines < 0 || out->dns_folded < 0 || out->dns_folded > 1))
+    return -1;
+  return (out->fields == 1 && wm[strspn(wm, "0123456789")] == '\0') || out->fields == 5 ||
+                 out->fields == 8
+             ? 0
+             : -1;
 }
 
-int fc_watermark_check(connector *c, const char *wm, const fingerprint *fp, int64_t *off,
+int fc_watermark_check(connector *c, const char *wm, const fingerprint *fp, fc_watermark *out,
                        char **err)
 {
   fc_watermark w;
@@ -383,17 +451,17 @@ int fc_watermark_check(connector *c, const char *wm, const fingerprint *fp, int6
     *err = fc_printf("%s: watermark %lld is not at the start of a line", c->changes, w.off);
     return CONN_ERR_WATERMARK;
   }
-  if (w.fields == 5 && h != w.tail) {
+  if (w.fields >= 5 && h != w.tail) {
     *err =
         fc_printf("%s: the change log changed before the watermark (it was rewritten)", c->changes);
     return CONN_ERR_WATERMARK;
   }
-  if (w.fields == 5 && (w.snap_size != fp->snap_size || w.sec != (long long)fp->snap_mtime.tv_sec ||
+  if (w.fields >= 5 && (w.snap_size != fp->snap_size || w.sec != (long long)fp->snap_mtime.tv_sec ||
                         w.nsec != fp->snap_mtime.tv_nsec)) {
     *err = fc_printf("%s: the snapshot changed since the watermark", c->path);
     return CONN_ERR_WATERMARK;
   }
-  *off = w.off;
+  *out = w;
   return CONN_OK;
 }
 

@@ -38,8 +38,10 @@ typedef int (*change_fn)(void *u, const fchange *ch);
 typedef struct source {
   connector *c;
   const char *path;
-  bool log;    /* the change log (change records) rather than the snapshot */
-  int64_t end; /* bytes to read */
+  bool log;          /* the change log (change records) rather than the snapshot */
+  int64_t start;     /* the byte to read from: 0, or where a record starts */
+  long lines_before; /* the lines before start */
+  int64_t end;       /* the byte to read up to */
   change_fn fn;
   void *u;
 } source;
@@ -61,18 +63,35 @@ int fc_fingerprint(connector *c, int log_fd, fingerprint *fp, char **err);
 /* Hash of the bytes of the change log just before off (read with fd, or the file when fd < 0),
  * and the last two of them in last2 when not NULL.  0, or -1 with errno. */
 int fc_tail_hash(const char *path, int fd, int64_t off, uint64_t *h, unsigned char *last2);
-char *fc_watermark_format(int64_t off, uint64_t tail, const fingerprint *fp);
-/* A watermark's fields: "OFF:TAIL:SNAPSIZE:SEC.NSEC" as fc_watermark_format writes it (fields
- * 5), or a bare offset written by hand (fields 1, digits only).  0, or -1 when it is neither. */
+/* The newlines in bytes [from, to) of a file, in *lines.  0, or -1 with errno. */
+int fc_count_lines(const char *path, int64_t from, int64_t to, long *lines);
+/* Whether reading the change log from byte off (0 < off < end, the bytes to look at) finds
+ * the records a reading from its start finds there: 1, 0, or -1 with errno. */
+int fc_record_starts_at(const char *path, bool ldif, int64_t off, int64_t end);
+/* "OFF:TAIL:SNAPSIZE:SEC.NSEC:LINES:DNS:HOLDS": the log's size, the hash of the 64 bytes
+ * before it, the snapshot's size and time, the newlines before OFF (a delta import starts
+ * reading there with the right line numbers), whether every DN (id) an entry was ever given
+ * is in folded key form (1: the engine's case-folded DN lookup then finds an entry by any
+ * spelling), and, when every live entry was of a type the import delivers (so the engine
+ * holds them all), the hash of those types (import.c), else 0.  Malloc'd; NULL when out of
+ * memory. */
+char *fc_watermark_format(int64_t off, uint64_t tail, const fingerprint *fp, long lines,
+                          bool dns_folded, uint64_t holds);
+/* A watermark's fields: as fc_watermark_format writes it (fields 8), the same without LINES,
+ * DNS and HOLDS (fields 5, written before them), or a bare offset written by hand (fields 1,
+ * digits only).  0, or -1 when it is none of these. */
 typedef struct fc_watermark {
   int fields;
   long long off, snap_size, sec;
   unsigned long long tail;
   long nsec;
+  long lines;
+  int dns_folded;
+  unsigned long long holds;
 } fc_watermark;
 int fc_watermark_parse(const char *wm, fc_watermark *out);
-/* Check a delta watermark against the files: CONN_OK with *off, or CONN_ERR_WATERMARK. */
-int fc_watermark_check(connector *c, const char *wm, const fingerprint *fp, int64_t *off,
+/* Check a delta watermark against the files: CONN_OK with its fields, or CONN_ERR_WATERMARK. */
+int fc_watermark_check(connector *c, const char *wm, const fingerprint *fp, fc_watermark *out,
                        char **err);
 
 int fc_import(connector *c, conn_import_mode mode, const char *watermark, const conn_sink *sink,

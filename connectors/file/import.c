@@ -1,10 +1,17 @@
 /* import — full and delta imports of a file directory.
- * An import reads the change log twice and the snapshot once: pass one notes every DN (id)
- * the log names; pass two streams the snapshot, handing untouched objects straight to the
- * engine and keeping the touched ones; pass three applies the log to those (a delta import
- * delivers the records after its watermark).  Memory is one object plus the objects the log
- * touches, whatever the snapshot's size.  Memory: see connector.h. */
+ * A full import reads the change log twice and the snapshot once: pass one notes every DN
+ * (id) the log names; pass two streams the snapshot, handing untouched objects straight to
+ * the engine and keeping the touched ones; pass three applies the log to those.  Memory is
+ * one object plus the objects the log touches, whatever the snapshot's size.
+ * A delta import reads only the log after its watermark when the engine can say what the
+ * objects it names were (conn_sink.lookup): it asks for each, checks that the records apply
+ * to those answers as they would to the directory, then applies them again, delivering.
+ * When it cannot be sure it reads everything as a full import does (the reason goes to the
+ * run log) and delivers the records after the watermark.  See
+ * docs/internals/file-connector.md.  Memory: see connector.h. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +20,9 @@
 #include "connectors/file/file_int.h"
 #include "connectors/file/fobj.h"
 #include "schema/array.h"
+
+/* A callback's answer that ends the fast delta import: read everything instead. */
+#define FALL_BACK (-1)
 
 typedef struct import_ctx {
   connector *c;
@@ -23,6 +33,11 @@ typedef struct import_ctx {
   hmap seen_anchor, seen_key; /* every snapshot object by hash, to refuse duplicates */
   conn_attr *out;             /* attributes being delivered (filtered) */
   size_t cap_out;
+  bool dns_folded;    /* every entry DN read so far is in folded key form (dn_folds_to_key) */
+  bool all_wanted;    /* every live entry is of a type delivered (so the engine holds it) */
+  bool engine_proves; /* fast delta: the engine holds every entry, findable by folded DN */
+  char *fall_back;    /* fast delta: why it cannot be sure (malloc'd) */
+  buf key;            /* fast delta: a DN's key */
   char **err;
 } import_ctx;
 
@@ -32,6 +47,34 @@ static bool want_type(const connector *c, const char *type)
     if (strcasecmp(c->types[i], type) == 0)
       return true;
   return c->n_types == 0;
+}
+
+/* The types delivered, as a watermark remembers them: a hash of their sorted names (case
+ * ignored, as want_type compares them), never 0; every type is "*". */
+static uint64_t wanted_hash(const connector *c)
+{
+  char **names = malloc((c->n_types + 1) * sizeof *names);
+  buf list;
+  uint64_t h;
+
+  if (!names)
+    return 0; /* out of memory: nothing is known to be held */
+  buf_init(&list, 0);
+  for (size_t i = 0; i < c->n_types; i++)
+    names[i] = c->types[i];
+  qsort(names, c->n_types, sizeof *names, fc_cmp_name);
+  for (size_t i = 0; i < c->n_types; i++) {
+    if (i)
+      buf_addc(&list, ','); /* no type holds one: the configuration splits on it */
+    for (const char *p = names[i]; *p; p++)
+      buf_addc(&list, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p));
+  }
+  if (!c->n_types)
+    buf_addc(&list, '*');
+  h = hmap_hash(list.p ? list.p : "", list.len) | 1;
+  buf_free(&list);
+  free(names);
+  return h;
 }
 
 static bool want_attr(const connector *c, const char *name)
@@ -108,10 +151,22 @@ static int apply_failed(import_ctx *x, int rc, const char *msg)
   return CONN_ERR_DATA;
 }
 
+/* The DNs an entry gets (a snapshot entry, an add, a rename's new DN): whether each is in
+ * the form the engine's case-folded lookup finds by any spelling. */
+static void note_dns(import_ctx *x, const fchange *ch)
+{
+  const char *dn = ch->kind == FCH_RENAME ? ch->new_dn
+                   : ch->kind == FCH_ENTRY || ch->kind == FCH_UPSERT ? ch->dn
+                                                                      : NULL;
+  if (x->dns_folded && dn && !dn_folds_to_key(dn, strlen(dn)))
+    x->dns_folded = false;
+}
+
 /* Pass one: the DNs (ids) the change log names. */
 static int touch_change(void *u, const fchange *ch)
 {
   import_ctx *x = u;
+  note_dns(x, ch);
   if (fstate_touch(x->st, ch) != 0) {
     *x->err = fc_printf("%s: out of memory", x->c->name);
     return CONN_ERR_NOMEM;
@@ -177,11 +232,14 @@ static int snapshot_object(void *u, const fchange *ch)
   }
   if ((rc = check_snapshot_unique(x, ch)) != CONN_OK)
     return rc;
+  note_dns(x, ch);
   if (fstate_touched(x->st, ch)) {
     if ((rc = fstate_apply(x->st, ch, &e, &ev, msg, sizeof msg)) != 0)
       return apply_failed(x, rc, msg);
     return CONN_OK;
   }
+  if (!want_type(x->c, ch->type))
+    x->all_wanted = false;
   return x->mode == CONN_IMPORT_FULL ? deliver_change(x, CONN_OBJ_FULL, NULL, ch) : CONN_OK;
 }
 
@@ -253,43 +311,260 @@ static int deliver_kept(import_ctx *x)
   return rc;
 }
 
+/* ---- the fast delta import: the log after the watermark, and the engine's answers ---- */
+
+static int fall_back(import_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fall_back(import_ctx *x, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  if (!x->fall_back && vasprintf(&x->fall_back, fmt, ap) < 0)
+    x->fall_back = NULL;
+  va_end(ap);
+  return FALL_BACK;
+}
+
+static int lookup_failed(import_ctx *x)
+{
+  *x->err = fc_printf("%s: the engine's lookup failed", x->c->name);
+  return CONN_ERR_ABORTED;
+}
+
+/* Seed the state with what the engine found, when it is the object asked for (the DN, when
+ * given, is the same DN).  CONN_OK or FALL_BACK. */
+static int seed_found(import_ctx *x, const conn_found *f, const char *dn)
+{
+  int sr;
+  if (!f->anchor || !f->dn || !f->object_type ||
+      (dn && !dn_equal(f->dn, strlen(f->dn), dn, strlen(dn))))
+    return fall_back(x, "the engine's object for %s is not that entry", dn ? dn : f->anchor);
+  if ((sr = fstate_seed(x->st, f->anchor, f->dn, f->object_type)) == -2)
+    return CONN_ERR_NOMEM;
+  if (sr < 0)
+    return fall_back(x, "the engine holds two objects for %s", f->dn);
+  return CONN_OK;
+}
+
+/* Ask the engine for the entry at dn and seed it: as written, then by its key when that
+ * folds differently.  *sure: when not found, whether that proves no entry has the DN (every
+ * DN the engine holds is in folded key form, and so is the one asked). */
+static int seed_dn(import_ctx *x, const char *dn, bool *found, bool *sure)
+{
+  size_t n = strlen(dn);
+  bool key_folded;
+  conn_found f;
+  int r;
+
+  buf_reset(&x->key);
+  if (dn_key(dn, n, &x->key) != BUF_OK || buf_addc(&x->key, '\0') != BUF_OK)
+    return CONN_ERR_NOMEM;
+  key_folded = dn_fold_is(x->key.p, x->key.len - 1, x->key.p, x->key.len - 1);
+  r = x->sink->lookup(x->sink->u, dn, NULL, &f);
+  if (r == 0 && key_folded && !dn_fold_is(dn, n, x->key.p, x->key.len - 1))
+    r = x->sink->lookup(x->sink->u, x->key.p, NULL, &f);
+  if (r < 0)
+    return lookup_failed(x);
+  *found = r == 1;
+  *sure = *found || (x->engine_proves && key_folded);
+  return *found ? seed_found(x, &f, dn) : CONN_OK;
+}
+
+/* Pass one: every entry a record names, as the engine holds it.  An add needs its DN free
+ * and its anchor known; a rename needs its new DN free in the engine (an export's rename is
+ * there already: the engine moved the object when the directory took it). */
+static int seed_change(void *u, const fchange *ch)
+{
+  import_ctx *x = u;
+  bool add = ch->kind == FCH_ENTRY || ch->kind == FCH_UPSERT, found, sure;
+  conn_found f;
+  int rc, r;
+
+  note_dns(x, ch);
+  if ((rc = seed_dn(x, ch->dn, &found, &sure)) != CONN_OK)
+    return rc;
+  if (add && !sure)
+    return fall_back(x, "%s: cannot tell from the engine whether %s is free", ch->origin, ch->dn);
+  if (add && ch->anchor) {
+    if ((r = x->sink->lookup(x->sink->u, NULL, ch->anchor, &f)) < 0)
+      return lookup_failed(x);
+    if (r == 1 && (!f.anchor || strcmp(f.anchor, ch->anchor) != 0))
+      return fall_back(x, "the engine's object for anchor %s has another anchor", ch->anchor);
+    if (r == 1 && (rc = seed_found(x, &f, NULL)) != CONN_OK)
+      return rc;
+  }
+  if (ch->kind != FCH_RENAME)
+    return CONN_OK;
+  if ((rc = seed_dn(x, ch->new_dn, &found, &sure)) != CONN_OK)
+    return rc;
+  if (found || !sure)
+    return fall_back(x, "%s: the engine %s %s, the new DN of %s", ch->origin,
+                     found ? "already holds" : "cannot tell whether it holds", ch->new_dn, ch->dn);
+  return CONN_OK;
+}
+
+/* Pass two: the records apply to the engine's answers, without delivering. */
+static int check_change(void *u, const fchange *ch)
+{
+  import_ctx *x = u;
+  char msg[512];
+  fentry *e;
+  fev ev;
+  int rc;
+
+  /* The engine drops an object when the directory takes mvsync's delete of it, before
+   * the import reads that delete: a Graph removal of an id the engine does not hold may be
+   * of such an object (or of one never seen, which is no change), and an entry the window
+   * creates and then deletes may have been created over such an object (the full reading
+   * refuses an LDAP add over it; a Graph page before mvsync's removal updates it).  Only
+   * the whole directory tells. */
+  if (ch->kind == FCH_DELETE && !((e = fstate_by_dn(x->st, ch->dn)) && e->seeded))
+    return fall_back(x, "%s: the engine holds no %s to delete", ch->origin, ch->dn);
+  if ((rc = fstate_apply(x->st, ch, &e, &ev, msg, sizeof msg)) == -2)
+    return CONN_ERR_NOMEM;
+  return rc == 0 ? CONN_OK : fall_back(x, "%s", msg);
+}
+
+/* A state holding the live entries of st, as seeded. */
+static fstate *copy_seeds(const fstate *st)
+{
+  fstate *copy = fstate_new(st->shape, false);
+  for (size_t i = 0; copy && i < st->n; i++)
+    if (fstate_seed(copy, st->e[i]->anchor, st->e[i]->dn, st->e[i]->type) != 0) {
+      fstate_free(copy);
+      return NULL;
+    }
+  return copy;
+}
+
+/* The log after the watermark with the engine's answers: CONN_OK (delivered), FALL_BACK
+ * (nothing delivered; x->fall_back says why), or another CONN_* error.  *lines: the newlines
+ * before the end of the log. */
+static int import_fast(import_ctx *x, const fingerprint *fp, const fc_watermark *w, long *lines)
+{
+  connector *c = x->c;
+  source log = {c, c->changes, true, w->off, 0, fp->log_size, seed_change, x};
+  fstate *deliver_st = NULL;
+  long window = 0;
+  bool delivering = false;
+  int rc, at;
+
+  x->all_wanted = w->fields == 8 && w->holds == wanted_hash(c);
+  x->dns_folded = w->fields == 8 && w->dns_folded;
+  x->engine_proves = x->all_wanted && x->dns_folded;
+  if (w->fields == 8)
+    log.lines_before = w->lines;
+  else if (fc_count_lines(c->changes, 0, w->off, &log.lines_before) != 0)
+    goto io_error;
+  if (w->off < fp->log_size) {
+    if ((at = fc_record_starts_at(c->changes, c->shape->ldap, w->off, fp->log_size)) < 0)
+      goto io_error;
+    if (!at)
+      return fall_back(x, "the watermark is not where a record starts");
+  }
+  if (fc_count_lines(c->changes, w->off, fp->log_size, &window) != 0)
+    goto io_error;
+  *lines = log.lines_before + window;
+  if (!(x->st = fstate_new(c->shape, false)))
+    return CONN_ERR_NOMEM;
+  if ((rc = fc_read(&log, x->err)) != CONN_OK)
+    goto out;
+  /* The state to deliver from: the engine's answers, before the check changes them. */
+  if (!(deliver_st = copy_seeds(x->st))) {
+    rc = CONN_ERR_NOMEM;
+    goto out;
+  }
+  log.fn = check_change;
+  if ((rc = fc_read(&log, x->err)) != CONN_OK)
+    goto out;
+  fstate_free(x->st);
+  x->st = deliver_st;
+  deliver_st = NULL;
+  log.fn = log_change;
+  delivering = true;
+  rc = fc_read(&log, x->err);
+out:
+  /* A record the log cannot read there may read from its start: the full reading decides. */
+  if (rc == CONN_ERR_DATA && !delivering && !x->fall_back) {
+    rc = fall_back(x, "%s", *x->err ? *x->err : "unreadable");
+    free(*x->err);
+    *x->err = NULL;
+  }
+  fstate_free(deliver_st);
+  if (rc == FALL_BACK) {
+    fstate_free(x->st);
+    x->st = NULL;
+  }
+  return rc;
+io_error:
+  *x->err = fc_printf("%s: %s", c->changes, strerror(errno));
+  return CONN_ERR_IO;
+}
+
+/* Everything, as today's full import reads it: the log, the snapshot, the log again. */
+static int import_all(import_ctx *x, const fingerprint *fp, long *lines)
+{
+  connector *c = x->c;
+  source log = {c, c->changes, true, 0, 0, fp->log_size, touch_change, x};
+  source snap = {c, c->path, false, 0, 0, fp->snap_size, snapshot_object, x};
+  int rc;
+
+  x->dns_folded = x->all_wanted = true;
+  if (fc_count_lines(c->changes, 0, fp->log_size, lines) != 0) {
+    *x->err = fc_printf("%s: %s", c->changes, strerror(errno));
+    return CONN_ERR_IO;
+  }
+  if (!(x->st = fstate_new(c->shape, x->mode == CONN_IMPORT_FULL)))
+    return CONN_ERR_NOMEM;
+  if ((rc = fc_read(&log, x->err)) != CONN_OK || (rc = fc_read(&snap, x->err)) != CONN_OK)
+    return rc;
+  log.fn = log_change;
+  if ((rc = fc_read(&log, x->err)) != CONN_OK)
+    return rc;
+  return x->mode == CONN_IMPORT_FULL ? deliver_kept(x) : CONN_OK;
+}
+
 int fc_import(connector *c, conn_import_mode mode, const char *watermark, const conn_sink *sink,
               char **new_watermark, char **err)
 {
-  import_ctx x = {c, sink, mode, 0, NULL, {0}, {0}, NULL, 0, err};
+  import_ctx x = {.c = c, .sink = sink, .mode = mode, .err = err};
   fingerprint fp;
-  source log = {c, c->changes, true, 0, touch_change, &x};
-  source snap = {c, c->path, false, 0, snapshot_object, &x};
+  fc_watermark w = {0};
   uint64_t tail;
+  long lines = 0;
   int rc;
 
   *new_watermark = NULL;
   *err = NULL;
+  buf_init(&x.key, 0);
   if ((rc = fc_fingerprint(c, -1, &fp, err)) != CONN_OK)
     return rc;
-  if (mode == CONN_IMPORT_DELTA &&
-      (rc = fc_watermark_check(c, watermark, &fp, &x.from, err)) != CONN_OK)
+  if (mode == CONN_IMPORT_DELTA && (rc = fc_watermark_check(c, watermark, &fp, &w, err)) != CONN_OK)
     return rc;
   /* Only what existed when the import began: an export appending now is the next import's. */
-  log.end = fp.log_size;
-  snap.end = fp.snap_size;
-  if (!(x.st = fstate_new(c->shape, mode == CONN_IMPORT_FULL))) {
-    rc = CONN_ERR_NOMEM;
-    goto out;
+  x.from = mode == CONN_IMPORT_DELTA ? w.off : 0;
+  rc = FALL_BACK;
+  if (mode == CONN_IMPORT_DELTA && sink->lookup &&
+      (rc = import_fast(&x, &fp, &w, &lines)) == FALL_BACK && sink->log) {
+    char *msg = fc_printf("delta import reads the whole directory: %s",
+                          x.fall_back ? x.fall_back : "out of memory");
+    sink->log(sink->u, msg ? msg : "delta import reads the whole directory");
+    free(msg);
   }
-  if ((rc = fc_read(&log, err)) != CONN_OK || (rc = fc_read(&snap, err)) != CONN_OK)
-    goto out;
-  log.fn = log_change;
-  if ((rc = fc_read(&log, err)) != CONN_OK)
-    goto out;
-  if (mode == CONN_IMPORT_FULL && (rc = deliver_kept(&x)) != CONN_OK)
+  if (rc == FALL_BACK)
+    rc = import_all(&x, &fp, &lines);
+  if (rc != CONN_OK)
     goto out;
   if (fc_tail_hash(c->changes, -1, fp.log_size, &tail, NULL) != 0) {
     rc = CONN_ERR_IO;
     *err = fc_printf("%s: %s", c->changes, strerror(errno));
     goto out;
   }
-  if (!(*new_watermark = fc_watermark_format(fp.log_size, tail, &fp)))
+  /* The live entries the state holds at the end: the others were checked as the snapshot
+   * was read, or (a fast delta) are as the old watermark says. */
+  for (size_t i = 0; x.st && i < x.st->n && x.all_wanted; i++)
+    x.all_wanted = !x.st->e[i]->alive || want_type(c, x.st->e[i]->type);
+  if (!(*new_watermark = fc_watermark_format(fp.log_size, tail, &fp, lines, x.dns_folded,
+                                             x.all_wanted ? wanted_hash(c) : 0)))
     rc = CONN_ERR_NOMEM;
 out:
   if (rc == CONN_ERR_NOMEM && !*err)
@@ -297,6 +572,8 @@ out:
   fstate_free(x.st);
   hmap_free(&x.seen_anchor);
   hmap_free(&x.seen_key);
+  buf_free(&x.key);
   free(x.out);
+  free(x.fall_back);
   return rc;
 }

@@ -65,7 +65,8 @@ static int nomem(ldif_reader *r)
   return LDIF_ENOMEM;
 }
 
-ldif_reader *ldif_reader_new(FILE *f, const char *name, int64_t end, const ldif_limits *lim)
+ldif_reader *ldif_reader_new(FILE *f, const char *name, int64_t start, long lines_before,
+                             int64_t end, const ldif_limits *lim)
 {
   ldif_reader *r = calloc(1, sizeof *r);
   if (!r)
@@ -76,9 +77,11 @@ ldif_reader *ldif_reader_new(FILE *f, const char *name, int64_t end, const ldif_
     return NULL;
   }
   r->f = f;
+  r->fed = start;
+  r->lines_read = lines_before;
   r->end = end;
   r->lim = *lim;
-  r->at_start = true;
+  r->at_start = start == 0; /* "version: 1" comes first in a file only */
   buf_init(&r->phys, lim->max_line + 1);
   buf_init(&r->line, lim->max_line + 1);
   buf_init(&r->text, lim->max_record + 1);

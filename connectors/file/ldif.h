@@ -60,8 +60,11 @@ enum { LDIF_RECORD = 1, LDIF_END = 0, LDIF_EDATA = -1, LDIF_EIO = -2, LDIF_ENOME
 
 typedef struct ldif_reader ldif_reader;
 
-/* Read the file f from its start (named `name` in messages) up to byte `end`. */
-ldif_reader *ldif_reader_new(FILE *f, const char *name, int64_t end, const ldif_limits *lim);
+/* Read the file f (named `name` in messages) from byte `start`, where f is positioned and
+ * `lines_before` lines lie before it (so lines and offsets are the file's), up to byte `end`.
+ * A start past 0 must be the start of a record. */
+ldif_reader *ldif_reader_new(FILE *f, const char *name, int64_t start, long lines_before,
+                             int64_t end, const ldif_limits *lim);
 /* The next record: LDIF_RECORD, LDIF_END, or an error (message in ldif_error). */
 int ldif_next(ldif_reader *r, const ldif_record **rec);
 /* "file:line: message" of the last error. */

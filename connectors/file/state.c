@@ -229,6 +229,24 @@ static int create(fstate *st, const fchange *ch, const char *key, fentry **out)
   return apply_attrs(st, e, ch);
 }
 
+int fstate_seed(fstate *st, const char *anchor, const char *dn, const char *type)
+{
+  fchange ch = {.kind = FCH_ENTRY, .dn = dn, .anchor = anchor, .type = type};
+  const char *key = key_of(st, dn);
+  fentry *by_key, *by_anchor, *e;
+
+  if (!key)
+    return -2;
+  by_key = find(&st->by_key, key, true, false);
+  by_anchor = fstate_by_anchor(st, anchor);
+  if (by_key || by_anchor)
+    return by_key == by_anchor ? 1 : -1;
+  if (create(st, &ch, key, &e) != 0)
+    return -2;
+  e->seeded = true;
+  return 0;
+}
+
 static int rename_entry(fstate *st, fentry *e, const fchange *ch, char *err, size_t errlen)
 {
   char *k2, *dn;

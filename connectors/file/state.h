@@ -18,7 +18,8 @@ typedef struct fentry {
   const char *type; /* interned in the state */
   char *origin;     /* where it was last changed (kept with attributes only) */
   bool alive;
-  fobj attrs; /* when the state keeps attributes */
+  bool seeded; /* added by fstate_seed (known to exist), not created by a change */
+  fobj attrs;  /* when the state keeps attributes */
 } fentry;
 
 typedef enum fev { FEV_NONE = 0, FEV_ADD, FEV_UPDATE, FEV_DELETE } fev;
@@ -48,6 +49,11 @@ bool fstate_touched(fstate *st, const fchange *ch);
  * entry concerned (NULL when nothing happened) and *ev what happened to it.  Returns 0, -1
  * with "origin: message" in err, or -2 when out of memory. */
 int fstate_apply(fstate *st, const fchange *ch, fentry **e, fev *ev, char *err, size_t errlen);
+
+/* Add an entry known to exist without reading it (a delta import's lookup in the engine):
+ * identity only, no attributes.  0, 1 when it is there already (same anchor and DN key), -1
+ * when another live entry has its anchor or DN key, -2 when out of memory. */
+int fstate_seed(fstate *st, const char *anchor, const char *dn, const char *type);
 
 /* The live entry with this anchor / DN, or NULL. */
 fentry *fstate_by_anchor(fstate *st, const char *anchor);

@@ -68,7 +68,7 @@ static int read_again(void *u, const fchange *ch)
 static int round_trip(void *u, const fchange *ch)
 {
   const ftyper *t = u;
-  gj_opts o = {"written.json", t, true, 1 << 16, NULL};
+  gj_opts o = {"written.json", t, true, 1 << 16, NULL, 0, 0};
   check c = {ch, 0};
   char err[512];
   buf out;
@@ -89,7 +89,7 @@ static int round_trip(void *u, const fchange *ch)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   ftyper t = {shape_find("entra"), NULL, 0};
-  gj_opts o = {"fuzz.json", &t, size > 0 && (data[0] & 1), 1 << 16, NULL};
+  gj_opts o = {"fuzz.json", &t, size > 0 && (data[0] & 1), 1 << 16, NULL, 0, 0};
   char err[512];
   FILE *f;
 

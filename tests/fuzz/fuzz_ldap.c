@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         {"page-size", "2"}, {"delta", "dirsync"}, {"range-size", "0"}};
   conn_config cfg = {"ad", "ad", NULL, set, sizeof set / sizeof *set, attrs, 7, refs, 2,
                      "user,group", 0};
-  conn_sink sink = {on_object, on_error, on_log, NULL};
+  conn_sink sink = {on_object, on_error, on_log, NULL, NULL};
   const connector_ops *ops = connector_find("ad");
   connector *c = NULL;
   char *wm = NULL, *new_wm = NULL, *err = NULL;

@@ -59,7 +59,7 @@ static size_t each_change(const char *text, size_t n, const ftyper *t,
     mvs_arena_free(a);
     return 0;
   }
-  r = ldif_reader_new(f, "fuzz.ldif", (int64_t)n, &limits);
+  r = ldif_reader_new(f, "fuzz.ldif", 0, 0, (int64_t)n, &limits);
   while (r && ldif_next(r, &rec) == LDIF_RECORD) {
     fchange ch;
     mvs_arena_reset(a);

@@ -484,6 +484,35 @@ static int step_contains(runner *r, const char *kw, const char *line)
               r->err ? r->err : "");
 }
 
+/* Overwrite a file's bytes with 'x', keeping its size and times: a connector that reads it
+ * fails, one that only checks its fingerprint (a watermark) does not notice. */
+static int step_garble(runner *r, const char *name)
+{
+  char path[PATH_MAX + 256];
+  struct stat st;
+  char *x;
+  int fd, rc = 0;
+
+  if (work_path(r, name, path, sizeof path) != 0)
+    return 1;
+  if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
+    if (fd >= 0)
+      close(fd);
+    return fail(r, "cannot open %s: %s", name, strerror(errno));
+  }
+  if (!(x = malloc((size_t)st.st_size + 1))) {
+    close(fd);
+    return fail(r, "out of memory");
+  }
+  memset(x, 'x', (size_t)st.st_size);
+  if (pwrite(fd, x, (size_t)st.st_size, 0) != st.st_size ||
+      futimens(fd, (const struct timespec[2]){st.st_atim, st.st_mtim}) != 0)
+    rc = fail(r, "cannot garble %s: %s", name, strerror(errno));
+  free(x);
+  close(fd);
+  return rc;
+}
+
 static int step(runner *r, char *line)
 {
   char copy[1024], *w[MAX_ARGS];
@@ -528,6 +557,8 @@ static int step(runner *r, char *line)
     free(data);
     return n == 0 ? 0 : fail(r, "cannot write %s", w[1]);
   }
+  if (strcmp(w[0], "garble") == 0 && n == 2)
+    return step_garble(r, w[1]);
   if (strcmp(w[0], "save-dump") == 0 && n == 2)
     return step_save(r, NULL, w[1]);
   if (strcmp(w[0], "same-dump") == 0 && n == 2)

@@ -242,7 +242,7 @@ static void step_import(ctx *c, char *args)
 {
   const connector_ops *ops;
   connector *conn;
-  conn_sink sink = {sink_object, sink_error, sink_log, c};
+  conn_sink sink = {sink_object, sink_error, sink_log, c, NULL};
   bool delta = strncmp(args, "delta", 5) == 0;
   char *wm_arg = strstr(args, "watermark="), *new_wm = NULL, *err = NULL;
   const char *wm = wm_arg ? wm_arg + 10 : c->watermark;

@@ -36,7 +36,7 @@ static void read_page(const char *name, const char *data, size_t n, unsigned see
 {
   shape const *s = shape_find("entra");
   ftyper typer = {s, NULL, 0};
-  gj_opts o = {name, &typer, false, 1 << 20, NULL};
+  gj_opts o = {name, &typer, false, 1 << 20, NULL, 0, 0};
   gj_reader *r = gj_reader_new(&o, print_change, out);
   size_t off = 0;
   int rc = GJ_OK;
