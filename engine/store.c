@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -701,14 +702,22 @@ static void tighten_sidecars(const char *path)
     }
 }
 
+/* Before SQLite's first use: no memory statistics (they take a global mutex on every
+ * allocation, about 5 % of a full sync).  A store's connection is used by one thread
+ * only (the CLI's watchdog never touches it), so it is opened without its own mutex
+ * (SQLITE_OPEN_NOMUTEX, another 7 %). */
+static void configure_sqlite(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 int store_open(const char *path, bool create, store **out, char **err)
 {
+  static pthread_once_t configured = PTHREAD_ONCE_INIT;
   store *st = calloc(1, sizeof *st);
   sqlite3_stmt *s = NULL;
   int version = 0;
   char *zerr = NULL;
 
   *err = NULL;
+  pthread_once(&configured, configure_sqlite);
   if (!st)
     return STORE_ERR;
   st->lock_fd = -1;
@@ -719,8 +728,9 @@ int store_open(const char *path, bool create, store **out, char **err)
   if (create)
     tighten_sidecars(path);
   if (!(st->path = strdup(path)) ||
-      sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0),
-                      NULL) != SQLITE_OK)
+      sqlite3_open_v2(path, &st->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                          (create ? SQLITE_OPEN_CREATE : 0), NULL) != SQLITE_OK)
     goto fail;
   sqlite3_busy_timeout(st->db, 5000);
   /* The version first: switching to WAL writes the file, and a database that is not a

@@ -1,6 +1,7 @@
 /* sqlite_insert — the raw SQLite insert rate on this machine: N rows shaped like connector-space
  * objects (anchor, DN, type, ~200-byte attribute blob) through one prepared statement in one
- * transaction, WAL mode; the ceiling any engine run on the same rows can reach.
+ * transaction, WAL mode, SQLite configured as the store configures it (no memory statistics, a
+ * connection without its own mutex); the ceiling any engine run on the same rows can reach.
  * Memory: one row buffer; the database file is the caller's (it is deleted first). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,9 @@ int main(int argc, char **argv)
   }
   n = atol(argv[2]);
   remove(argv[1]);
-  if (sqlite3_open(argv[1], &db) != SQLITE_OK ||
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      NULL) != SQLITE_OK ||
       sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                    "CREATE TABLE cs(id INTEGER PRIMARY KEY, connector INT, anchor TEXT, dn TEXT,"
                    " type TEXT, attrs BLOB, UNIQUE(connector, anchor));"
