@@ -177,6 +177,14 @@ int engine_run_status_code(const char *status)
   return ENGINE_SYSTEM;
 }
 
+bool engine_flow_failed(const mvs_engine *e, int64_t cs_id)
+{
+  for (size_t i = 0; i < e->flow_err.n; i++)
+    if (e->flow_err.ids[i] == cs_id)
+      return true;
+  return false;
+}
+
 int engine_tx_begin(mvs_engine *e) { return e->in_tx ? 0 : store_begin(e->st); }
 int engine_tx_commit(mvs_engine *e) { return e->in_tx ? 0 : store_commit(e->st); }
 void engine_tx_rollback(mvs_engine *e)

@@ -70,9 +70,10 @@ struct mvs_engine {
   int64_t deadline_ms, timeout_ms;
   bool timed_out;             /* a step stopped at the deadline: the run is ENGINE_TIMEOUT */
   char activity[160];         /* what the run is doing, for the deadline's message */
-  /* The connector-space object a flow error was recorded for during the object's evaluation
-   * (0: none): the evaluation's end keeps that error rather than clearing it. */
-  int64_t flow_err_cs;
+  /* The connector-space objects a flow error was recorded for during one evaluation (a
+   * metaverse object's inbound flows read every object joined to it): the evaluation's end
+   * keeps those errors rather than clearing them.  Unsorted, a few; emptied per evaluation. */
+  id_list flow_err;
   /* run_opts.progress of the run, the objects its step has done and about how many it
    * will do (-1: unknown). */
   void (*progress)(void *u, const char *step, int64_t done, int64_t total);
@@ -120,6 +121,8 @@ int engine_run_status_code(const char *status);
 int engine_record_run(mvs_engine *e, const char *profile, const char *conn_name,
                       const char *started, int64_t ms, size_t log_from, int64_t *run_id);
 /* Step transactions: real ones, or nothing inside a dry run's outer transaction. */
+/* Whether a flow error was recorded for cs_id during this evaluation (e->flow_err). */
+bool engine_flow_failed(const mvs_engine *e, int64_t cs_id);
 int engine_tx_begin(mvs_engine *e);
 int engine_tx_commit(mvs_engine *e);
 void engine_tx_rollback(mvs_engine *e);

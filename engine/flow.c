@@ -340,8 +340,8 @@ static int flow_error_record(mvs_engine *e, const obj_view *v, bool outbound, co
   int64_t id = outbound ? v->out_cs_id : v->cs_id;
   if (!id)
     return 0;
-  e->flow_err_cs = id;
-  return store_cs_set_error(e->st, id, outbound, e->errmsg, r->name, f->target) == STORE_OK
+  return id_list_add(&e->flow_err, id) == 0 &&
+                 store_cs_set_error(e->st, id, outbound, e->errmsg, r->name, f->target) == STORE_OK
              ? 0 : -1;
 }
 

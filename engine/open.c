@@ -264,6 +264,7 @@ void engine_close(mvs_engine *e)
   }
   free(e->conns);
   free(e->mv_key_attrs);
+  id_list_free(&e->flow_err);
   if (e->rs)
     rule_set_free(e->rs);
   if (e->diff) {

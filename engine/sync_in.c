@@ -195,10 +195,13 @@ static int refresh_cs_keys(mvs_engine *e, conn_info *c, obj_view *v)
   return rc;
 }
 
-/* The object's inbound error (msg NULL: none), with the rule it concerns. */
+/* The object's inbound error (msg NULL: none), with the rule it concerns.  Clearing an
+ * object that had none when its evaluation began is no write (every object of a clean sync). */
 static void set_error(mvs_engine *e, const cs_row *cs, conn_info *c, const char *msg,
                       const char *rule_name)
 {
+  if (!msg && !cs->error)
+    return;
   store_cs_set_error(e->st, cs->id, false, msg, rule_name, NULL);
   if (msg) {
     e->res->errors++;
@@ -456,7 +459,7 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
 
   mvs_arena_reset(e->scratch);
   diff_flush(e);   /* an object boundary: no diff entry is held here */
-  e->flow_err_cs = 0;
+  e->flow_err.n = 0;
   if ((rc = store_cs_get(e->st, cs_id, e->scratch, &x.cs)) != STORE_OK)
     return rc == STORE_NOTFOUND ? 0 : -1;
   if (joined_pass != (x.cs.mv_id != 0 || x.cs.import_state == IMPORT_DELETE))
@@ -504,7 +507,7 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
     goto out;
   /* Its inbound error: a join error, else a flow error of its own this evaluation recorded
    * (kept as it is: its first sighting stays), else none. */
-  if (x.msg[0] || e->flow_err_cs != cs_id)
+  if (x.msg[0] || !engine_flow_failed(e, cs_id))
     set_error(e, &x.cs, x.c, x.msg[0] ? x.msg : NULL, x.msg_rule);
   rc = x.cs.import_state != IMPORT_NONE && store_ref_delta_clear(e->st, cs_id) != STORE_OK
            ? -1 : 0;

@@ -497,7 +497,7 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
   rc = -1;
   /* The values are acceptable now: an outbound error recorded before is over (unless a
    * flow of this evaluation failed again). */
-  if (cs.error && e->flow_err_cs != cs_id &&
+  if (cs.error && !engine_flow_failed(e, cs_id) &&
       store_cs_set_error(e->st, cs_id, true, NULL, NULL, NULL) != STORE_OK)
     goto out;
   if (stage_op(e, &cs, dn, &want) != 0)
@@ -836,7 +836,7 @@ static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_ro
   cs_row cs;
   int rc = -1;
 
-  e->flow_err_cs = 0;
+  e->flow_err.n = 0;
   if (engine_conn_id(e, c, &cid) != 0 || store_mv_cs_in(e->st, mv_id, cid, &cs_id) != STORE_OK)
     return -1;
   /* Joined before this sync, changed by its import, its metaverse object unchanged. */
