@@ -2,7 +2,8 @@
 # Benchmarks (not a test): times full import, full sync, a delta sync of 10,000 changes, an
 # export, and one member change in the 100,000-member group, on synthetic directories of 100k
 # or 1M users per directory; prints seconds, objects/s and peak RSS, and the raw SQLite insert
-# rate of as many rows, measured in the same run, as the limit.
+# rate of as many rows, measured in the same run, as the limit; then the store's bytes per
+# object and, for each target of issue 17, the figure against that limit: met or missed.
 # usage: tests/bench/run.sh [100k|1m] [BUILD_DIR]
 set -eu
 SIZE=${1:-100k}
@@ -32,7 +33,8 @@ step() {
   awk -v name="$name" -v objs="$objs" '
     /Elapsed \(wall clock\)/ { n = split($NF, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i] }
     /Maximum resident set size/ { rss = $NF }
-    END { printf "%-34s %9.2f %14.0f %7.0f MiB\n", name, s, (s > 0 ? objs / s : 0), rss / 1024 }' time.txt
+    END { printf "%-34s %9.2f %14.0f %7.0f MiB\n", name, s, (s > 0 ? objs / s : 0), rss / 1024
+          printf "%s|%.2f|%.0f\n", name, s, rss / 1024 >> "results.txt" }' time.txt
 }
 "$MVSYNC" init --store store.db >/dev/null || exit 1
 step "full import ad" $((CS - N)) import ad --full
@@ -47,4 +49,21 @@ step "delta sync (10,000 changes)" 10000 sync --delta
 cat member.ldif >> ad.ldif.changes
 step "delta import (1 member change)" 1 import ad --delta
 step "delta sync (1 member, 100k group)" 1 sync --delta
-"$INS" "$W/raw.db" "$CS"
+"$INS" "$W/raw.db" "$CS" | tee raw.txt
+store_bytes=$(( $(stat -c %s store.db) + $( [ -f store.db-wal ] && stat -c %s store.db-wal || echo 0) ))
+# The targets of issue 17, from the figures above and the limit measured in this run.
+awk -F'|' -v cs="$CS" -v bytes="$store_bytes" -v raw="$(awk '{ print $(NF-1) }' raw.txt)" '
+  { t[$1] = $2; if ($3 > rss) { rss = $3; rss_step = $1 } }
+  END {
+    printf "\nstore: %.0f bytes per connector-space object (%.0f MiB with its WAL)\n", bytes / cs, bytes / 1048576
+    printf "targets (issue 17; met or missed against this run'\''s own limit):\n"
+    r = cs / t["full sync"] / raw * 100
+    printf "  full sync at %.1f %% of the raw insert rate (target >= 25 %%): %s\n", r, (r >= 25 ? "met" : "missed")
+    r = t["delta import ad (10,000 changes)"] / t["full import ad"] * 100
+    printf "  delta import of 10,000 changes in %.1f %% of the full import'\''s time (target <= 10 %%): %s\n", r, (r <= 10 ? "met" : "missed")
+    r = t["delta import (1 member change)"]
+    printf "  delta import of one change %.2f s, whole process (target <= 0.1 s): %s\n", r, (r <= 0.1 ? "met" : "missed")
+    r = 150000 / raw
+    printf "  delta sync of 10,000 changes %.2f s; raw insert of 150,000 rows %.2f s (target: not above it): %s\n", t["delta sync (10,000 changes)"], r, (t["delta sync (10,000 changes)"] <= r ? "met" : "missed")
+    printf "  peak RSS %d MiB, in %s (target <= 256 MiB): %s\n", rss, rss_step, (rss <= 256 ? "met" : "missed")
+  }' results.txt
