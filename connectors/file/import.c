@@ -5,7 +5,8 @@
  * one object plus the objects the log touches, whatever the snapshot's size.
  * A delta import reads only the log after its watermark when the engine can say what the
  * objects it names were (conn_sink.lookup): it asks for each, checks that the records apply
- * to those answers as they would to the directory, then applies them again, delivering.
+ * to those answers as they would to the directory, then asks again and applies them to the
+ * fresh answers, delivering (one state of the window in memory at a time).
  * When it cannot be sure it reads everything as a full import does (the reason goes to the
  * run log) and delivers the records after the watermark.  See
  * docs/internals/file-connector.md.  Memory: see connector.h. */
@@ -424,18 +425,6 @@ static int check_change(void *u, const fchange *ch)
   return rc == 0 ? CONN_OK : fall_back(x, "%s", msg);
 }
 
-/* A state holding the live entries of st, as seeded. */
-static fstate *copy_seeds(const fstate *st)
-{
-  fstate *copy = fstate_new(st->shape, false);
-  for (size_t i = 0; copy && i < st->n; i++)
-    if (fstate_seed(copy, st->e[i]->anchor, st->e[i]->dn, st->e[i]->type) != 0) {
-      fstate_free(copy);
-      return NULL;
-    }
-  return copy;
-}
-
 /* The log after the watermark with the engine's answers: CONN_OK (delivered), FALL_BACK
  * (nothing delivered; x->fall_back says why), or another CONN_* error.  *lines: the newlines
  * before the end of the log. */
@@ -443,7 +432,6 @@ static int import_fast(import_ctx *x, const fingerprint *fp, const fc_watermark 
 {
   connector *c = x->c;
   source log = {c, c->changes, true, w->off, 0, fp->log_size, seed_change, x};
-  fstate *deliver_st = NULL;
   long window = 0;
   bool delivering = false;
   int rc, at;
@@ -468,17 +456,21 @@ static int import_fast(import_ctx *x, const fingerprint *fp, const fc_watermark 
     return CONN_ERR_NOMEM;
   if ((rc = fc_read(&log, x->err)) != CONN_OK)
     goto out;
-  /* The state to deliver from: the engine's answers, before the check changes them. */
-  if (!(deliver_st = copy_seeds(x->st))) {
-    rc = CONN_ERR_NOMEM;
-    goto out;
-  }
   log.fn = check_change;
   if ((rc = fc_read(&log, x->err)) != CONN_OK)
     goto out;
+  /* Deliver from the engine's answers again, not from the checked state: asked a second
+   * time rather than copied, so the import holds one state of the window at a time (a
+   * confirming import's window names every object the export changed).  Nothing is
+   * delivered yet, so the answers are the same. */
   fstate_free(x->st);
-  x->st = deliver_st;
-  deliver_st = NULL;
+  if (!(x->st = fstate_new(c->shape, false))) {
+    rc = CONN_ERR_NOMEM;
+    goto out;
+  }
+  log.fn = seed_change;
+  if ((rc = fc_read(&log, x->err)) != CONN_OK)
+    goto out;
   log.fn = log_change;
   delivering = true;
   rc = fc_read(&log, x->err);
@@ -489,7 +481,6 @@ out:
     free(*x->err);
     *x->err = NULL;
   }
-  fstate_free(deliver_st);
   if (rc == FALL_BACK) {
     fstate_free(x->st);
     x->st = NULL;
