@@ -120,9 +120,9 @@ int engine_run_status_code(const char *status);
  * one is open (e->in_tx).  *run_id (may be NULL) gets the run's id.  0, or -1. */
 int engine_record_run(mvs_engine *e, const char *profile, const char *conn_name,
                       const char *started, int64_t ms, size_t log_from, int64_t *run_id);
-/* Step transactions: real ones, or nothing inside a dry run's outer transaction. */
 /* Whether a flow error was recorded for cs_id during this evaluation (e->flow_err). */
 bool engine_flow_failed(const mvs_engine *e, int64_t cs_id);
+/* Step transactions: real ones, or nothing inside a dry run's outer transaction. */
 int engine_tx_begin(mvs_engine *e);
 int engine_tx_commit(mvs_engine *e);
 void engine_tx_rollback(mvs_engine *e);

@@ -415,6 +415,14 @@ int fc_watermark_parse(const char *wm, fc_watermark *out)
                        &out->holds, &extra);
   if (out->fields == 8 && (out->lines < 0 || out->dns_folded < 0 || out->dns_folded > 1))
     return -1;
+  /* The older form ends at the nanoseconds: nothing may follow (sscanf stops at a mismatch). */
+  if (out->fields == 5) {
+    fc_watermark o;
+    int end = -1;
+    if (sscanf(wm, "%lld:%16llx:%lld:%lld.%9ld%n", &o.off, &o.tail, &o.snap_size, &o.sec,
+               &o.nsec, &end) != 5 || end < 0 || wm[end] != '\0')
+      return -1;
+  }
   return (out->fields == 1 && wm[strspn(wm, "0123456789")] == '\0') || out->fields == 5 ||
                  out->fields == 8
              ? 0

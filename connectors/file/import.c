@@ -388,6 +388,11 @@ static int seed_change(void *u, const fchange *ch)
   if (add && ch->anchor) {
     if ((r = x->sink->lookup(x->sink->u, NULL, ch->anchor, &f)) < 0)
       return lookup_failed(x);
+    /* Not found is free only when the engine holds every entry (an entry of a type not
+     * imported may hold the anchor: the full reading refuses the add). */
+    if (r == 0 && !x->all_wanted)
+      return fall_back(x, "%s: cannot tell from the engine whether anchor %s is free", ch->origin,
+                       ch->anchor);
     if (r == 1 && (!f.anchor || strcmp(f.anchor, ch->anchor) != 0))
       return fall_back(x, "the engine's object for anchor %s has another anchor", ch->anchor);
     if (r == 1 && (rc = seed_found(x, &f, NULL)) != CONN_OK)
@@ -491,15 +496,18 @@ io_error:
   return CONN_ERR_IO;
 }
 
-/* Everything, as today's full import reads it: the log, the snapshot, the log again. */
-static int import_all(import_ctx *x, const fingerprint *fp, long *lines)
+/* Everything, as today's full import reads it: the log, the snapshot, the log again.
+ * held: whether the engine held every entry before (a full import delivers everything; a
+ * delta only the window, so entries of a type not imported then are still missing). */
+static int import_all(import_ctx *x, const fingerprint *fp, bool held, long *lines)
 {
   connector *c = x->c;
   source log = {c, c->changes, true, 0, 0, fp->log_size, touch_change, x};
   source snap = {c, c->path, false, 0, 0, fp->snap_size, snapshot_object, x};
   int rc;
 
-  x->dns_folded = x->all_wanted = true;
+  x->dns_folded = true;
+  x->all_wanted = held;
   if (fc_count_lines(c->changes, 0, fp->log_size, lines) != 0) {
     *x->err = fc_printf("%s: %s", c->changes, strerror(errno));
     return CONN_ERR_IO;
@@ -542,7 +550,12 @@ int fc_import(connector *c, conn_import_mode mode, const char *watermark, const 
     free(msg);
   }
   if (rc == FALL_BACK)
-    rc = import_all(&x, &fp, &lines);
+    /* A watermark from before the fast delta (5 fields) says nothing of types: such a
+     * delta read everything and delivered the window, and trusting it is what that did. */
+    rc = import_all(&x, &fp,
+                    mode == CONN_IMPORT_FULL || w.fields == 5 ||
+                        (w.fields == 8 && w.holds == wanted_hash(c)),
+                    &lines);
   if (rc != CONN_OK)
     goto out;
   if (fc_tail_hash(c->changes, -1, fp.log_size, &tail, NULL) != 0) {

@@ -49,10 +49,13 @@ step "delta sync (10,000 changes)" 10000 sync --delta
 cat member.ldif >> ad.ldif.changes
 step "delta import (1 member change)" 1 import ad --delta
 step "delta sync (1 member, 100k group)" 1 sync --delta
-"$INS" "$W/raw.db" "$CS" | tee raw.txt
+"$INS" "$W/raw.db" "$CS" >raw.txt || { echo "raw insert failed" >&2; exit 1; }
+cat raw.txt
+raw=$(awk '{ print $(NF-1) }' raw.txt)
+case $raw in ''|0|*[!0-9.]*) echo "raw insert printed no rate: $(cat raw.txt)" >&2; exit 1 ;; esac
 store_bytes=$(( $(stat -c %s store.db) + $( [ -f store.db-wal ] && stat -c %s store.db-wal || echo 0) ))
 # The targets of issue 17, from the figures above and the limit measured in this run.
-awk -F'|' -v cs="$CS" -v bytes="$store_bytes" -v raw="$(awk '{ print $(NF-1) }' raw.txt)" '
+awk -F'|' -v cs="$CS" -v bytes="$store_bytes" -v raw="$raw" '
   { t[$1] = $2; if ($3 > rss) { rss = $3; rss_step = $1 } }
   END {
     printf "\nstore: %.0f bytes per connector-space object (%.0f MiB with its WAL)\n", bytes / cs, bytes / 1048576
