@@ -6,6 +6,7 @@
 
 #include "engine/diff.h"
 #include "engine/engine_int.h"
+#include "engine/keys.h"
 #include "engine/label.h"
 #include "engine/mv.h"
 
@@ -33,28 +34,44 @@ bool mv_key_attr(mvs_engine *e, const char *name)
   return false;
 }
 
+typedef struct mv_keys {
+  mvs_engine *e;
+  int64_t mv_id;
+  const attrset *now;
+  sync_work *w; /* NULL: queue nothing */
+} mv_keys;
+
+static mvs_value mv_key_values(void *u, const char *attr)
+{
+  const attr_entry *ae = attrset_get(((mv_keys *)u)->now, attr, strlen(attr));
+  return ae ? ae->value : mvs_null();
+}
+
+/* Write a row; with a work list, queue the disconnectors a value now held matches. */
+static int mv_key_row(void *u, const char *attr, const char *norm, key_op op)
+{
+  mv_keys *k = u;
+  if ((op == KEY_ADD && store_mv_key_insert(k->e->st, attr, norm, k->mv_id) != STORE_OK) ||
+      (op == KEY_REMOVE && store_mv_key_remove(k->e->st, attr, norm, k->mv_id) != STORE_OK))
+    return -1;
+  return op != KEY_REMOVE && k->w ? work_queue_key_matches(k->e, attr, norm, k->w) : 0;
+}
+
 int mv_write_keys(mvs_engine *e, int64_t mv_id, const attrset *now, bool queue,
                   sync_work *w)
 {
-  size_t i, j;
-  buf norm;
-  int rc = 0;
+  ref_rows have = {0};
+  mv_keys k = {e, mv_id, now, queue ? w : NULL};
+  size_t i;
+  int rc = store_mv_key_list(e->st, mv_id, e->scratch2, &have) == STORE_OK ? 0 : -1;
 
-  if ((queue && work_queue_mv_key_matches(e, mv_id, w) != 0) ||
-      store_mv_key_delete(e->st, mv_id) != STORE_OK)
-    return -1;
-  buf_init(&norm, BUF_CAP_VALUE);
-  for (i = 0; i < e->n_mv_key_attrs && rc == 0; i++) {
-    const attr_entry *ae = attrset_get(now, e->mv_key_attrs[i], strlen(e->mv_key_attrs[i]));
-    for (j = 0; ae && j < mvs_count(ae->value) && rc == 0; j++) {
-      buf_reset(&norm);
-      if (attr_fold(mvs_item(ae->value, j), &norm) != 0 ||
-          store_mv_key_insert(e->st, e->mv_key_attrs[i], norm.p ? norm.p : "", mv_id) != STORE_OK ||
-          (queue && work_queue_key_matches(e, e->mv_key_attrs[i], norm.p ? norm.p : "", w) != 0))
-        rc = -1;
-    }
-  }
-  buf_free(&norm);
+  /* The disconnectors the old values matched may be free to join elsewhere now. */
+  for (i = 0; queue && i < have.n && rc == 0; i++)
+    rc = work_queue_key_matches(e, have.items[i].attr, have.items[i].target_norm, w);
+  if (rc == 0)
+    rc = keys_sync(e->scratch2, e->mv_key_attrs, e->n_mv_key_attrs, mv_key_values, &have,
+                   mv_key_row, &k);
+  ref_rows_free(&have);
   return rc;
 }
 

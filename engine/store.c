@@ -30,8 +30,9 @@ enum stmt_id {
   Q_REF_REFERRER_MVS, Q_REF_IS_MEMBER, Q_REF_GET, Q_REF_JOINED_COUNT, Q_REF_NAMES,
   Q_REF_DELTA_CANCEL, Q_REF_DELTA_INSERT, Q_REF_DELTA_TOUCH, Q_REF_DELTA_LIST,
   Q_REF_DELTA_LIST_ATTR, Q_REF_DELTA_CLEAR,
-  Q_CS_KEY_DELETE, Q_CS_KEY_INSERT, Q_CS_KEY_FIND, Q_CS_KEY_CLEAR,
-  Q_MV_KEY_DELETE, Q_MV_KEY_INSERT, Q_MV_KEY_FIND, Q_MV_KEY_CLEAR, Q_MV_KEY_LIST,
+  Q_CS_KEY_DELETE, Q_CS_KEY_INSERT, Q_CS_KEY_REMOVE, Q_CS_KEY_FIND, Q_CS_KEY_CLEAR,
+  Q_CS_KEY_LIST, Q_MV_KEY_DELETE, Q_MV_KEY_INSERT, Q_MV_KEY_REMOVE, Q_MV_KEY_FIND,
+  Q_MV_KEY_CLEAR, Q_MV_KEY_LIST,
   Q_MV_GET, Q_MV_INSERT, Q_MV_UPDATE, Q_MV_DELETE, Q_MV_REF_DELETE_OBJ, Q_MV_REF_DELETE_TARGET,
   Q_MV_PAGE, Q_MV_REF_LIST, Q_MV_REF_ALL, Q_MV_REF_INSERT, Q_MV_REF_DELETE,
   Q_MV_REF_REFERRERS, Q_MV_CS_IN, Q_MV_PAGE_TYPE, Q_REF_UNJOINED_COUNT,
@@ -163,6 +164,8 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_REF_DELTA_CLEAR] = "DELETE FROM cs_ref_delta WHERE cs_id = ?1",
   [Q_CS_KEY_DELETE] = "DELETE FROM cs_key WHERE cs_id = ?1",
   [Q_CS_KEY_INSERT] = "INSERT OR IGNORE INTO cs_key(connector, attr, norm, cs_id) VALUES (?1, ?2, ?3, ?4)",
+  [Q_CS_KEY_REMOVE] = "DELETE FROM cs_key WHERE connector = ?1 AND attr = ?2 AND norm = ?3 AND cs_id = ?4",
+  [Q_CS_KEY_LIST] = "SELECT attr, norm FROM cs_key WHERE cs_id = ?1 ORDER BY attr, norm",
   [Q_CS_KEY_TAKEN] = "SELECT 1 FROM cs_key WHERE connector = ?1 AND attr = ?2 AND norm = ?3 "
                      "AND cs_id <> ?4 LIMIT 1",
   [Q_CS_KEY_FIND] = "SELECT k.cs_id FROM cs_key k JOIN cs_object c ON c.id = k.cs_id "
@@ -171,6 +174,7 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_CS_KEY_CLEAR] = "DELETE FROM cs_key",
   [Q_MV_KEY_DELETE] = "DELETE FROM mv_key WHERE mv_id = ?1",
   [Q_MV_KEY_INSERT] = "INSERT OR IGNORE INTO mv_key(attr, norm, mv_id) VALUES (?1, ?2, ?3)",
+  [Q_MV_KEY_REMOVE] = "DELETE FROM mv_key WHERE attr = ?1 AND norm = ?2 AND mv_id = ?3",
   [Q_MV_KEY_FIND] = "SELECT mv_id FROM mv_key WHERE attr = ?1 AND norm = ?2 ORDER BY mv_id",
   [Q_MV_KEY_CLEAR] = "DELETE FROM mv_key",
   [Q_MV_KEY_LIST] = "SELECT attr, norm FROM mv_key WHERE mv_id = ?1 ORDER BY attr, norm",
@@ -1234,12 +1238,16 @@ int store_ref_is_member(store *st, int64_t connector, const char *group_dn_key, 
 
 /* ---- join keys ---- */
 
-int store_cs_key_delete(store *st, int64_t cs_id) { return exec_on_id(st, Q_CS_KEY_DELETE, cs_id); }
-
 int store_cs_key_insert(store *st, int64_t connector, const char *attr, const char *norm,
                         int64_t cs_id)
 {
   return exec_stmt(STMT(st, Q_CS_KEY_INSERT, P_I(connector), P_T(attr), P_T(norm), P_I(cs_id)));
+}
+
+int store_cs_key_remove(store *st, int64_t connector, const char *attr, const char *norm,
+                        int64_t cs_id)
+{
+  return exec_stmt(STMT(st, Q_CS_KEY_REMOVE, P_I(connector), P_T(attr), P_T(norm), P_I(cs_id)));
 }
 
 int store_cs_key_find(store *st, int64_t connector, const char *attr, const char *norm,
@@ -1257,11 +1265,14 @@ int store_cs_key_taken(store *st, int64_t connector, const char *attr, const cha
 
 int store_cs_key_clear(store *st) { return exec_stmt(S(st, Q_CS_KEY_CLEAR)); }
 
-int store_mv_key_delete(store *st, int64_t mv_id) { return exec_on_id(st, Q_MV_KEY_DELETE, mv_id); }
-
 int store_mv_key_insert(store *st, const char *attr, const char *norm, int64_t mv_id)
 {
   return exec_stmt(STMT(st, Q_MV_KEY_INSERT, P_T(attr), P_T(norm), P_I(mv_id)));
+}
+
+int store_mv_key_remove(store *st, const char *attr, const char *norm, int64_t mv_id)
+{
+  return exec_stmt(STMT(st, Q_MV_KEY_REMOVE, P_T(attr), P_T(norm), P_I(mv_id)));
 }
 
 int store_mv_key_find(store *st, const char *attr, const char *norm, id_list *out)
@@ -1282,6 +1293,11 @@ static int row_key(sqlite3_stmt *s, const rd *c)
 int store_mv_key_list(store *st, int64_t mv_id, mvs_arena *a, ref_rows *out)
 {
   return read_rows(STMT(st, Q_MV_KEY_LIST, P_I(mv_id)), row_key, a, out, false);
+}
+
+int store_cs_key_list(store *st, int64_t cs_id, mvs_arena *a, ref_rows *out)
+{
+  return read_rows(STMT(st, Q_CS_KEY_LIST, P_I(cs_id)), row_key, a, out, false);
 }
 
 int store_mv_key_clear(store *st) { return exec_stmt(S(st, Q_MV_KEY_CLEAR)); }

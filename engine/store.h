@@ -181,9 +181,13 @@ int store_ref_is_member(store *st, int64_t connector, const char *group_dn_key, 
                         int *member);
 
 /* ---- join keys ---- */
-int store_cs_key_delete(store *st, int64_t cs_id);
 int store_cs_key_insert(store *st, int64_t connector, const char *attr, const char *norm,
                         int64_t cs_id);
+int store_cs_key_remove(store *st, int64_t connector, const char *attr, const char *norm,
+                        int64_t cs_id);
+/* A connector-space object's key values: attr, and the folded value in target_norm, in
+ * (attr, norm) byte order. */
+int store_cs_key_list(store *st, int64_t cs_id, mvs_arena *a, ref_rows *out);
 /* Disconnectors (unjoined objects) of a connector with that key value. */
 int store_cs_key_find(store *st, int64_t connector, const char *attr, const char *norm,
                       id_list *out);
@@ -192,11 +196,12 @@ int store_cs_key_find(store *st, int64_t connector, const char *attr, const char
 int store_cs_key_taken(store *st, int64_t connector, const char *attr, const char *norm,
                        int64_t except_cs, int *taken);
 int store_cs_key_clear(store *st);
-int store_mv_key_delete(store *st, int64_t mv_id);
 int store_mv_key_insert(store *st, const char *attr, const char *norm, int64_t mv_id);
+int store_mv_key_remove(store *st, const char *attr, const char *norm, int64_t mv_id);
 int store_mv_key_find(store *st, const char *attr, const char *norm, id_list *out);
 int store_mv_key_clear(store *st);
-/* A metaverse object's key values: attr, and the folded value in target_norm. */
+/* A metaverse object's key values: attr, and the folded value in target_norm, in (attr,
+ * norm) byte order. */
 int store_mv_key_list(store *st, int64_t mv_id, mvs_arena *a, ref_rows *out);
 
 /* ---- metaverse ---- */

@@ -14,6 +14,7 @@
 #include "engine/diff.h"
 #include "engine/engine_int.h"
 #include "engine/flow.h"
+#include "engine/keys.h"
 #include "engine/label.h"
 #include "engine/mv.h"
 #include "engine/sync_in.h"
@@ -171,27 +172,36 @@ static bool has_join_value(obj_view *cs, const rule *r)
   return false;
 }
 
-/* Rewrite the join-key rows of a connector-space object. */
+typedef struct cs_keys {
+  mvs_engine *e;
+  obj_view *v;
+} cs_keys;
+
+static mvs_value cs_key_values(void *u, const char *attr)
+{
+  obj_view *v = ((cs_keys *)u)->v;
+  return view_scope_env(v).attr(v, attr, strlen(attr));
+}
+
+static int cs_key_row(void *u, const char *attr, const char *norm, key_op op)
+{
+  cs_keys *k = u;
+  if (op == KEY_KEEP)
+    return 0;
+  return (op == KEY_ADD ? store_cs_key_insert : store_cs_key_remove)(
+             k->e->st, k->v->connector, attr, norm, k->v->cs_id) == STORE_OK ? 0 : -1;
+}
+
+/* Bring the join-key rows of a connector-space object to its values. */
 static int refresh_cs_keys(mvs_engine *e, conn_info *c, obj_view *v)
 {
-  size_t i, j;
-  buf norm;
-  int rc = 0;
-
-  if (store_cs_key_delete(e->st, v->cs_id) != STORE_OK)
-    return -1;
-  buf_init(&norm, BUF_CAP_VALUE);
-  for (i = 0; i < c->n_key_attrs && rc == 0; i++) {
-    mvs_value x = view_scope_env(v).attr(v, c->key_attrs[i], strlen(c->key_attrs[i]));
-    for (j = 0; j < mvs_count(x) && rc == 0; j++) {
-      buf_reset(&norm);
-      if (attr_fold(mvs_item(x, j), &norm) != 0 ||
-          store_cs_key_insert(e->st, v->connector, c->key_attrs[i], norm.p ? norm.p : "",
-                              v->cs_id) != STORE_OK)
-        rc = -1;
-    }
-  }
-  buf_free(&norm);
+  ref_rows have = {0};
+  cs_keys k = {e, v};
+  int rc = store_cs_key_list(e->st, v->cs_id, e->scratch2, &have) == STORE_OK &&
+                   keys_sync(e->scratch2, c->key_attrs, c->n_key_attrs, cs_key_values, &have,
+                             cs_key_row, &k) == 0
+               ? 0 : -1;
+  ref_rows_free(&have);
   return rc;
 }
 
