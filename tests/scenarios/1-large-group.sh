@@ -43,11 +43,7 @@ print("seeding Entra: %d users, a group of %d members" % (len(users), len(group[
 PY
 peer_ctl_file POST /_fake/seed "$WORK/seed.json" >/dev/null
 
-scen_rules rules/examples/cloud-groups-to-ad
-scen_connect_ad contoso.com
-scen_connect_entra contoso.onmicrosoft.com
-sed -i -e "s/OU=Users,OU=Corp,DC=contoso,DC=com/$SAMBA_BENCH_OU/g" -e "s/OU=Cloud Groups,DC=contoso,DC=com/$wb_ou/g" \
-  -e "s/DC=contoso,DC=com/$SAMBA_BASE/g" "$WORK"/rules/*.rules
+scen_cloud_groups "$SAMBA_BENCH_OU" "$wb_ou"
 
 mvs init >/dev/null
 t0=$(now)

@@ -63,9 +63,5 @@ PY
   peer_ctl POST /_fake/seed "$seed" >/dev/null
 
   # --- the rule set: the example, pointed at these servers --------------------------------------
-  scen_rules rules/examples/cloud-groups-to-ad
-  scen_connect_ad contoso.com
-  scen_connect_entra contoso.onmicrosoft.com
-  sed -i -e "s/OU=Users,OU=Corp,DC=contoso,DC=com/$users_ou/g" -e "s/OU=Cloud Groups,DC=contoso,DC=com/$wb_ou/g" \
-    -e "s/DC=contoso,DC=com/$SAMBA_BASE/g" "$WORK"/rules/*.rules
+  scen_cloud_groups "$users_ou" "$wb_ou"
 }

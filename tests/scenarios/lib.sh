@@ -5,6 +5,7 @@
 #   scen_start PATH/TO/mvsync        # WORK, a Samba DC and the peer (all gone on exit); MVSYNC_STORE
 #   scen_rules rules/examples/X      # copies the example's *.rules into $WORK/rules (MVSYNC_RULES)
 #   scen_connect_ad CONNECTOR; scen_connect_entra CONNECTOR   # the harness's URLs, CAs, secrets
+#   scen_cloud_groups USERS_OU WRITEBACK_OU   # the cloud-groups-to-ad example, pointed at them
 #   mvs cycle --initial              # the CLI; ok/bad/finish/ad_guid come from tests/ldap/lib.sh
 #   ldap_json BASE FILTER ATTR...    # {"dn": {"attr": [values]}} (lowercase attr names)
 #   graph_get PATH                   # GET <graph>/v1.0/PATH with a token, as an app would
@@ -55,6 +56,16 @@ for path in glob.glob(d + "/*.rules"):
 if not found:
     sys.exit("scen_set: no setting %s in connector %s" % (key, conn))
 PY
+}
+
+# scen_cloud_groups USERS_OU WRITEBACK_OU: rules/examples/cloud-groups-to-ad pointed at the
+# harness's servers, reading users from USERS_OU and writing groups to WRITEBACK_OU.
+scen_cloud_groups() {
+  scen_rules rules/examples/cloud-groups-to-ad
+  scen_connect_ad contoso.com
+  scen_connect_entra contoso.onmicrosoft.com
+  sed -i -e "s/OU=Users,OU=Corp,DC=contoso,DC=com/$1/g" -e "s/OU=Cloud Groups,DC=contoso,DC=com/$2/g" \
+    -e "s/DC=contoso,DC=com/$SAMBA_BASE/g" "$WORK"/rules/*.rules
 }
 
 scen_connect_ad() {
