@@ -62,12 +62,11 @@ int mv_write_keys(mvs_engine *e, int64_t mv_id, const attrset *now, bool queue,
 {
   ref_rows have = {0};
   mv_keys k = {e, mv_id, now, queue ? w : NULL};
-  size_t i;
   int rc = store_mv_key_list(e->st, mv_id, e->scratch2, &have) == STORE_OK ? 0 : -1;
 
   /* The disconnectors the old values matched may be free to join elsewhere now. */
-  for (i = 0; queue && i < have.n && rc == 0; i++)
-    rc = work_queue_key_matches(e, have.items[i].attr, have.items[i].target_norm, w);
+  if (rc == 0 && queue)
+    rc = work_queue_key_rows_matches(e, &have, w);
   if (rc == 0)
     rc = keys_sync(e->scratch2, e->mv_key_attrs, e->n_mv_key_attrs, mv_key_values, &have,
                    mv_key_row, &k);

@@ -1290,14 +1290,14 @@ static int row_key(sqlite3_stmt *s, const rd *c)
   return !r.attr || !r.target_norm || ref_rows_add(c->out, &r) != 0;
 }
 
-int store_mv_key_list(store *st, int64_t mv_id, mvs_arena *a, ref_rows *out)
-{
-  return read_rows(STMT(st, Q_MV_KEY_LIST, P_I(mv_id)), row_key, a, out, false);
-}
-
 int store_cs_key_list(store *st, int64_t cs_id, mvs_arena *a, ref_rows *out)
 {
   return read_rows(STMT(st, Q_CS_KEY_LIST, P_I(cs_id)), row_key, a, out, false);
+}
+
+int store_mv_key_list(store *st, int64_t mv_id, mvs_arena *a, ref_rows *out)
+{
+  return read_rows(STMT(st, Q_MV_KEY_LIST, P_I(mv_id)), row_key, a, out, false);
 }
 
 int store_mv_key_clear(store *st) { return exec_stmt(S(st, Q_MV_KEY_CLEAR)); }

@@ -94,13 +94,20 @@ int work_queue_key_matches(mvs_engine *e, const char *attr, const char *norm, sy
   return 0;
 }
 
+int work_queue_key_rows_matches(mvs_engine *e, const ref_rows *keys, sync_work *w)
+{
+  size_t i;
+  int rc = 0;
+  for (i = 0; i < keys->n && rc == 0; i++)
+    rc = work_queue_key_matches(e, keys->items[i].attr, keys->items[i].target_norm, w);
+  return rc;
+}
+
 int work_queue_mv_key_matches(mvs_engine *e, int64_t mv_id, sync_work *w)
 {
   ref_rows keys = {0};
-  size_t i;
-  int rc = store_mv_key_list(e->st, mv_id, e->scratch2, &keys) == STORE_OK ? 0 : -1;
-  for (i = 0; i < keys.n && rc == 0; i++)
-    rc = work_queue_key_matches(e, keys.items[i].attr, keys.items[i].target_norm, w);
+  int rc = store_mv_key_list(e->st, mv_id, e->scratch2, &keys) == STORE_OK
+               ? work_queue_key_rows_matches(e, &keys, w) : -1;
   ref_rows_free(&keys);
   return rc;
 }

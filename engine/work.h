@@ -64,6 +64,8 @@ int work_queue_referrers(mvs_engine *e, int64_t cs_id, sync_work *w);
  * a value that appears can join them, one that goes can free them from an ambiguous match,
  * so a delta sync joins what a full sync would. */
 int work_queue_key_matches(mvs_engine *e, const char *attr, const char *norm, sync_work *w);
+/* work_queue_key_matches for each (attr, folded value) row of keys (store_mv_key_list's). */
+int work_queue_key_rows_matches(mvs_engine *e, const ref_rows *keys, sync_work *w);
 /* Queue the disconnectors matching a metaverse object's current key values (its links or
  * keys are about to change). */
 int work_queue_mv_key_matches(mvs_engine *e, int64_t mv_id, sync_work *w);
