@@ -126,6 +126,17 @@ typedef struct conn_export {
   bool maybe_created;
 } conn_export;
 
+/* What the engine offers an export beside the changes (a connector may ignore it; any field
+ * may be NULL): its lookup of this connector's objects, as conn_sink.lookup says (the answers
+ * follow what the engine records of each batch's results), and the watermark of the
+ * connector's last import.  The file connector checks changes against these instead of
+ * reading the whole directory. */
+typedef struct conn_export_env {
+  int (*lookup)(void *u, const char *dn, const char *anchor, conn_found *out);
+  void *u;
+  const char *watermark;
+} conn_export_env;
+
 typedef struct conn_export_result {
   int ok;                 /* 1 when the directory accepted the change */
   char *anchor;           /* ADD: the new object's anchor when known (malloc'd), else NULL */
@@ -159,7 +170,7 @@ typedef struct connector_ops {
                 const conn_sink *sink, char **new_watermark, char **err);
   /* Send n changes; results[i] says how change i fared.  Returns CONN_OK when every change
    * was attempted (individual failures are in results), else a connector-wide error. */
-  int (*export)(connector *c, const conn_export *changes, size_t n,
+  int (*export)(connector *c, const conn_export *changes, size_t n, const conn_export_env *env,
                 conn_export_result *results, char **err);
   void (*close)(connector *c);
   /* SelectUniqueValue asks the directory itself (read-only; a dry run asks too): *taken is

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "connectors/shape.h"
+#include "engine/attrset.h"
 #include "engine/connect.h"
 #include "engine/engine_int.h"
 #include "schema/array.h"
@@ -245,6 +246,32 @@ int connector_open_for(mvs_engine *e, conn_info *c, open_connector *oc)
     return ENGINE_INVALID;
   }
   return ENGINE_OK;
+}
+
+int connector_cs_lookup(store *st, int64_t cid, const char *dn, const char *anchor, mvs_arena *a,
+                        buf *norm, conn_found *out)
+{
+  cs_row row;
+  int q;
+
+  if (dn) {
+    buf_reset(norm);
+    if (text_fold(dn, strlen(dn), norm) != 0 || buf_addc(norm, '\0') != BUF_OK)
+      return -1;
+    q = store_cs_live_by_dn(st, cid, norm->p, a, &row);
+  } else {
+    q = store_cs_by_anchor(st, cid, anchor, a, &row);
+    if (q == STORE_OK && (!row.present || row.import_state == IMPORT_DELETE))
+      q = STORE_NOTFOUND;
+  }
+  if (q == STORE_ERR)
+    return -1;
+  if (q == STORE_NOTFOUND)
+    return 0;
+  out->anchor = row.anchor;
+  out->dn = row.dn;
+  out->object_type = row.object_type;
+  return 1;
 }
 
 void connector_close_for(open_connector *oc)

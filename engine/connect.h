@@ -33,6 +33,12 @@ int connector_open_for(mvs_engine *e, conn_info *c, open_connector *oc);
 int connector_value_taken(mvs_engine *e, conn_info *c, const char *object_type,
                           const char *attr, const char *value, const char *except_anchor,
                           bool *taken);
+/* An object of connector cid as the engine last imported it (conn_sink.lookup and
+ * conn_export_env.lookup answer with this): by DN compared as case-folded text, or by anchor
+ * when dn is NULL; present and not marked deleted.  *out's strings live in a; norm is the
+ * caller's scratch.  1 found, 0 not found, -1 a store error. */
+int connector_cs_lookup(store *st, int64_t cid, const char *dn, const char *anchor, mvs_arena *a,
+                        buf *norm, conn_found *out);
 /* The data shape of a connector (its "shape" setting, else its type); NULL when none. */
 const struct shape *engine_conn_shape(const conn_info *c);
 void connector_close_for(open_connector *oc);

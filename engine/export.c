@@ -291,10 +291,26 @@ static void results_free(conn_export_result *res, size_t n)
   }
 }
 
+/* The engine's answers to the connector (conn_export_env.lookup), in their own arena: the
+ * batch's records live in e->scratch while the connector asks. */
+typedef struct export_lookup {
+  mvs_engine *e;
+  int64_t cid;
+  mvs_arena *arena;
+  buf norm;
+} export_lookup;
+
+static int export_lookup_cs(void *u, const char *dn, const char *anchor, conn_found *out)
+{
+  export_lookup *l = u;
+  mvs_arena_reset(l->arena);
+  return connector_cs_lookup(l->e->st, l->cid, dn, anchor, l->arena, &l->norm, out);
+}
+
 /* Send one batch of n pending exports (n <= BATCH) and record what the directory said, in
  * one transaction.  ENGINE_OK, ENGINE_TIMEOUT (the connector's deadline) or ENGINE_SYSTEM. */
-static int export_batch(mvs_engine *e, conn_info *c, open_connector *oc, const int64_t *ids,
-                        size_t n)
+static int export_batch(mvs_engine *e, conn_info *c, open_connector *oc,
+                        const conn_export_env *env, const int64_t *ids, size_t n)
 {
   conn_export x[BATCH];
   conn_export_result res[BATCH];
@@ -311,7 +327,7 @@ static int export_batch(mvs_engine *e, conn_info *c, open_connector *oc, const i
       return ENGINE_SYSTEM;
   if (mark_inflight(e, ids, x, n) != 0)
     return ENGINE_SYSTEM;
-  crc = oc->ops->export(oc->conn, x, n, res, &err);
+  crc = oc->ops->export(oc->conn, x, n, env, res, &err);
   if (crc != CONN_OK) {
     engine_errorf(e, "%s: export failed: %s", c->rc->name, err ? err : "connector error");
     free(err);
@@ -337,7 +353,9 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
   open_connector oc;
   id_list ids = {0};
   int64_t cid;
-  char *staging = NULL;
+  char *staging = NULL, *watermark = NULL;
+  export_lookup lookup = {e, 0, NULL, {0}};
+  conn_export_env env = {export_lookup_cs, &lookup, NULL};
   size_t i;
   int rc = ENGINE_SYSTEM, stop;
   bool opened = false;
@@ -365,6 +383,14 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
     rc = ENGINE_OK;
     goto out;
   }
+  if (store_watermark_get(e->st, cid, &watermark) != STORE_OK ||
+      !(lookup.arena = mvs_arena_new(0))) {
+    rc = ENGINE_SYSTEM;
+    goto out;
+  }
+  lookup.cid = cid;
+  buf_init(&lookup.norm, 0);
+  env.watermark = watermark;
   if ((rc = connector_open_for(e, c, &oc)) != ENGINE_OK)
     goto out;
   opened = true;
@@ -374,7 +400,7 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
       rc = ENGINE_SYSTEM;
       goto out;
     }
-    if ((rc = export_batch(e, c, &oc, ids.ids + i, n)) != ENGINE_OK)
+    if ((rc = export_batch(e, c, &oc, &env, ids.ids + i, n)) != ENGINE_OK)
       goto out;
     e->progress_total = (int64_t)ids.n;
     engine_progress(e, (int64_t)n);
@@ -386,6 +412,9 @@ int export_run(mvs_engine *e, conn_info *c, const run_opts *o)
 out:
   if (opened)
     connector_close_for(&oc);
+  mvs_arena_free(lookup.arena);
+  buf_free(&lookup.norm);
+  free(watermark);
   free(staging);
   id_list_free(&ids);
   return rc;

@@ -569,31 +569,12 @@ static void sink_log(void *u, const char *message)
 static int sink_lookup(void *u, const char *dn, const char *anchor, conn_found *out)
 {
   import_ctx *ic = u;
-  mvs_engine *e = ic->e;
-  const char *key;
-  cs_row row;
-  int q;
+  int r;
 
-  mvs_arena_reset(e->scratch);
-  if (dn) {
-    if (fold_copy(ic, dn, strlen(dn), &key) != 0)
-      return -1;
-    q = store_cs_live_by_dn(e->st, ic->cid, key, e->scratch, &row);
-  } else {
-    q = store_cs_by_anchor(e->st, ic->cid, anchor, e->scratch, &row);
-    if (q == STORE_OK && (!row.present || row.import_state == IMPORT_DELETE))
-      q = STORE_NOTFOUND;
-  }
-  if (q == STORE_ERR) {
+  mvs_arena_reset(ic->e->scratch);
+  if ((r = connector_cs_lookup(ic->e->st, ic->cid, dn, anchor, ic->e->scratch, &ic->norm, out)) < 0)
     ic->store_failed = true;
-    return -1;
-  }
-  if (q == STORE_NOTFOUND)
-    return 0;
-  out->anchor = row.anchor;
-  out->dn = row.dn;
-  out->object_type = row.object_type;
-  return 1;
+  return r;
 }
 
 /* Dry runs: the objects a full import did not see, which it marks deleted. */

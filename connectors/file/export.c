@@ -1,7 +1,10 @@
 /* export — a batch of exports appended to the change log (and the export log) as change
- * records, after checking each against an index of every object (anchor, DN, type) the way
- * the directory would: a failed change is reported and the others go on.  Memory: see
- * connector.h; the index lives in the connector until it closes. */
+ * records, after checking each the way the directory would: a failed change is reported and
+ * the others go on.  The checks ask the engine (conn_export_env) when its last import read
+ * the whole log, holding only the entries this handle's exports created or deleted (lean);
+ * otherwise, or for what only the whole directory answers (an LDAP delete or rename: entries
+ * below it), an index of every object (anchor, DN, type).  Memory: see connector.h; the
+ * index lives in the connector until it closes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -27,13 +30,21 @@ typedef enum xerr { X_EXISTS, X_NO_OBJECT, X_NOT_LEAF, X_UNWILLING } xerr;
 static const int ldap_codes[] = {68, 32, 66, 53};
 static const int http_codes[] = {400, 404, 400, 400};
 
+/* export_change's answers beside 0 and -2 (out of memory): the lean index cannot tell (run
+ * the batch again with the whole index); the engine's lookup failed. */
+#define LEAN_CANNOT_TELL (-3)
+#define LOOKUP_FAILED (-4)
+
 typedef struct export_ctx {
   connector *c;
+  const conn_export_env *env;
   int fd;
   int64_t size;     /* the change log's size when the batch began */
   buf out;          /* the records of the batch */
   buf rec;          /* the records of one change */
   mvs_arena *arena; /* one change's values */
+  buf key;          /* a DN's key (lean) */
+  fentry found;     /* lean: the engine's entry for a target (strings in arena) */
   char msg[512];
 } export_ctx;
 
@@ -60,23 +71,73 @@ static int index_apply(void *u, const fchange *ch)
   return rc == 0 ? CONN_OK : rc == -2 ? CONN_ERR_NOMEM : CONN_ERR_DATA;
 }
 
-static int ensure_index(export_ctx *x, const fingerprint *fp, char **err)
+/* Whether the index is of these files: the log as its first x->size bytes, the snapshot. */
+static bool index_current(const export_ctx *x, const fingerprint *fp, uint64_t tail)
+{
+  const connector *c = x->c;
+  return c->index && c->index_end == x->size && c->index_tail == tail &&
+         c->index_snap_size == fp->snap_size &&
+         c->index_snap_mtime.tv_sec == fp->snap_mtime.tv_sec &&
+         c->index_snap_mtime.tv_nsec == fp->snap_mtime.tv_nsec;
+}
+
+static void index_mark(connector *c, int64_t end, uint64_t tail, const fingerprint *fp)
+{
+  c->index_end = end;
+  c->index_tail = tail;
+  c->index_snap_size = fp->snap_size;
+  c->index_snap_mtime = fp->snap_mtime;
+}
+
+/* Start or go on with a lean index for this batch when the engine can answer for every entry
+ * the batch does not create: its last import read the log to its end (nothing after the
+ * watermark), every live entry then was of a type it imports, and the batch has no LDAP
+ * delete or rename (whether entries lie below one only the whole directory tells).
+ * 1 lean, 0 not (the whole index then), -2 out of memory. */
+static int lean_begin(export_ctx *x, const fingerprint *fp, uint64_t tail,
+                      const conn_export *changes, size_t n)
+{
+  connector *c = x->c;
+  const conn_export_env *env = x->env;
+  fc_watermark w;
+  char *err = NULL;
+  bool whole = false;
+
+  for (size_t i = 0; c->shape->ldap && i < n; i++)
+    whole |= changes[i].op == CONN_EXPORT_DELETE || changes[i].op == CONN_EXPORT_RENAME;
+  if (c->index && !c->index_lean)
+    return 0;
+  if (!whole && index_current(x, fp, tail))
+    return 1;
+  fstate_free(c->index);
+  c->index = NULL;
+  if (whole || !env || !env->lookup || !env->watermark)
+    return 0;
+  if (fc_watermark_check(c, env->watermark, fp, &w, &err) != CONN_OK) {
+    free(err);
+    return 0;
+  }
+  if (w.fields != 8 || w.off != x->size || w.holds != fc_wanted_hash(c))
+    return 0;
+  if (!(c->index = fstate_new(c->shape, false)))
+    return -2;
+  c->index_lean = true;
+  c->lean_dns_folded = w.dns_folded;
+  index_mark(c, x->size, tail, fp);
+  return 1;
+}
+
+static int ensure_index(export_ctx *x, const fingerprint *fp, uint64_t tail, char **err)
 {
   connector *c = x->c;
   source snap = {c, c->path, false, 0, 0, fp->snap_size, index_apply, x};
   source log = {c, c->changes, true, 0, 0, x->size, index_apply, x};
-  uint64_t tail;
   int rc;
 
-  if (fc_tail_hash(c->changes, x->fd, x->size, &tail, NULL) != 0) {
-    *err = fc_printf("%s: %s", c->changes, strerror(errno));
-    return CONN_ERR_IO;
-  }
-  if (c->index && c->index_end == x->size && c->index_tail == tail &&
-      c->index_snap_size == fp->snap_size && c->index_snap_mtime.tv_sec == fp->snap_mtime.tv_sec &&
-      c->index_snap_mtime.tv_nsec == fp->snap_mtime.tv_nsec)
+  if (!c->index_lean && index_current(x, fp, tail))
     return CONN_OK;
   fstate_free(c->index);
+  c->index_lean = false;
   if (!(c->index = fstate_new(c->shape, false)))
     return CONN_ERR_NOMEM;
   x->msg[0] = '\0';
@@ -89,14 +150,13 @@ static int ensure_index(export_ctx *x, const fingerprint *fp, char **err)
     c->index = NULL;
     return rc;
   }
-  c->index_end = x->size;
-  c->index_tail = tail;
-  c->index_snap_size = fp->snap_size;
-  c->index_snap_mtime = fp->snap_mtime;
+  index_mark(c, x->size, tail, fp);
   return CONN_OK;
 }
 
-/* Apply ch to the index and write it to x->rec; on failure *r says why. */
+/* Apply ch to the index and write it to x->rec; on failure *r says why.  The engine's entry
+ * for a lean target (x->found) is not in the index: a change that keeps its identity is
+ * written without applying. */
 static int stage(export_ctx *x, const fchange *ch, conn_export_result *r, xerr why)
 {
   fentry *e;
@@ -113,6 +173,8 @@ static int stage(export_ctx *x, const fchange *ch, conn_export_result *r, xerr w
   }
   if (rc != BUF_OK)
     return -2;
+  if (ch->anchor && ch->anchor == x->found.anchor)
+    return 0;
   rc = fstate_apply(x->c->index, ch, &e, &ev, x->msg, sizeof x->msg);
   if (rc == -1) {
     x->rec.len = before;
@@ -229,6 +291,86 @@ static int ldap_add_attrs(export_ctx *x, const conn_export *ex, const char *anch
   return rdn_values(x, ex->dn, all, k, max);
 }
 
+/* A copy of the engine's answer in the change's arena; -2 when out of memory. */
+static int keep_found(export_ctx *x, const conn_found *f)
+{
+  x->found.anchor = mvs_arena_memdup(x->arena, f->anchor, strlen(f->anchor));
+  x->found.dn = mvs_arena_memdup(x->arena, f->dn, strlen(f->dn));
+  x->found.type = mvs_arena_memdup(x->arena, f->object_type, strlen(f->object_type));
+  x->found.alive = true;
+  return x->found.anchor && x->found.dn && x->found.type ? 0 : -2;
+}
+
+/* The live object an update, rename or delete names: *e, or NULL with *r saying so.  A lean
+ * index answers for the entries it holds, the engine for the others (x->found; a Graph
+ * removal seeds it into the index, which then remembers it removed).  0, -2, LEAN_CANNOT_TELL
+ * or LOOKUP_FAILED. */
+static int target(export_ctx *x, const conn_export *ex, conn_export_result *r, fentry **e)
+{
+  fstate *st = x->c->index;
+  conn_found f;
+  int found;
+
+  *e = ex->anchor ? fstate_by_anchor(st, ex->anchor) : NULL;
+  if (!*e && ex->anchor && x->c->index_lean && !fstate_knows_anchor(st, ex->anchor)) {
+    if ((found = x->env->lookup(x->env->u, NULL, ex->anchor, &f)) < 0)
+      return LOOKUP_FAILED;
+    if (found && (!f.anchor || strcmp(f.anchor, ex->anchor) != 0 || !f.dn || !f.object_type))
+      return LEAN_CANNOT_TELL;
+    if (found && keep_found(x, &f) != 0)
+      return -2;
+    if (found && ex->op == CONN_EXPORT_DELETE) {
+      found = fstate_seed(st, x->found.anchor, x->found.dn, x->found.type);
+      if (found < 0)
+        return found == -2 ? -2 : LEAN_CANNOT_TELL;
+      *e = fstate_by_anchor(st, ex->anchor);
+      x->found.anchor = NULL;
+    } else if (found) {
+      *e = &x->found;
+    }
+  }
+  if (!*e)
+    set_failure(x->c, r, X_NO_OBJECT, "no object with %s %s (%s)", x->c->shape->anchor_attr,
+                ex->anchor ? ex->anchor : "(none)", ex->dn ? ex->dn : "no DN");
+  return 0;
+}
+
+/* A lean index's check that an add's DN (id) and anchor are free where it holds nothing of
+ * them: the engine holds every entry (lean_begin), so its answer is the directory's, and
+ * not finding a DN proves it free when every DN it holds is in folded key form (and so is
+ * this one).  1 free, 0 taken (*r says so), -2, LEAN_CANNOT_TELL or LOOKUP_FAILED. */
+static int lean_add_free(export_ctx *x, const fchange *ch, conn_export_result *r)
+{
+  fstate *st = x->c->index;
+  conn_found f;
+  bool key_folded;
+  int found;
+
+  if (!x->c->index_lean)
+    return 1;
+  if (!fstate_knows_dn(st, ch->dn)) {
+    found = fc_lookup_dn(x->env->lookup, x->env->u, ch->dn, &x->key, &f, &key_folded);
+    if (found == -2 || found == -1)
+      return found == -2 ? -2 : LOOKUP_FAILED;
+    if (found) {
+      set_failure(x->c, r, X_EXISTS, "an entry %s already exists", ch->dn);
+      return 0;
+    }
+    if (!key_folded || !x->c->lean_dns_folded)
+      return LEAN_CANNOT_TELL;
+  }
+  if (!fstate_knows_anchor(st, ch->anchor)) {
+    if ((found = x->env->lookup(x->env->u, NULL, ch->anchor, &f)) < 0)
+      return LOOKUP_FAILED;
+    if (found) {
+      set_failure(x->c, r, X_EXISTS, "%s %s is already the anchor of %s",
+                  x->c->shape->anchor_attr, ch->anchor, f.dn ? f.dn : "another entry");
+      return 0;
+    }
+  }
+  return 1;
+}
+
 static int export_add(export_ctx *x, const conn_export *ex, conn_export_result *r)
 {
   const shape *s = x->c->shape;
@@ -297,6 +439,8 @@ static int export_add(export_ctx *x, const conn_export *ex, conn_export_result *
       }
   }
   ch.n_attrs = k;
+  if ((rc = lean_add_free(x, &ch, r)) != 1)
+    goto out; /* 0: refused; the others stop the batch */
   if ((rc = stage(x, &ch, r, X_EXISTS)) == 0) {
     r->ok = 1;
     if (!(r->anchor = strdup(anchor)))
@@ -309,16 +453,6 @@ out:
   free(attrs);
   fobj_free(&o);
   return rc;
-}
-
-/* The live object an update, rename or delete names, or NULL with *r saying so. */
-static fentry *target(export_ctx *x, const conn_export *ex, conn_export_result *r)
-{
-  fentry *e = ex->anchor ? fstate_by_anchor(x->c->index, ex->anchor) : NULL;
-  if (!e)
-    set_failure(x->c, r, X_NO_OBJECT, "no object with %s %s (%s)", x->c->shape->anchor_attr,
-                ex->anchor ? ex->anchor : "(none)", ex->dn ? ex->dn : "no DN");
-  return e;
 }
 
 /* Names the log can hold: LDIF's attribute descriptions; JSON names without '@' (which
@@ -368,10 +502,11 @@ static int export_change(export_ctx *x, const conn_export *ex, conn_export_resul
   size_t k = 0;
   int rc = 0;
 
+  x->found = (fentry){0};
   if (ex->op == CONN_EXPORT_ADD)
     return export_add(x, ex, r);
-  if (!(e = target(x, ex, r)))
-    return 0;
+  if ((rc = target(x, ex, r, &e)) != 0 || !e)
+    return rc;
   ch.dn = e->dn;
   ch.anchor = e->anchor;
   ch.type = e->type;
@@ -480,21 +615,49 @@ out:
   return rc;
 }
 
-int fc_export(connector *c, const conn_export *changes, size_t n, conn_export_result *results,
-              char **err)
+/* Nothing of the batch was sent: no result says otherwise, none holds memory. */
+static void results_clear(conn_export_result *results, size_t n)
 {
-  export_ctx x = {c, -1, 0, {0}, {0}, NULL, {0}};
+  for (size_t i = 0; i < n; i++) {
+    free(results[i].anchor);
+    free(results[i].message);
+  }
+  memset(results, 0, n * sizeof *results);
+}
+
+/* Check and write every change of the batch into x->out: CONN_OK, or the first
+ * export_change answer that stops it. */
+static int export_changes(export_ctx *x, const conn_export *changes, size_t n,
+                          conn_export_result *results)
+{
+  for (size_t i = 0; i < n; i++) {
+    int cr;
+    buf_reset(&x->rec);
+    mvs_arena_reset(x->arena);
+    if ((cr = export_change(x, &changes[i], &results[i])) != 0)
+      return cr;
+    if (results[i].ok && buf_add(&x->out, x->rec.p, x->rec.len) != BUF_OK)
+      return -2;
+  }
+  return CONN_OK;
+}
+
+int fc_export(connector *c, const conn_export *changes, size_t n, const conn_export_env *env,
+              conn_export_result *results, char **err)
+{
+  export_ctx x = {.c = c, .env = env, .fd = -1};
   fingerprint fp;
   unsigned char last2[2];
   size_t sep = 0;
-  uint64_t h;
+  uint64_t tail;
   struct stat st;
-  int rc = CONN_OK;
+  int rc = CONN_OK, lean;
 
   *err = NULL;
   memset(results, 0, n * sizeof *results);
   buf_init(&x.out, 0);
   buf_init(&x.rec, 0);
+  buf_init(&x.key, 0);
   if (!(x.arena = mvs_arena_new(0))) {
     rc = CONN_ERR_NOMEM;
     goto out;
@@ -507,12 +670,16 @@ int fc_export(connector *c, const conn_export *changes, size_t n, conn_export_re
     goto out;
   }
   x.size = st.st_size;
-  if ((rc = fc_fingerprint(c, x.fd, &fp, err)) != CONN_OK ||
-      (rc = ensure_index(&x, &fp, err)) != CONN_OK)
+  if ((rc = fc_fingerprint(c, x.fd, &fp, err)) != CONN_OK)
     goto out;
-  if (fc_tail_hash(c->changes, x.fd, x.size, &h, last2) != 0) {
+  if (fc_tail_hash(c->changes, x.fd, x.size, &tail, last2) != 0) {
     rc = CONN_ERR_IO;
     *err = fc_printf("%s: %s", c->changes, strerror(errno));
+    goto out;
+  }
+  if ((lean = lean_begin(&x, &fp, tail, changes, n)) < 0 ||
+      (!lean && (rc = ensure_index(&x, &fp, tail, err)) != CONN_OK)) {
+    rc = lean < 0 ? CONN_ERR_NOMEM : rc;
     goto out;
   }
   if (buf_adds(&x.out, separator(c, x.size, last2)) != BUF_OK) {
@@ -520,18 +687,19 @@ int fc_export(connector *c, const conn_export *changes, size_t n, conn_export_re
     goto out;
   }
   sep = x.out.len;
-  for (size_t i = 0; i < n; i++) {
-    int cr;
-    buf_reset(&x.rec);
-    mvs_arena_reset(x.arena);
-    if ((cr = export_change(&x, &changes[i], &results[i])) != 0) {
-      rc = CONN_ERR_NOMEM;
-      break;
-    }
-    if (results[i].ok && buf_add(&x.out, x.rec.p, x.rec.len) != BUF_OK) {
-      rc = CONN_ERR_NOMEM;
-      break;
-    }
+  rc = export_changes(&x, changes, n, results);
+  if (rc == LEAN_CANNOT_TELL) {
+    /* The lean index may hold changes of this batch: the whole one checks it again. */
+    results_clear(results, n);
+    x.out.len = sep;
+    if ((rc = ensure_index(&x, &fp, tail, err)) == CONN_OK)
+      rc = export_changes(&x, changes, n, results);
+  }
+  if (rc == LOOKUP_FAILED) {
+    *err = fc_printf("%s: the engine's lookup failed", c->name);
+    rc = CONN_ERR_ABORTED;
+  } else if (rc == -2) {
+    rc = CONN_ERR_NOMEM;
   }
   /* The export log first: if the change log then fails, nothing claims a change that the
    * directory did not take. */
@@ -549,12 +717,7 @@ out:
     /* The index may hold changes that were not written: build it again next time. */
     fstate_free(c->index);
     c->index = NULL;
-    /* Nothing of the batch was sent: no result says otherwise, none holds memory. */
-    for (size_t i = 0; i < n; i++) {
-      free(results[i].anchor);
-      free(results[i].message);
-    }
-    memset(results, 0, n * sizeof *results);
+    results_clear(results, n);
     if (!*err)
       *err = fc_printf("%s: out of memory", c->name);
   }
@@ -562,6 +725,7 @@ out:
     close(x.fd);
   buf_free(&x.out);
   buf_free(&x.rec);
+  buf_free(&x.key);
   mvs_arena_free(x.arena);
   return rc;
 }

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "connectors/dn.h"
 #include "connectors/file/file_int.h"
 #include "connectors/graph_json.h"
 #include "connectors/file/ldif_map.h"
@@ -471,6 +472,58 @@ int fc_watermark_check(connector *c, const char *wm, const fingerprint *fp, fc_w
   }
   *out = w;
   return CONN_OK;
+}
+
+bool fc_want_type(const connector *c, const char *type)
+{
+  for (size_t i = 0; i < c->n_types; i++)
+    if (strcasecmp(c->types[i], type) == 0)
+      return true;
+  return c->n_types == 0;
+}
+
+/* The types delivered, as a watermark remembers them: a hash of their sorted names (case
+ * ignored, as fc_want_type compares them), never 0; every type is "*". */
+uint64_t fc_wanted_hash(const connector *c)
+{
+  char **names = malloc((c->n_types + 1) * sizeof *names);
+  buf list;
+  uint64_t h;
+
+  if (!names)
+    return 0; /* out of memory: nothing is known to be held */
+  buf_init(&list, 0);
+  for (size_t i = 0; i < c->n_types; i++)
+    names[i] = c->types[i];
+  qsort(names, c->n_types, sizeof *names, fc_cmp_name);
+  for (size_t i = 0; i < c->n_types; i++) {
+    if (i)
+      buf_addc(&list, ','); /* no type holds one: the configuration splits on it */
+    for (const char *p = names[i]; *p; p++)
+      buf_addc(&list, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p));
+  }
+  if (!c->n_types)
+    buf_addc(&list, '*');
+  h = hmap_hash(list.p ? list.p : "", list.len) | 1;
+  buf_free(&list);
+  free(names);
+  return h;
+}
+
+int fc_lookup_dn(int (*lookup)(void *u, const char *dn, const char *anchor, conn_found *out),
+                 void *u, const char *dn, buf *key, conn_found *f, bool *key_folded)
+{
+  size_t n = strlen(dn);
+  int r;
+
+  buf_reset(key);
+  if (dn_key(dn, n, key) != BUF_OK || buf_addc(key, '\0') != BUF_OK)
+    return -2;
+  *key_folded = dn_fold_is(key->p, key->len - 1, key->p, key->len - 1);
+  r = lookup(u, dn, NULL, f);
+  if (r == 0 && *key_folded && !dn_fold_is(dn, n, key->p, key->len - 1))
+    r = lookup(u, key->p, NULL, f);
+  return r < 0 ? -1 : r;
 }
 
 const connector_ops file_connector_ops = {"file", file_open, fc_import, fc_export, file_close,

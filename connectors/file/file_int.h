@@ -21,8 +21,11 @@ struct connector {
   char **types; /* object types to deliver; none: all */
   size_t n_types, cap_types;
   size_t max_line, max_object;
-  /* The export index: every object, as of index_end bytes of the change log. */
+  /* The export index, as of index_end bytes of the change log: every object, or (lean) only
+   * those this handle's exports created or deleted, the engine answering for the others. */
   fstate *index;
+  bool index_lean;
+  bool lean_dns_folded; /* lean: every DN the engine holds is in folded key form */
   int64_t index_end;
   uint64_t index_tail;
   struct timespec index_snap_mtime;
@@ -94,9 +97,21 @@ int fc_watermark_parse(const char *wm, fc_watermark *out);
 int fc_watermark_check(connector *c, const char *wm, const fingerprint *fp, fc_watermark *out,
                        char **err);
 
+/* Whether the connector delivers objects of this type (its object_types_csv; none: all). */
+bool fc_want_type(const connector *c, const char *type);
+/* The types delivered, as a watermark's HOLDS remembers them (never 0). */
+uint64_t fc_wanted_hash(const connector *c);
+/* Ask the engine (a conn_sink.lookup) for the entry at dn: as written, then by its key when
+ * that folds differently (the engine compares case-folded text, the connector DN keys).
+ * key: scratch, left holding dn's key; *key_folded: whether that key is in folded form (so a
+ * miss by it is a miss by every spelling).  1 found (*f), 0 not, -1 the lookup failed, -2
+ * out of memory. */
+int fc_lookup_dn(int (*lookup)(void *u, const char *dn, const char *anchor, conn_found *out),
+                 void *u, const char *dn, buf *key, conn_found *f, bool *key_folded);
+
 int fc_import(connector *c, conn_import_mode mode, const char *watermark, const conn_sink *sink,
               char **new_watermark, char **err);
-int fc_export(connector *c, const conn_export *changes, size_t n, conn_export_result *results,
-              char **err);
+int fc_export(connector *c, const conn_export *changes, size_t n, const conn_export_env *env,
+              conn_export_result *results, char **err);
 
 #endif

@@ -37,46 +37,13 @@ typedef struct import_ctx {
   bool dns_folded;    /* every entry DN read so far is in folded key form (dn_folds_to_key) */
   bool all_wanted;    /* every live entry is of a type delivered (so the engine holds it) */
   bool engine_proves; /* fast delta: the engine holds every entry, findable by folded DN */
+  bool counted;       /* fast delta: the window's DNs are counted (named_once, named_more) */
+  bool checked;       /* fast delta: the window applies to the engine's answers */
+  hmap named_once, named_more; /* fast delta: DN keys the window names, by hash */
   char *fall_back;    /* fast delta: why it cannot be sure (malloc'd) */
   buf key;            /* fast delta: a DN's key */
   char **err;
 } import_ctx;
-
-static bool want_type(const connector *c, const char *type)
-{
-  for (size_t i = 0; i < c->n_types; i++)
-    if (strcasecmp(c->types[i], type) == 0)
-      return true;
-  return c->n_types == 0;
-}
-
-/* The types delivered, as a watermark remembers them: a hash of their sorted names (case
- * ignored, as want_type compares them), never 0; every type is "*". */
-static uint64_t wanted_hash(const connector *c)
-{
-  char **names = malloc((c->n_types + 1) * sizeof *names);
-  buf list;
-  uint64_t h;
-
-  if (!names)
-    return 0; /* out of memory: nothing is known to be held */
-  buf_init(&list, 0);
-  for (size_t i = 0; i < c->n_types; i++)
-    names[i] = c->types[i];
-  qsort(names, c->n_types, sizeof *names, fc_cmp_name);
-  for (size_t i = 0; i < c->n_types; i++) {
-    if (i)
-      buf_addc(&list, ','); /* no type holds one: the configuration splits on it */
-    for (const char *p = names[i]; *p; p++)
-      buf_addc(&list, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p));
-  }
-  if (!c->n_types)
-    buf_addc(&list, '*');
-  h = hmap_hash(list.p ? list.p : "", list.len) | 1;
-  buf_free(&list);
-  free(names);
-  return h;
-}
 
 static bool want_attr(const connector *c, const char *name)
 {
@@ -91,7 +58,7 @@ static int deliver(import_ctx *x, conn_change change, const char *anchor, const 
   conn_object o = {change, anchor, dn, type, NULL, 0, origin};
   size_t k = 0;
 
-  if (!want_type(x->c, type))
+  if (!fc_want_type(x->c, type))
     return CONN_OK;
   if (array_reserve(&x->out, &x->cap_out, n, sizeof *x->out) != 0)
     return CONN_ERR_NOMEM;
@@ -239,7 +206,7 @@ static int snapshot_object(void *u, const fchange *ch)
       return apply_failed(x, rc, msg);
     return CONN_OK;
   }
-  if (!want_type(x->c, ch->type))
+  if (!fc_want_type(x->c, ch->type))
     x->all_wanted = false;
   return x->mode == CONN_IMPORT_FULL ? deliver_change(x, CONN_OBJ_FULL, NULL, ch) : CONN_OK;
 }
@@ -261,6 +228,10 @@ static int check_new_anchor(import_ctx *x, const fchange *ch)
   return CONN_ERR_DATA;
 }
 
+/* The fast delta import's lone modifies (below). */
+static bool lone_modify(import_ctx *x, const fchange *ch);
+static int deliver_lone(import_ctx *x, const fchange *ch);
+
 /* Pass three: one change record, applied; a delta import delivers those after the mark. */
 static int log_change(void *u, const fchange *ch)
 {
@@ -272,6 +243,8 @@ static int log_change(void *u, const fchange *ch)
 
   if (rc != CONN_OK)
     return rc;
+  if (lone_modify(x, ch))
+    return deliver_lone(x, ch);
   if ((rc = fstate_apply(x->st, ch, &e, &ev, msg, sizeof msg)) != 0)
     return apply_failed(x, rc, msg);
   if (x->mode != CONN_IMPORT_DELTA || ch->offset < x->from)
@@ -346,28 +319,116 @@ static int seed_found(import_ctx *x, const conn_found *f, const char *dn)
   return CONN_OK;
 }
 
-/* Ask the engine for the entry at dn and seed it: as written, then by its key when that
- * folds differently.  *sure: when not found, whether that proves no entry has the DN (every
- * DN the engine holds is in folded key form, and so is the one asked). */
-static int seed_dn(import_ctx *x, const char *dn, bool *found, bool *sure)
+/* Ask the engine for the entry at dn (fc_lookup_dn).  *sure: when not found, whether that
+ * proves no entry has the DN (every DN the engine holds is in folded key form, and so is
+ * the one asked). */
+static int lookup_dn(import_ctx *x, const char *dn, conn_found *f, bool *found, bool *sure)
 {
-  size_t n = strlen(dn);
   bool key_folded;
-  conn_found f;
-  int r;
+  int r = fc_lookup_dn(x->sink->lookup, x->sink->u, dn, &x->key, f, &key_folded);
 
-  buf_reset(&x->key);
-  if (dn_key(dn, n, &x->key) != BUF_OK || buf_addc(&x->key, '\0') != BUF_OK)
+  if (r == -2)
     return CONN_ERR_NOMEM;
-  key_folded = dn_fold_is(x->key.p, x->key.len - 1, x->key.p, x->key.len - 1);
-  r = x->sink->lookup(x->sink->u, dn, NULL, &f);
-  if (r == 0 && key_folded && !dn_fold_is(dn, n, x->key.p, x->key.len - 1))
-    r = x->sink->lookup(x->sink->u, x->key.p, NULL, &f);
   if (r < 0)
     return lookup_failed(x);
   *found = r == 1;
   *sure = *found || (x->engine_proves && key_folded);
-  return *found ? seed_found(x, &f, dn) : CONN_OK;
+  return CONN_OK;
+}
+
+/* Ask the engine for the entry at dn and seed it (see lookup_dn). */
+static int seed_dn(import_ctx *x, const char *dn, bool *found, bool *sure)
+{
+  conn_found f;
+  int rc = lookup_dn(x, dn, &f, found, sure);
+  return rc == CONN_OK && *found ? seed_found(x, &f, dn) : rc;
+}
+
+/* The window's DNs (a rename's new DN too), counted by the hash of their key: seen once, or
+ * more.  A modify of a DN named once leaves the entry as the engine holds it, so the state
+ * never keeps it (a confirming import's window modifies every entry the export changed:
+ * 16 bytes a DN here, where an entry in the state costs about 300). */
+static int count_dn(import_ctx *x, const char *dn, uint64_t *h)
+{
+  buf_reset(&x->key);
+  if (dn_key(dn, strlen(dn), &x->key) != BUF_OK)
+    return CONN_ERR_NOMEM;
+  *h = hmap_hash(x->key.p, x->key.len);
+  return CONN_OK;
+}
+
+static int count_change(void *u, const fchange *ch)
+{
+  import_ctx *x = u;
+  const char *dns[2] = {ch->dn, ch->kind == FCH_RENAME ? ch->new_dn : NULL};
+  for (int i = 0; i < 2 && dns[i]; i++) {
+    uint64_t h;
+    size_t it = 0;
+    hmap *m = &x->named_once;
+    if (count_dn(x, dns[i], &h) != CONN_OK)
+      return CONN_ERR_NOMEM;
+    if (hmap_next(&x->named_more, h, &it))
+      continue;
+    it = 0;
+    if (hmap_next(&x->named_once, h, &it))
+      m = &x->named_more;
+    if (hmap_put(m, h, 1) != 0)
+      return CONN_ERR_NOMEM;
+  }
+  return CONN_OK;
+}
+
+/* A modify of an entry the window names nowhere else: checked and delivered from the
+ * engine's answer alone.  (Two DNs of one hash count as one DN named twice: kept.) */
+static bool lone_modify(import_ctx *x, const fchange *ch)
+{
+  uint64_t h;
+  size_t it = 0;
+  if (!x->counted || ch->kind != FCH_MODIFY || count_dn(x, ch->dn, &h) != CONN_OK)
+    return false;
+  return hmap_next(&x->named_more, h, &it) == 0;
+}
+
+/* The engine's entry for a lone modify, when it is that entry: CONN_OK or FALL_BACK. */
+static int lone_target(import_ctx *x, const fchange *ch, conn_found *f)
+{
+  bool found, sure;
+  int rc = lookup_dn(x, ch->dn, f, &found, &sure);
+  if (rc != CONN_OK)
+    return rc;
+  if (!found)
+    return fall_back(x, "%s: no entry %s to modify", ch->origin, ch->dn);
+  if (!f->anchor || !f->dn || !f->object_type ||
+      !dn_equal(f->dn, strlen(f->dn), ch->dn, strlen(ch->dn)))
+    return fall_back(x, "the engine's object for %s is not that entry", ch->dn);
+  return CONN_OK;
+}
+
+/* A lone modify (see lone_modify), delivered with the engine's identity of the entry: the
+ * records before it did not change that (nothing else names it), and the check pass found
+ * it.  The answer is copied: delivering may reuse the sink's memory. */
+static int deliver_lone(import_ctx *x, const fchange *ch)
+{
+  conn_found f;
+  fentry e = {0};
+  char *type = NULL;
+  int rc = lone_target(x, ch, &f);
+
+  if (rc == FALL_BACK) {
+    *x->err = fc_printf("%s: the engine's answer for %s changed while delivering (%s)",
+                        x->c->name, ch->dn, x->fall_back ? x->fall_back : "");
+    return CONN_ERR_DATA;
+  }
+  if (rc != CONN_OK)
+    return rc;
+  e.anchor = strdup(f.anchor);
+  e.dn = strdup(f.dn);
+  e.type = type = strdup(f.object_type);
+  rc = e.anchor && e.dn && type ? deliver_change(x, CONN_OBJ_UPDATE, &e, ch) : CONN_ERR_NOMEM;
+  free(e.anchor);
+  free(e.dn);
+  free(type);
+  return rc;
 }
 
 /* Pass one: every entry a record names, as the engine holds it.  An add needs its DN free
@@ -380,6 +441,9 @@ static int seed_change(void *u, const fchange *ch)
   conn_found f;
   int rc, r;
 
+  if (lone_modify(x, ch))
+    /* Checked on the first pass; delivered from a fresh answer (log_change). */
+    return x->checked ? CONN_OK : lone_target(x, ch, &f);
   note_dns(x, ch);
   if ((rc = seed_dn(x, ch->dn, &found, &sure)) != CONN_OK)
     return rc;
@@ -417,6 +481,8 @@ static int check_change(void *u, const fchange *ch)
   fev ev;
   int rc;
 
+  if (lone_modify(x, ch))
+    return CONN_OK; /* the engine holds it (seed_change), and nothing else names it */
   /* The engine drops an object when the directory takes mvsync's delete of it, before
    * the import reads that delete: a Graph removal of an id the engine does not hold may be
    * of such an object (or of one never seen, which is no change), and an entry the window
@@ -436,12 +502,12 @@ static int check_change(void *u, const fchange *ch)
 static int import_fast(import_ctx *x, const fingerprint *fp, const fc_watermark *w, long *lines)
 {
   connector *c = x->c;
-  source log = {c, c->changes, true, w->off, 0, fp->log_size, seed_change, x};
+  source log = {c, c->changes, true, w->off, 0, fp->log_size, count_change, x};
   long window = 0;
   bool delivering = false;
   int rc, at;
 
-  x->all_wanted = w->fields == 8 && w->holds == wanted_hash(c);
+  x->all_wanted = w->fields == 8 && w->holds == fc_wanted_hash(c);
   x->dns_folded = w->fields == 8 && w->dns_folded;
   x->engine_proves = x->all_wanted && x->dns_folded;
   if (w->fields == 8)
@@ -461,9 +527,16 @@ static int import_fast(import_ctx *x, const fingerprint *fp, const fc_watermark 
     return CONN_ERR_NOMEM;
   if ((rc = fc_read(&log, x->err)) != CONN_OK)
     goto out;
+  hmap_free(&x->named_once); /* lone_modify asks named_more only */
+  x->named_once = (hmap){0};
+  x->counted = true;
+  log.fn = seed_change;
+  if ((rc = fc_read(&log, x->err)) != CONN_OK)
+    goto out;
   log.fn = check_change;
   if ((rc = fc_read(&log, x->err)) != CONN_OK)
     goto out;
+  x->checked = true;
   /* Deliver from the engine's answers again, not from the checked state: asked a second
    * time rather than copied, so the import holds one state of the window at a time (a
    * confirming import's window names every object the export changed).  Nothing is
@@ -489,6 +562,7 @@ out:
   if (rc == FALL_BACK) {
     fstate_free(x->st);
     x->st = NULL;
+    x->counted = x->checked = false;
   }
   return rc;
 io_error:
@@ -554,7 +628,7 @@ int fc_import(connector *c, conn_import_mode mode, const char *watermark, const 
      * delta read everything and delivered the window, and trusting it is what that did. */
     rc = import_all(&x, &fp,
                     mode == CONN_IMPORT_FULL || w.fields == 5 ||
-                        (w.fields == 8 && w.holds == wanted_hash(c)),
+                        (w.fields == 8 && w.holds == fc_wanted_hash(c)),
                     &lines);
   if (rc != CONN_OK)
     goto out;
@@ -566,9 +640,9 @@ int fc_import(connector *c, conn_import_mode mode, const char *watermark, const 
   /* The live entries the state holds at the end: the others were checked as the snapshot
    * was read, or (a fast delta) are as the old watermark says. */
   for (size_t i = 0; x.st && i < x.st->n && x.all_wanted; i++)
-    x.all_wanted = !x.st->e[i]->alive || want_type(c, x.st->e[i]->type);
+    x.all_wanted = !x.st->e[i]->alive || fc_want_type(c, x.st->e[i]->type);
   if (!(*new_watermark = fc_watermark_format(fp.log_size, tail, &fp, lines, x.dns_folded,
-                                             x.all_wanted ? wanted_hash(c) : 0)))
+                                             x.all_wanted ? fc_wanted_hash(c) : 0)))
     rc = CONN_ERR_NOMEM;
 out:
   if (rc == CONN_ERR_NOMEM && !*err)
@@ -576,6 +650,8 @@ out:
   fstate_free(x.st);
   hmap_free(&x.seen_anchor);
   hmap_free(&x.seen_key);
+  hmap_free(&x.named_once);
+  hmap_free(&x.named_more);
   buf_free(&x.key);
   free(x.out);
   free(x.fall_back);

@@ -101,6 +101,12 @@ fentry *fstate_by_dn(fstate *st, const char *dn)
   return k ? find(&st->by_key, k, true, false) : NULL;
 }
 
+bool fstate_knows_dn(fstate *st, const char *dn)
+{
+  const char *k = key_of(st, dn);
+  return k && find(&st->by_key, k, true, true) != NULL;
+}
+
 bool fstate_has_children(fstate *st, const fentry *e)
 {
   size_t kn = strlen(e->key);

@@ -60,6 +60,8 @@ fentry *fstate_by_anchor(fstate *st, const char *anchor);
 fentry *fstate_by_dn(fstate *st, const char *dn);
 /* Whether some entry, live or deleted, ever had this anchor. */
 bool fstate_knows_anchor(fstate *st, const char *anchor);
+/* Whether some entry, live or deleted, has this DN (key) now. */
+bool fstate_knows_dn(fstate *st, const char *dn);
 /* Whether a live entry lies below e (an LDAP entry with children). */
 bool fstate_has_children(fstate *st, const fentry *e);
 

@@ -889,14 +889,15 @@ static int patch_found(ctx *x, const sub *s)
               : 0;
 }
 
-int graph_export(connector *c, const conn_export *changes, size_t n, conn_export_result *results,
-                 char **err)
+int graph_export(connector *c, const conn_export *changes, size_t n,
+                 const conn_export_env *env, conn_export_result *results, char **err)
 {
   ctx x;
   conn_export *tx = calloc(n ? n : 1, sizeof *tx);
   size_t first_round;
   int rc = CONN_ERR_NOMEM;
 
+  (void)env; /* Graph itself refuses what it must */
   memset(&x, 0, sizeof x);
   x.c = c;
   x.changes = tx;

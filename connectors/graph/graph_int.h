@@ -121,7 +121,7 @@ int graph_import(connector *c, conn_import_mode mode, const char *watermark, con
 /* connector_ops.value_taken: GET /users or /groups?$filter=ATTR eq 'VALUE' (graph_eq_filter). */
 int graph_value_taken(connector *c, const char *object_type, const char *attr,
                       const char *value, const char *except_anchor, bool *taken, char **err);
-int graph_export(connector *c, const conn_export *changes, size_t n, conn_export_result *results,
-                 char **err);
+int graph_export(connector *c, const conn_export *changes, size_t n,
+                 const conn_export_env *env, conn_export_result *results, char **err);
 
 #endif

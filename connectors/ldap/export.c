@@ -533,10 +533,11 @@ static int export_one(connector *c, const conn_export *ex, conn_export_result *r
   return CONN_OK;
 }
 
-int lc_export(connector *c, const conn_export *changes, size_t n, conn_export_result *results,
-              char **err)
+int lc_export(connector *c, const conn_export *changes, size_t n, const conn_export_env *env,
+              conn_export_result *results, char **err)
 {
   int rc;
+  (void)env; /* the directory itself refuses what it must */
   if ((rc = lc_connect(c, err)) != CONN_OK)
     return rc;
   for (size_t i = 0; i < n; i++) {

@@ -130,8 +130,8 @@ int lc_deliver(connector *c, const conn_sink *sink, LDAPMessage *e, lc_read_mode
 
 /* ---- export (export.c) ---- */
 
-int lc_export(connector *c, const conn_export *changes, size_t n, conn_export_result *results,
-              char **err);
+int lc_export(connector *c, const conn_export *changes, size_t n, const conn_export_env *env,
+              conn_export_result *results, char **err);
 /* connector_ops.value_taken: an escaped equality search under the base. */
 int lc_value_taken(connector *c, const char *object_type, const char *attr, const char *value,
                    const char *except_anchor, bool *taken, char **err);

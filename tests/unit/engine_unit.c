@@ -110,9 +110,11 @@ static int mem_import(connector *c, conn_import_mode mode, const char *wm, const
   return CONN_OK;
 }
 
-static int mem_export(connector *c, const conn_export *x, size_t n, conn_export_result *r, char **err)
+static int mem_export(connector *c, const conn_export *x, size_t n, const conn_export_env *env,
+                      conn_export_result *r, char **err)
 {
   size_t i, k;
+  (void)env;
   (void)err;
   for (i = 0; i < n; i++) {
     c->d->exports++;

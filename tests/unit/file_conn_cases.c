@@ -336,7 +336,7 @@ static void step_export(ctx *c, lines *l)
   }
   l->i++;
   if (open_conn(c, &ops, &conn) == CONN_OK) {
-    rc = ops->export(conn, ex, n, res, &err);
+    rc = ops->export(conn, ex, n, NULL, res, &err);
     out(c, "-> %s%s%s\n", rc_name(rc), err ? ": " : "", err ? err : "");
     for (size_t i = 0; i < n; i++) {
       if (rc != CONN_OK)

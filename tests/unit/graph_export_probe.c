@@ -100,7 +100,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "open: %s\n", err ? err : "?");
     return 1;
   }
-  if ((rc = ops->export(c, x, n, res, &err)) != CONN_OK) {
+  if ((rc = ops->export(c, x, n, NULL, res, &err)) != CONN_OK) {
     fprintf(stderr, "export: %s\n", err ? err : "?");
     free(err);
   }
