@@ -5,7 +5,10 @@
  * from the model, as the engine answers from its connector space: the fast delta import) and
  * without (the whole directory read); both must deliver the same objects in the same order,
  * also where the fast delta must fall back (entry DNs not in folded key form, object types
- * not imported).
+ * not imported).  Then random batches of exports run twice on the same files: checked with
+ * the engine's lookup and the import's watermark (the lean index, asking the model as the
+ * engine asks its connector space, which follows each batch's results) and against the
+ * index of every entry; each change must fare the same and the change logs end the same.
  * Usage: file_conn_property [SCENARIOS [SEED]].
  * Memory: everything is freed per scenario. */
 #include <stdarg.h>
@@ -499,6 +502,201 @@ static int import(const char *path, const char *types, conn_import_mode mode, ch
   return rc;
 }
 
+/* ---- exports: the lean index against the whole one ---- */
+
+#define N_EXPORT 6
+
+/* Random changes of one batch; strings in names (kept until the batch is done). */
+static size_t export_batch_gen(gen *g, model *m, char names[][128], char **added, int n_added,
+                               conn_export *x, conn_attr *at)
+{
+  size_t n = 1 + rnd(N_EXPORT);
+  for (size_t i = 0; i < n; i++) {
+    conn_export *e = &x[i];
+    unsigned pick = rnd(10);
+    memset(e, 0, sizeof *e);
+    at[i] = (conn_attr){g->ldap ? "title" : "jobTitle", CONN_ATTR_REPLACE,
+                        mvs_str_ref("X", 1)};
+    e->attrs = &at[i];
+    e->n_attrs = 1;
+    /* A target: the model's objects mostly, then this run's adds, then an unknown anchor. */
+    if (pick < 6 && m->n)
+      e->anchor = m->o[rnd((unsigned)m->n)].anchor;
+    else if (pick < 8 && n_added)
+      e->anchor = added[rnd((unsigned)n_added)];
+    else
+      e->anchor = "99999999-0000-0000-0000-000000000000";
+    switch (rnd(g->ldap ? 5 : 4)) {
+    case 0: /* an add: a new DN, or one an entry holds (spelled otherwise at times) */
+      e->op = CONN_EXPORT_ADD;
+      e->anchor = NULL;
+      e->object_type = rnd(3) ? "user" : "group";
+      if (g->ldap) {
+        if (m->n && rnd(3) == 0)
+          snprintf(names[i], 128, "%s", m->o[rnd((unsigned)m->n)].dn);
+        else
+          snprintf(names[i], 128, rnd(2) ? "CN=N%u,OU=Users,DC=t" : "cn=n%u,ou=users,dc=t",
+                   rnd(6));
+        e->dn = names[i];
+      }
+      break;
+    case 1:
+      e->op = CONN_EXPORT_DELETE;
+      e->n_attrs = 0;
+      break;
+    case 4:
+      e->op = CONN_EXPORT_RENAME;
+      snprintf(names[i], 128, "CN=R%u,OU=Users,DC=t", rnd(4));
+      e->new_dn = names[i];
+      break;
+    default:
+      e->op = CONN_EXPORT_UPDATE;
+      break;
+    }
+  }
+  return n;
+}
+
+/* What the engine records of a batch's results, as its lookup then answers: a delete takes
+ * the object out, a rename moves it; an add is not found until an import confirms it. */
+static void engine_records(model *m, const conn_export *x, const conn_export_result *res,
+                           size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    mobj *o = x[i].anchor ? obj_of(m, x[i].anchor) : NULL;
+    if (!res[i].ok || !o)
+      continue;
+    if (x[i].op == CONN_EXPORT_DELETE) {
+      clear_obj(o);
+      *o = m->o[--m->n];
+    } else if (x[i].op == CONN_EXPORT_RENAME) {
+      snprintf(o->dn, sizeof o->dn, "%s", x[i].new_dn);
+    }
+  }
+}
+
+static void trace_results(buf *t, const conn_export_result *res, size_t n, int rc)
+{
+  buf_printf(t, "batch -> %d\n", rc);
+  for (size_t i = 0; i < n; i++)
+    buf_printf(t, "  %zu ok=%d code=%d anchor=%s %s\n", i, res[i].ok, res[i].code,
+               res[i].anchor ? res[i].anchor : "-", res[i].message ? res[i].message : "");
+}
+
+static char *read_all(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  buf b;
+  char chunk[4096];
+  size_t k;
+  buf_init(&b, 0);
+  if (f) {
+    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
+      buf_add(&b, chunk, k);
+    fclose(f);
+  }
+  buf_addc(&b, '\0');
+  return buf_detach(&b);
+}
+
+/* The batches run with the engine's lookup (lean) or without (the whole index), on the same
+ * files; the trace says how each change fared, then the change log. */
+static int export_run(gen *g, const char *path, const char *logpath, model *engine,
+                      const char *wm, int lean, unsigned long long batch_seed, buf *trace)
+{
+  conn_setting s[] = {{"path", path}};
+  conn_config cfg = {"prop", "file", NULL, s, 1, NULL, 0, NULL, 0, g->types, 0};
+  const connector_ops *ops = connector_find("file");
+  run r = {engine, {0}, 0};
+  conn_export_env env = {sink_lookup, &r, wm};
+  char *added[N_EXPORT * 4];
+  int n_added = 0, rc;
+  connector *c;
+  char *err = NULL, *log;
+  unsigned long long keep = rng;
+
+  rng = batch_seed;
+  if ((rc = ops->open(&cfg, &c, &err)) != CONN_OK) {
+    buf_printf(trace, "open: %s\n", err ? err : "?");
+    free(err);
+    return -1;
+  }
+  for (int b = 0; b < 4; b++) {
+    char names[N_EXPORT][128];
+    conn_export x[N_EXPORT];
+    conn_attr at[N_EXPORT];
+    conn_export_result res[N_EXPORT];
+    size_t n = export_batch_gen(g, engine, names, added, n_added, x, at);
+    rc = ops->export(c, x, n, lean ? &env : NULL, res, &err);
+    trace_results(trace, res, n, rc);
+    if (rc != CONN_OK) {
+      buf_printf(trace, "  %s\n", err ? err : "");
+      free(err);
+      err = NULL;
+      continue;
+    }
+    engine_records(engine, x, res, n);
+    for (size_t i = 0; i < n; i++) {
+      if (res[i].anchor && n_added < N_EXPORT * 4)
+        added[n_added++] = res[i].anchor;
+      else
+        free(res[i].anchor);
+      free(res[i].message);
+    }
+  }
+  ops->close(c);
+  for (int i = 0; i < n_added; i++)
+    free(added[i]);
+  log = read_all(logpath);
+  buf_printf(trace, "--- change log\n%s", log);
+  free(log);
+  rng = keep;
+  return 0;
+}
+
+/* Both ways from the same files and the same engine state (the model after a full import). */
+static int export_same(gen *g, const char *path, const char *logpath, const model *engine,
+                       const char *wm, unsigned long long seed, int ldap)
+{
+  char *before = read_all(logpath);
+  model *m = calloc(2, sizeof *m);
+  buf lean, whole;
+  unsigned long long batch_seed = rng + 1;
+  int bad = 0;
+
+  buf_init(&lean, 0);
+  buf_init(&whole, 0);
+  for (int way = 0; way < 2; way++) {
+    buf tmp;
+    buf_init(&tmp, 0);
+    buf_adds(&tmp, before);
+    write_file(logpath, "w", &tmp);
+    buf_free(&tmp);
+    for (int i = 0; i < engine->n; i++) {
+      m[way].o[i] = engine->o[i];
+      for (int k = 0; k < engine->o[i].n; k++)
+        for (int v = 0; v < engine->o[i].a[k].n; v++)
+          m[way].o[i].a[k].vals[v] = strdup(engine->o[i].a[k].vals[v]);
+    }
+    m[way].n = engine->n;
+    export_run(g, path, logpath, &m[way], wm, way == 0, batch_seed, way == 0 ? &lean : &whole);
+  }
+  if (strcmp(lean.p ? lean.p : "", whole.p ? whole.p : "") != 0) {
+    fprintf(stderr,
+            "seed %llu (%s): exports checked with the engine's lookup fare otherwise\n"
+            "--- lean\n%s--- whole index\n%s",
+            seed, ldap ? "ldif" : "json", lean.p ? lean.p : "", whole.p ? whole.p : "");
+    bad = 1;
+  }
+  free_model(&m[0]);
+  free_model(&m[1]);
+  free(m);
+  free(before);
+  buf_free(&lean);
+  buf_free(&whole);
+  return bad;
+}
+
 static int n_fast, n_fell_back;
 
 static int scenario(int ldap, unsigned long long seed, const char *dir)
@@ -560,6 +758,7 @@ static int scenario(int ldap, unsigned long long seed, const char *dir)
   wm = NULL;
   if (import(path, g.types, CONN_IMPORT_FULL, &wm, &rf, 0, &err) != CONN_OK)
     goto fail;
+  bad |= export_same(&g, path, logpath, &full, wm, seed, ldap);
   a = render(&full);
   b = render(&delta);
   if (strcmp(a, b) != 0) {
