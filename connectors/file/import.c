@@ -6,7 +6,8 @@
  * A delta import reads only the log after its watermark when the engine can say what the
  * objects it names were (conn_sink.lookup): it asks for each, checks that the records apply
  * to those answers as they would to the directory, then asks again and applies them to the
- * fresh answers, delivering (one state of the window in memory at a time).
+ * fresh answers, delivering (one state of the window in memory at a time; a modify of a DN
+ * the window names once is checked and delivered from the engine's answer alone, never kept).
  * When it cannot be sure it reads everything as a full import does (the reason goes to the
  * run log) and delivers the records after the watermark.  See
  * docs/internals/file-connector.md.  Memory: see connector.h. */
