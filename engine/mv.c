@@ -175,7 +175,7 @@ int mv_deprovision(mvs_engine *e, const cs_row *cs, sync_work *w)
     buf_printf(e->trace, "deprovision: %s %s\n", c ? c->rc->name : "?", label);
   if (e->diff)
     diff_add(e, "export", c ? c->rc->name : "?", label, "delete", NULL);
-  if (store_mv_ref_referrers(e->st, cs->mv_id, &w->mv_out) != STORE_OK)
+  if (work_queue_out_referrers(e, cs->mv_id, w) != 0)
     return -1;
   e->res->deletes++;
   /* Never sent to the directory: nothing to delete there. */
@@ -216,7 +216,7 @@ int mv_delete(mvs_engine *e, int64_t mv_id, sync_work *w)
     }
   }
   /* Objects referencing this one lose the value: their exports change. */
-  if (store_mv_ref_referrers(e->st, mv_id, &w->mv_out) != STORE_OK ||
+  if (work_queue_out_referrers(e, mv_id, w) != 0 ||
       store_mv_ref_referrers(e->st, mv_id, &w->mv_changed) != STORE_OK ||
       store_mv_delete(e->st, mv_id) != STORE_OK)
     goto out;

@@ -44,7 +44,7 @@ enum stmt_id {
   Q_DRY_NOTE_PUT, Q_DRY_NOTE_GET,
   Q_RUN_INSERT, Q_RUN_LIST,
   Q_CONN_INFO, Q_RUN_LAST, Q_PE_COUNTS, Q_MV_COUNT,
-  Q_CS_SET_PROJECTED, Q_ERROR_LIST,
+  Q_CS_SET_JOIN, Q_ERROR_LIST,
   Q_DRIFT_ADD, Q_DRIFT_CLAIM, Q_DRIFT_LIST, Q_RUN_LAST_CHANGE,
   Q_WINNER_ADD, Q_WINNER_CLAIM, Q_WINNER_LIST, Q_DRIFT_DROP, Q_WINNER_DROP,
   Q_OVR_SET, Q_OVR_GET, Q_OVR_LIST, Q_OVR_CLEAR,
@@ -91,7 +91,13 @@ static const char *const stmt_sql[Q_COUNT] = {
                     "link_out = ?5, provisioned = ?6, "
                     "linked_at = CASE WHEN ?2 IS NULL THEN NULL WHEN mv_id IS ?2 THEN linked_at "
                     "ELSE " NOW " END, projected = projected AND mv_id IS ?2 WHERE id = ?1",
-  [Q_CS_SET_PROJECTED] = "UPDATE cs_object SET projected = 1 WHERE id = ?1",
+  /* A join or projection made inbound, and the import taken with it (import state none):
+   * one write of the row where a link, a state and a projection mark were three. */
+  [Q_CS_SET_JOIN] = "UPDATE cs_object SET mv_id = ?2, link_rule = ?3, link_type = ?4, "
+                    "link_out = 0, provisioned = 0, "
+                    "linked_at = CASE WHEN mv_id IS ?2 THEN linked_at ELSE " NOW " END, "
+                    "projected = ?5 OR (projected AND mv_id IS ?2), import_state = 0, "
+                    "renamed = renamed AND import_state = 0 WHERE id = ?1",
   /* An error seen again keeps its first sighting; a new message starts a new one.  A
    * clear (?2 NULL) clears only an error of its own side (?5: outbound), and writes
    * nothing for an object without one (every object, every sync). */
@@ -138,7 +144,7 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_REF_LOOKUP_ANCHOR] = "SELECT id FROM cs_object WHERE connector = ?1 AND anchor = ?2",
   [Q_REF_LOOKUP_DN] = "SELECT id FROM cs_object WHERE connector = ?1 AND dn_key = ?2 "
                       "ORDER BY id LIMIT 1",
-  [Q_REF_REFERRER_MVS] = "SELECT DISTINCT c.mv_id FROM cs_ref r JOIN cs_object c ON c.id = r.cs_id "
+  [Q_REF_REFERRER_MVS] = "SELECT c.mv_id FROM cs_ref r JOIN cs_object c ON c.id = r.cs_id "
                          "WHERE r.target_id = ?1 AND c.mv_id IS NOT NULL",
   [Q_REF_IS_MEMBER] = "SELECT 1 FROM cs_object g JOIN cs_ref r ON r.cs_id = g.id "
                       "WHERE g.connector = ?1 AND g.dn_key = ?2 AND r.target_id = ?3 LIMIT 1",
@@ -189,7 +195,7 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_MV_REF_ALL] = "SELECT attr, target_mv FROM mv_ref WHERE mv_id = ?1 ORDER BY attr, target_mv",
   [Q_MV_REF_INSERT] = "INSERT OR IGNORE INTO mv_ref(mv_id, attr, target_mv) VALUES (?1, ?2, ?3)",
   [Q_MV_REF_DELETE] = "DELETE FROM mv_ref WHERE mv_id = ?1 AND attr = ?2 AND target_mv = ?3",
-  [Q_MV_REF_REFERRERS] = "SELECT DISTINCT mv_id FROM mv_ref WHERE target_mv = ?1",
+  [Q_MV_REF_REFERRERS] = "SELECT mv_id FROM mv_ref WHERE target_mv = ?1",
   [Q_MV_CS_IN] = "SELECT id FROM cs_object WHERE mv_id = ?1 AND connector = ?2 ORDER BY id LIMIT 1",
   [Q_MV_PAGE_TYPE] = "SELECT id FROM mv_object WHERE id > ?1 AND object_type = ?3 "
                      "ORDER BY id LIMIT ?2",
@@ -1037,9 +1043,11 @@ int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rul
                         P_I(provisioned)));
 }
 
-int store_cs_set_projected(store *st, int64_t id)
+int store_cs_set_join(store *st, int64_t id, int64_t mv_id, const char *link_rule, int link_type,
+                      bool projected)
 {
-  return exec_on_id(st, Q_CS_SET_PROJECTED, id);
+  return exec_stmt(STMT(st, Q_CS_SET_JOIN, P_I(id), P_I(mv_id), P_T(link_rule), P_I(link_type),
+                        P_I(projected)));
 }
 
 int store_cs_set_error(store *st, int64_t id, bool outbound, const char *error,

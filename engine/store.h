@@ -99,8 +99,10 @@ int store_cs_update_import(store *st, const cs_row *row, const char *dn_key);
 int store_cs_set_state(store *st, int64_t id, int import_state);
 int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rule, int link_type,
                       int link_out, int provisioned);
-/* The object's join was a projection: it created its metaverse object (lineage). */
-int store_cs_set_projected(store *st, int64_t id);
+/* Joined inbound to mv_id (projected: the join created it, for lineage), its import taken
+ * (import state none): store_cs_set_link, store_cs_set_state(IMPORT_NONE) in one write. */
+int store_cs_set_join(store *st, int64_t id, int64_t mv_id, const char *link_rule, int link_type,
+                      bool projected);
 /* The object's sync error, with the rule and the attribute it concerns when known; first
  * and last seen are kept by the store (migration 4).  outbound: found by outbound
  * evaluation (else inbound).  error NULL clears an error of that side only. */
@@ -174,7 +176,9 @@ int store_ref_delta_touch(store *st, int64_t cs_id);
 int store_ref_delta_list(store *st, int64_t cs_id, const char *attr, mvs_arena *a,
                          ref_rows *out);
 int store_ref_delta_clear(store *st, int64_t cs_id);
-/* Metaverse objects joined to objects that reference cs_id. */
+/* Metaverse objects joined to objects that reference cs_id, appended to out (a work list,
+ * made unique when taken: a DISTINCT here would build a temporary table per call, 10 % of a
+ * full sync). */
 int store_ref_referrer_mvs(store *st, int64_t cs_id, id_list *out);
 /* 1 when cs_id is a value of a reference attribute of the group with that DN. */
 int store_ref_is_member(store *st, int64_t connector, const char *group_dn_key, int64_t cs_id,
@@ -223,6 +227,8 @@ int store_mv_ref_list(store *st, int64_t mv_id, const char *attr, id_list *out);
 int store_mv_ref_all(store *st, int64_t mv_id, mvs_arena *a, ref_rows *out);
 int store_mv_ref_insert(store *st, int64_t mv_id, const char *attr, int64_t target);
 int store_mv_ref_delete(store *st, int64_t mv_id, const char *attr, int64_t target);
+/* Metaverse objects with a reference row naming target, appended (repeats too: see
+ * store_ref_referrer_mvs). */
 int store_mv_ref_referrers(store *st, int64_t target, id_list *out);
 /* Ids of the metaverse objects of one type with id > after, by id, at most limit. */
 int store_mv_page_type(store *st, const char *object_type, int64_t after, size_t limit,

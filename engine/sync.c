@@ -171,7 +171,8 @@ int sync_run(mvs_engine *e, bool full)
     if (e->progress && full_sync_total(e, &e->progress_total) != 0)
       goto out;
     /* Every object in id (import) order, joined ones first, as a delta sync takes its
-     * objects (sync_in_cs); then every metaverse object outbound. */
+     * objects (sync_in_cs); then every metaverse object outbound, so inbound queues none. */
+    w.out_all_later = true;
     for (pass = 0; pass < 2; pass++)
       for (after = 0;;) {
         page.n = 0;
@@ -185,20 +186,13 @@ int sync_run(mvs_engine *e, bool full)
         after = page.ids[page.n - 1];
       }
     /* Finish inbound work; every metaverse object gets outbound below anyway. */
-    {
-      id_list out_later = w.mv_out;
-      memset(&w.mv_out, 0, sizeof w.mv_out);
-      rc = sync_objects(e, &w);
-      id_list_free(&out_later);
-      id_list_free(&w.mv_out);
-      if (rc != 0)
-        goto out;
-      rc = -1;
-    }
+    if (sync_objects(e, &w) != 0)
+      goto out;
     e->rebuild_keys = false;
     /* Collections over the settled metaverse; their objects go outbound with the rest. */
     if (collection_sync_all(e, &w) != 0)
       goto out;
+    w.out_all_later = false;
     work_drift_ready(&w);
     for (after = 0;;) {
       page.n = 0;

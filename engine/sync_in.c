@@ -265,7 +265,7 @@ static int in_delete(mvs_engine *e, cs_eval *x, sync_work *w)
     diff_add(e, "connector-space", x->c ? x->c->rc->name : "?", x->label, "delete", NULL);
   if ((old_mv && (work_queue_referrers(e, x->cs.id, w) != 0 ||
                   work_queue_mv_key_matches(e, old_mv, w) != 0 ||
-                  store_mv_ref_referrers(e->st, old_mv, &w->mv_out) != STORE_OK)) ||
+                  work_queue_out_referrers(e, old_mv, w) != 0)) ||
       queue_members(e, x->c, &x->cs, true, w) != 0 || store_cs_delete(e->st, x->cs.id) != STORE_OK)
     return -1;
   return old_mv ? sync_in_mv(e, old_mv, 0, 0, w) : 0;
@@ -343,7 +343,7 @@ static int in_join_to(mvs_engine *e, cs_eval *x, const rule *jr, int64_t mv_id)
     x->msg_rule = jr->name;
     return 0;
   }
-  if (store_cs_set_link(e->st, x->cs.id, mv_id, jr->name, jr->link, 0, 0) != STORE_OK)
+  if (store_cs_set_join(e->st, x->cs.id, mv_id, jr->name, jr->link, false) != STORE_OK)
     return -1;
   if (e->trace)
     buf_printf(e->trace, "join: joined to metaverse object %lld by \"%s\"\n", (long long)mv_id,
@@ -360,8 +360,7 @@ static int in_project(mvs_engine *e, cs_eval *x, const rule *pr)
   int64_t mv_id;
 
   if (mv_create(e, pr->target_type, &mv_id) != 0 ||
-      store_cs_set_link(e->st, x->cs.id, mv_id, pr->name, pr->link, 0, 0) != STORE_OK ||
-      store_cs_set_projected(e->st, x->cs.id) != STORE_OK)
+      store_cs_set_join(e->st, x->cs.id, mv_id, pr->name, pr->link, true) != STORE_OK)
     return -1;
   e->res->adds++;
   if (e->trace)
@@ -417,7 +416,8 @@ static int in_queue_touched(mvs_engine *e, cs_eval *x, sync_work *w)
   int64_t old_mv = x->old_mv;
   conn_info *c = x->c;
 
-  if (cs->import_state != IMPORT_NONE &&
+  /* A new join wrote the state with the link (store_cs_set_join). */
+  if (cs->import_state != IMPORT_NONE && !x->new_link &&
       store_cs_set_state(e->st, cs->id, IMPORT_NONE) != STORE_OK)
     return -1;
   if ((cs->import_state != IMPORT_NONE || e->rebuild_keys) && refresh_cs_keys(e, c, &x->v) != 0)
@@ -426,20 +426,20 @@ static int in_queue_touched(mvs_engine *e, cs_eval *x, sync_work *w)
    * must be (they are compared with them); a new DN changes the exports of the objects
    * that reference it. */
   if (cs->import_state != IMPORT_NONE && cs->mv_id && c->n_out &&
-      id_list_add(&w->mv_out, cs->mv_id) != 0)
+      work_queue_out(w, cs->mv_id) != 0)
     return -1;
   /* Changed in the directory, joined as before: what its exports now stage may be drift. */
   if (cs->import_state == IMPORT_UPDATE && cs->mv_id && cs->mv_id == old_mv && c->n_out &&
       id_list_add(&w->drift_cs, cs->id) != 0)
     return -1;
   if (cs->renamed && cs->mv_id &&
-      store_mv_ref_referrers(e->st, cs->mv_id, &w->mv_out) != STORE_OK)
+      work_queue_out_referrers(e, cs->mv_id, w) != 0)
     return -1;
   if (cs->mv_id != old_mv) {
     /* Objects that reference this one (inbound), and the metaverse objects that reference
      * its old and new metaverse object (their exports name its DN in this connector). */
     if (work_queue_referrers(e, cs->id, w) != 0 ||
-        (cs->mv_id && store_mv_ref_referrers(e->st, cs->mv_id, &w->mv_out) != STORE_OK))
+        (cs->mv_id && work_queue_out_referrers(e, cs->mv_id, w) != 0))
       return -1;
     /* Its old metaverse object may now be free for another object of this connector that
      * an ambiguous join kept out.  Its import flow is recomputed now, not in a later round:
@@ -447,7 +447,7 @@ static int in_queue_touched(mvs_engine *e, cs_eval *x, sync_work *w)
      * values the object has without this one (attribute recall, as Connect does it when
      * the disconnecting object is synced), or a delta sync joins them to keys a full sync
      * no longer finds. */
-    if (old_mv && (store_mv_ref_referrers(e->st, old_mv, &w->mv_out) != STORE_OK ||
+    if (old_mv && (work_queue_out_referrers(e, old_mv, w) != 0 ||
                    work_queue_mv_key_matches(e, old_mv, w) != 0 ||
                    sync_in_mv(e, old_mv, 0, 0, w) != 0))
       return -1;
@@ -774,7 +774,7 @@ static int in_store_changes(mvs_engine *e, mv_eval *x, sync_work *w)
       mv_write_keys(e, mv_id, &x->now, x->keys_changed, w) != 0)
     goto out;
   /* Exports follow: in full, or only the reference values the deltas changed. */
-  if ((x->changed || x->new_link) ? id_list_add(&w->mv_out, mv_id) != 0
+  if ((x->changed || x->new_link) ? work_queue_out(w, mv_id) != 0
                                   : x->delta_changed && id_list_add(&w->mv_out_delta, mv_id) != 0)
     goto out;
   rc = 0;

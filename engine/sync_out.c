@@ -663,7 +663,7 @@ static int out_unscoped(mvs_engine *e, const cs_row *cs, int64_t mv_id, sync_wor
     return mv_deprovision(e, cs, w);
   if (cs && cs->link_out)
     return store_cs_set_link(e->st, cs->id, 0, NULL, 0, 0, 0) == STORE_OK &&
-                   store_mv_ref_referrers(e->st, mv_id, &w->mv_out) == STORE_OK
+                   work_queue_out_referrers(e, mv_id, w) == 0
                ? 0 : -1;
   return 0;
 }
@@ -793,7 +793,7 @@ static int out_link(mvs_engine *e, conn_info *c, int64_t cid, obj_view *mvv,
   if (!*cs_id)
     return 0;
   /* Objects referencing this one can now name it in this connector. */
-  if (store_mv_ref_referrers(e->st, mv_id, &w->mv_out) != STORE_OK)
+  if (work_queue_out_referrers(e, mv_id, w) != 0)
     return -1;
   if (created)
     return 0;

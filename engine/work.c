@@ -24,6 +24,18 @@ void work_free(sync_work *w)
   w->n_skips = w->cap_skips = 0;
 }
 
+int work_queue_out(sync_work *w, int64_t mv_id)
+{
+  return w->out_all_later ? 0 : id_list_add(&w->mv_out, mv_id);
+}
+
+int work_queue_out_referrers(mvs_engine *e, int64_t mv_id, sync_work *w)
+{
+  if (w->out_all_later)
+    return 0;
+  return store_mv_ref_referrers(e->st, mv_id, &w->mv_out) == STORE_OK ? 0 : -1;
+}
+
 void work_drift_ready(sync_work *w)
 {
   id_list_sort_unique(&w->drift_cs);

@@ -44,6 +44,10 @@ typedef struct sync_work {
    * with its last computation. */
   skip_count *skips;
   size_t n_skips, cap_skips;
+  /* A full sync's inbound phase: every metaverse object goes outbound after it, so nothing
+   * is queued outbound (work_queue_out), saving a referrer query per object evaluated and a
+   * list of every metaverse object. */
+  bool out_all_later;
 } sync_work;
 
 void work_free(sync_work *w);
@@ -58,6 +62,10 @@ int work_note_skips(sync_work *w, int64_t cs_id, int64_t n);
 /* The references left out, counting each object's last computation (sorts the notes). */
 int64_t work_skips_total(sync_work *w);
 
+/* Queue a metaverse object for outbound, and the metaverse objects that reference one
+ * (their exports name it); both nothing while w->out_all_later.  0, or -1. */
+int work_queue_out(sync_work *w, int64_t mv_id);
+int work_queue_out_referrers(mvs_engine *e, int64_t mv_id, sync_work *w);
 /* Queue for inbound the metaverse objects of the objects that reference cs_id. */
 int work_queue_referrers(mvs_engine *e, int64_t cs_id, sync_work *w);
 /* Queue the disconnectors whose join-key value matches a metaverse key value (attr, norm):
