@@ -23,7 +23,7 @@ enum stmt_id {
   Q_CONN_FIND, Q_CONN_INSERT, Q_CONN_NAME, Q_WM_GET, Q_WM_SET, Q_CONN_LIST,
   Q_CS_GET, Q_CS_BY_ANCHOR, Q_CS_BY_DN, Q_CS_LIVE_BY_DN, Q_CS_INSERT, Q_CS_UPDATE_IMPORT, Q_CS_SET_STATE,
   Q_CS_SET_LINK, Q_CS_SET_ERROR, Q_CS_SET_DN, Q_CS_SET_ANCHOR, Q_CS_DELETE, Q_CS_PENDING,
-  Q_CS_PAGE, Q_CS_JOINED, Q_CS_COUNT, Q_CS_COUNT_LIVE, Q_CS_BY_ANCHOR_ORDER,
+  Q_CS_PAGE, Q_CS_PAGE_JOINED, Q_CS_JOINED, Q_CS_COUNT, Q_CS_COUNT_LIVE, Q_CS_BY_ANCHOR_ORDER,
   Q_SEEN_RESET, Q_SEEN_ADD, Q_CS_MARK_UNSEEN, Q_CS_UNSEEN,
   Q_REF_LIST, Q_REF_LIST_ATTR, Q_REF_INSERT, Q_REF_DELETE,
   Q_REF_DELETE_OBJ, Q_REF_UNRESOLVE, Q_REF_RESOLVE, Q_REF_LOOKUP_ANCHOR, Q_REF_LOOKUP_DN,
@@ -115,6 +115,8 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_CS_PENDING] = "SELECT id FROM cs_object INDEXED BY cs_object_pending "
                    "WHERE import_state <> 0 ORDER BY id",
   [Q_CS_PAGE] = "SELECT id FROM cs_object WHERE id > ?1 ORDER BY id LIMIT ?2",
+  [Q_CS_PAGE_JOINED] = "SELECT id FROM cs_object WHERE id > ?1 AND (mv_id IS NOT NULL OR "
+                       "import_state = 3) ORDER BY id LIMIT ?2",
   [Q_CS_JOINED] = "SELECT id FROM cs_object WHERE mv_id = ?1 ORDER BY id",
   [Q_CS_COUNT] = "SELECT count(*) FROM cs_object WHERE connector = ?1",
   [Q_CS_COUNT_LIVE] = "SELECT count(*) FROM cs_object WHERE connector = ?1 AND present = 1 "
@@ -1077,9 +1079,10 @@ int store_cs_delete(store *st, int64_t id)
 
 int store_cs_pending(store *st, id_list *out) { return exec_ids(S(st, Q_CS_PENDING), out); }
 
-int store_cs_page(store *st, int64_t after, size_t limit, id_list *out)
+int store_cs_page(store *st, int64_t after, size_t limit, bool joined, id_list *out)
 {
-  return exec_ids(STMT(st, Q_CS_PAGE, P_I(after), P_I((int64_t)limit)), out);
+  return exec_ids(STMT(st, joined ? Q_CS_PAGE_JOINED : Q_CS_PAGE, P_I(after), P_I((int64_t)limit)),
+                  out);
 }
 
 int store_cs_joined(store *st, int64_t mv_id, id_list *out)

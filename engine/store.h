@@ -115,8 +115,9 @@ int store_cs_set_anchor(store *st, int64_t id, const char *anchor);
 int store_cs_delete(store *st, int64_t id);
 /* Ids of objects with a pending import (all connectors), by id. */
 int store_cs_pending(store *st, id_list *out);
-/* Ids of the objects (all connectors) with id > after, by id, at most limit. */
-int store_cs_page(store *st, int64_t after, size_t limit, id_list *out);
+/* Ids of the objects (all connectors) with id > after, by id, at most limit; joined: only
+ * those joined or marked deleted (what a full sync's first pass evaluates). */
+int store_cs_page(store *st, int64_t after, size_t limit, bool joined, id_list *out);
 /* Ids of the objects joined to a metaverse object, by id. */
 int store_cs_joined(store *st, int64_t mv_id, id_list *out);
 int store_cs_count(store *st, int64_t connector, int64_t *n);

@@ -176,7 +176,8 @@ int sync_run(mvs_engine *e, bool full)
     for (pass = 0; pass < 2; pass++)
       for (after = 0;;) {
         page.n = 0;
-        if (store_cs_page(e->st, after, PAGE, &page) != STORE_OK)
+        /* The first pass's objects only: a first full sync has none to read twice. */
+        if (store_cs_page(e->st, after, PAGE, pass == 0, &page) != STORE_OK)
           goto out;
         if (!page.n)
           break;
