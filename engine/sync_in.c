@@ -458,6 +458,9 @@ static int in_queue_touched(mvs_engine *e, cs_eval *x, sync_work *w)
   return 0;
 }
 
+static int in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
+                 const cs_row *from_cs, obj_view *from_v, sync_work *w);
+
 /* The steps, in order: delete; scope; type change; keep or drop the join, or join or
  * project; queue what changed; recompute the metaverse object. */
 int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
@@ -512,8 +515,10 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
    * what changed in the metaverse. */
   delta_cs = !e->full_sync && x.cs.import_state == IMPORT_UPDATE && x.cs.mv_id == x.old_mv
                  ? cs_id : 0;
-  /* sync_in_mv takes the object that joined, not the metaverse object it joined. */
-  if (x.cs.mv_id && sync_in_mv(e, x.cs.mv_id, x.new_link ? cs_id : 0, delta_cs, w) != 0)
+  /* sync_in_mv takes the object that joined, not the metaverse object it joined; and this
+   * object as read and loaded here, not read again among the joined ones. */
+  if (x.cs.mv_id &&
+      in_mv(e, x.cs.mv_id, x.new_link ? cs_id : 0, delta_cs, &x.cs, &x.v, w) != 0)
     goto out;
   /* Its inbound error: a join error, else a flow error of its own this evaluation recorded
    * (kept as it is: its first sighting stays), else none. */
@@ -569,6 +574,8 @@ static bool ref_delta_ok(const contribs *cb, const merged *m, const attr_entry *
 typedef struct mv_eval {
   mv_row mv;
   int64_t new_link, delta_cs;   /* as sync_in_mv takes them */
+  const cs_row *from_cs;        /* the object whose evaluation asks, as it read it, or NULL */
+  obj_view *from_v;             /* ... and its view */
   attrset cur, now;             /* its attributes before and after */
   contribs cb;
   merged_set ms;
@@ -597,11 +604,17 @@ static int in_contributions(mvs_engine *e, mv_eval *x, bool *survive)
     bool noflow = false;
     int vrc = 0;
 
-    if (store_cs_get(e->st, joined.ids[i], e->scratch2, &cs) != STORE_OK)
+    bool own = x->from_cs && x->from_cs->id == joined.ids[i];
+
+    if (own)
+      cs = *x->from_cs;
+    else if (store_cs_get(e->st, joined.ids[i], e->scratch2, &cs) != STORE_OK)
       goto out;
     if (cs.import_state == IMPORT_DELETE || !(c = engine_conn_by_id(e, cs.connector)))
       continue;
-    if (view_load_cs(e, &v, &cs, e->scratch2) != 0)
+    if (own)
+      v = *x->from_v;
+    else if (view_load_cs(e, &v, &cs, e->scratch2) != 0)
       goto out;
     if (scope_rules(e, e->scratch2, c->in_rules, c->n_in, cs.object_type, x->mv.object_type,
                     &v, &h) != 0)
@@ -618,7 +631,10 @@ static int in_contributions(mvs_engine *e, mv_eval *x, bool *survive)
       if (h.in_scope[j])
         vrc = contribs_from_rule(e, &v, h.r[j], x->new_link == cs.id, 0, x->delta_cs != 0,
                                  &x->cb);
-    view_free(&v);
+    if (own)
+      *x->from_v = v; /* the caller's, with what evaluating it cached */
+    else
+      view_free(&v);
     if (vrc != 0)
       goto out;
   }
@@ -787,6 +803,12 @@ out:
  * keeps the object alive); merge by precedence; compare and write; store and queue. */
 int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs, sync_work *w)
 {
+  return in_mv(e, mv_id, new_link, delta_cs, NULL, NULL, w);
+}
+
+static int in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
+                 const cs_row *from_cs, obj_view *from_v, sync_work *w)
+{
   mv_eval x;
   bool survive;
   int rc;
@@ -802,6 +824,8 @@ int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
     return 0;
   x.new_link = new_link;
   x.delta_cs = delta_cs;
+  x.from_cs = from_cs;
+  x.from_v = from_v;
   attrset_init(&x.cur, e->scratch2);
   attrset_init(&x.now, e->scratch2);
   rc = -1;
