@@ -117,7 +117,7 @@ static int lean_begin(export_ctx *x, const fingerprint *fp, uint64_t tail,
     free(err);
     return 0;
   }
-  if (w.fields != 8 || w.off != x->size || w.holds != fc_wanted_hash(c))
+  if (w.fields != 8 || w.off != x->size || !fc_holds_wanted(c, w.holds))
     return 0;
   if (!(c->index = fstate_new(c->shape, false)))
     return -2;

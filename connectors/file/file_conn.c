@@ -510,6 +510,11 @@ uint64_t fc_wanted_hash(const connector *c)
   return h;
 }
 
+bool fc_holds_wanted(const connector *c, uint64_t holds)
+{
+  return holds != 0 && holds == fc_wanted_hash(c);
+}
+
 int fc_lookup_dn(int (*lookup)(void *u, const char *dn, const char *anchor, conn_found *out),
                  void *u, const char *dn, buf *key, conn_found *f, bool *key_folded)
 {

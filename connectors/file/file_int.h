@@ -99,8 +99,11 @@ int fc_watermark_check(connector *c, const char *wm, const fingerprint *fp, fc_w
 
 /* Whether the connector delivers objects of this type (its object_types_csv; none: all). */
 bool fc_want_type(const connector *c, const char *type);
-/* The types delivered, as a watermark's HOLDS remembers them (never 0). */
+/* The types delivered, as a watermark's HOLDS remembers them (never 0; 0 when out of
+ * memory, which no watermark's HOLDS matches: fc_holds_wanted). */
 uint64_t fc_wanted_hash(const connector *c);
+/* Whether a watermark's HOLDS says every live entry was of a type the connector delivers. */
+bool fc_holds_wanted(const connector *c, uint64_t holds);
 /* Ask the engine (a conn_sink.lookup) for the entry at dn: as written, then by its key when
  * that folds differently (the engine compares case-folded text, the connector DN keys).
  * key: scratch, left holding dn's key; *key_folded: whether that key is in folded form (so a

@@ -508,7 +508,7 @@ static int import_fast(import_ctx *x, const fingerprint *fp, const fc_watermark 
   bool delivering = false;
   int rc, at;
 
-  x->all_wanted = w->fields == 8 && w->holds == fc_wanted_hash(c);
+  x->all_wanted = w->fields == 8 && fc_holds_wanted(c, w->holds);
   x->dns_folded = w->fields == 8 && w->dns_folded;
   x->engine_proves = x->all_wanted && x->dns_folded;
   if (w->fields == 8)
@@ -629,7 +629,7 @@ int fc_import(connector *c, conn_import_mode mode, const char *watermark, const 
      * delta read everything and delivered the window, and trusting it is what that did. */
     rc = import_all(&x, &fp,
                     mode == CONN_IMPORT_FULL || w.fields == 5 ||
-                        (w.fields == 8 && w.holds == fc_wanted_hash(c)),
+                        (w.fields == 8 && fc_holds_wanted(c, w.holds)),
                     &lines);
   if (rc != CONN_OK)
     goto out;
