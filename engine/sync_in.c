@@ -601,10 +601,8 @@ static int in_contributions(mvs_engine *e, mv_eval *x, bool *survive)
     obj_view v;
     rule_hits h;
     conn_info *c;
-    bool noflow = false;
+    bool noflow = false, own = x->from_cs && x->from_cs->id == joined.ids[i];
     int vrc = 0;
-
-    bool own = x->from_cs && x->from_cs->id == joined.ids[i];
 
     if (own)
       cs = *x->from_cs;
