@@ -358,6 +358,31 @@ int attr_value_cmp(mvs_value a, mvs_value b)
 
 bool attr_value_same(mvs_value a, mvs_value b) { return attr_value_cmp(a, b) == 0; }
 
+void attrset_changes(const attrset *before, const attrset *after,
+                     void (*fn)(void *u, const attr_entry *a, const attr_entry *b), void *u)
+{
+  size_t i = 0, j = 0;
+  while (i < before->n || j < after->n) {
+    const attr_entry *a = i < before->n ? &before->items[i] : NULL;
+    const attr_entry *b = j < after->n ? &after->items[j] : NULL;
+    int c = !a ? 1 : !b ? -1 : strcasecmp(a->name, b->name);
+    if (c != 0 || !attr_value_same(a->value, b->value))
+      fn(u, c <= 0 ? a : NULL, c >= 0 ? b : NULL);
+    i += c <= 0;
+    j += c >= 0;
+  }
+}
+
+uint64_t attr_name_bit(const char *name)
+{
+  uint64_t h = 1469598103934665603ULL;
+  for (; *name; name++) {
+    unsigned char ch = (unsigned char)*name;
+    h = (h ^ (ch >= 'A' && ch <= 'Z' ? ch + 32 : ch)) * 1099511628211ULL;
+  }
+  return (uint64_t)1 << (h % 64);
+}
+
 bool attr_value_same_set(mvs_value a, mvs_value b)
 {
   size_t i, j, na = mvs_count(a), nb = mvs_count(b);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "schema/buf.h"
 #include "schema/value.h"
@@ -57,6 +58,14 @@ bool attr_value_same(mvs_value a, mvs_value b);
 bool attr_value_same_set(mvs_value a, mvs_value b);
 /* Total order used to sort values for output: by type, then bytes / number. */
 int attr_value_cmp(mvs_value a, mvs_value b);
+
+/* Each attribute present in one set only, or with another value, in name order:
+ * fn(u, entry before or NULL, entry after or NULL). */
+void attrset_changes(const attrset *before, const attrset *after,
+                     void (*fn)(void *u, const attr_entry *a, const attr_entry *b), void *u);
+/* An attribute name's bit in a set of names hashed to 64 bits (cs_row.changed_attrs): FNV-1a
+ * of the name in ASCII lower case (names are case-insensitive, as attrset_get), modulo 64. */
+uint64_t attr_name_bit(const char *name);
 
 /* Lower-case fold of a value's text form (join keys, DN matching); appended to out. */
 int attr_fold(mvs_value v, buf *out);

@@ -285,22 +285,20 @@ static int apply_attrs(import_ctx *ic, const conn_object *o, attrset *set, ref_v
   return 0;
 }
 
-/* Dry runs: the attribute changes of one imported object (references are added by
- * add_ref / remove_ref as they happen). */
-static void diff_attrs(import_ctx *ic, const attrset *before, const attrset *after)
+/* Dry runs: an attribute change of one imported object (references are added by add_ref /
+ * remove_ref as they happen). */
+static void diff_attr(void *u, const attr_entry *a, const attr_entry *b)
 {
-  size_t i = 0, j = 0;
-  while (i < before->n || j < after->n) {
-    const attr_entry *a = i < before->n ? &before->items[i] : NULL;
-    const attr_entry *b = j < after->n ? &after->items[j] : NULL;
-    int c = !a ? 1 : !b ? -1 : strcasecmp(a->name, b->name);
-    bool ref = (c <= 0 && (a->flags & ATTR_REF)) || (c >= 0 && (b->flags & ATTR_REF));
-    if (!ref && (c != 0 || !attr_value_same(a->value, b->value)))
-      diff_change_add(ic->e, ic->d, c <= 0 ? a->name : b->name, c <= 0 ? a->value : mvs_null(),
-                      c >= 0 ? b->value : mvs_null(), NULL);
-    i += c <= 0;
-    j += c >= 0;
-  }
+  import_ctx *ic = u;
+  if (!((a && (a->flags & ATTR_REF)) || (b && (b->flags & ATTR_REF))))
+    diff_change_add(ic->e, ic->d, a ? a->name : b->name, a ? a->value : mvs_null(),
+                    b ? b->value : mvs_null(), NULL);
+}
+
+/* The attributes an import changed (cs_row.changed_attrs). */
+static void note_changed_attr(void *u, const attr_entry *a, const attr_entry *b)
+{
+  *(uint64_t *)u |= attr_name_bit(a ? a->name : b->name);
 }
 
 /* One object of the import stream being written to the connector space. */
@@ -373,6 +371,12 @@ static int import_row(import_ctx *ic, import_obj *x)
   row->id = old->id;
   /* Other objects' exports name it by DN: the sync re-evaluates them. */
   row->renamed = old->renamed || (row->dn && old->dn && strcmp(old->dn, row->dn) != 0);
+  /* Changed since the last sync: what earlier imports changed and what this one does (the
+   * reference rows add theirs as they are written, import_refs). */
+  row->changed_attrs = old->changed_attrs;
+  attrset_changes(&x->old_set, &x->set, note_changed_attr, &row->changed_attrs);
+  if (row->dn && (!old->dn || strcmp(old->dn, row->dn) != 0))
+    row->changed_attrs |= attr_name_bit("dn");
   x->changed = old->attrs_len != row->attrs_len ||
                memcmp(old->attrs, row->attrs, row->attrs_len) != 0 || !old->present ||
                (old->anchor == NULL) != (row->anchor == NULL) ||
@@ -386,6 +390,15 @@ static int import_row(import_ctx *ic, import_obj *x)
                           ? IMPORT_DELETE_ADD
                           : IMPORT_UPDATE;
   return 0;
+}
+
+/* Reference rows of attr changed (changed: whether they did). */
+static void refs_changed(import_obj *x, const char *attr, bool changed)
+{
+  if (!changed)
+    return;
+  x->changed = true;
+  x->row.changed_attrs |= attr_name_bit(attr);
 }
 
 /* Reference rows: whole attributes replaced, value-level deltas applied, and the reference
@@ -404,14 +417,16 @@ static int import_refs(import_ctx *ic, import_obj *x)
   for (i = 0; i < x->ref_attrs.n; i++) {
     const char *attr = x->ref_attrs.items[i].name;
     size_t s, n;
+    bool changed = false;
     if (!x->ref_attrs.items[i].replace)
       continue;
     for (s = 0; s < rep->n && strcmp(rep->items[s].attr, attr) != 0; s++)
       ;
     for (n = 0; s + n < rep->n && strcmp(rep->items[s + n].attr, attr) == 0; n++)
       ;
-    if (write_refs(ic, id, attr, rep->items + s, n, &x->changed) != 0)
+    if (write_refs(ic, id, attr, rep->items + s, n, &changed) != 0)
       return -1;
+    refs_changed(x, attr, changed);
   }
   for (j = 0; j < x->refs[CONN_ATTR_ADD].n; j++) {
     ref_val *r = &x->refs[CONN_ATTR_ADD].items[j];
@@ -419,7 +434,7 @@ static int import_refs(import_ctx *ic, import_obj *x)
       continue;
     if (q != STORE_NOTFOUND || add_ref(ic, id, r->attr, r) != 0)
       return -1;
-    x->changed = true;
+    refs_changed(x, r->attr, true);
   }
   for (j = 0; j < x->refs[CONN_ATTR_DELETE].n; j++) {
     ref_val *r = &x->refs[CONN_ATTR_DELETE].items[j];
@@ -427,14 +442,17 @@ static int import_refs(import_ctx *ic, import_obj *x)
       continue;
     if (q != STORE_OK || remove_ref(ic, id, r->attr, r->norm, target) != 0)
       return -1;
-    x->changed = true;
+    refs_changed(x, r->attr, true);
   }
   if (x->found && x->o->change != CONN_OBJ_UPDATE)
     for (i = 0; i < x->old_set.n; i++) {
       const attr_entry *a = &x->old_set.items[i];
-      if ((a->flags & ATTR_REF) && !attrset_get(&x->set, a->name, strlen(a->name)) &&
-          write_refs(ic, id, a->name, NULL, 0, &x->changed) != 0)
-        return -1;
+      bool changed = false;
+      if ((a->flags & ATTR_REF) && !attrset_get(&x->set, a->name, strlen(a->name))) {
+        if (write_refs(ic, id, a->name, NULL, 0, &changed) != 0)
+          return -1;
+        refs_changed(x, a->name, changed);
+      }
     }
   return 0;
 }
@@ -524,7 +542,7 @@ static int import_object(import_ctx *ic, const conn_object *o)
     const char *label = x.found && x.old.dn ? x.old.dn : o->dn ? o->dn : o->anchor;
     ic->d = diff_add(e, "import", ic->c->rc->name, label, x.found ? "update" : "add",
                      x.found && o->dn && x.old.dn && strcmp(o->dn, x.old.dn) != 0 ? o->dn : NULL);
-    diff_attrs(ic, &x.old_set, &x.set);
+    attrset_changes(&x.old_set, &x.set, diff_attr, ic);
   }
   if (import_row(ic, &x) != 0 || import_refs(ic, &x) != 0 || import_settle(ic, &x) != 0)
     goto out;

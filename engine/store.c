@@ -68,7 +68,7 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_CONN_LIST] = "SELECT id FROM connector ORDER BY name",
 #define CS_COLS "id, connector, mv_id, anchor, dn, object_type, link_rule, error, attrs, " \
                 "import_state, present, link_type, link_out, provisioned, renamed, linked_at, " \
-                "projected"
+                "projected, changed_attrs"
   [Q_CS_GET] = "SELECT " CS_COLS " FROM cs_object WHERE id = ?1",
   [Q_CS_BY_ANCHOR] = "SELECT " CS_COLS " FROM cs_object WHERE connector = ?1 AND anchor = ?2",
   [Q_CS_BY_DN] = "SELECT " CS_COLS " FROM cs_object WHERE connector = ?1 AND dn_key = ?2 "
@@ -81,9 +81,11 @@ static const char *const stmt_sql[Q_COUNT] = {
                   "?14, CASE WHEN ?2 IS NOT NULL THEN " NOW " END)",
   [Q_CS_UPDATE_IMPORT] = "UPDATE cs_object SET anchor = ?2, dn = ?3, dn_key = ?4, "
                          "object_type = ?5, attrs = ?6, import_state = ?7, present = ?8, "
-                         "renamed = ?9 WHERE id = ?1",
-  /* A synced object (state 0) is no longer "renamed since the last sync". */
-  [Q_CS_SET_STATE] = "UPDATE cs_object SET import_state = ?2, renamed = renamed AND ?2 <> 0 "
+                         "renamed = ?9, changed_attrs = ?10 WHERE id = ?1",
+  /* A synced object (state 0) is no longer "renamed since the last sync", and has no
+   * attribute changed since. */
+  [Q_CS_SET_STATE] = "UPDATE cs_object SET import_state = ?2, renamed = renamed AND ?2 <> 0, "
+                     "changed_attrs = CASE WHEN ?2 = 0 THEN 0 ELSE changed_attrs END "
                      "WHERE id = ?1",
   /* linked_at and projected belong to the join itself: kept while the metaverse object
    * stays the same (a rule taking over an existing join does not make it new). */
@@ -97,7 +99,7 @@ static const char *const stmt_sql[Q_COUNT] = {
                     "link_out = 0, provisioned = 0, "
                     "linked_at = CASE WHEN mv_id IS ?2 THEN linked_at ELSE " NOW " END, "
                     "projected = ?5 OR (projected AND mv_id IS ?2), import_state = 0, "
-                    "renamed = renamed AND import_state = 0 WHERE id = ?1",
+                    "renamed = renamed AND import_state = 0, changed_attrs = 0 WHERE id = ?1",
   /* An error seen again keeps its first sighting; a new message starts a new one.  A
    * clear (?2 NULL) clears only an error of its own side (?5: outbound), and writes
    * nothing for an object without one (every object, every sync). */
@@ -107,7 +109,9 @@ static const char *const stmt_sql[Q_COUNT] = {
                      "error_last = CASE WHEN ?2 IS NULL THEN NULL ELSE " NOW " END, "
                      "error_outbound = ?5 WHERE id = ?1 AND (?2 IS NOT NULL OR "
                      "(error IS NOT NULL AND error_outbound = ?5))",
-  [Q_CS_SET_DN] = "UPDATE cs_object SET dn = ?2, dn_key = ?3 WHERE id = ?1",
+  /* A DN the sync gives the object (a rename staged): its attributes are no longer what
+   * the join-key rows were written from, as far as anyone knows. */
+  [Q_CS_SET_DN] = "UPDATE cs_object SET dn = ?2, dn_key = ?3, changed_attrs = -1 WHERE id = ?1",
   [Q_CS_SET_ANCHOR] = "UPDATE cs_object SET anchor = ?2 WHERE id = ?1",
   [Q_CS_DELETE] = "DELETE FROM cs_object WHERE id = ?1",
   /* Without INDEXED BY the planner prefers a scan in id order to a sort: a delta sync of
@@ -989,6 +993,7 @@ static int row_cs(sqlite3_stmt *s, const rd *c)
   r->renamed = sqlite3_column_int(s, 14);
   r->linked_at = col_text(s, 15, c->a);
   r->projected = sqlite3_column_int(s, 16);
+  r->changed_attrs = (uint64_t)sqlite3_column_int64(s, 17);
   return !r->object_type;
 }
 
@@ -1029,7 +1034,7 @@ int store_cs_update_import(store *st, const cs_row *r, const char *dn_key)
   return exec_stmt(STMT(st, Q_CS_UPDATE_IMPORT, P_I(r->id), P_T(r->anchor), P_T(r->dn),
                         P_T(dn_key), P_T(r->object_type),
                         P_B(r->attrs ? r->attrs : "", r->attrs_len), P_I(r->import_state),
-                        P_I(r->present), P_I(r->renamed)));
+                        P_I(r->present), P_I(r->renamed), P_I((int64_t)r->changed_attrs)));
 }
 
 int store_cs_set_state(store *st, int64_t id, int import_state)

@@ -83,6 +83,8 @@ typedef struct cs_row {
   int renamed;                    /* the import changed its DN since the last sync */
   const char *linked_at;          /* when it joined mv_id (UTC, ISO 8601); NULL: unknown */
   int projected;                  /* it joined by projecting mv_id (an inbound rule) */
+  uint64_t changed_attrs;         /* attr_name_bit of each attribute the imports changed
+                                   * since the last sync took it; every bit: not known */
 } cs_row;
 
 int store_cs_get(store *st, int64_t id, mvs_arena *a, cs_row *row);
@@ -94,7 +96,8 @@ int store_cs_live_by_dn(store *st, int64_t connector, const char *dn_key, mvs_ar
                         cs_row *row);
 /* Insert row (id ignored); sets row->id. */
 int store_cs_insert(store *st, cs_row *row, const char *dn_key);
-/* Write the imported part: anchor, dn, type, attrs, import state, present, renamed. */
+/* Write the imported part: anchor, dn, type, attrs, import state, present, renamed,
+ * changed_attrs. */
 int store_cs_update_import(store *st, const cs_row *row, const char *dn_key);
 int store_cs_set_state(store *st, int64_t id, int import_state);
 int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rule, int link_type,

@@ -205,6 +205,20 @@ static int refresh_cs_keys(mvs_engine *e, conn_info *c, obj_view *v)
   return rc;
 }
 
+/* May the import have changed the object's join-key values?  An update says which
+ * attributes its imports changed (cs_row.changed_attrs); an add or a type change writes
+ * them all. */
+static bool keys_may_differ(const conn_info *c, const cs_row *cs)
+{
+  size_t i;
+  if (cs->import_state != IMPORT_UPDATE)
+    return true;
+  for (i = 0; i < c->n_key_attrs; i++)
+    if (cs->changed_attrs & attr_name_bit(c->key_attrs[i]))
+      return true;
+  return false;
+}
+
 /* The object's inbound error (msg NULL: none), with the rule it concerns.  Clearing an
  * object that had none when its evaluation began is no write (every object of a clean sync). */
 static void set_error(mvs_engine *e, const cs_row *cs, conn_info *c, const char *msg,
@@ -420,7 +434,8 @@ static int in_queue_touched(mvs_engine *e, cs_eval *x, sync_work *w)
   if (cs->import_state != IMPORT_NONE && !x->new_link &&
       store_cs_set_state(e->st, cs->id, IMPORT_NONE) != STORE_OK)
     return -1;
-  if ((cs->import_state != IMPORT_NONE || e->rebuild_keys) && refresh_cs_keys(e, c, &x->v) != 0)
+  if ((e->rebuild_keys || (cs->import_state != IMPORT_NONE && keys_may_differ(c, cs))) &&
+      refresh_cs_keys(e, c, &x->v) != 0)
     return -1;
   /* New imported values of a joined object change what its exports to this connector
    * must be (they are compared with them); a new DN changes the exports of the objects

@@ -242,3 +242,12 @@ CREATE TABLE schedule_override (
   full_sync   INTEGER NOT NULL DEFAULT 0,
   since       TEXT NOT NULL
 );
+
+-- migration 5
+
+-- Which attributes the imports since the object was last synced changed: a set of attribute
+-- names hashed to 64 bits (attr_name_bit, engine/attrset.c); 0 once a sync has taken the
+-- object, -1 (every bit) when not known.  A delta sync rewrites an updated object's join-key
+-- rows only when a key attribute's bit is set, instead of reading the rows to compare
+-- (docs/internals/sync.md, "Join keys").
+ALTER TABLE cs_object ADD COLUMN changed_attrs INTEGER NOT NULL DEFAULT -1;
