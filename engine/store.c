@@ -617,6 +617,15 @@ void id_list_free(id_list *l)
 
 /* ---- open and migrate ---- */
 
+void store_set_cache(store *st, int kib)
+{
+  char pragma[64];   /* a PRAGMA takes no bound parameter; kib is the caller's constant */
+  snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d", kib);
+  /* Only a size: on an open handle it cannot fail but for memory, which the next statement
+   * reports. */
+  sqlite3_exec(st->db, pragma, NULL, NULL, NULL);
+}
+
 int store_schema_version(void)
 {
   const char *p = mvs_store_sql;
@@ -770,13 +779,15 @@ int store_open(const char *path, bool create, store **out, char **err)
     goto fail_quiet;
   }
   /* WAL: readers never block the writer; synchronous=NORMAL is durable per transaction in
-   * WAL mode up to the last checkpoint, and a crash never corrupts the file. */
+   * WAL mode up to the last checkpoint, and a crash never corrupts the file.  The page
+   * cache: STORE_CACHE_KIB until a step sets another (store_set_cache). */
   if (sqlite3_exec(st->db,
                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                   "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; "
+                   "PRAGMA temp_store=MEMORY; "
                    "PRAGMA foreign_keys=OFF;",
                    NULL, NULL, &zerr) != SQLITE_OK)
     goto fail;
+  store_set_cache(st, STORE_CACHE_KIB);
   if (version < store_schema_version() && migrate(st->db, version, err) != 0)
     goto fail_quiet;
   if (sqlite3_exec(st->db, "CREATE TEMP TABLE import_seen(id INTEGER PRIMARY KEY)", NULL,

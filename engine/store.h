@@ -31,6 +31,12 @@ enum { PE_PENDING = 0, PE_SENT = 1 };
 int store_open(const char *path, bool create, store **out, char **err);
 /* Close, releasing the writer lock if held. */
 void store_close(store *st);
+/* The page cache, in KiB.  STORE_CACHE_KIB from store_open: imports and exports look
+ * objects up all over the connector space's indexes, and a cache this size keeps much of
+ * them.  A sync touches each object's pages once and uses SYNC_CACHE_KIB (sync.c): fresh
+ * cache memory costs more to fault in than re-reading a page (docs/internals/store.md). */
+#define STORE_CACHE_KIB 65536
+void store_set_cache(store *st, int kib);
 /* The writer lock (docs/internals/store.md): one process runs against a store at a time;
  * readers never take it.  An flock on PATH.lock, so it dies with its holder (even
  * kill -9); the file holds the holder's pid and start time for the message.  wait_ms: 0

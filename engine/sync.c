@@ -15,6 +15,11 @@
 
 #define PAGE 512
 #define MAX_ROUNDS 64
+/* The page cache while a sync runs (store_set_cache).  A sync evaluates one object at a
+ * time and reuses its pages within it; a delta sync's changed objects lie all over the
+ * store.  At 1M users per directory, 10,000 changes took 30 % longer with 64 MiB than with
+ * 16 (every page touched was fresh memory to fault in), a full sync the same. */
+#define SYNC_CACHE_KIB 16384
 
 /* Take a work list (sorted, unique), leaving an empty one to collect the next round. */
 static id_list take(id_list *l)
@@ -149,6 +154,7 @@ int sync_run(mvs_engine *e, bool full)
 
   memset(&w, 0, sizeof w);
   buf_init(&sig, 0);
+  store_set_cache(e->st, SYNC_CACHE_KIB);
   if (key_signature(e, &sig) != 0 || store_meta_get(e->st, "key_attrs", &old_sig) != STORE_OK)
     goto out;
   e->rebuild_keys = !old_sig || strcmp(old_sig, sig.p) != 0;
@@ -221,6 +227,7 @@ int sync_run(mvs_engine *e, bool full)
     goto out;
   rc = 0;
 out:
+  store_set_cache(e->st, STORE_CACHE_KIB);
   e->rebuild_keys = false;
   e->full_sync = false;
   free(old_sig);
