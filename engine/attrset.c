@@ -373,11 +373,12 @@ void attrset_changes(const attrset *before, const attrset *after,
   }
 }
 
-uint64_t attr_name_bit(const char *name)
+uint64_t attr_name_bit(const char *name, size_t n)
 {
   uint64_t h = 1469598103934665603ULL;
-  for (; *name; name++) {
-    unsigned char ch = (unsigned char)*name;
+  size_t i;
+  for (i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)name[i];
     h = (h ^ (ch >= 'A' && ch <= 'Z' ? ch + 32 : ch)) * 1099511628211ULL;
   }
   return (uint64_t)1 << (h % 64);

@@ -63,9 +63,10 @@ int attr_value_cmp(mvs_value a, mvs_value b);
  * fn(u, entry before or NULL, entry after or NULL). */
 void attrset_changes(const attrset *before, const attrset *after,
                      void (*fn)(void *u, const attr_entry *a, const attr_entry *b), void *u);
-/* An attribute name's bit in a set of names hashed to 64 bits (cs_row.changed_attrs): FNV-1a
- * of the name in ASCII lower case (names are case-insensitive, as attrset_get), modulo 64. */
-uint64_t attr_name_bit(const char *name);
+/* An attribute name's (n bytes) bit in a set of names hashed to 64 bits
+ * (cs_row.changed_attrs): FNV-1a of the name in ASCII lower case (names are
+ * case-insensitive, as attrset_get), modulo 64. */
+uint64_t attr_name_bit(const char *name, size_t n);
 
 /* Lower-case fold of a value's text form (join keys, DN matching); appended to out. */
 int attr_fold(mvs_value v, buf *out);

@@ -28,6 +28,8 @@ typedef struct conn_info {
   size_t n_out, cap_out;
   const char **key_attrs;   /* connector-space attributes join conditions use */
   size_t n_key_attrs, cap_key_attrs;
+  uint64_t out_target_bits; /* attr_name_bit of the attributes its outbound rules write, and
+                             * of dn */
   char **member_groups;     /* group DNs (folded) its inbound ISMEMBEROF scopes name */
   size_t n_member_groups, cap_member_groups;
   /* Safety guards (docs/safety.md): destructive exports per run (count, and percent of
@@ -51,6 +53,9 @@ struct mvs_engine {
   size_t n_conns;
   const char **mv_key_attrs;  /* metaverse attributes inbound join conditions use */
   size_t n_mv_key_attrs, cap_mv_key_attrs;
+  uint64_t out_read_bits;     /* attr_name_bit of the metaverse attributes outbound rules
+                               * read (scopes, join conditions, flows); every bit when one
+                               * cannot tell */
   char ruleset_hash[65];
 
   /* run context */

@@ -298,7 +298,8 @@ static void diff_attr(void *u, const attr_entry *a, const attr_entry *b)
 /* The attributes an import changed (cs_row.changed_attrs). */
 static void note_changed_attr(void *u, const attr_entry *a, const attr_entry *b)
 {
-  *(uint64_t *)u |= attr_name_bit(a ? a->name : b->name);
+  const char *name = a ? a->name : b->name;
+  *(uint64_t *)u |= attr_name_bit(name, strlen(name));
 }
 
 /* One object of the import stream being written to the connector space. */
@@ -376,7 +377,7 @@ static int import_row(import_ctx *ic, import_obj *x)
   row->changed_attrs = old->changed_attrs;
   attrset_changes(&x->old_set, &x->set, note_changed_attr, &row->changed_attrs);
   if (row->dn && (!old->dn || strcmp(old->dn, row->dn) != 0))
-    row->changed_attrs |= attr_name_bit("dn");
+    row->changed_attrs |= attr_name_bit("dn", 2);
   x->changed = old->attrs_len != row->attrs_len ||
                memcmp(old->attrs, row->attrs, row->attrs_len) != 0 || !old->present ||
                (old->anchor == NULL) != (row->anchor == NULL) ||
@@ -398,7 +399,7 @@ static void refs_changed(import_obj *x, const char *attr, bool changed)
   if (!changed)
     return;
   x->changed = true;
-  x->row.changed_attrs |= attr_name_bit(attr);
+  x->row.changed_attrs |= attr_name_bit(attr, strlen(attr));
 }
 
 /* Reference rows: whole attributes replaced, value-level deltas applied, and the reference

@@ -108,6 +108,38 @@ static int add_member_groups(conn_info *c, const rule *r)
   return 0;
 }
 
+static void out_read_bit(void *u, const char *name, size_t n)
+{
+  *(uint64_t *)u |= attr_name_bit(name, n);
+}
+
+/* What an outbound rule reads of a metaverse object (e->out_read_bits) and writes to its
+ * connector (c->out_target_bits): a delta sync evaluates a metaverse object outbound only
+ * when a change can reach an export (sync_in.c). */
+static void note_outbound(mvs_engine *e, conn_info *c, const rule *r)
+{
+  size_t g, k;
+  c->out_target_bits |= attr_name_bit("dn", 2);
+  for (g = 0; g < r->n_scope; g++)
+    for (k = 0; k < r->scope[g].n_clauses; k++)
+      out_read_bit(&e->out_read_bits, r->scope[g].clauses[k].attr,
+                   strlen(r->scope[g].clauses[k].attr));
+  for (g = 0; g < r->n_join; g++)
+    for (k = 0; k < r->join[g].n_conditions; k++)
+      out_read_bit(&e->out_read_bits, r->join[g].conditions[k].mv_attr,
+                   strlen(r->join[g].conditions[k].mv_attr));
+  for (k = 0; k < r->n_flows; k++) {
+    const rule_flow *f = &r->flows[k];
+    c->out_target_bits |= attr_name_bit(f->target, strlen(f->target));
+    if (f->type == RULE_FLOW_DIRECT && f->source)
+      out_read_bit(&e->out_read_bits, f->source, strlen(f->source));
+    else if (f->type == RULE_FLOW_EXPRESSION && f->expr)
+      expr_attrs(f->expr, out_read_bit, &e->out_read_bits);
+    else if (f->type == RULE_FLOW_EXPRESSION)
+      e->out_read_bits = ~(uint64_t)0;   /* an expression that did not compile */
+  }
+}
+
 static int compile(mvs_engine *e)
 {
   size_t i, j, k;
@@ -143,6 +175,8 @@ static int compile(mvs_engine *e)
       return ENGINE_SYSTEM;
     if (r->direction == RULE_INBOUND && add_member_groups(c, r) != 0)
       return ENGINE_SYSTEM;
+    if (r->direction == RULE_OUTBOUND)
+      note_outbound(e, c, r);
     /* SelectUniqueValue looks its candidates up in the target connector space: index the
      * flow's target like a join key (cs_key).  The canonical text names the function. */
     for (j = 0; r->direction == RULE_OUTBOUND && j < r->n_flows; j++) {

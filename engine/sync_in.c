@@ -214,9 +214,16 @@ static bool keys_may_differ(const conn_info *c, const cs_row *cs)
   if (cs->import_state != IMPORT_UPDATE)
     return true;
   for (i = 0; i < c->n_key_attrs; i++)
-    if (cs->changed_attrs & attr_name_bit(c->key_attrs[i]))
+    if (cs->changed_attrs & attr_name_bit(c->key_attrs[i], strlen(c->key_attrs[i])))
       return true;
   return false;
+}
+
+/* May the import have changed what its connector's outbound rules write (its exports are
+ * compared with its values)?  Only an update says which attributes it changed. */
+static bool targets_may_differ(const conn_info *c, const cs_row *cs)
+{
+  return cs->import_state != IMPORT_UPDATE || (cs->changed_attrs & c->out_target_bits);
 }
 
 /* The object's inbound error (msg NULL: none), with the rule it concerns.  Clearing an
@@ -440,7 +447,7 @@ static int in_queue_touched(mvs_engine *e, cs_eval *x, sync_work *w)
   /* New imported values of a joined object change what its exports to this connector
    * must be (they are compared with them); a new DN changes the exports of the objects
    * that reference it. */
-  if (cs->import_state != IMPORT_NONE && cs->mv_id && c->n_out &&
+  if (cs->import_state != IMPORT_NONE && cs->mv_id && c->n_out && targets_may_differ(c, cs) &&
       work_queue_out(w, cs->mv_id) != 0)
     return -1;
   /* Changed in the directory, joined as before: what its exports now stage may be drift. */
@@ -596,6 +603,8 @@ typedef struct mv_eval {
   merged_set ms;
   diff_entry *d;                /* its diff entry (dry runs, preview), or NULL */
   bool changed;                 /* attributes or reference rows changed */
+  uint64_t changed_bits;        /* attr_name_bit of each attribute that changed (of each
+                                 * reference attribute, whether or not its rows did) */
   bool keys_changed;            /* a join-key attribute changed */
   bool delta_changed;           /* value deltas changed reference rows */
 } mv_eval;
@@ -757,6 +766,8 @@ static int in_compare(mvs_engine *e, mv_eval *x, sync_work *w)
                 ((!a->src && !b->src) || (a->src && b->src && strcmp(a->src, b->src) == 0));
     /* Reference rows: every attribute that is (or was) a reference. */
     bool is_ref = (c <= 0 && (a->flags & ATTR_REF)) || (c >= 0 && (b->flags & ATTR_REF));
+    if (!same || is_ref)
+      x->changed_bits |= attr_name_bit(name, strlen(name));
     if (!same) {
       x->changed = true;
       if (mv_key_attr(e, name))
@@ -802,9 +813,11 @@ static int in_store_changes(mvs_engine *e, mv_eval *x, sync_work *w)
   if ((x->keys_changed || e->rebuild_keys) &&
       mv_write_keys(e, mv_id, &x->now, x->keys_changed, w) != 0)
     goto out;
-  /* Exports follow: in full, or only the reference values the deltas changed. */
-  if ((x->changed || x->new_link) ? work_queue_out(w, mv_id) != 0
-                                  : x->delta_changed && id_list_add(&w->mv_out_delta, mv_id) != 0)
+  /* Exports follow: in full — a new link, or a change of what an outbound rule reads — or
+   * only the reference values the deltas changed. */
+  if (x->new_link || (x->changed && (x->changed_bits & e->out_read_bits))
+          ? work_queue_out(w, mv_id) != 0
+          : x->delta_changed && id_list_add(&w->mv_out_delta, mv_id) != 0)
     goto out;
   rc = 0;
 out:

@@ -185,6 +185,13 @@ static void write_rules(const char *out)
 "  link provision\n  precedence 100\n  scope {\n    displayName STARTSWITH \"Cloud\"\n  }\n"
 "  flow \"CN=\" & [displayName] & \",OU=Groups,DC=contoso,DC=com\" -> dn\n"
 "  flow [mailNickname] -> sAMAccountName\n  flow [members] -> member\n}\n\n"
+/* Persons outbound (issue 17: a delta sync evaluates a metaverse object outbound only when a
+ * change reaches what an outbound rule reads): title is read by the scope, department by an
+ * expression, the other person attributes by none. */
+"rule \"Out to Entra - Department of non-managers\" {\n  direction outbound\n"
+"  connector \"entra\"\n  source person -> user\n  link join\n  precedence 100\n"
+"  scope {\n    title NOTEQUAL \"Manager\"\n  }\n"
+"  flow \"Dept \" & [department] -> department\n}\n\n"
 /* A collection (issue 6, seed 000): persons move in and out as their department and title
  * change, and its members are written to one provisioned AD group. */
 "collection \"IT staff\" {\n  source person\n  scope {\n    department EQUAL \"IT\"\n"
@@ -234,13 +241,17 @@ static void ad_change(dir *ad, FILE *f, int *next_emp)
   case 1:  /* delete */
     ad_delete(f, u);
     break;
-  case 2:  /* attribute change, possibly a scope change (Leavers) */
+  case 2:  /* attribute change, possibly a scope change (Leavers); half of them the
+            * department alone (an outbound expression reads it, no scope does) */
     u->dept = (int)rnd(4);
-    u->title = (int)rnd(4);
     fprintf(f, "dn: ");
     ad_dn(f, u);
-    fprintf(f, "\nchangetype: modify\nreplace: department\ndepartment: %s\n-\n"
-            "replace: title\ntitle: %s\n-\n\n", depts[u->dept], titles[u->title]);
+    fprintf(f, "\nchangetype: modify\nreplace: department\ndepartment: %s\n-\n", depts[u->dept]);
+    if (rnd(2)) {
+      u->title = (int)rnd(4);
+      fprintf(f, "replace: title\ntitle: %s\n-\n", titles[u->title]);
+    }
+    fprintf(f, "\n");
     break;
   case 3:  /* rename: the group's member value follows, as AD's does */
     fprintf(f, "dn: ");
