@@ -370,6 +370,7 @@ struct store {
   sqlite3_stmt *stmt[Q_COUNT];
   char *path;
   int lock_fd;          /* the writer lock's file, -1 when not held */
+  int64_t unlinks;      /* links this handle removed (store_cs_set_link to no object) */
 };
 
 /* ---- helpers ---- */
@@ -1056,6 +1057,8 @@ int store_cs_set_state(store *st, int64_t id, int import_state)
 int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rule, int link_type,
                       int link_out, int provisioned)
 {
+  if (!mv_id)
+    st->unlinks++;
   return exec_stmt(STMT(st, Q_CS_SET_LINK, P_I(id), P_ID(mv_id), P_T(mv_id ? link_rule : NULL),
                         P_I(mv_id ? link_type : 0), P_I(mv_id ? link_out : 0),
                         P_I(provisioned)));
@@ -1092,6 +1095,8 @@ int store_cs_delete(store *st, int64_t id)
                                        Q_INFLIGHT_CLEAR, Q_CS_DELETE};
   return exec_on_id_all(st, steps, sizeof steps / sizeof steps[0], id);
 }
+
+int64_t store_cs_unlinks(const store *st) { return st->unlinks; }
 
 int store_cs_pending(store *st, id_list *out) { return exec_ids(S(st, Q_CS_PENDING), out); }
 

@@ -108,6 +108,9 @@ int store_cs_update_import(store *st, const cs_row *row, const char *dn_key);
 int store_cs_set_state(store *st, int64_t id, int import_state);
 int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rule, int link_type,
                       int link_out, int provisioned);
+/* How many links this handle has removed (store_cs_set_link with mv_id 0): a caller that
+ * compares two counts knows no joined object became a disconnector in between. */
+int64_t store_cs_unlinks(const store *st);
 /* Joined inbound to mv_id (projected: the join created it, for lineage), its import taken
  * (import state none): store_cs_set_link, store_cs_set_state(IMPORT_NONE) in one write. */
 int store_cs_set_join(store *st, int64_t id, int64_t mv_id, const char *link_rule, int link_type,

@@ -95,6 +95,32 @@ static int out_round(mvs_engine *e, sync_work *w)
   return rc;
 }
 
+/* Inbound round: the joined objects and deletes, then the disconnectors.  The second pass
+ * reads only the objects the first left to it, unless a link was removed meanwhile (an
+ * object the first pass evaluated may then be a disconnector now). */
+static int in_round(mvs_engine *e, sync_work *w)
+{
+  id_list batch = take(&w->cs), left = {0};
+  const id_list *second;
+  int64_t unlinks = store_cs_unlinks(e->st);
+  size_t i;
+  int rc = 0;
+
+  for (i = 0; i < batch.n && rc == 0; i++) {
+    bool other = false;
+    rc = next_object(e) ? -1 : sync_in_cs_pass(e, batch.ids[i], true, &other, w);
+    if (rc == 0 && other)
+      rc = id_list_add(&left, batch.ids[i]);
+  }
+  second = store_cs_unlinks(e->st) == unlinks ? &left : &batch;
+  engine_progress(e, (int64_t)(batch.n - second->n));
+  for (i = 0; i < second->n && rc == 0; i++)
+    rc = next_object(e) ? -1 : sync_in_cs(e, second->ids[i], false, w);
+  id_list_free(&batch);
+  id_list_free(&left);
+  return rc;
+}
+
 int sync_objects(mvs_engine *e, sync_work *w)
 {
   size_t round = 0, i;
@@ -110,12 +136,7 @@ int sync_objects(mvs_engine *e, sync_work *w)
     /* Inbound first, to the end (joins and projections may free disconnectors to join),
      * then outbound: exports see the settled metaverse. */
     if (w->cs.n) {
-      int pass;
-      batch = take(&w->cs);
-      for (pass = 0; pass < 2; pass++)
-        for (i = 0; i < batch.n && rc == 0; i++)
-          rc = next_object(e) ? -1 : sync_in_cs(e, batch.ids[i], pass == 0, w);
-      id_list_free(&batch);
+      rc = in_round(e, w);
       continue;
     }
     if (w->mv_in.n) {

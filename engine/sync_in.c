@@ -487,18 +487,27 @@ static int in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_c
  * project; queue what changed; recompute the metaverse object. */
 int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
 {
+  bool other;
+  return sync_in_cs_pass(e, cs_id, joined_pass, &other, w);
+}
+
+int sync_in_cs_pass(mvs_engine *e, int64_t cs_id, bool joined_pass, bool *other, sync_work *w)
+{
   cs_eval x;
   pe_row pe;
   int64_t delta_cs;
   int rc;
 
+  *other = false;
   mvs_arena_reset(e->scratch);
   diff_flush(e);   /* an object boundary: no diff entry is held here */
   e->flow_err.n = 0;
   if ((rc = store_cs_get(e->st, cs_id, e->scratch, &x.cs)) != STORE_OK)
     return rc == STORE_NOTFOUND ? 0 : -1;
-  if (joined_pass != (x.cs.mv_id != 0 || x.cs.import_state == IMPORT_DELETE))
-    return 0;   /* the other pass's object */
+  if (joined_pass != (x.cs.mv_id != 0 || x.cs.import_state == IMPORT_DELETE)) {
+    *other = true;
+    return 0;
+  }
   x.old_mv = x.cs.mv_id;
   x.new_link = 0;
   x.msg[0] = '\0';
