@@ -59,7 +59,8 @@ bool attr_value_same_set(mvs_value a, mvs_value b);
 /* Total order used to sort values for output: by type, then bytes / number. */
 int attr_value_cmp(mvs_value a, mvs_value b);
 
-/* Each attribute present in one set only, or with another value, in name order:
+/* Each attribute present in one set only, or with another value (flags are not compared),
+ * in name order:
  * fn(u, entry before or NULL, entry after or NULL). */
 void attrset_changes(const attrset *before, const attrset *after,
                      void (*fn)(void *u, const attr_entry *a, const attr_entry *b), void *u);

@@ -1058,7 +1058,7 @@ int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rul
                       int link_out, int provisioned)
 {
   if (!mv_id)
-    st->unlinks++;
+    st->unlinks++;   /* counted even when no row changes: a count too high only reads more */
   return exec_stmt(STMT(st, Q_CS_SET_LINK, P_I(id), P_ID(mv_id), P_T(mv_id ? link_rule : NULL),
                         P_I(mv_id ? link_type : 0), P_I(mv_id ? link_out : 0),
                         P_I(provisioned)));

@@ -108,14 +108,14 @@ static int in_round(mvs_engine *e, sync_work *w)
 
   for (i = 0; i < batch.n && rc == 0; i++) {
     bool other = false;
-    rc = next_object(e) ? -1 : sync_in_cs_pass(e, batch.ids[i], true, &other, w);
+    rc = next_object(e) ? -1 : sync_in_cs(e, batch.ids[i], true, &other, w);
     if (rc == 0 && other)
       rc = id_list_add(&left, batch.ids[i]);
   }
   second = store_cs_unlinks(e->st) == unlinks ? &left : &batch;
   engine_progress(e, (int64_t)(batch.n - second->n));
   for (i = 0; i < second->n && rc == 0; i++)
-    rc = next_object(e) ? -1 : sync_in_cs(e, second->ids[i], false, w);
+    rc = next_object(e) ? -1 : sync_in_cs(e, second->ids[i], false, NULL, w);
   id_list_free(&batch);
   id_list_free(&left);
   return rc;
@@ -209,7 +209,7 @@ int sync_run(mvs_engine *e, bool full)
         if (!page.n)
           break;
         for (i = 0; i < page.n; i++)
-          if (next_object(e) || sync_in_cs(e, page.ids[i], pass == 0, &w) != 0)
+          if (next_object(e) || sync_in_cs(e, page.ids[i], pass == 0, NULL, &w) != 0)
             goto out;
         after = page.ids[page.n - 1];
       }

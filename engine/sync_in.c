@@ -284,8 +284,10 @@ static int in_delete(mvs_engine *e, cs_eval *x, sync_work *w)
   int64_t old_mv = x->old_mv;
   if (e->diff)
     diff_add(e, "connector-space", x->c ? x->c->rc->name : "?", x->label, "delete", NULL);
+  /* Its metaverse object lost a link: its outbound rules may provision or join again. */
   if ((old_mv && (work_queue_referrers(e, x->cs.id, w) != 0 ||
                   work_queue_mv_key_matches(e, old_mv, w) != 0 ||
+                  work_queue_out(w, old_mv) != 0 ||
                   work_queue_out_referrers(e, old_mv, w) != 0)) ||
       queue_members(e, x->c, &x->cs, true, w) != 0 || store_cs_delete(e->st, x->cs.id) != STORE_OK)
     return -1;
@@ -469,7 +471,8 @@ static int in_queue_touched(mvs_engine *e, cs_eval *x, sync_work *w)
      * values the object has without this one (attribute recall, as Connect does it when
      * the disconnecting object is synced), or a delta sync joins them to keys a full sync
      * no longer finds. */
-    if (old_mv && (work_queue_out_referrers(e, old_mv, w) != 0 ||
+    if (old_mv && (work_queue_out(w, old_mv) != 0 ||   /* a lost link, as in_delete */
+                   work_queue_out_referrers(e, old_mv, w) != 0 ||
                    work_queue_mv_key_matches(e, old_mv, w) != 0 ||
                    sync_in_mv(e, old_mv, 0, 0, w) != 0))
       return -1;
@@ -485,27 +488,23 @@ static int in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_c
 
 /* The steps, in order: delete; scope; type change; keep or drop the join, or join or
  * project; queue what changed; recompute the metaverse object. */
-int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w)
-{
-  bool other;
-  return sync_in_cs_pass(e, cs_id, joined_pass, &other, w);
-}
-
-int sync_in_cs_pass(mvs_engine *e, int64_t cs_id, bool joined_pass, bool *other, sync_work *w)
+int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, bool *other, sync_work *w)
 {
   cs_eval x;
   pe_row pe;
   int64_t delta_cs;
   int rc;
 
-  *other = false;
+  if (other)
+    *other = false;
   mvs_arena_reset(e->scratch);
   diff_flush(e);   /* an object boundary: no diff entry is held here */
   e->flow_err.n = 0;
   if ((rc = store_cs_get(e->st, cs_id, e->scratch, &x.cs)) != STORE_OK)
     return rc == STORE_NOTFOUND ? 0 : -1;
   if (joined_pass != (x.cs.mv_id != 0 || x.cs.import_state == IMPORT_DELETE)) {
-    *other = true;
+    if (other)
+      *other = true;
     return 0;
   }
   x.old_mv = x.cs.mv_id;

@@ -16,10 +16,9 @@
  * recompute its metaverse object.  Two passes over a set of objects: joined_pass takes the
  * joined ones and deletes, the other pass the disconnectors (including those the first pass
  * disconnected), so who wins a contested join does not depend on which objects a sync
- * visits (delta ≡ full). */
-int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, sync_work *w);
-/* The same, saying whether the object was the other pass's (*other; not evaluated). */
-int sync_in_cs_pass(mvs_engine *e, int64_t cs_id, bool joined_pass, bool *other, sync_work *w);
+ * visits (delta ≡ full).  *other (when not NULL): the object was the other pass's, and
+ * was not evaluated. */
+int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, bool *other, sync_work *w);
 /* Recompute a metaverse object's attributes from every joined object; deletes it when
  * nothing keeps it alive.  new_link: a connector-space object joined just now (apply-once
  * flows from it apply), 0 for none.  delta_cs: the joined object whose import is being
