@@ -28,6 +28,7 @@ typedef struct conn_info {
   size_t n_out, cap_out;
   const char **key_attrs;   /* connector-space attributes join conditions use */
   size_t n_key_attrs, cap_key_attrs;
+  uint64_t key_bits;        /* attr_name_bit of each of key_attrs */
   uint64_t out_target_bits; /* attr_name_bit of the attributes its outbound rules write, and
                              * of dn */
   char **member_groups;     /* group DNs (folded) its inbound ISMEMBEROF scopes name */

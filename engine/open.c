@@ -61,6 +61,7 @@ out:
 /* The join-key attributes: of a connector's space, of the metaverse. */
 static int add_key_attr(conn_info *c, const char *name)
 {
+  c->key_bits |= attr_name_bit(name, strlen(name));
   return engine_name_add(&c->key_attrs, &c->n_key_attrs, &c->cap_key_attrs, name);
 }
 

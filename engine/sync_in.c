@@ -210,13 +210,7 @@ static int refresh_cs_keys(mvs_engine *e, conn_info *c, obj_view *v)
  * them all. */
 static bool keys_may_differ(const conn_info *c, const cs_row *cs)
 {
-  size_t i;
-  if (cs->import_state != IMPORT_UPDATE)
-    return true;
-  for (i = 0; i < c->n_key_attrs; i++)
-    if (cs->changed_attrs & attr_name_bit(c->key_attrs[i], strlen(c->key_attrs[i])))
-      return true;
-  return false;
+  return cs->import_state != IMPORT_UPDATE || (cs->changed_attrs & c->key_bits);
 }
 
 /* May the import have changed what its connector's outbound rules write (its exports are
