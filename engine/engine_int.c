@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "engine/engine_int.h"
+#include "engine/attrset.h"
 #include "schema/array.h"
 
 void engine_logf(mvs_engine *e, const char *fmt, ...)
@@ -87,6 +88,11 @@ conn_info *engine_conn(mvs_engine *e, const char *name)
     if (strcmp(e->conns[i].rc->name, name) == 0)
       return &e->conns[i];
   return NULL;
+}
+
+bool engine_keys_read_dn(const conn_info *c)
+{
+  return c && (c->key_bits & attr_name_bit("dn", 2)) != 0;
 }
 
 conn_info *engine_conn_by_id(mvs_engine *e, int64_t id)

@@ -172,7 +172,8 @@ static int record_result(mvs_engine *e, conn_info *c, const conn_export *x, int6
     e->res->updates++;
     buf_init(&key, BUF_CAP_DN);
     rc = text_fold(x->new_dn, strlen(x->new_dn), &key) == 0 &&
-                 store_cs_set_dn(e->st, cs_id, x->new_dn, key.p ? key.p : "") == STORE_OK
+                 store_cs_set_dn(e->st, cs_id, x->new_dn, key.p ? key.p : "",
+                                 engine_keys_read_dn(c)) == STORE_OK
              ? 0 : -1;
     buf_free(&key);
     if (rc != 0)

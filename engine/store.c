@@ -21,7 +21,8 @@ extern const char mvs_store_sql[];
 enum stmt_id {
   Q_META_GET, Q_META_SET,
   Q_CONN_FIND, Q_CONN_INSERT, Q_CONN_NAME, Q_WM_GET, Q_WM_SET, Q_CONN_LIST,
-  Q_CS_GET, Q_CS_BY_ANCHOR, Q_CS_BY_DN, Q_CS_LIVE_BY_DN, Q_CS_INSERT, Q_CS_UPDATE_IMPORT, Q_CS_SET_STATE,
+  Q_CS_GET, Q_CS_BY_ANCHOR, Q_CS_BY_DN, Q_CS_LIVE_BY_DN, Q_CS_INSERT, Q_CS_UPDATE_IMPORT, Q_PENDING_PUT,
+  Q_PENDING_SET_STATE, Q_PENDING_CLEAR, Q_PENDING_KEYS_STALE,
   Q_CS_SET_LINK, Q_CS_SET_ERROR, Q_CS_SET_DN, Q_CS_SET_ANCHOR, Q_CS_DELETE, Q_CS_PENDING,
   Q_CS_PAGE, Q_CS_PAGE_JOINED, Q_CS_JOINED, Q_CS_COUNT, Q_CS_COUNT_LIVE, Q_CS_BY_ANCHOR_ORDER,
   Q_SEEN_RESET, Q_SEEN_ADD, Q_CS_MARK_UNSEEN, Q_CS_UNSEEN,
@@ -66,40 +67,52 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_WM_GET] = "SELECT watermark FROM connector WHERE id = ?1",
   [Q_WM_SET] = "UPDATE connector SET watermark = ?2 WHERE id = ?1",
   [Q_CONN_LIST] = "SELECT id FROM connector ORDER BY name",
+/* An object with its pending import (cs_pending; none: state 0, not renamed, no change). */
 #define CS_COLS "id, connector, mv_id, anchor, dn, object_type, link_rule, error, attrs, " \
-                "import_state, present, link_type, link_out, provisioned, renamed, linked_at, " \
-                "projected, changed_attrs"
-  [Q_CS_GET] = "SELECT " CS_COLS " FROM cs_object WHERE id = ?1",
-  [Q_CS_BY_ANCHOR] = "SELECT " CS_COLS " FROM cs_object WHERE connector = ?1 AND anchor = ?2",
-  [Q_CS_BY_DN] = "SELECT " CS_COLS " FROM cs_object WHERE connector = ?1 AND dn_key = ?2 "
+                "coalesce(import_state, 0), present, link_type, link_out, provisioned, " \
+                "coalesce(renamed, 0), linked_at, projected, coalesce(changed_attrs, 0)"
+#define CS_FROM "cs_object LEFT JOIN cs_pending ON cs_pending.cs_id = cs_object.id"
+/* Deleted by an import (state 3) that no sync has taken yet. */
+#define IMPORT_DELETED "EXISTS (SELECT 1 FROM cs_pending p WHERE p.cs_id = cs_object.id " \
+                       "AND p.import_state = 3)"
+  [Q_CS_GET] = "SELECT " CS_COLS " FROM " CS_FROM " WHERE id = ?1",
+  [Q_CS_BY_ANCHOR] = "SELECT " CS_COLS " FROM " CS_FROM " WHERE connector = ?1 AND anchor = ?2",
+  [Q_CS_BY_DN] = "SELECT " CS_COLS " FROM " CS_FROM " WHERE connector = ?1 AND dn_key = ?2 "
                  "ORDER BY id LIMIT 1",
-  [Q_CS_LIVE_BY_DN] = "SELECT " CS_COLS " FROM cs_object WHERE connector = ?1 AND dn_key = ?2 "
-                      "AND present = 1 AND import_state <> 3 ORDER BY id LIMIT 1",
+  [Q_CS_LIVE_BY_DN] = "SELECT " CS_COLS " FROM " CS_FROM " WHERE connector = ?1 AND "
+                      "dn_key = ?2 AND present = 1 AND import_state IS NOT 3 ORDER BY id LIMIT 1",
   [Q_CS_INSERT] = "INSERT INTO cs_object(connector, mv_id, anchor, dn, object_type, link_rule, "
-                  "error, attrs, import_state, present, link_type, link_out, provisioned, dn_key, "
+                  "error, attrs, present, link_type, link_out, provisioned, dn_key, "
                   "linked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-                  "?14, CASE WHEN ?2 IS NOT NULL THEN " NOW " END)",
+                  "CASE WHEN ?2 IS NOT NULL THEN " NOW " END)",
   [Q_CS_UPDATE_IMPORT] = "UPDATE cs_object SET anchor = ?2, dn = ?3, dn_key = ?4, "
-                         "object_type = ?5, attrs = ?6, import_state = ?7, present = ?8, "
-                         "renamed = ?9, changed_attrs = ?10 WHERE id = ?1",
+                         "object_type = ?5, attrs = ?6, present = ?7 WHERE id = ?1",
+  [Q_PENDING_PUT] = "INSERT INTO cs_pending(cs_id, import_state, renamed, changed_attrs) "
+                    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(cs_id) DO UPDATE SET "
+                    "import_state = excluded.import_state, renamed = excluded.renamed, "
+                    "changed_attrs = excluded.changed_attrs",
+  /* A state set alone keeps what the imports recorded (none: not renamed, no change). */
+  [Q_PENDING_SET_STATE] = "INSERT INTO cs_pending(cs_id, import_state, renamed, changed_attrs) "
+                          "VALUES (?1, ?2, 0, 0) ON CONFLICT(cs_id) DO UPDATE SET "
+                          "import_state = excluded.import_state",
   /* A synced object (state 0) is no longer "renamed since the last sync", and has no
    * attribute changed since. */
-  [Q_CS_SET_STATE] = "UPDATE cs_object SET import_state = ?2, renamed = renamed AND ?2 <> 0, "
-                     "changed_attrs = CASE WHEN ?2 = 0 THEN 0 ELSE changed_attrs END "
-                     "WHERE id = ?1",
+  [Q_PENDING_CLEAR] = "DELETE FROM cs_pending WHERE cs_id = ?1",
+  [Q_PENDING_KEYS_STALE] = "INSERT INTO cs_pending(cs_id, import_state, renamed, changed_attrs) "
+                           "VALUES (?1, 0, 0, -1) ON CONFLICT(cs_id) DO UPDATE SET "
+                           "changed_attrs = -1",
   /* linked_at and projected belong to the join itself: kept while the metaverse object
    * stays the same (a rule taking over an existing join does not make it new). */
   [Q_CS_SET_LINK] = "UPDATE cs_object SET mv_id = ?2, link_rule = ?3, link_type = ?4, "
                     "link_out = ?5, provisioned = ?6, "
                     "linked_at = CASE WHEN ?2 IS NULL THEN NULL WHEN mv_id IS ?2 THEN linked_at "
                     "ELSE " NOW " END, projected = projected AND mv_id IS ?2 WHERE id = ?1",
-  /* A join or projection made inbound, and the import taken with it (import state none):
-   * one write of the row where a link, a state and a projection mark were three. */
+  /* A join or projection made inbound (store_cs_set_join also takes the import): one
+   * write of the row where a link and a projection mark were two. */
   [Q_CS_SET_JOIN] = "UPDATE cs_object SET mv_id = ?2, link_rule = ?3, link_type = ?4, "
                     "link_out = 0, provisioned = 0, "
                     "linked_at = CASE WHEN mv_id IS ?2 THEN linked_at ELSE " NOW " END, "
-                    "projected = ?5 OR (projected AND mv_id IS ?2), import_state = 0, "
-                    "renamed = renamed AND import_state = 0, changed_attrs = 0 WHERE id = ?1",
+                    "projected = ?5 OR (projected AND mv_id IS ?2) WHERE id = ?1",
   /* An error seen again keeps its first sighting; a new message starts a new one.  A
    * clear (?2 NULL) clears only an error of its own side (?5: outbound), and writes
    * nothing for an object without one (every object, every sync). */
@@ -109,29 +122,28 @@ static const char *const stmt_sql[Q_COUNT] = {
                      "error_last = CASE WHEN ?2 IS NULL THEN NULL ELSE " NOW " END, "
                      "error_outbound = ?5 WHERE id = ?1 AND (?2 IS NOT NULL OR "
                      "(error IS NOT NULL AND error_outbound = ?5))",
-  /* A DN the sync gives the object (a rename staged): its attributes are no longer what
-   * the join-key rows were written from, as far as anyone knows. */
-  [Q_CS_SET_DN] = "UPDATE cs_object SET dn = ?2, dn_key = ?3, changed_attrs = -1 WHERE id = ?1",
+  [Q_CS_SET_DN] = "UPDATE cs_object SET dn = ?2, dn_key = ?3 WHERE id = ?1",
   [Q_CS_SET_ANCHOR] = "UPDATE cs_object SET anchor = ?2 WHERE id = ?1",
   [Q_CS_DELETE] = "DELETE FROM cs_object WHERE id = ?1",
   /* Without INDEXED BY the planner prefers a scan in id order to a sort: a delta sync of
    * nothing would read every object. */
-  [Q_CS_PENDING] = "SELECT id FROM cs_object INDEXED BY cs_object_pending "
-                   "WHERE import_state <> 0 ORDER BY id",
+  [Q_CS_PENDING] = "SELECT cs_id FROM cs_pending WHERE import_state <> 0 ORDER BY cs_id",
   [Q_CS_PAGE] = "SELECT id FROM cs_object WHERE id > ?1 ORDER BY id LIMIT ?2",
   [Q_CS_PAGE_JOINED] = "SELECT id FROM cs_object WHERE id > ?1 AND (mv_id IS NOT NULL OR "
-                       "import_state = 3) ORDER BY id LIMIT ?2",
+                       IMPORT_DELETED ") ORDER BY id LIMIT ?2",
   [Q_CS_JOINED] = "SELECT id FROM cs_object WHERE mv_id = ?1 ORDER BY id",
   [Q_CS_COUNT] = "SELECT count(*) FROM cs_object WHERE connector = ?1",
   [Q_CS_COUNT_LIVE] = "SELECT count(*) FROM cs_object WHERE connector = ?1 AND present = 1 "
-                      "AND import_state <> 3",
+                      "AND NOT " IMPORT_DELETED,
   [Q_CS_BY_ANCHOR_ORDER] = "SELECT id FROM cs_object WHERE connector = ?1 "
                            "ORDER BY anchor IS NULL, anchor, dn_key, id",
   [Q_SEEN_RESET] = "DELETE FROM temp.import_seen",
   [Q_SEEN_ADD] = "INSERT OR IGNORE INTO temp.import_seen(id) VALUES (?1)",
-#define UNSEEN "connector = ?1 AND present = 1 AND import_state <> 3 " \
+#define UNSEEN "connector = ?1 AND present = 1 AND NOT " IMPORT_DELETED " " \
                "AND id NOT IN (SELECT id FROM temp.import_seen)"
-  [Q_CS_MARK_UNSEEN] = "UPDATE cs_object SET import_state = 3 WHERE " UNSEEN,
+  [Q_CS_MARK_UNSEEN] = "INSERT INTO cs_pending(cs_id, import_state, renamed, changed_attrs) "
+                       "SELECT id, 3, 0, 0 FROM cs_object WHERE " UNSEEN " "
+                       "ON CONFLICT(cs_id) DO UPDATE SET import_state = 3",
   [Q_CS_UNSEEN] = "SELECT id FROM cs_object WHERE " UNSEEN " ORDER BY id",
 #define REF_COLS "r.attr, r.target_norm, r.target_key, r.target_id, t.mv_id"
   [Q_REF_LIST] = "SELECT " REF_COLS " FROM cs_ref r LEFT JOIN cs_object t ON t.id = r.target_id "
@@ -290,9 +302,8 @@ static const char *const stmt_sql[Q_COUNT] = {
    * are written by the next sync.  UNION ALL, not UNION: the first rows come at once, and
    * the caller drops repeats.  CROSS JOIN keeps pending_export outermost. */
 #define PROBE_CS "SELECT id FROM cs_object WHERE connector = ?1 "
-/* import_state > 0 (states are 0..4) makes it a range search of the partial index. */
-#define PENDING_IMPORT "SELECT id FROM cs_object INDEXED BY cs_object_pending " \
-                       "WHERE import_state <> 0 AND import_state > 0 AND connector = ?1"
+#define PENDING_IMPORT "SELECT cs_id FROM cs_pending JOIN cs_object ON id = cs_id " \
+                       "WHERE import_state <> 0 AND connector = ?1"
   [Q_PROBE_FIRST + PROBE_CS_ALL] = PROBE_CS,
   [Q_PROBE_FIRST + PROBE_CS_ANCHOR] = PROBE_CS "AND anchor = ?3",
   [Q_PROBE_FIRST + PROBE_CS_DN] = PROBE_CS "AND dn_key = ?3",
@@ -1030,28 +1041,43 @@ int store_cs_live_by_dn(store *st, int64_t connector, const char *dn_key, mvs_ar
   return read_row(STMT(st, Q_CS_LIVE_BY_DN, P_I(connector), P_T(dn_key)), row_cs, a, row);
 }
 
+/* An object's pending import as cs_pending holds it (state 0: none). */
+static int pending_put(store *st, int64_t id, int import_state, int renamed, uint64_t changed)
+{
+  if (import_state == 0)
+    return exec_on_id(st, Q_PENDING_CLEAR, id);
+  return exec_stmt(STMT(st, Q_PENDING_PUT, P_I(id), P_I(import_state), P_I(renamed),
+                        P_I((int64_t)changed)));
+}
+
 int store_cs_insert(store *st, cs_row *r, const char *dn_key)
 {
-  return exec_insert(
+  int rc = exec_insert(
       st,
       STMT(st, Q_CS_INSERT, P_I(r->connector), P_ID(r->mv_id), P_T(r->anchor), P_T(r->dn),
            P_T(r->object_type), P_T(r->link_rule), P_T(r->error),
-           P_B(r->attrs ? r->attrs : "", r->attrs_len), P_I(r->import_state), P_I(r->present),
-           P_I(r->link_type), P_I(r->link_out), P_I(r->provisioned), P_T(dn_key)),
+           P_B(r->attrs ? r->attrs : "", r->attrs_len), P_I(r->present), P_I(r->link_type),
+           P_I(r->link_out), P_I(r->provisioned), P_T(dn_key)),
       &r->id);
+  /* A new object: every attribute is new to its key rows. */
+  return rc == STORE_OK && r->import_state ? pending_put(st, r->id, r->import_state, 0, UINT64_MAX)
+                                           : rc;
 }
 
 int store_cs_update_import(store *st, const cs_row *r, const char *dn_key)
 {
-  return exec_stmt(STMT(st, Q_CS_UPDATE_IMPORT, P_I(r->id), P_T(r->anchor), P_T(r->dn),
-                        P_T(dn_key), P_T(r->object_type),
-                        P_B(r->attrs ? r->attrs : "", r->attrs_len), P_I(r->import_state),
-                        P_I(r->present), P_I(r->renamed), P_I((int64_t)r->changed_attrs)));
+  int rc = exec_stmt(STMT(st, Q_CS_UPDATE_IMPORT, P_I(r->id), P_T(r->anchor), P_T(r->dn),
+                          P_T(dn_key), P_T(r->object_type),
+                          P_B(r->attrs ? r->attrs : "", r->attrs_len), P_I(r->present)));
+  return rc == STORE_OK ? pending_put(st, r->id, r->import_state, r->renamed, r->changed_attrs)
+                        : rc;
 }
 
 int store_cs_set_state(store *st, int64_t id, int import_state)
 {
-  return exec_stmt(STMT(st, Q_CS_SET_STATE, P_I(id), P_I(import_state)));
+  if (import_state == 0)
+    return exec_on_id(st, Q_PENDING_CLEAR, id);
+  return exec_stmt(STMT(st, Q_PENDING_SET_STATE, P_I(id), P_I(import_state)));
 }
 
 int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rule, int link_type,
@@ -1067,8 +1093,9 @@ int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rul
 int store_cs_set_join(store *st, int64_t id, int64_t mv_id, const char *link_rule, int link_type,
                       bool projected)
 {
-  return exec_stmt(STMT(st, Q_CS_SET_JOIN, P_I(id), P_I(mv_id), P_T(link_rule), P_I(link_type),
-                        P_I(projected)));
+  int rc = exec_stmt(STMT(st, Q_CS_SET_JOIN, P_I(id), P_I(mv_id), P_T(link_rule),
+                          P_I(link_type), P_I(projected)));
+  return rc == STORE_OK ? exec_on_id(st, Q_PENDING_CLEAR, id) : rc;
 }
 
 int store_cs_set_error(store *st, int64_t id, bool outbound, const char *error,
@@ -1078,9 +1105,10 @@ int store_cs_set_error(store *st, int64_t id, bool outbound, const char *error,
                         P_T(error ? attr : NULL), P_I(outbound)));
 }
 
-int store_cs_set_dn(store *st, int64_t id, const char *dn, const char *dn_key)
+int store_cs_set_dn(store *st, int64_t id, const char *dn, const char *dn_key, bool keys_read_dn)
 {
-  return exec_stmt(STMT(st, Q_CS_SET_DN, P_I(id), P_T(dn), P_T(dn_key)));
+  int rc = exec_stmt(STMT(st, Q_CS_SET_DN, P_I(id), P_T(dn), P_T(dn_key)));
+  return rc == STORE_OK && keys_read_dn ? exec_on_id(st, Q_PENDING_KEYS_STALE, id) : rc;
 }
 
 int store_cs_set_anchor(store *st, int64_t id, const char *anchor)
@@ -1092,7 +1120,7 @@ int store_cs_delete(store *st, int64_t id)
 {
   static const enum stmt_id steps[] = {Q_REF_DELETE_OBJ, Q_REF_DELTA_CLEAR, Q_REF_UNRESOLVE,
                                        Q_CS_KEY_DELETE, Q_PE_VALUES_DELETE, Q_PE_DELETE,
-                                       Q_INFLIGHT_CLEAR, Q_CS_DELETE};
+                                       Q_INFLIGHT_CLEAR, Q_PENDING_CLEAR, Q_CS_DELETE};
   return exec_on_id_all(st, steps, sizeof steps / sizeof steps[0], id);
 }
 

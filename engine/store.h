@@ -100,10 +100,11 @@ int store_cs_by_dn(store *st, int64_t connector, const char *dn_key, mvs_arena *
  * name an object marked deleted or one provisioned that no import has confirmed. */
 int store_cs_live_by_dn(store *st, int64_t connector, const char *dn_key, mvs_arena *a,
                         cs_row *row);
-/* Insert row (id ignored); sets row->id. */
+/* Insert row (id ignored) with its import state (not renamed, every attribute changed:
+ * renamed and changed_attrs are not read); sets row->id. */
 int store_cs_insert(store *st, cs_row *row, const char *dn_key);
-/* Write the imported part: anchor, dn, type, attrs, import state, present, renamed,
- * changed_attrs. */
+/* Write the imported part: anchor, dn, type, attrs, present; and import state, renamed,
+ * changed_attrs (kept apart from the object: a sync clears them without writing its row). */
 int store_cs_update_import(store *st, const cs_row *row, const char *dn_key);
 int store_cs_set_state(store *st, int64_t id, int import_state);
 int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rule, int link_type,
@@ -120,7 +121,10 @@ int store_cs_set_join(store *st, int64_t id, int64_t mv_id, const char *link_rul
  * evaluation (else inbound).  error NULL clears an error of that side only. */
 int store_cs_set_error(store *st, int64_t id, bool outbound, const char *error,
                        const char *rule, const char *attr);
-int store_cs_set_dn(store *st, int64_t id, const char *dn, const char *dn_key);
+/* A DN the sync gives the object (a rename staged).  keys_read_dn: its connector's join keys
+ * read the DN, so its key rows are stale: the next import's sync rewrites them (changed_attrs
+ * every bit). */
+int store_cs_set_dn(store *st, int64_t id, const char *dn, const char *dn_key, bool keys_read_dn);
 int store_cs_set_anchor(store *st, int64_t id, const char *anchor);
 /* Delete the object with its references, keys, pending export and in-flight mark;
  * references to it become unresolved. */

@@ -394,7 +394,8 @@ static int stage_op(mvs_engine *e, const cs_row *cs, const char *dn, pe_row *wan
     return 0;
   buf_init(&key, BUF_CAP_DN);
   rc = text_fold(dn, strlen(dn), &key) == 0 &&
-               store_cs_set_dn(e->st, cs->id, dn, key.p) == STORE_OK
+               store_cs_set_dn(e->st, cs->id, dn, key.p,
+                               engine_keys_read_dn(engine_conn_by_id(e, cs->connector))) == STORE_OK
            ? 0 : -1;
   buf_free(&key);
   return rc;

@@ -128,6 +128,45 @@ chmod 644 "$work/d/loose.db"
 expect init-tightens 0 "" init --store loose.db
 [ "$(mode "$work/d/loose.db")" = 600 ] || bad "init left an old store $(mode "$work/d/loose.db")"
 
+# ---- an older store migrates: schema 5 kept the pending import in cs_object ---------------
+# Imported, synced, imported again (User 2 renamed: an update; User 3 gone: a delete), then
+# put back into schema 5's layout.  Opening it moves the pending imports to cs_pending
+# (migration 6): the dump, which shows every object's import state, is what it was, and a
+# delta sync takes both changes.
+fixture
+expect v5-import 0 "" import entra --full
+expect v5-sync 0 "" sync --delta
+sed -i 's/"User 2"/"User Two"/; s/"User 2"/"User Two"/' "$work/d/entra.json"
+python3 - "$work/d/entra.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+j["users"] = [u for u in j["users"] if u["employeeId"] != "E3"]
+json.dump(j, open(sys.argv[1], "w"))
+PY
+expect v5-reimport 0 "" import entra --full
+(cd "$work/d" && "$mvsync" dump --json) >"$work/v6.json" || bad "dump of the schema 6 store"
+sqlite3 "$work/d/mvsync.db" <<'SQL' || bad "cannot put the store back into schema 5"
+ALTER TABLE cs_object ADD COLUMN import_state INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cs_object ADD COLUMN renamed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cs_object ADD COLUMN changed_attrs INTEGER NOT NULL DEFAULT 0;
+UPDATE cs_object SET import_state = p.import_state, renamed = p.renamed,
+  changed_attrs = p.changed_attrs FROM cs_pending p WHERE p.cs_id = cs_object.id;
+CREATE INDEX cs_object_pending ON cs_object(import_state) WHERE import_state <> 0;
+DROP TABLE cs_pending;
+PRAGMA user_version = 5;
+SQL
+(cd "$work/d" && "$mvsync" dump --json) >"$work/v5.json" || bad "the schema 5 store does not open"
+[ "$(sqlite3 "$work/d/mvsync.db" 'PRAGMA user_version')" -ge 6 ] || bad "the schema 5 store was not migrated"
+cmp -s "$work/v6.json" "$work/v5.json" || bad "migration 6 changed the store's objects: $(diff "$work/v6.json" "$work/v5.json" | head -20)"
+expect v5-pending 0 "" search cs entra pending-import --json
+names() { python3 -c 'import json,sys; print(sorted(r["attributes"][sys.argv[2]] for r in json.load(open(sys.argv[1]))))' "$work/out" "$1"; }
+[ "$(names employeeId)" = "['E2', 'E3']" ] || bad "pending imports after migration: $(cat "$work/out")"
+expect v5-delta-sync 0 "" sync --delta
+expect v5-metaverse 0 "" search mv --json
+[ "$(names displayName)" = "['User 1', 'User Two']" ] || bad "the metaverse after the migrated store's sync: $(cat "$work/out")"
+expect v5-nothing-pending 0 "" search cs entra pending-import --json
+[ "$(cat "$work/out")" = "[]" ] || bad "a pending import left after the sync: $(cat "$work/out")"
+
 # ---- one writer ------------------------------------------------------------------------------
 fixture
 hold
