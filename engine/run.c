@@ -109,7 +109,7 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
   char started[32];
   time_t t = time(NULL);
   struct tm tm;
-  int64_t t0 = engine_now_ms();
+  int64_t t0 = engine_now_ms(), read0, written0, read1, written1;
   size_t log_from = e->log.len;
   int rc;
 
@@ -142,6 +142,7 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
     if (due)
       p = p == RUN_DELTA_IMPORT ? RUN_FULL_IMPORT : RUN_FULL_SYNC;
   }
+  store_page_counts(e->st, &read0, &written0);
   snprintf(e->activity, sizeof e->activity, "%s%s%s", profile_names[p], c ? " " : "",
            c ? c->rc->name : "");
   e->import_was_full = false;
@@ -174,6 +175,10 @@ int engine_run(mvs_engine *e, run_profile p, const char *conn_name, const run_op
     engine_errorf(e, "cannot record what the import read: %s", store_errmsg(e->st));
     rc = ENGINE_SYSTEM;
   }
+  /* A step's cost in the store's pages: a delta's should follow its changes, not the store. */
+  store_page_counts(e->st, &read1, &written1);
+  engine_logf(e, "%s: store pages: %lld read, %lld written", e->activity,
+              (long long)(read1 - read0), (long long)(written1 - written0));
   rc = run_outcome(e, p, rc, r);
   if (engine_record_run(e, profile_names[p], c ? c->rc->name : NULL, started,
                         engine_now_ms() - t0, log_from, NULL) != 0 &&

@@ -638,6 +638,15 @@ void store_set_cache(store *st, int kib)
   sqlite3_exec(st->db, pragma, NULL, NULL, NULL);
 }
 
+void store_page_counts(store *st, int64_t *read, int64_t *written)
+{
+  int cur = 0, hi = 0;
+  sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_MISS, &cur, &hi, 0);
+  *read = cur;
+  sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 0);
+  *written = cur;
+}
+
 int store_schema_version(void)
 {
   const char *p = mvs_store_sql;

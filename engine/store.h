@@ -37,6 +37,9 @@ void store_close(store *st);
  * cache memory costs more to fault in than re-reading a page (docs/internals/store.md). */
 #define STORE_CACHE_KIB 65536
 void store_set_cache(store *st, int kib);
+/* Pages this handle has read from the file (page-cache misses) and written to it (the
+ * WAL), since it was opened: a step's cost in pages is the difference across it. */
+void store_page_counts(store *st, int64_t *read, int64_t *written);
 /* The writer lock (docs/internals/store.md): one process runs against a store at a time;
  * readers never take it.  An flock on PATH.lock, so it dies with its holder (even
  * kill -9); the file holds the holder's pid and start time for the message.  wait_ms: 0
