@@ -107,8 +107,8 @@ int engine_fail(mvs_engine *e, int rc, const char *what);
 int engine_find_cs(mvs_engine *e, int64_t connector, const char *object, cs_row *cs);
 conn_info *engine_conn(mvs_engine *e, const char *name);
 conn_info *engine_conn_by_id(mvs_engine *e, int64_t id);
-/* True when c's join keys read the DN: a DN the engine gives its object leaves the key rows
- * stale (store_cs_set_dn).  c may be NULL (a connector gone from the rule set: no keys). */
+/* True when c's join keys read the DN: a DN the engine gives its object changes its key
+ * rows (sync_in_dn_keys).  c may be NULL (a connector gone from the rule set: no keys). */
 bool engine_keys_read_dn(const conn_info *c);
 /* The connector's store id, creating its row on first use. */
 int engine_conn_id(mvs_engine *e, conn_info *c, int64_t *id);

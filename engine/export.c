@@ -15,6 +15,7 @@
 #include "engine/export.h"
 #include "engine/export_order.h"
 #include "engine/flow.h"
+#include "engine/sync_in.h"
 
 #define BATCH 100
 
@@ -172,8 +173,8 @@ static int record_result(mvs_engine *e, conn_info *c, const conn_export *x, int6
     e->res->updates++;
     buf_init(&key, BUF_CAP_DN);
     rc = text_fold(x->new_dn, strlen(x->new_dn), &key) == 0 &&
-                 store_cs_set_dn(e->st, cs_id, x->new_dn, key.p ? key.p : "",
-                                 engine_keys_read_dn(c)) == STORE_OK
+                 store_cs_set_dn(e->st, cs_id, x->new_dn, key.p ? key.p : "") == STORE_OK &&
+                 sync_in_dn_keys(e, c, cs_id) == 0
              ? 0 : -1;
     buf_free(&key);
     if (rc != 0)

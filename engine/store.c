@@ -22,7 +22,7 @@ enum stmt_id {
   Q_META_GET, Q_META_SET,
   Q_CONN_FIND, Q_CONN_INSERT, Q_CONN_NAME, Q_WM_GET, Q_WM_SET, Q_CONN_LIST,
   Q_CS_GET, Q_CS_BY_ANCHOR, Q_CS_BY_DN, Q_CS_LIVE_BY_DN, Q_CS_INSERT, Q_CS_UPDATE_IMPORT, Q_PENDING_PUT,
-  Q_PENDING_SET_STATE, Q_PENDING_CLEAR, Q_PENDING_KEYS_STALE,
+  Q_PENDING_SET_STATE, Q_PENDING_CLEAR,
   Q_CS_SET_LINK, Q_CS_SET_ERROR, Q_CS_SET_DN, Q_CS_SET_ANCHOR, Q_CS_DELETE, Q_CS_PENDING,
   Q_CS_PAGE, Q_CS_PAGE_JOINED, Q_CS_JOINED, Q_CS_COUNT, Q_CS_COUNT_LIVE, Q_CS_BY_ANCHOR_ORDER,
   Q_SEEN_RESET, Q_SEEN_ADD, Q_CS_MARK_UNSEEN, Q_CS_UNSEEN,
@@ -98,9 +98,6 @@ static const char *const stmt_sql[Q_COUNT] = {
   /* A synced object (state 0) is no longer "renamed since the last sync", and has no
    * attribute changed since. */
   [Q_PENDING_CLEAR] = "DELETE FROM cs_pending WHERE cs_id = ?1",
-  [Q_PENDING_KEYS_STALE] = "INSERT INTO cs_pending(cs_id, import_state, renamed, changed_attrs) "
-                           "VALUES (?1, 0, 0, -1) ON CONFLICT(cs_id) DO UPDATE SET "
-                           "changed_attrs = -1",
   /* linked_at and projected belong to the join itself: kept while the metaverse object
    * stays the same (a rule taking over an existing join does not make it new). */
   [Q_CS_SET_LINK] = "UPDATE cs_object SET mv_id = ?2, link_rule = ?3, link_type = ?4, "
@@ -1114,10 +1111,9 @@ int store_cs_set_error(store *st, int64_t id, bool outbound, const char *error,
                         P_T(error ? attr : NULL), P_I(outbound)));
 }
 
-int store_cs_set_dn(store *st, int64_t id, const char *dn, const char *dn_key, bool keys_read_dn)
+int store_cs_set_dn(store *st, int64_t id, const char *dn, const char *dn_key)
 {
-  int rc = exec_stmt(STMT(st, Q_CS_SET_DN, P_I(id), P_T(dn), P_T(dn_key)));
-  return rc == STORE_OK && keys_read_dn ? exec_on_id(st, Q_PENDING_KEYS_STALE, id) : rc;
+  return exec_stmt(STMT(st, Q_CS_SET_DN, P_I(id), P_T(dn), P_T(dn_key)));
 }
 
 int store_cs_set_anchor(store *st, int64_t id, const char *anchor)

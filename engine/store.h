@@ -124,10 +124,9 @@ int store_cs_set_join(store *st, int64_t id, int64_t mv_id, const char *link_rul
  * evaluation (else inbound).  error NULL clears an error of that side only. */
 int store_cs_set_error(store *st, int64_t id, bool outbound, const char *error,
                        const char *rule, const char *attr);
-/* A DN the sync gives the object (a rename staged).  keys_read_dn: its connector's join keys
- * read the DN, so its key rows are stale: the next import's sync rewrites them (changed_attrs
- * every bit). */
-int store_cs_set_dn(store *st, int64_t id, const char *dn, const char *dn_key, bool keys_read_dn);
+/* A DN the engine gives the object (a rename staged or exported); its key rows are the
+ * caller's (sync_in_dn_keys). */
+int store_cs_set_dn(store *st, int64_t id, const char *dn, const char *dn_key);
 int store_cs_set_anchor(store *st, int64_t id, const char *anchor);
 /* Delete the object with its references, keys, pending export and in-flight mark;
  * references to it become unresolved. */

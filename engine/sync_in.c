@@ -205,6 +205,22 @@ static int refresh_cs_keys(mvs_engine *e, conn_info *c, obj_view *v)
   return rc;
 }
 
+int sync_in_dn_keys(mvs_engine *e, conn_info *c, int64_t cs_id)
+{
+  cs_row cs;
+  obj_view v;
+  int rc;
+
+  if (!engine_keys_read_dn(c))
+    return 0;
+  if (store_cs_get(e->st, cs_id, e->scratch2, &cs) != STORE_OK ||
+      view_load_cs(e, &v, &cs, e->scratch2) != 0)
+    return -1;
+  rc = refresh_cs_keys(e, c, &v);
+  view_free(&v);
+  return rc;
+}
+
 /* May the import have changed the object's join-key values?  An update says which
  * attributes its imports changed (cs_row.changed_attrs); an add or a type change writes
  * them all. */

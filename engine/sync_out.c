@@ -17,6 +17,7 @@
 #include "engine/flow.h"
 #include "engine/label.h"
 #include "engine/mv.h"
+#include "engine/sync_in.h"
 #include "engine/sync_out.h"
 #include "engine/work.h"
 #include "rules/expr.h"
@@ -394,8 +395,8 @@ static int stage_op(mvs_engine *e, const cs_row *cs, const char *dn, pe_row *wan
     return 0;
   buf_init(&key, BUF_CAP_DN);
   rc = text_fold(dn, strlen(dn), &key) == 0 &&
-               store_cs_set_dn(e->st, cs->id, dn, key.p,
-                               engine_keys_read_dn(engine_conn_by_id(e, cs->connector))) == STORE_OK
+               store_cs_set_dn(e->st, cs->id, dn, key.p) == STORE_OK &&
+               sync_in_dn_keys(e, engine_conn_by_id(e, cs->connector), cs->id) == 0
            ? 0 : -1;
   buf_free(&key);
   return rc;

@@ -257,18 +257,18 @@ ALTER TABLE cs_object ADD COLUMN changed_attrs INTEGER NOT NULL DEFAULT -1;
 -- An object's pending import, apart from the object: a delta sync that takes an object
 -- deletes its row here instead of rewriting the object's row (and its page) to clear the
 -- state.  A row exists while the import state is not 0 (1 add, 2 update, 3 delete,
--- 4 delete/add), and with state 0 for an object the sync renamed when the connector's join
--- keys read its DN (changed_attrs -1: its key rows are refreshed by the next import's sync).
--- renamed and changed_attrs as in migrations 1 and 5.  Every other object has none (import
--- state 0, not renamed, no attribute changed).
+-- 4 delete/add); renamed and changed_attrs as in migrations 1 and 5.  Every other object has
+-- none (import state 0, not renamed, no attribute changed), but for the rows below.
 CREATE TABLE cs_pending (
   cs_id         INTEGER PRIMARY KEY,   -- cs_object.id
   import_state  INTEGER NOT NULL,
   renamed       INTEGER NOT NULL,
   changed_attrs INTEGER NOT NULL
 );
--- A state-0 row with changed_attrs -1 came from migration 5's default or from a rename:
--- kept only where the join keys read the DN ("<connector>:dn;" in the key signature).
+-- A state-0 row with changed_attrs -1 came from migration 5's default or from a rename the
+-- engine gave the object, whose key rows it did not rewrite then: kept where the join keys
+-- read the DN ("<connector>:dn;" in the key signature), so the object's next import
+-- rewrites them.
 INSERT INTO cs_pending(cs_id, import_state, renamed, changed_attrs)
   SELECT id, import_state, renamed, changed_attrs FROM cs_object
   WHERE import_state <> 0 OR (changed_attrs <> 0 AND
