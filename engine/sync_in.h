@@ -26,10 +26,10 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, bool *other, sync
  * that object's value deltas instead of being re-read (0: re-read everything). */
 int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
                sync_work *w);
-/* After the engine gave connector c's object cs_id a DN (store_cs_set_dn: a rename staged or
- * exported, which no import reports as a change): when c's join keys read the DN, bring the
- * object's key rows to it, or a metaverse key naming the new DN would not find the object
- * once it is a disconnector.  Memory: e->scratch2, not reset. */
+/* After the engine gave connector c's object cs_id a DN (provisioned it, or staged or
+ * exported a rename: no import reports that as a change): when c's join keys read the DN,
+ * bring the object's key rows to it, or a metaverse key naming the DN would not find the
+ * object once it is a disconnector.  Memory: e->scratch2, not reset. */
 int sync_in_dn_keys(mvs_engine *e, conn_info *c, int64_t cs_id);
 
 #endif

@@ -706,7 +706,9 @@ static int out_create(mvs_engine *e, int64_t cid, int64_t mv_id, const rule *pr,
   rc = attrset_encode(&none, &empty) == 0 ? 0 : -1;
   nw.attrs = empty.p;
   nw.attrs_len = empty.len;
-  if (rc == 0 && store_cs_insert(e->st, &nw, key) != STORE_OK)
+  /* Its DN is all its key rows can hold until an import brings its attributes. */
+  if (rc == 0 && (store_cs_insert(e->st, &nw, key) != STORE_OK ||
+                  sync_in_dn_keys(e, engine_conn_by_id(e, cid), nw.id) != 0))
     rc = -1;
   buf_free(&empty);
   *cs_id = nw.id;

@@ -103,13 +103,17 @@ static void entra_user(FILE *f, const user *u, bool delta)
           u->name, u->emp, depts[u->dept], u->enabled ? "true" : "false", u->guid, u->emp);
 }
 
+/* An Entra group's name by its rename count: Cloud (in the outbound rule's scope) twice,
+ * then Team: a rename moves a provisioned group to a new DN, or out of or into scope. */
+static const char *group_prefix(int renames) { return renames % 3 == 2 ? "Team" : "Cloud"; }
+
 static void entra_group(FILE *f, const dir *en, int g, bool delta)
 {
   bool first = true;
-  fprintf(f, "{%s\"id\": \"10000000-0000-0000-0000-%012d\", \"displayName\": \"%s %d\", "
+  fprintf(f, "{%s\"id\": \"10000000-0000-0000-0000-%012d\", \"displayName\": \"%s %d-%d\", "
           "\"mailNickname\": \"cg%d\", \"securityEnabled\": true, \"mailEnabled\": false, "
           "\"members\": [", delta ? "\"@odata.type\": \"#microsoft.graph.group\", " : "",
-          900000 + g, en->group_name[g] % 2 ? "Cloud" : "Team", g, g);
+          900000 + g, group_prefix(en->group_name[g]), g, en->group_name[g], g);
   for (int i = 0; i < en->n; i++)
     if (en->u[i].exists && en->u[i].member[g]) {
       fprintf(f, "%s{\"id\": \"10000000-0000-0000-0000-%012d\"}", first ? "" : ", ",
@@ -161,7 +165,7 @@ static void write_rules(const char *out)
 "    attribute employeeId string\n    attribute department string\n    attribute title string\n"
 "    attribute mail string\n    attribute proxyAddresses string multi\n  }\n"
 "  object group {\n    attribute displayName string\n    attribute mailNickname string\n"
-"    attribute members reference multi\n  }\n}\n\n"
+"    attribute members reference multi\n    attribute adDn string\n  }\n}\n\n"
 "rule \"In from AD - User\" {\n  direction inbound\n  connector \"ad\"\n  source user -> person\n"
 "  link provision\n  precedence 100\n  scope {\n    department NOTEQUAL \"Leavers\"\n  }\n"
 "  join {\n    employeeID = employeeId\n  }\n  flow [sAMAccountName] -> accountName\n"
@@ -180,7 +184,13 @@ static void write_rules(const char *out)
 "rule \"In from Entra - Group\" {\n  direction inbound\n  connector \"entra\"\n  source group -> group\n"
 "  link provision\n  precedence 60\n  join {\n    mailNickname = mailNickname\n  }\n"
 "  flow [displayName] -> displayName\n  flow [mailNickname] -> mailNickname\n"
-"  flow [members] -> members\n}\n\n"
+"  flow [members] -> members\n"
+"  flow \"CN=\" & [displayName] & \",OU=Groups,DC=contoso,DC=com\" -> adDn\n}\n\n"
+/* A join by DN (issue 17: key rows of a DN the engine gives an object, sync_in_dn_keys):
+ * AD's groups, its cloud groups provisioned and renamed by the sync among them. */
+"rule \"In from AD - Group by DN\" {\n  direction inbound\n  connector \"ad\"\n"
+"  source group -> group\n  link join\n  precedence 120\n  join {\n    dn = adDn\n  }\n"
+"  flow [sAMAccountName] -> mailNickname\n}\n\n"
 "rule \"Out to AD - Cloud groups\" {\n  direction outbound\n  connector \"ad\"\n  source group -> group\n"
 "  link provision\n  precedence 100\n  scope {\n    displayName STARTSWITH \"Cloud\"\n  }\n"
 "  flow \"CN=\" & [displayName] & \",OU=Groups,DC=contoso,DC=com\" -> dn\n"
@@ -409,11 +419,11 @@ static void entra_change(dir *en, FILE *f, int *next_emp)
             "\"10000000-0000-0000-0000-%012d\", \"displayName\": \"Cloud %d-%d\", "
             "\"employeeId\": \"E%d\"}", u->guid, u->guid, u->name, u->emp);
     break;
-  case 4:  /* group rename: in or out of the outbound rule's scope, and a new AD DN */
+  case 4:  /* group rename: in or out of the outbound rule's scope, or a new AD DN in it */
     en->group_name[g]++;
     fprintf(f, "{\"@odata.type\": \"#microsoft.graph.group\", \"id\": "
-            "\"10000000-0000-0000-0000-%012d\", \"displayName\": \"%s %d\"}", 900000 + g,
-            en->group_name[g] % 2 ? "Cloud" : "Team", g);
+            "\"10000000-0000-0000-0000-%012d\", \"displayName\": \"%s %d-%d\"}", 900000 + g,
+            group_prefix(en->group_name[g]), g, en->group_name[g]);
     break;
   case 5:
   case 6:
