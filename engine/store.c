@@ -122,8 +122,8 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_CS_SET_DN] = "UPDATE cs_object SET dn = ?2, dn_key = ?3 WHERE id = ?1",
   [Q_CS_SET_ANCHOR] = "UPDATE cs_object SET anchor = ?2 WHERE id = ?1",
   [Q_CS_DELETE] = "DELETE FROM cs_object WHERE id = ?1",
-  /* Without INDEXED BY the planner prefers a scan in id order to a sort: a delta sync of
-   * nothing would read every object. */
+  /* cs_pending holds the pending objects (and a few state-0 rows from migration 6): a delta
+   * sync of nothing reads one page. */
   [Q_CS_PENDING] = "SELECT cs_id FROM cs_pending WHERE import_state <> 0 ORDER BY cs_id",
   [Q_CS_PAGE] = "SELECT id FROM cs_object WHERE id > ?1 ORDER BY id LIMIT ?2",
   [Q_CS_PAGE_JOINED] = "SELECT id FROM cs_object WHERE id > ?1 AND (mv_id IS NOT NULL OR "
