@@ -458,6 +458,12 @@ static int import_refs(import_ctx *ic, import_obj *x)
   return 0;
 }
 
+/* Both NULL, or the same bytes. */
+static bool same_text(const char *a, const char *b)
+{
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 /* What the import of a matched or new object leaves for the sync: its pending import
  * state, references waiting for it resolved, a sent export re-checked, a full import's
  * seen mark. */
@@ -474,7 +480,9 @@ static int import_settle(import_ctx *ic, import_obj *x)
       store_ref_delta_touch(e->st, row->id) != STORE_OK)
     return -1;
   if (found && changed) {
-    if (store_cs_update_import(e->st, row, x->dn_key) != STORE_OK)
+    bool names_changed = !same_text(old->anchor, row->anchor) || !same_text(old->dn, row->dn) ||
+                         strcmp(old->object_type, row->object_type) != 0;
+    if (store_cs_update_import(e->st, row, x->dn_key, names_changed) != STORE_OK)
       return -1;
     if (old->import_state != IMPORT_ADD)
       e->res->updates++;

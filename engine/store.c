@@ -21,7 +21,8 @@ extern const char mvs_store_sql[];
 enum stmt_id {
   Q_META_GET, Q_META_SET,
   Q_CONN_FIND, Q_CONN_INSERT, Q_CONN_NAME, Q_WM_GET, Q_WM_SET, Q_CONN_LIST,
-  Q_CS_GET, Q_CS_BY_ANCHOR, Q_CS_BY_DN, Q_CS_LIVE_BY_DN, Q_CS_INSERT, Q_CS_UPDATE_IMPORT, Q_PENDING_PUT,
+  Q_CS_GET, Q_CS_BY_ANCHOR, Q_CS_BY_DN, Q_CS_LIVE_BY_DN, Q_CS_INSERT, Q_CS_UPDATE_IMPORT,
+  Q_CS_UPDATE_ATTRS, Q_PENDING_PUT,
   Q_PENDING_SET_STATE, Q_PENDING_CLEAR,
   Q_CS_SET_LINK, Q_CS_SET_ERROR, Q_CS_SET_DN, Q_CS_SET_ANCHOR, Q_CS_DELETE, Q_CS_PENDING,
   Q_CS_PAGE, Q_CS_PAGE_JOINED, Q_CS_JOINED, Q_CS_COUNT, Q_CS_COUNT_LIVE, Q_CS_BY_ANCHOR_ORDER,
@@ -87,6 +88,9 @@ static const char *const stmt_sql[Q_COUNT] = {
                   "CASE WHEN ?2 IS NOT NULL THEN " NOW " END)",
   [Q_CS_UPDATE_IMPORT] = "UPDATE cs_object SET anchor = ?2, dn = ?3, dn_key = ?4, "
                          "object_type = ?5, attrs = ?6, present = ?7 WHERE id = ?1",
+  /* The same, when anchor, DN and type stay: a column in SET rewrites its indexes' entries
+   * (three index pages per object) even when its value does not change. */
+  [Q_CS_UPDATE_ATTRS] = "UPDATE cs_object SET attrs = ?2, present = ?3 WHERE id = ?1",
   [Q_PENDING_PUT] = "INSERT INTO cs_pending(cs_id, import_state, renamed, changed_attrs) "
                     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(cs_id) DO UPDATE SET "
                     "import_state = excluded.import_state, renamed = excluded.renamed, "
@@ -1075,11 +1079,15 @@ int store_cs_insert(store *st, cs_row *r, const char *dn_key)
                                            : rc;
 }
 
-int store_cs_update_import(store *st, const cs_row *r, const char *dn_key)
+int store_cs_update_import(store *st, const cs_row *r, const char *dn_key, bool names_changed)
 {
-  int rc = exec_stmt(STMT(st, Q_CS_UPDATE_IMPORT, P_I(r->id), P_T(r->anchor), P_T(r->dn),
-                          P_T(dn_key), P_T(r->object_type),
-                          P_B(r->attrs ? r->attrs : "", r->attrs_len), P_I(r->present)));
+  const void *attrs = r->attrs ? r->attrs : "";
+  int rc = names_changed
+               ? exec_stmt(STMT(st, Q_CS_UPDATE_IMPORT, P_I(r->id), P_T(r->anchor), P_T(r->dn),
+                                P_T(dn_key), P_T(r->object_type), P_B(attrs, r->attrs_len),
+                                P_I(r->present)))
+               : exec_stmt(STMT(st, Q_CS_UPDATE_ATTRS, P_I(r->id), P_B(attrs, r->attrs_len),
+                                P_I(r->present)));
   return rc == STORE_OK ? pending_put(st, r->id, r->import_state, r->renamed, r->changed_attrs)
                         : rc;
 }

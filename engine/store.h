@@ -106,9 +106,11 @@ int store_cs_live_by_dn(store *st, int64_t connector, const char *dn_key, mvs_ar
 /* Insert row (id ignored) with its import state (not renamed, every attribute changed:
  * renamed and changed_attrs are not read); sets row->id. */
 int store_cs_insert(store *st, cs_row *row, const char *dn_key);
-/* Write the imported part: anchor, dn, type, attrs, present; and import state, renamed,
- * changed_attrs (kept apart from the object: a sync clears them without writing its row). */
-int store_cs_update_import(store *st, const cs_row *row, const char *dn_key);
+/* Write the imported part: attrs, present, and anchor, dn, type when names_changed (one of
+ * them differs from the stored row: an unchanged one is not written, nor its indexes); and
+ * import state, renamed, changed_attrs (kept apart from the object: a sync clears them
+ * without writing its row). */
+int store_cs_update_import(store *st, const cs_row *row, const char *dn_key, bool names_changed);
 int store_cs_set_state(store *st, int64_t id, int import_state);
 int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rule, int link_type,
                       int link_out, int provisioned);
