@@ -14,6 +14,7 @@
 
 #include "engine/attrset.h"
 #include "engine/engine.h"
+#include "engine/idset.h"
 #include "engine/store.h"
 #include "rules/ruleset.h"
 
@@ -63,6 +64,9 @@ struct mvs_engine {
   bool in_tx;                 /* a dry run's outer transaction is open */
   bool rebuild_keys;          /* full sync after the join-key attributes changed */
   bool full_sync;             /* a full sync re-reads everything: no value deltas */
+  /* A full sync's objects whose metaverse object a reference read resolved (view_refs):
+   * only a change of their link can change a metaverse object already computed. */
+  idset *refs_read;
   bool import_was_full;       /* the last import ran a full import (asked or turned into one) */
   run_result *res;
   buf log;

@@ -38,6 +38,13 @@ const ref_rows *view_refs(obj_view *v)
       ref_rows_free(&v->refs);
       return NULL;
     }
+    for (size_t i = 0; v->e->refs_read && i < v->refs.n; i++)
+      if (v->refs.items[i].target_id &&
+          idset_add(v->e->refs_read, v->refs.items[i].target_id) != 0) {
+        engine_errorf(v->e, "out of memory noting the references read");
+        ref_rows_free(&v->refs);
+        return NULL;
+      }
     v->refs_loaded = true;
   }
   return &v->refs;

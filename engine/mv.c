@@ -57,12 +57,12 @@ static int mv_key_row(void *u, const char *attr, const char *norm, key_op op)
   return op != KEY_REMOVE && k->w ? work_queue_key_matches(k->e, attr, norm, k->w) : 0;
 }
 
-int mv_write_keys(mvs_engine *e, int64_t mv_id, const attrset *now, bool queue,
+int mv_write_keys(mvs_engine *e, int64_t mv_id, const attrset *now, bool queue, bool none,
                   sync_work *w)
 {
   ref_rows have = {0};
   mv_keys k = {e, mv_id, now, queue ? w : NULL};
-  int rc = store_mv_key_list(e->st, mv_id, e->scratch2, &have) == STORE_OK ? 0 : -1;
+  int rc = none || store_mv_key_list(e->st, mv_id, e->scratch2, &have) == STORE_OK ? 0 : -1;
 
   /* The disconnectors the old values matched may be free to join elsewhere now. */
   if (rc == 0 && queue)

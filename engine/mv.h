@@ -21,8 +21,9 @@ int mv_create(mvs_engine *e, const char *type, int64_t *mv_id);
 /* True when name is a metaverse attribute some inbound join condition uses. */
 bool mv_key_attr(mvs_engine *e, const char *name);
 /* Write the key rows of the metaverse attributes join conditions use, from the attribute
- * set now; with queue, the disconnectors matching the old or the new values are queued. */
-int mv_write_keys(mvs_engine *e, int64_t mv_id, const attrset *now, bool queue,
+ * set now; with queue, the disconnectors matching the old or the new values are queued;
+ * none: the object has no key rows (nothing to list). */
+int mv_write_keys(mvs_engine *e, int64_t mv_id, const attrset *now, bool queue, bool none,
                   sync_work *w);
 /* Bring the reference rows of one attribute to want (sorted, unique; NULL: none), with
  * the changes in d (may be NULL); *changed set when a row changed. */

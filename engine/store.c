@@ -1,6 +1,7 @@
 /* store — all SQL of mvsync.  Statements are prepared on first use and kept for the life of
  * the handle; every value is bound, never formatted into SQL text.
  * Memory: rows are copied into the caller's arena before the statement is reset. */
+#include "engine/idset.h"
 #include "engine/store.h"
 #include "schema/array.h"
 
@@ -23,7 +24,7 @@ enum stmt_id {
   Q_CONN_FIND, Q_CONN_INSERT, Q_CONN_NAME, Q_WM_GET, Q_WM_SET, Q_CONN_LIST,
   Q_CS_GET, Q_CS_BY_ANCHOR, Q_CS_BY_DN, Q_CS_LIVE_BY_DN, Q_CS_INSERT, Q_CS_UPDATE_IMPORT,
   Q_CS_UPDATE_ATTRS, Q_PENDING_PUT,
-  Q_PENDING_SET_STATE, Q_PENDING_CLEAR,
+  Q_PENDING_SET_STATE, Q_PENDING_CLEAR, Q_PENDING_CLEAR_TAKEN,
   Q_CS_SET_LINK, Q_CS_SET_ERROR, Q_CS_SET_DN, Q_CS_SET_ANCHOR, Q_CS_DELETE, Q_CS_PENDING,
   Q_CS_PAGE, Q_CS_PAGE_JOINED, Q_CS_JOINED, Q_CS_COUNT, Q_CS_COUNT_LIVE, Q_CS_BY_ANCHOR_ORDER,
   Q_SEEN_RESET, Q_SEEN_ADD, Q_CS_MARK_UNSEEN, Q_CS_UNSEEN,
@@ -31,7 +32,7 @@ enum stmt_id {
   Q_REF_DELETE_OBJ, Q_REF_UNRESOLVE, Q_REF_RESOLVE, Q_REF_LOOKUP_ANCHOR, Q_REF_LOOKUP_DN,
   Q_REF_REFERRER_MVS, Q_REF_IS_MEMBER, Q_REF_GET, Q_REF_JOINED_COUNT, Q_REF_NAMES,
   Q_REF_DELTA_CANCEL, Q_REF_DELTA_INSERT, Q_REF_DELTA_TOUCH, Q_REF_DELTA_LIST,
-  Q_REF_DELTA_LIST_ATTR, Q_REF_DELTA_CLEAR,
+  Q_REF_DELTA_LIST_ATTR, Q_REF_DELTA_CLEAR, Q_REF_DELTA_CLEAR_TAKEN,
   Q_CS_KEY_DELETE, Q_CS_KEY_INSERT, Q_CS_KEY_REMOVE, Q_CS_KEY_FIND, Q_CS_KEY_CLEAR,
   Q_CS_KEY_LIST, Q_MV_KEY_DELETE, Q_MV_KEY_INSERT, Q_MV_KEY_REMOVE, Q_MV_KEY_FIND,
   Q_MV_KEY_CLEAR, Q_MV_KEY_LIST,
@@ -39,7 +40,7 @@ enum stmt_id {
   Q_MV_PAGE, Q_MV_REF_LIST, Q_MV_REF_ALL, Q_MV_REF_INSERT, Q_MV_REF_DELETE,
   Q_MV_REF_REFERRERS, Q_MV_CS_IN, Q_MV_PAGE_TYPE, Q_REF_UNJOINED_COUNT,
   Q_COLL_GET, Q_COLL_SET, Q_COLL_NAME, Q_COLL_LIST, Q_COLL_DELETE,
-  Q_PE_GET, Q_PE_VALUES, Q_PE_PUT, Q_PE_VALUES_DELETE, Q_PE_VALUE_INSERT, Q_PE_DELETE,
+  Q_PE_GET, Q_PE_IDS, Q_PE_VALUES, Q_PE_PUT, Q_PE_VALUES_DELETE, Q_PE_VALUE_INSERT, Q_PE_DELETE,
   Q_PE_SET_STATUS, Q_PE_UNSEND, Q_PE_LIST, Q_PE_LIST_ALL, Q_PE_DESTRUCTIVE, Q_PE_VALUE_FIND, Q_PE_VALUE_TAKEN, Q_CS_KEY_TAKEN, Q_PE_VALUE_ADD,
   Q_PE_VALUE_REMOVE, Q_PE_VALUE_ANY, Q_PE_RESTAGE,
   Q_INFLIGHT_MARK, Q_INFLIGHT_GET, Q_INFLIGHT_CLEAR,
@@ -102,6 +103,9 @@ static const char *const stmt_sql[Q_COUNT] = {
   /* A synced object (state 0) is no longer "renamed since the last sync", and has no
    * attribute changed since. */
   [Q_PENDING_CLEAR] = "DELETE FROM cs_pending WHERE cs_id = ?1",
+  /* The end of a full sync: the imports it took (store_full_sync_end). */
+  [Q_PENDING_CLEAR_TAKEN] = "DELETE FROM cs_pending WHERE cs_id BETWEEN ?1 AND ?2 AND "
+                           "mvs_taken(cs_id)",
   /* linked_at and projected belong to the join itself: kept while the metaverse object
    * stays the same (a rule taking over an existing join does not make it new). */
   [Q_CS_SET_LINK] = "UPDATE cs_object SET mv_id = ?2, link_rule = ?3, link_type = ?4, "
@@ -187,6 +191,8 @@ static const char *const stmt_sql[Q_COUNT] = {
                             "ON t.id = r.target_id WHERE r.cs_id = ?1 AND r.attr = ?2 "
                             "ORDER BY r.target_norm",
   [Q_REF_DELTA_CLEAR] = "DELETE FROM cs_ref_delta WHERE cs_id = ?1",
+  [Q_REF_DELTA_CLEAR_TAKEN] = "DELETE FROM cs_ref_delta WHERE cs_id BETWEEN ?1 AND ?2 AND "
+                             "mvs_taken(cs_id)",
   [Q_CS_KEY_DELETE] = "DELETE FROM cs_key WHERE cs_id = ?1",
   [Q_CS_KEY_INSERT] = "INSERT OR IGNORE INTO cs_key(connector, attr, norm, cs_id) VALUES (?1, ?2, ?3, ?4)",
   [Q_CS_KEY_REMOVE] = "DELETE FROM cs_key WHERE connector = ?1 AND attr = ?2 AND norm = ?3 AND cs_id = ?4",
@@ -229,6 +235,7 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_COLL_DELETE] = "DELETE FROM mv_collection WHERE mv_id = ?1",
   [Q_PE_GET] = "SELECT cs_id, op, status, error_code, attempts, new_dn, error "
                "FROM pending_export WHERE cs_id = ?1",
+  [Q_PE_IDS] = "SELECT cs_id FROM pending_export",
   [Q_PE_VALUES] = "SELECT attr, mode, value FROM pending_export_value WHERE cs_id = ?1 "
                   "ORDER BY attr, mode, seq",
   [Q_PE_PUT] = "INSERT OR REPLACE INTO pending_export(cs_id, op, new_dn, status, error_code, "
@@ -383,9 +390,21 @@ struct store {
   char *path;
   int lock_fd;          /* the writer lock's file, -1 when not held */
   int64_t unlinks;      /* links this handle removed (store_cs_set_link to no object) */
+  /* While a full sync runs (store_full_sync_begin): the objects whose import it took, and
+   * every object that may have a pending export (those it had, and those staged since). */
+  bool full_sync;
+  idset taken, pe_ids;
 };
 
 /* ---- helpers ---- */
+
+/* mvs_taken(cs_id): whether the running full sync took the object's import. */
+static void sql_taken(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  const store *st = sqlite3_user_data(ctx);
+  (void)argc;
+  sqlite3_result_int(ctx, idset_has(&st->taken, sqlite3_value_int64(argv[0])));
+}
 
 static sqlite3_stmt *S(store *st, enum stmt_id id)
 {
@@ -818,7 +837,9 @@ int store_open(const char *path, bool create, store **out, char **err)
   if (version < store_schema_version() && migrate(st->db, version, err) != 0)
     goto fail_quiet;
   if (sqlite3_exec(st->db, "CREATE TEMP TABLE import_seen(id INTEGER PRIMARY KEY)", NULL,
-                   NULL, &zerr) != SQLITE_OK)
+                   NULL, &zerr) != SQLITE_OK ||
+      sqlite3_create_function_v2(st->db, "mvs_taken", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, st,
+                                 sql_taken, NULL, NULL, NULL) != SQLITE_OK)
     goto fail;
   *out = st;
   return STORE_OK;
@@ -917,6 +938,8 @@ void store_close(store *st)
     return;
   for (i = 0; i < Q_COUNT; i++)
     sqlite3_finalize(st->stmt[i]);
+  idset_free(&st->taken);
+  idset_free(&st->pe_ids);
   sqlite3_close(st->db);
   /* The lock goes last: nothing of this process touches the store after it. */
   if (st->lock_fd >= 0)
@@ -1035,25 +1058,46 @@ static int row_cs(sqlite3_stmt *s, const rd *c)
   return !r->object_type;
 }
 
+/* A connector-space row as the store holds it: one whose import a full sync took reads as
+ * taken before its cs_pending row is deleted. */
+static int read_cs(store *st, sqlite3_stmt *s, mvs_arena *a, cs_row *row)
+{
+  int rc = read_row(s, row_cs, a, row);
+  if (rc == STORE_OK && st->full_sync && idset_has(&st->taken, row->id)) {
+    row->import_state = 0;
+    row->renamed = 0;
+    row->changed_attrs = 0;
+  }
+  return rc;
+}
+
 int store_cs_get(store *st, int64_t id, mvs_arena *a, cs_row *row)
 {
-  return read_row(STMT(st, Q_CS_GET, P_I(id)), row_cs, a, row);
+  return read_cs(st, STMT(st, Q_CS_GET, P_I(id)), a, row);
 }
 
 int store_cs_by_anchor(store *st, int64_t connector, const char *anchor, mvs_arena *a, cs_row *row)
 {
-  return read_row(STMT(st, Q_CS_BY_ANCHOR, P_I(connector), P_T(anchor)), row_cs, a, row);
+  return read_cs(st, STMT(st, Q_CS_BY_ANCHOR, P_I(connector), P_T(anchor)), a, row);
 }
 
 int store_cs_by_dn(store *st, int64_t connector, const char *dn_key, mvs_arena *a, cs_row *row)
 {
-  return read_row(STMT(st, Q_CS_BY_DN, P_I(connector), P_T(dn_key)), row_cs, a, row);
+  return read_cs(st, STMT(st, Q_CS_BY_DN, P_I(connector), P_T(dn_key)), a, row);
 }
 
 int store_cs_live_by_dn(store *st, int64_t connector, const char *dn_key, mvs_arena *a,
                         cs_row *row)
 {
-  return read_row(STMT(st, Q_CS_LIVE_BY_DN, P_I(connector), P_T(dn_key)), row_cs, a, row);
+  return read_cs(st, STMT(st, Q_CS_LIVE_BY_DN, P_I(connector), P_T(dn_key)), a, row);
+}
+
+/* An object's import taken by a sync: remembered during a full sync, else deleted now. */
+static int take_import(store *st, int64_t id)
+{
+  if (st->full_sync)
+    return idset_add(&st->taken, id) == 0 ? STORE_OK : STORE_ERR;
+  return exec_on_id(st, Q_PENDING_CLEAR, id);
 }
 
 /* An object's pending import as cs_pending holds it (state 0: none). */
@@ -1095,7 +1139,7 @@ int store_cs_update_import(store *st, const cs_row *r, const char *dn_key, bool 
 int store_cs_set_state(store *st, int64_t id, int import_state)
 {
   if (import_state == 0)
-    return exec_on_id(st, Q_PENDING_CLEAR, id);
+    return take_import(st, id);
   return exec_stmt(STMT(st, Q_PENDING_SET_STATE, P_I(id), P_I(import_state)));
 }
 
@@ -1114,7 +1158,7 @@ int store_cs_set_join(store *st, int64_t id, int64_t mv_id, const char *link_rul
 {
   int rc = exec_stmt(STMT(st, Q_CS_SET_JOIN, P_I(id), P_I(mv_id), P_T(link_rule),
                           P_I(link_type), P_I(projected)));
-  return rc == STORE_OK ? exec_on_id(st, Q_PENDING_CLEAR, id) : rc;
+  return rc == STORE_OK ? take_import(st, id) : rc;
 }
 
 int store_cs_set_error(store *st, int64_t id, bool outbound, const char *error,
@@ -1143,6 +1187,45 @@ int store_cs_delete(store *st, int64_t id)
 }
 
 int64_t store_cs_unlinks(const store *st) { return st->unlinks; }
+
+static int row_pe_id(sqlite3_stmt *s, const rd *c)
+{
+  return idset_add(c->out, sqlite3_column_int64(s, 0));
+}
+
+int store_full_sync_begin(store *st)
+{
+  st->full_sync = true;
+  return read_rows(S(st, Q_PE_IDS), row_pe_id, NULL, &st->pe_ids, false);
+}
+
+/* The rows of the taken objects, TAKEN_CHUNK ids per statement: SQLite collects the keys of
+ * a DELETE's rows before deleting them (in memory: temp_store), so a statement for the
+ * whole table would hold every pending row's at once. */
+#define TAKEN_CHUNK_WORDS 1024
+static int clear_taken(store *st)
+{
+  size_t w, i;
+  int rc = STORE_OK;
+  for (w = 0; w < st->taken.words && rc == STORE_OK; w += TAKEN_CHUNK_WORDS) {
+    int64_t lo = (int64_t)w * 64, hi = lo + TAKEN_CHUNK_WORDS * 64 - 1;
+    bool any = false;
+    for (i = w; i < w + TAKEN_CHUNK_WORDS && i < st->taken.words && !any; i++)
+      any = st->taken.bits[i] != 0;
+    if (any && (rc = exec_stmt(STMT(st, Q_PENDING_CLEAR_TAKEN, P_I(lo), P_I(hi)))) == STORE_OK)
+      rc = exec_stmt(STMT(st, Q_REF_DELTA_CLEAR_TAKEN, P_I(lo), P_I(hi)));
+  }
+  return rc;
+}
+
+int store_full_sync_end(store *st, bool write)
+{
+  int rc = write && st->full_sync ? clear_taken(st) : STORE_OK;
+  st->full_sync = false;
+  idset_free(&st->taken);
+  idset_free(&st->pe_ids);
+  return rc;
+}
 
 int store_cs_pending(store *st, id_list *out) { return exec_ids(S(st, Q_CS_PENDING), out); }
 
@@ -1263,6 +1346,8 @@ int store_ref_delta_touch(store *st, int64_t cs_id)
 int store_ref_delta_list(store *st, int64_t cs_id, const char *attr, mvs_arena *a,
                          ref_rows *out)
 {
+  if (st->full_sync && idset_has(&st->taken, cs_id))
+    return STORE_OK;
   sqlite3_stmt *s = attr ? STMT(st, Q_REF_DELTA_LIST_ATTR, P_I(cs_id), P_T(attr))
                          : STMT(st, Q_REF_DELTA_LIST, P_I(cs_id));
   return read_rows(s, row_ref, a, out, true);
@@ -1270,6 +1355,8 @@ int store_ref_delta_list(store *st, int64_t cs_id, const char *attr, mvs_arena *
 
 int store_ref_delta_clear(store *st, int64_t cs_id)
 {
+  if (st->full_sync)
+    return idset_add(&st->taken, cs_id) == 0 ? STORE_OK : STORE_ERR;
   return exec_on_id(st, Q_REF_DELTA_CLEAR, cs_id);
 }
 
@@ -1535,6 +1622,8 @@ static int row_pe(sqlite3_stmt *s, const rd *c)
 
 int store_pe_get(store *st, int64_t cs_id, mvs_arena *a, pe_row *row)
 {
+  if (st->full_sync && !idset_has(&st->pe_ids, cs_id))
+    return STORE_NOTFOUND;
   return read_row(STMT(st, Q_PE_GET, P_I(cs_id)), row_pe, a, row);
 }
 
@@ -1555,6 +1644,8 @@ static int row_pe_value(sqlite3_stmt *s, const rd *c)
 
 int store_pe_values(store *st, int64_t cs_id, mvs_arena *a, pe_values *out)
 {
+  if (st->full_sync && !idset_has(&st->pe_ids, cs_id))
+    return STORE_OK;
   return read_rows(STMT(st, Q_PE_VALUES, P_I(cs_id)), row_pe_value, a, out, false);
 }
 
@@ -1562,10 +1653,14 @@ int store_pe_put(store *st, const pe_row *row, const pe_values *vals, int64_t ru
 {
   size_t i;
   int rc;
+  /* Known to have none (a full sync's): no values to delete. */
+  bool none = st->full_sync && !idset_has(&st->pe_ids, row->cs_id);
+  if (st->full_sync && idset_add(&st->pe_ids, row->cs_id) != 0)
+    return STORE_ERR;
   if ((rc = exec_stmt(STMT(st, Q_PE_PUT, P_I(row->cs_id), P_I(row->op), P_T(row->new_dn),
                            P_I(row->status), P_ID(row->error_code), P_T(row->error),
                            P_I(row->attempts), P_ID(run_id)))) != STORE_OK ||
-      (rc = exec_on_id(st, Q_PE_VALUES_DELETE, row->cs_id)))
+      (!none && (rc = exec_on_id(st, Q_PE_VALUES_DELETE, row->cs_id))))
     return rc;
   for (i = 0; i < vals->n; i++) {
     const pe_value_row *v = &vals->items[i];

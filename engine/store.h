@@ -117,6 +117,16 @@ int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rul
 /* How many links this handle has removed (store_cs_set_link with mv_id 0): a caller that
  * compares two counts knows no joined object became a disconnector in between. */
 int64_t store_cs_unlinks(const store *st);
+/* A full sync's shortcuts, between begin and end (docs/internals/store.md).  An import the
+ * sync takes (store_cs_set_state(IMPORT_NONE), store_cs_set_join, store_ref_delta_clear) is
+ * remembered, not written: the object reads as taken (its import state none, no value
+ * deltas), and end(write) deletes the rows of every taken object in one statement per
+ * table.  And which objects may have a pending export is held in memory (the store's, then
+ * every store_pe_put): store_pe_get and store_pe_values answer "none" for the others, most
+ * objects, without a statement.  end(false) drops what was remembered (the run failed and
+ * is rolled back). */
+int store_full_sync_begin(store *st);
+int store_full_sync_end(store *st, bool write);
 /* Joined inbound to mv_id (projected: the join created it, for lineage), its import taken
  * (import state none): store_cs_set_link, store_cs_set_state(IMPORT_NONE) in one write. */
 int store_cs_set_join(store *st, int64_t id, int64_t mv_id, const char *link_rule, int link_type,

@@ -195,8 +195,10 @@ int sync_run(mvs_engine *e, bool full)
     if (sync_objects(e, &w) != 0)
       goto out;
   } else {
-    if (e->progress && full_sync_total(e, &e->progress_total) != 0)
+    if ((e->progress && full_sync_total(e, &e->progress_total) != 0) ||
+        store_full_sync_begin(e->st) != STORE_OK)
       goto out;
+    e->refs_read = &w.refs_read;
     /* Every object in id (import) order, joined ones first, as a delta sync takes its
      * objects (sync_in_cs); then every metaverse object outbound, so inbound queues none. */
     w.out_all_later = true;
@@ -233,7 +235,7 @@ int sync_run(mvs_engine *e, bool full)
           goto out;
       after = page.ids[page.n - 1];
     }
-    if (sync_objects(e, &w) != 0)
+    if (sync_objects(e, &w) != 0 || store_full_sync_end(e->st, true) != STORE_OK)
       goto out;
   }
   e->res->skipped_refs += work_skips_total(&w);
@@ -248,6 +250,8 @@ int sync_run(mvs_engine *e, bool full)
     goto out;
   rc = 0;
 out:
+  store_full_sync_end(e->st, false);
+  e->refs_read = NULL;
   store_set_cache(e->st, STORE_CACHE_KIB);
   e->rebuild_keys = false;
   e->full_sync = false;

@@ -192,12 +192,13 @@ static int cs_key_row(void *u, const char *attr, const char *norm, key_op op)
              k->e->st, k->v->connector, attr, norm, k->v->cs_id) == STORE_OK ? 0 : -1;
 }
 
-/* Bring the join-key rows of a connector-space object to its values. */
-static int refresh_cs_keys(mvs_engine *e, conn_info *c, obj_view *v)
+/* Bring the join-key rows of a connector-space object to its values; none: it has no rows
+ * (nothing to list). */
+static int refresh_cs_keys(mvs_engine *e, conn_info *c, obj_view *v, bool none)
 {
   ref_rows have = {0};
   cs_keys k = {e, v};
-  int rc = store_cs_key_list(e->st, v->cs_id, e->scratch2, &have) == STORE_OK &&
+  int rc = (none || store_cs_key_list(e->st, v->cs_id, e->scratch2, &have) == STORE_OK) &&
                    keys_sync(e->scratch2, c->key_attrs, c->n_key_attrs, cs_key_values, &have,
                              cs_key_row, &k) == 0
                ? 0 : -1;
@@ -216,7 +217,7 @@ int sync_in_dn_keys(mvs_engine *e, conn_info *c, int64_t cs_id)
   if (store_cs_get(e->st, cs_id, e->scratch2, &cs) != STORE_OK ||
       view_load_cs(e, &v, &cs, e->scratch2) != 0)
     return -1;
-  rc = refresh_cs_keys(e, c, &v);
+  rc = refresh_cs_keys(e, c, &v, false);
   view_free(&v);
   return rc;
 }
@@ -453,9 +454,16 @@ static int in_queue_touched(mvs_engine *e, cs_eval *x, sync_work *w)
   if (cs->import_state != IMPORT_NONE && !x->new_link &&
       store_cs_set_state(e->st, cs->id, IMPORT_NONE) != STORE_OK)
     return -1;
-  if ((e->rebuild_keys || (cs->import_state != IMPORT_NONE && keys_may_differ(c, cs))) &&
-      refresh_cs_keys(e, c, &x->v) != 0)
+  /* Key tables being rebuilt: an object's rows are written at its first evaluation, with
+   * nothing to list (the tables were emptied); its values cannot change within the sync
+   * (a DN the sync gives it rewrites them, sync_in_dn_keys). */
+  if (e->rebuild_keys && !idset_has(&w->keyed_cs, cs->id)) {
+    if (idset_add(&w->keyed_cs, cs->id) != 0 || refresh_cs_keys(e, c, &x->v, true) != 0)
+      return -1;
+  } else if (!e->rebuild_keys && cs->import_state != IMPORT_NONE && keys_may_differ(c, cs) &&
+             refresh_cs_keys(e, c, &x->v, false) != 0) {
     return -1;
+  }
   /* New imported values of a joined object change what its exports to this connector
    * must be (they are compared with them); a new DN changes the exports of the objects
    * that reference it. */
@@ -472,7 +480,8 @@ static int in_queue_touched(mvs_engine *e, cs_eval *x, sync_work *w)
   if (cs->mv_id != old_mv) {
     /* Objects that reference this one (inbound), and the metaverse objects that reference
      * its old and new metaverse object (their exports name its DN in this connector). */
-    if (work_queue_referrers(e, cs->id, w) != 0 ||
+    if (((!e->refs_read || idset_has(e->refs_read, cs->id)) &&
+         work_queue_referrers(e, cs->id, w) != 0) ||
         (cs->mv_id && work_queue_out_referrers(e, cs->mv_id, w) != 0))
       return -1;
     /* Its old metaverse object may now be free for another object of this connector that
@@ -826,11 +835,16 @@ static int in_store_changes(mvs_engine *e, mv_eval *x, sync_work *w)
     e->res->updates++;
   if ((x->changed || x->delta_changed || x->new_link) && id_list_add(&w->mv_changed, mv_id) != 0)
     goto out;
-  /* After a rebuild of the key tables every object writes its keys; only changed values
-   * can make a disconnector join. */
-  if ((x->keys_changed || e->rebuild_keys) &&
-      mv_write_keys(e, mv_id, &x->now, x->keys_changed, w) != 0)
+  /* While the key tables are rebuilt every object writes its keys at its first evaluation
+   * (the tables were emptied: nothing to list), later only when they changed; only changed
+   * values can make a disconnector join. */
+  if (e->rebuild_keys && !idset_has(&w->keyed_mv, mv_id)) {
+    if (idset_add(&w->keyed_mv, mv_id) != 0 ||
+        mv_write_keys(e, mv_id, &x->now, x->keys_changed, true, w) != 0)
+      goto out;
+  } else if (x->keys_changed && mv_write_keys(e, mv_id, &x->now, true, false, w) != 0) {
     goto out;
+  }
   /* Exports follow: in full — a new link, or a change of what an outbound rule reads — or
    * only the reference values the deltas changed. */
   if (x->new_link || (x->changed && (x->changed_bits & e->out_read_bits))

@@ -471,9 +471,10 @@ static int record_drift(mvs_engine *e, conn_info *c, const cs_row *cs, const cha
 
 /* Stage the export of cs_id: the values the merged set wants that its imported values do
  * not have, as one pending export (unless it is already staged as it is); value changes of
- * a drift computation are counted and marked. */
-static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged_set *ms,
-                        bool drift)
+ * a drift computation are counted and marked.  read: its row as the caller read it, or NULL
+ * (read here). */
+static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const cs_row *read,
+                        const merged_set *ms, bool drift)
 {
   cs_row cs;
   obj_view cur;
@@ -487,8 +488,11 @@ static int stage_export(mvs_engine *e, conn_info *c, int64_t cs_id, const merged
   memset(&pb, 0, sizeof pb);
   pb.e = e;
   buf_init(&pb.tmp, 0);
-  if (store_cs_get(e->st, cs_id, e->scratch, &cs) != STORE_OK ||
-      view_load_cs(e, &cur, &cs, e->scratch) != 0)
+  if (read)
+    cs = *read;
+  else if (store_cs_get(e->st, cs_id, e->scratch, &cs) != STORE_OK)
+    goto out_nov;
+  if (view_load_cs(e, &cur, &cs, e->scratch) != 0)
     goto out_nov;
   if (out_dn(e, ms, &dn, &rdn_attr) != 0 || label_cs(e, &cs, e->scratch, &label) != 0)
     goto out;
@@ -833,7 +837,7 @@ static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_ro
                          obj_view *mvv, sync_work *w)
 {
   out_scope s;
-  bool drift;
+  bool drift, linked;
   int64_t cid, cs_id;
   contribs cb = {0};
   merged_set ms = {0};
@@ -845,6 +849,7 @@ static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_ro
     return -1;
   /* Joined before this sync, changed by its import, its metaverse object unchanged. */
   drift = cs_id && id_list_has(&w->drift_cs, cs_id) && !id_list_has(&w->mv_changed, mv_id);
+  linked = cs_id != 0;   /* its row read below, as stage_export reads it */
   mvv->out_connector = cid;
   mvv->out_cs_id = cs_id;
   if (out_scope_rules(e, c, mv, mvv, &s) != 0 ||
@@ -862,7 +867,7 @@ static int out_connector(mvs_engine *e, conn_info *c, int64_t mv_id, const mv_ro
   /* Skips are counted from the values this export computation stages; work.c keeps the
    * last computation per object. */
   else if (work_note_skips(w, cs_id, out_skipped(&ms)) == 0)
-    rc = stage_export(e, c, cs_id, &ms, drift);
+    rc = stage_export(e, c, cs_id, linked ? &cs : NULL, &ms, drift);
 out:
   contribs_free(&cb);
   merged_free(&ms);

@@ -22,6 +22,9 @@ void work_free(sync_work *w)
   free(w->skips);
   w->skips = NULL;
   w->n_skips = w->cap_skips = 0;
+  idset_free(&w->keyed_cs);
+  idset_free(&w->keyed_mv);
+  idset_free(&w->refs_read);
 }
 
 int work_queue_out(sync_work *w, int64_t mv_id)

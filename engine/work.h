@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "engine/engine_int.h"
+#include "engine/idset.h"
 #include "engine/store.h"
 
 /* One metaverse reference value a delta sync added or removed by applying value deltas. */
@@ -48,6 +49,9 @@ typedef struct sync_work {
    * is queued outbound (work_queue_out), saving a referrer query per object evaluated and a
    * list of every metaverse object. */
   bool out_all_later;
+  /* While the key tables are rebuilt: the objects whose key rows this sync wrote. */
+  idset keyed_cs, keyed_mv;
+  idset refs_read;  /* a full sync's mvs_engine.refs_read */
 } sync_work;
 
 void work_free(sync_work *w);
