@@ -111,12 +111,13 @@ static const char *const stmt_sql[Q_COUNT] = {
   [Q_CS_SET_LINK] = "UPDATE cs_object SET mv_id = ?2, link_rule = ?3, link_type = ?4, "
                     "link_out = ?5, provisioned = ?6, "
                     "linked_at = CASE WHEN ?2 IS NULL THEN NULL WHEN mv_id IS ?2 THEN linked_at "
-                    "ELSE " NOW " END, projected = projected AND mv_id IS ?2 WHERE id = ?1",
+                    "ELSE ?7 END, projected = projected AND mv_id IS ?2 WHERE id = ?1",
   /* A join or projection made inbound (store_cs_set_join also takes the import): one
-   * write of the row where a link and a projection mark were two. */
+   * write of the row where a link and a projection mark were two.  The links' time is
+   * bound (now_text): strftime per row was 2 % of a full sync's instructions. */
   [Q_CS_SET_JOIN] = "UPDATE cs_object SET mv_id = ?2, link_rule = ?3, link_type = ?4, "
                     "link_out = 0, provisioned = 0, "
-                    "linked_at = CASE WHEN mv_id IS ?2 THEN linked_at ELSE " NOW " END, "
+                    "linked_at = CASE WHEN mv_id IS ?2 THEN linked_at ELSE ?6 END, "
                     "projected = ?5 OR (projected AND mv_id IS ?2) WHERE id = ?1",
   /* An error seen again keeps its first sighting; a new message starts a new one.  A
    * clear (?2 NULL) clears only an error of its own side (?5: outbound), and writes
@@ -390,6 +391,8 @@ struct store {
   char *path;
   int lock_fd;          /* the writer lock's file, -1 when not held */
   int64_t unlinks;      /* links this handle removed (store_cs_set_link to no object) */
+  time_t now_sec;       /* now_text's second, and its text */
+  char now[24];
   /* While a full sync runs (store_full_sync_begin): the objects whose import it took, and
    * every object that may have a pending export (those it had, and those staged since). */
   bool full_sync;
@@ -1143,6 +1146,17 @@ int store_cs_set_state(store *st, int64_t id, int import_state)
   return exec_stmt(STMT(st, Q_PENDING_SET_STATE, P_I(id), P_I(import_state)));
 }
 
+/* The time as NOW writes it (UTC, to the second), formatted once a second. */
+static const char *now_text(store *st)
+{
+  time_t t = time(NULL);
+  struct tm tm;
+  if (t != st->now_sec && gmtime_r(&t, &tm) &&
+      strftime(st->now, sizeof st->now, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    st->now_sec = t;
+  return st->now_sec ? st->now : NULL;
+}
+
 int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rule, int link_type,
                       int link_out, int provisioned)
 {
@@ -1150,14 +1164,14 @@ int store_cs_set_link(store *st, int64_t id, int64_t mv_id, const char *link_rul
     st->unlinks++;   /* counted even when no row changes: a count too high only reads more */
   return exec_stmt(STMT(st, Q_CS_SET_LINK, P_I(id), P_ID(mv_id), P_T(mv_id ? link_rule : NULL),
                         P_I(mv_id ? link_type : 0), P_I(mv_id ? link_out : 0),
-                        P_I(provisioned)));
+                        P_I(provisioned), P_T(now_text(st))));
 }
 
 int store_cs_set_join(store *st, int64_t id, int64_t mv_id, const char *link_rule, int link_type,
                       bool projected)
 {
   int rc = exec_stmt(STMT(st, Q_CS_SET_JOIN, P_I(id), P_I(mv_id), P_T(link_rule),
-                          P_I(link_type), P_I(projected)));
+                          P_I(link_type), P_I(projected), P_T(now_text(st))));
   return rc == STORE_OK ? take_import(st, id) : rc;
 }
 

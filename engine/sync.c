@@ -179,6 +179,7 @@ int sync_run(mvs_engine *e, bool full)
   if (key_signature(e, &sig) != 0 || store_meta_get(e->st, "key_attrs", &old_sig) != STORE_OK)
     goto out;
   e->rebuild_keys = !old_sig || strcmp(old_sig, sig.p) != 0;
+  w.keyed_unlinks = store_cs_unlinks(e->st);
   if (e->rebuild_keys && !full) {
     engine_logf(e, "%s: running a full sync",
                 old_sig ? "join-key attributes changed" : "first sync of this store");

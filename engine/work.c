@@ -88,6 +88,22 @@ int work_queue_referrers(mvs_engine *e, int64_t cs_id, sync_work *w)
   return store_ref_referrer_mvs(e->st, cs_id, &w->mv_in) == STORE_OK ? 0 : -1;
 }
 
+void work_note_keyed(mvs_engine *e, sync_work *w, const conn_info *c, bool disconnector)
+{
+  size_t k = (size_t)(c - e->conns);
+  if (disconnector)
+    w->keyed_free |= (uint64_t)1 << (k < 63 ? k : 63);
+}
+
+/* While the key tables are rebuilt, only the objects this sync evaluated have key rows: a
+ * connector none of which was a disconnector then has none that could join (unless a link
+ * was removed since). */
+static bool no_free_keys(mvs_engine *e, const sync_work *w, size_t k)
+{
+  return e->rebuild_keys && !(w->keyed_free >> (k < 63 ? k : 63) & 1) &&
+         store_cs_unlinks(e->st) == w->keyed_unlinks;
+}
+
 int work_queue_key_matches(mvs_engine *e, const char *attr, const char *norm, sync_work *w)
 {
   size_t k, r, g, cc;
@@ -95,6 +111,8 @@ int work_queue_key_matches(mvs_engine *e, const char *attr, const char *norm, sy
   for (k = 0; k < e->n_conns; k++) {
     conn_info *c = &e->conns[k];
     int64_t cid;
+    if (no_free_keys(e, w, k))
+      continue;
     if (engine_conn_id(e, c, &cid) != 0)
       return -1;
     for (r = 0; r < c->n_in; r++)

@@ -49,8 +49,13 @@ typedef struct sync_work {
    * is queued outbound (work_queue_out), saving a referrer query per object evaluated and a
    * list of every metaverse object. */
   bool out_all_later;
-  /* While the key tables are rebuilt: the objects whose key rows this sync wrote. */
+  /* While the key tables are rebuilt: the objects whose key rows this sync wrote; the
+   * connectors (bit i: e->conns[i], bit 63 any beyond) one of whose objects was a
+   * disconnector when they were written; the store's unlink count when it began.  Only
+   * those rows can match a key value (work_queue_key_matches). */
   idset keyed_cs, keyed_mv;
+  uint64_t keyed_free;
+  int64_t keyed_unlinks;
   idset refs_read;  /* a full sync's mvs_engine.refs_read */
 } sync_work;
 
@@ -76,6 +81,8 @@ int work_queue_referrers(mvs_engine *e, int64_t cs_id, sync_work *w);
  * a value that appears can join them, one that goes can free them from an ambiguous match,
  * so a delta sync joins what a full sync would. */
 int work_queue_key_matches(mvs_engine *e, const char *attr, const char *norm, sync_work *w);
+/* A rebuild wrote the key rows of an object of c, a disconnector or not. */
+void work_note_keyed(mvs_engine *e, sync_work *w, const conn_info *c, bool disconnector);
 /* work_queue_key_matches for each (attr, folded value) row of keys (store_mv_key_list's). */
 int work_queue_key_rows_matches(mvs_engine *e, const ref_rows *keys, sync_work *w);
 /* Queue the disconnectors matching a metaverse object's current key values (its links or
