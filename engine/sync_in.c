@@ -284,6 +284,7 @@ typedef struct cs_eval {
   rule_hits h;
   int64_t old_mv;           /* its metaverse object before this evaluation */
   int64_t new_link;         /* the metaverse object it joined or projected now, 0 for none */
+  const char *projected;    /* the type of the metaverse object it projected now, or NULL */
   char msg[512];            /* its error (join conflict, ambiguous join); "" for none */
   const char *msg_rule;     /* the rule the error concerns */
 } cs_eval;
@@ -397,6 +398,7 @@ static int in_project(mvs_engine *e, cs_eval *x, const rule *pr)
       store_cs_set_join(e->st, x->cs.id, mv_id, pr->name, pr->link, true) != STORE_OK)
     return -1;
   e->res->adds++;
+  x->projected = pr->target_type;
   if (e->trace)
     buf_printf(e->trace, "projection: new %s metaverse object by \"%s\"\n", pr->target_type,
                pr->name);
@@ -504,7 +506,8 @@ static int in_queue_touched(mvs_engine *e, cs_eval *x, sync_work *w)
 }
 
 static int in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
-                 const cs_row *from_cs, obj_view *from_v, sync_work *w);
+                 const cs_row *from_cs, obj_view *from_v, const char *projected,
+                 sync_work *w);
 
 /* The steps, in order: delete; scope; type change; keep or drop the join, or join or
  * project; queue what changed; recompute the metaverse object. */
@@ -529,6 +532,7 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, bool *other, sync
   }
   x.old_mv = x.cs.mv_id;
   x.new_link = 0;
+  x.projected = NULL;
   x.msg[0] = '\0';
   x.msg_rule = NULL;
   x.c = engine_conn_by_id(e, x.cs.connector);
@@ -568,7 +572,7 @@ int sync_in_cs(mvs_engine *e, int64_t cs_id, bool joined_pass, bool *other, sync
   /* sync_in_mv takes the object that joined, not the metaverse object it joined; and this
    * object as read and loaded here, not read again among the joined ones. */
   if (x.cs.mv_id &&
-      in_mv(e, x.cs.mv_id, x.new_link ? cs_id : 0, delta_cs, &x.cs, &x.v, w) != 0)
+      in_mv(e, x.cs.mv_id, x.new_link ? cs_id : 0, delta_cs, &x.cs, &x.v, x.projected, w) != 0)
     goto out;
   /* Its inbound error: a join error, else a flow error of its own this evaluation recorded
    * (kept as it is: its first sighting stays), else none. */
@@ -634,6 +638,7 @@ typedef struct mv_eval {
   uint64_t changed_bits;        /* attr_name_bit of each attribute that changed (of each
                                  * reference attribute, whether or not its rows did) */
   bool keys_changed;            /* a join-key attribute changed */
+  bool projected;               /* just projected by from_cs: joined to it alone */
   bool delta_changed;           /* value deltas changed reference rows */
 } mv_eval;
 
@@ -646,7 +651,8 @@ static int in_contributions(mvs_engine *e, mv_eval *x, bool *survive)
   int rc = -1;
 
   *survive = false;
-  if (store_cs_joined(e->st, x->mv.id, &joined) != STORE_OK)
+  if (x->projected ? id_list_add(&joined, x->from_cs->id) != 0
+                   : store_cs_joined(e->st, x->mv.id, &joined) != STORE_OK)
     goto out;
   for (i = 0; i < joined.n; i++) {
     cs_row cs;
@@ -862,11 +868,14 @@ out:
  * keeps the object alive); merge by precedence; compare and write; store and queue. */
 int sync_in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs, sync_work *w)
 {
-  return in_mv(e, mv_id, new_link, delta_cs, NULL, NULL, w);
+  return in_mv(e, mv_id, new_link, delta_cs, NULL, NULL, NULL, w);
 }
 
+/* projected: from_cs has just projected the object, of this type (no attributes, no other
+ * object joined: nothing to read). */
 static int in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_cs,
-                 const cs_row *from_cs, obj_view *from_v, sync_work *w)
+                 const cs_row *from_cs, obj_view *from_v, const char *projected,
+                 sync_work *w)
 {
   mv_eval x;
   bool survive;
@@ -875,7 +884,10 @@ static int in_mv(mvs_engine *e, int64_t mv_id, int64_t new_link, int64_t delta_c
   mvs_arena_reset(e->scratch2);
   diff_flush(e);
   memset(&x, 0, sizeof x);
-  if ((rc = store_mv_get(e->st, mv_id, e->scratch2, &x.mv)) != STORE_OK)
+  x.mv.id = mv_id;
+  x.mv.object_type = projected;
+  x.projected = projected != NULL;
+  if (!projected && (rc = store_mv_get(e->st, mv_id, e->scratch2, &x.mv)) != STORE_OK)
     return rc == STORE_NOTFOUND ? 0 : -1;
   /* A collection's object is the collection's (collection.c): its joined objects are
    * targets of outbound rules, which neither feed nor keep it. */
