@@ -1213,10 +1213,10 @@ int store_full_sync_begin(store *st)
   return read_rows(S(st, Q_PE_IDS), row_pe_id, NULL, &st->pe_ids, false);
 }
 
-/* The rows of the taken objects, TAKEN_CHUNK ids per statement: SQLite collects the keys of
- * a DELETE's rows before deleting them (in memory: temp_store), so a statement for the
- * whole table would hold every pending row's at once. */
-#define TAKEN_CHUNK_WORDS 1024
+/* The rows of the taken objects, 16,384 ids (256 bitmap words) per statement: SQLite
+ * collects the keys of a DELETE's rows before deleting them (in memory: temp_store), so one
+ * statement for the whole table would hold every pending row's key at once. */
+#define TAKEN_CHUNK_WORDS 256
 static int clear_taken(store *st)
 {
   size_t w, i;
