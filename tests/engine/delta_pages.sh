@@ -31,21 +31,20 @@ step() {
   read=$(echo "$line" | sed -E 's/.*store pages: ([0-9]+) read.*/\1/')
   written=$(echo "$line" | sed -E 's/.*read, ([0-9]+) written.*/\1/')
 }
-for s in "import ad --full" "import entra --full" "sync --full"; do
-  # shellcheck disable=SC2086
-  step $s
-done
+# steps ARGS...: the steps named (one per argument), then a delta sync that must find
+# nothing to do (after ARGS...).
+steps() {
+  for s in "$@"; do
+    # shellcheck disable=SC2086
+    step $s
+  done
+  step sync --delta
+  [ "$read" -le 10 ] && [ "$written" = 0 ] ||
+    bad "a delta sync with nothing pending after $*: $read pages read, $written written (want <= 10, 0)"
+}
 # A full sync takes every import (it defers the writes to its end: store_full_sync_end).
-step sync --delta
-[ "$read" -le 10 ] && [ "$written" = 0 ] ||
-  bad "a delta sync right after the full sync: $read pages read, $written written (want <= 10, 0)"
-for s in "export ad" "import ad --delta" "sync --delta"; do
-  # shellcheck disable=SC2086
-  step $s
-done
-step sync --delta
-[ "$read" -le 10 ] && [ "$written" = 0 ] ||
-  bad "a delta sync with nothing pending: $read pages read, $written written (want <= 10, 0)"
+steps "import ad --full" "import entra --full" "sync --full"
+steps "export ad" "import ad --delta" "sync --delta"
 cat delta.ldif >>ad.ldif.changes
 step import ad --delta
 grep -q "1000 updates" out.txt || bad "the delta import did not take 1,000 changes: $(cat out.txt)"
