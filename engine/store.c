@@ -1095,12 +1095,16 @@ int store_cs_live_by_dn(store *st, int64_t connector, const char *dn_key, mvs_ar
   return read_cs(st, STMT(st, Q_CS_LIVE_BY_DN, P_I(connector), P_T(dn_key)), a, row);
 }
 
-/* An object's import taken by a sync: remembered during a full sync, else deleted now. */
+/* An object's import taken by a full sync: noted, its rows deleted at the end. */
+static int note_taken(store *st, int64_t id)
+{
+  return idset_add(&st->taken, id) == 0 ? STORE_OK : STORE_ERR;
+}
+
+/* An object's import taken by a sync: noted during a full sync, else deleted now. */
 static int take_import(store *st, int64_t id)
 {
-  if (st->full_sync)
-    return idset_add(&st->taken, id) == 0 ? STORE_OK : STORE_ERR;
-  return exec_on_id(st, Q_PENDING_CLEAR, id);
+  return st->full_sync ? note_taken(st, id) : exec_on_id(st, Q_PENDING_CLEAR, id);
 }
 
 /* An object's pending import as cs_pending holds it (state 0: none). */
@@ -1371,9 +1375,7 @@ int store_ref_delta_list(store *st, int64_t cs_id, const char *attr, mvs_arena *
 
 int store_ref_delta_clear(store *st, int64_t cs_id)
 {
-  if (st->full_sync)
-    return idset_add(&st->taken, cs_id) == 0 ? STORE_OK : STORE_ERR;
-  return exec_on_id(st, Q_REF_DELTA_CLEAR, cs_id);
+  return st->full_sync ? note_taken(st, cs_id) : exec_on_id(st, Q_REF_DELTA_CLEAR, cs_id);
 }
 
 int store_ref_insert(store *st, int64_t cs_id, const char *attr, const char *norm,

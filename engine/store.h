@@ -120,8 +120,8 @@ int64_t store_cs_unlinks(const store *st);
 /* A full sync's shortcuts, between begin and end (docs/internals/store.md).  An import the
  * sync takes (store_cs_set_state(IMPORT_NONE), store_cs_set_join, store_ref_delta_clear) is
  * remembered, not written: the object reads as taken (its import state none, no value
- * deltas), and end(write) deletes the rows of every taken object in one statement per
- * table.  And which objects may have a pending export is held in memory (the store's, then
+ * deltas), and end(write) deletes the rows of every taken object, a statement per 1,024
+ * ids.  And which objects may have a pending export is held in memory (the store's, then
  * every store_pe_put): store_pe_get and store_pe_values answer "none" for the others, most
  * objects, without a statement.  end(false) drops what was remembered (the run failed and
  * is rolled back). */

@@ -462,7 +462,8 @@ static int in_queue_touched(mvs_engine *e, cs_eval *x, sync_work *w)
   if (e->rebuild_keys && !idset_has(&w->keyed_cs, cs->id)) {
     if (idset_add(&w->keyed_cs, cs->id) != 0 || refresh_cs_keys(e, c, &x->v, true) != 0)
       return -1;
-    work_note_keyed(e, w, c, !cs->mv_id);
+    if (!cs->mv_id)
+      work_note_free_keys(e, w, c);
   } else if (!e->rebuild_keys && cs->import_state != IMPORT_NONE && keys_may_differ(c, cs) &&
              refresh_cs_keys(e, c, &x->v, false) != 0) {
     return -1;

@@ -88,11 +88,15 @@ int work_queue_referrers(mvs_engine *e, int64_t cs_id, sync_work *w)
   return store_ref_referrer_mvs(e->st, cs_id, &w->mv_in) == STORE_OK ? 0 : -1;
 }
 
-void work_note_keyed(mvs_engine *e, sync_work *w, const conn_info *c, bool disconnector)
+/* Connector k's bit in sync_work.keyed_free. */
+static uint64_t conn_bit(size_t k)
 {
-  size_t k = (size_t)(c - e->conns);
-  if (disconnector)
-    w->keyed_free |= (uint64_t)1 << (k < 63 ? k : 63);
+  return (uint64_t)1 << (k < 63 ? k : 63);
+}
+
+void work_note_free_keys(mvs_engine *e, sync_work *w, const conn_info *c)
+{
+  w->keyed_free |= conn_bit((size_t)(c - e->conns));
 }
 
 /* While the key tables are rebuilt, only the objects this sync evaluated have key rows: a
@@ -100,7 +104,7 @@ void work_note_keyed(mvs_engine *e, sync_work *w, const conn_info *c, bool disco
  * was removed since). */
 static bool no_free_keys(mvs_engine *e, const sync_work *w, size_t k)
 {
-  return e->rebuild_keys && !(w->keyed_free >> (k < 63 ? k : 63) & 1) &&
+  return e->rebuild_keys && !(w->keyed_free & conn_bit(k)) &&
          store_cs_unlinks(e->st) == w->keyed_unlinks;
 }
 

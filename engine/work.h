@@ -81,8 +81,8 @@ int work_queue_referrers(mvs_engine *e, int64_t cs_id, sync_work *w);
  * a value that appears can join them, one that goes can free them from an ambiguous match,
  * so a delta sync joins what a full sync would. */
 int work_queue_key_matches(mvs_engine *e, const char *attr, const char *norm, sync_work *w);
-/* A rebuild wrote the key rows of an object of c, a disconnector or not. */
-void work_note_keyed(mvs_engine *e, sync_work *w, const conn_info *c, bool disconnector);
+/* A rebuild wrote the key rows of a disconnector of c. */
+void work_note_free_keys(mvs_engine *e, sync_work *w, const conn_info *c);
 /* work_queue_key_matches for each (attr, folded value) row of keys (store_mv_key_list's). */
 int work_queue_key_rows_matches(mvs_engine *e, const ref_rows *keys, sync_work *w);
 /* Queue the disconnectors matching a metaverse object's current key values (its links or
