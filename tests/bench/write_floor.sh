@@ -38,7 +38,7 @@ fresh() { rm -f "$1" "$1-wal" "$1-shm"; cp imported.db "$1"; }
 # median3 CMD...: run CMD three times on a fresh copy (target.db), print the median seconds.
 median3() {
   : >times.txt
-  for i in 1 2 3; do
+  for _ in 1 2 3; do
     fresh target.db
     t0=$(now)
     "$@" >/dev/null 2>err.txt || { echo "$* failed:" >&2; cat err.txt >&2; exit 1; }
